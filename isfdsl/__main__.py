@@ -1,0 +1,6 @@
+"""``python -m isfdsl``: the ``isf`` command line."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    main(prog_name="isf")

@@ -1,0 +1,426 @@
+"""AST: frozen, typed syntax nodes with source spans; nothing downstream of the parser sees Lark trees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import Span
+
+# --------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class IntType:
+    """``int`` with an optional inclusive range ``lo..hi`` (``hi`` None: unbounded above)."""
+
+    span: Span
+    lo: int | None = None
+    hi: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarType:
+    """One of ``decimal``, ``text``, ``bool``, ``date`` (``name``)."""
+
+    span: Span
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeType:
+    """``code S`` (one code of system ``system``) or, with ``pair`` set, ``pair S``: an ordered
+    (first, second) pair such as a dagger/asterisk diagnosis."""
+
+    span: Span
+    system: str
+    pair: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListType:
+    """``list T``: an ordered list of ``element`` values."""
+
+    span: Span
+    element: TypeExpr
+
+
+@dataclass(frozen=True, slots=True)
+class NamedType:
+    """A type named by a declaration: an enumeration."""
+
+    span: Span
+    name: str
+
+
+TypeExpr = IntType | ScalarType | CodeType | ListType | NamedType
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A reference to an attribute, derived attribute, table, code list, enum member or local."""
+
+    span: Span
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A constant: ``kind`` is ``string``, ``number``, ``bool`` or ``absent``; ``value`` its text."""
+
+    span: Span
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call of a built-in function ``func`` (the closed set in :mod:`isfdsl.builtins`)."""
+
+    span: Span
+    func: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quant:
+    """``any|all|none|find(var in source where cond)``."""
+
+    span: Span
+    kind: str
+    var: str
+    source: Expr
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    """A list literal ``[a, b]``."""
+
+    span: Span
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comprehension:
+    """``[expr for var in source where cond]`` (``cond`` optional): map and filter over a list."""
+
+    span: Span
+    expr: Expr
+    var: str
+    source: Expr
+    cond: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    """``if cond then a else b``."""
+
+    span: Span
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """A binary operator: ``and``, ``or``, ``+``, a comparison, ``in`` or ``not in``."""
+
+    span: Span
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    """``not x`` (``op`` = ``not``), ``x is present`` (``present``) or ``x is absent`` (``absent``)."""
+
+    span: Span
+    op: str
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """``x.name``: a component of a pair (``first``, ``second``) or of a table row (``key``, ``value``)."""
+
+    span: Span
+    operand: Expr
+    name: str
+
+
+Expr = Name | Literal | Call | Quant | ListExpr | Comprehension | If | Binary | Unary | Field
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """The version header: ``version SYSTEM YEAR "LABEL" valid FROM .. TO``."""
+
+    span: Span
+    system: str
+    year: int
+    label: str
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """``import "path"``, relative to the importing file."""
+
+    span: Span
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSystem:
+    """A code system; ``syntax`` is a regular expression every code must match after characters in
+    ``ignore`` are removed and letters upper-cased."""
+
+    span: Span
+    name: str
+    title: str | None = None
+    syntax: str | None = None
+    ignore: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnumMember:
+    span: Span
+    name: str
+    value: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnumDecl:
+    """An enumeration: members with the input value that selects them and a label."""
+
+    span: Span
+    name: str
+    title: str | None
+    members: tuple[EnumMember, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """An episode attribute: name, type, label and an optional default used when it is missing."""
+
+    span: Span
+    name: str
+    type: TypeExpr
+    label: str | None = None
+    default: Literal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """The episode schema: the attributes a grouper reads."""
+
+    span: Span
+    attrs: tuple[Attr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry:
+    """One code-list entry: ``kind`` is ``code``, ``range`` (``lo``-``hi``) or ``prefix`` (``lo*``)."""
+
+    span: Span
+    kind: str
+    lo: str
+    hi: str | None = None
+    description: str | None = None
+
+    @property
+    def text(self) -> str:
+        return {"code": self.lo, "prefix": f"{self.lo}*", "range": f"{self.lo}-{self.hi}"}[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeList:
+    """A named list of codes of one code system."""
+
+    span: Span
+    name: str
+    system: str
+    title: str | None
+    entries: tuple[CodeEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """A code-table row: ``key`` (or the combination ``key & second``) maps to ``values``."""
+
+    span: Span
+    key: str
+    second: str | None
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A code table (code property): key of code system ``key_system`` (None: text keys) to values
+    of ``value_type``; many-to-many, rows inline or in a TSV ``source`` file."""
+
+    span: Span
+    name: str
+    key_system: str | None
+    value_type: TypeExpr
+    title: str | None
+    rows: tuple[TableRow, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Derive:
+    """A derived attribute: ``derive name: type "title" = expr``."""
+
+    span: Span
+    name: str
+    type: TypeExpr
+    title: str | None
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A catalogue entry: code, name, points, trim point (days), per-day points, parent, flags."""
+
+    span: Span
+    code: str
+    name: str
+    points: str | None = None
+    trim: int | None = None
+    perday: str | None = None
+    parent: str | None = None
+    flags: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """A group catalogue (one group system such as DRG, STG or TFG)."""
+
+    span: Span
+    name: str
+    title: str | None
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A value in a rule condition: ``kind`` is ``string``, ``number`` or ``name``."""
+
+    span: Span
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSet:
+    """The right side of ``in``: a set literal (``values``), a named code list or enumeration
+    (``name``), or an integer interval ``lo..hi``."""
+
+    span: Span
+    values: tuple[Value, ...] = ()
+    name: str | None = None
+    lo: str | None = None
+    hi: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """One atom of a rule condition over one feature. ``op`` is a comparison (``==`` …), ``in``,
+    ``not in``, ``has``, ``lacks``, ``present``, ``absent``, ``true`` or ``false``."""
+
+    span: Span
+    feature: str
+    op: str
+    value: Value | None = None
+    values: ValueSet | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A decision-table row: stable ``id``, conjunction ``conds``, and the outputs."""
+
+    span: Span
+    id: str
+    title: str | None
+    conds: tuple[Cond, ...]
+    group: str | None
+    rc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision table over catalogue ``catalogue`` with hit policy ``first`` or ``unique``."""
+
+    span: Span
+    name: str
+    title: str | None
+    catalogue: str
+    policy: str
+    rules: tuple[Rule, ...]
+    fallback: str | None = None
+    fallback_rc: str | None = None
+    post: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a number comes from: a public ``source``, or ``illustrative`` (not confirmed)."""
+
+    span: Span
+    source: str | None = None
+
+    @property
+    def illustrative(self) -> bool:
+        return self.source is None
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    span: Span
+    member: str
+    value: str
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Payment parameters: unit price, ISF share by the members of an enumerated attribute, and
+    the attribute holding the length of stay used with trim points."""
+
+    span: Span
+    title: str | None
+    unit_price: str | None = None
+    unit_price_provenance: Provenance | None = None
+    share_attr: str | None = None
+    shares: tuple[Share, ...] = ()
+    stay_attr: str | None = None
+
+
+Decl = (
+    Version | Import | CodeSystem | EnumDecl | Episode | CodeList | Table | Derive | Catalogue
+    | Decision | Payment
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One parsed ``.isf`` file: its declarations in order and its comments."""
+
+    path: str
+    items: tuple[Decl, ...]
+    comments: tuple[Comment, ...] = field(default=())

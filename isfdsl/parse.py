@@ -1,0 +1,498 @@
+"""Parse: .isf source text to the AST, with Lark's LALR parser and positions; syntax errors become
+diagnostics that say in words what was expected."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import ast
+from .diagnostics import Collector, Span, did_you_mean
+from .resources import grammar_text
+
+TOP_KEYWORDS = (
+    "version", "import", "codesystem", "enum", "episode", "codelist", "table", "derive",
+    "catalogue", "decision", "payment",
+)
+_TOP_LINE = re.compile(r"^(?:%s)\b" % "|".join(TOP_KEYWORDS), re.M)
+
+#: Named terminals in words, for "expected ..." messages.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "GROUP": "a group code",
+    "RULEID": "a rule id",
+    "CODE": "a code",
+    "DATE": "a date (YYYY-MM-DD)",
+    "NUMBER": "a number",
+    "INT": "a whole number",
+    "STRING": 'a quoted string',
+    "CMP": "a comparison (==, !=, <, <=, >, >=)",
+    "QUANT": "`any`, `all`, `none` or `find`",
+    "POLICY": "a hit policy (`first` or `unique`)",
+    "$END": "end of file",
+}
+
+
+@cache
+def parser() -> Lark:
+    """The shared LALR parser (contextual lexer, positions propagated)."""
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=False)
+
+
+def _words(name: str) -> str:
+    if name in TERMINAL_WORDS:
+        return TERMINAL_WORDS[name]
+    try:
+        pattern = parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`"
+
+
+def _expected(names: set[str]) -> str:
+    words = sorted({_words(n) for n in names}, key=lambda w: (not w.startswith("`"), w))
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "nothing"
+
+
+def unescape(literal: str) -> str:
+    """The value of a quoted string token (``\\"``, ``\\\\``, ``\\n``, ``\\t`` escapes)."""
+    body = literal[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def quote(text: str) -> str:
+    """The string token whose value is ``text`` (inverse of :func:`unescape`)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
+    """Parse one file. Syntax errors go to ``diags``; after one, parsing resumes at the next line that
+    starts a declaration, so independent errors are all reported and the rest of the file is kept."""
+    comments: list[ast.Comment] = []
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput:
+        items: list[ast.Decl] = []
+        for start, chunk in _chunks(text):
+            padded = "\n" * start + chunk
+            try:
+                tree = parser().parse(padded)
+            except UnexpectedInput as exc:
+                _report_syntax(exc, path, padded, diags)
+                continue
+            items.extend(_Builder(path, diags).transform(tree).children)
+        comments = _comments(text, path)
+        return ast.Module(path, tuple(items), tuple(comments))
+    items = _Builder(path, diags).transform(tree).children
+    return ast.Module(path, tuple(items), tuple(_comments(text, path)))
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    starts = [m.start() for m in _TOP_LINE.finditer(text)] or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(text)]
+    return [(text.count("\n", 0, a), text[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
+
+
+def _comments(text: str, path: str) -> list[ast.Comment]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for m in _COMMENT.finditer(line):
+            if m.group(1):
+                out.append(ast.Comment(Span(path, lineno, m.start(1) + 1), m.group(1)))
+    return out
+
+
+def _report_syntax(exc: UnexpectedInput, path: str, text: str, diags: Collector) -> None:
+    line, col = exc.line, exc.column
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
+        lines = text.rstrip().splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+        expected = getattr(exc, "expected", set()) or set()
+        diags.report("ISF103", Span(path, line, col), f"unexpected end of file; expected {_expected(set(expected))}")
+        return
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        allowed = set(exc.allowed or ())
+        diags.report("ISF102", Span(path, line, col, line, col + 1),
+                     f"unexpected character {char!r}; expected {_expected(allowed)}")
+        return
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected = set(exc.expected)
+    keywords = [_words(n).strip("`") for n in expected if _words(n).startswith("`")]
+    note = did_you_mean(str(tok), [k for k in keywords if k.isalpha()]) if str(tok).isalpha() else ""
+    width = len(str(tok)) or 1
+    diags.report("ISF101", Span(path, line, col, line, col + width),
+                 f"unexpected {str(tok)!r}; expected {_expected(expected)}", note)
+
+
+def _span(path: str, meta: object) -> Span:
+    m = meta
+    return Span(path, getattr(m, "line", 1), getattr(m, "column", 1),
+                getattr(m, "end_line", 0), getattr(m, "end_column", 0))
+
+
+def _tok_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+
+
+def _str(tok: Token | None) -> str | None:
+    return None if tok is None else unescape(str(tok))
+
+
+def _strings(children: list[object]) -> list[str]:
+    return [unescape(str(c)) for c in children if isinstance(c, Token) and c.type == "STRING"]
+
+
+@v_args(meta=True)
+class _Builder(Transformer[Token, object]):
+    """Turns the Lark tree into AST nodes (one method per grammar rule)."""
+
+    def __init__(self, path: str, diags: Collector) -> None:
+        super().__init__()
+        self.path = path
+        self.diags = diags
+
+    def sp(self, meta: object) -> Span:
+        return _span(self.path, meta)
+
+    # -- header and files
+    def version(self, meta, c):
+        valid = next((x for x in c if isinstance(x, tuple)), (None, None))
+        return ast.Version(self.sp(meta), str(c[0]), int(c[1]), unescape(str(c[2])), *valid)
+
+    def valid(self, meta, c):
+        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
+
+    def import_(self, meta, c):
+        return ast.Import(self.sp(meta), unescape(str(c[0])))
+
+    def codesystem(self, meta, c):
+        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
+        opts = dict(x for x in c if isinstance(x, tuple))
+        return ast.CodeSystem(self.sp(meta), str(c[0]), title, opts.get("syntax"), opts.get("ignore", ""))
+
+    def cs_syntax(self, meta, c):
+        return ("syntax", unescape(str(c[0])))
+
+    def cs_ignore(self, meta, c):
+        return ("ignore", unescape(str(c[0])))
+
+    def enum(self, meta, c):
+        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
+        members = tuple(x for x in c if isinstance(x, ast.EnumMember))
+        return ast.EnumDecl(self.sp(meta), str(c[0]), title, members)
+
+    def enum_member(self, meta, c):
+        return ast.EnumMember(self.sp(meta), str(c[0]), unescape(str(c[1])), _str(c[2]) if len(c) > 2 else None)
+
+    def episode(self, meta, c):
+        return ast.Episode(self.sp(meta), tuple(c))
+
+    def attr(self, meta, c):
+        label = next(iter(_strings(c[2:3])), None)
+        default = next((x for x in c if isinstance(x, ast.Literal)), None)
+        return ast.Attr(self.sp(meta), str(c[0]), c[1], label, default)
+
+    # -- types
+    def t_int(self, meta, c):
+        lo = int(c[0]) if c else None
+        hi = int(c[1]) if len(c) > 1 else None
+        return ast.IntType(self.sp(meta), lo, hi)
+
+    def t_decimal(self, meta, c):
+        return ast.ScalarType(self.sp(meta), "decimal")
+
+    def t_text(self, meta, c):
+        return ast.ScalarType(self.sp(meta), "text")
+
+    def t_bool(self, meta, c):
+        return ast.ScalarType(self.sp(meta), "bool")
+
+    def t_date(self, meta, c):
+        return ast.ScalarType(self.sp(meta), "date")
+
+    def t_code(self, meta, c):
+        return ast.CodeType(self.sp(meta), str(c[0]))
+
+    def t_pair(self, meta, c):
+        return ast.CodeType(self.sp(meta), str(c[0]), pair=True)
+
+    def t_list(self, meta, c):
+        return ast.ListType(self.sp(meta), c[0])
+
+    def t_named(self, meta, c):
+        return ast.NamedType(self.sp(meta), str(c[0]))
+
+    def lit_string(self, meta, c):
+        return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
+
+    def lit_number(self, meta, c):
+        return ast.Literal(self.sp(meta), "number", str(c[0]))
+
+    def lit_true(self, meta, c):
+        return ast.Literal(self.sp(meta), "bool", "true")
+
+    def lit_false(self, meta, c):
+        return ast.Literal(self.sp(meta), "bool", "false")
+
+    def lit_name(self, meta, c):
+        return ast.Literal(self.sp(meta), "name", str(c[0]))
+
+    # -- code lists and tables
+    def codelist(self, meta, c):
+        title = _str(c[2]) if len(c) > 2 and isinstance(c[2], Token) else None
+        entries = tuple(x for x in c if isinstance(x, ast.CodeEntry))
+        return ast.CodeList(self.sp(meta), str(c[0]), str(c[1]), title, entries)
+
+    def code_entry(self, meta, c):
+        text = str(c[0])
+        desc = _str(c[1]) if len(c) > 1 else None
+        span = _tok_span(self.path, c[0])
+        if text.endswith("*"):
+            return ast.CodeEntry(span, "prefix", text[:-1], None, desc)
+        if "-" in text:
+            lo, hi = text.split("-", 1)
+            return ast.CodeEntry(span, "range", lo, hi, desc)
+        return ast.CodeEntry(span, "code", text, None, desc)
+
+    def table(self, meta, c):
+        name, key, vtype = str(c[0]), c[1], c[2]
+        title = _str(c[3]) if isinstance(c[3], Token) else None
+        body = c[-1]
+        rows, source = (body, None) if isinstance(body, tuple) else ((), body)
+        return ast.Table(self.sp(meta), name, key, vtype, title, rows, source)
+
+    def key_code(self, meta, c):
+        return str(c[0])
+
+    def key_text(self, meta, c):
+        return None
+
+    def inline_rows(self, meta, c):
+        return tuple(c)
+
+    def file_rows(self, meta, c):
+        return unescape(str(c[0]))
+
+    def table_row(self, meta, c):
+        key, second = c[0]
+        return ast.TableRow(self.sp(meta), key, second, tuple(c[1:]))
+
+    def row_key(self, meta, c):
+        return (c[0], c[1] if len(c) > 1 else None)
+
+    def row_value(self, meta, c):
+        tok = c[0]
+        return unescape(str(tok)) if tok.type == "STRING" else str(tok)
+
+    # -- derivations and expressions
+    def derive(self, meta, c):
+        title = _str(c[2]) if isinstance(c[2], Token) else None
+        return ast.Derive(self.sp(meta), str(c[0]), c[1], title, c[-1])
+
+    def if_(self, meta, c):
+        return ast.If(self.sp(meta), *c)
+
+    def _binary(op):  # noqa: N805 - a factory used in the class body
+        def build(self, meta, c):
+            return ast.Binary(self.sp(meta), op, c[0], c[-1])
+        return build
+
+    or_ = _binary("or")
+    and_ = _binary("and")
+    in_ = _binary("in")
+    not_in = _binary("not in")
+    plus = _binary("+")
+
+    def compare(self, meta, c):
+        return ast.Binary(self.sp(meta), str(c[1]), c[0], c[2])
+
+    def not_(self, meta, c):
+        return ast.Unary(self.sp(meta), "not", c[0])
+
+    def is_present(self, meta, c):
+        return ast.Unary(self.sp(meta), "present", c[0])
+
+    def is_absent(self, meta, c):
+        return ast.Unary(self.sp(meta), "absent", c[0])
+
+    def field(self, meta, c):
+        return ast.Field(self.sp(meta), c[0], str(c[1]))
+
+    def name(self, meta, c):
+        return ast.Name(self.sp(meta), str(c[0]))
+
+    def string(self, meta, c):
+        return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
+
+    def number(self, meta, c):
+        return ast.Literal(self.sp(meta), "number", str(c[0]))
+
+    def true(self, meta, c):
+        return ast.Literal(self.sp(meta), "bool", "true")
+
+    def false(self, meta, c):
+        return ast.Literal(self.sp(meta), "bool", "false")
+
+    def absent(self, meta, c):
+        return ast.Literal(self.sp(meta), "absent", "absent")
+
+    def call(self, meta, c):
+        return ast.Call(self.sp(meta), str(c[0]), tuple(x for x in c[1:] if x is not None))
+
+    def quant(self, meta, c):
+        return ast.Quant(self.sp(meta), str(c[0]), str(c[1]), c[2], c[3])
+
+    def list_(self, meta, c):
+        return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None))
+
+    def comprehension(self, meta, c):
+        return ast.Comprehension(self.sp(meta), c[0], str(c[1]), c[2], c[3] if len(c) > 3 else None)
+
+    # -- catalogues
+    def catalogue(self, meta, c):
+        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
+        return ast.Catalogue(self.sp(meta), str(c[0]), title, tuple(x for x in c if isinstance(x, ast.Group)))
+
+    def group(self, meta, c):
+        opts: dict[str, object] = {}
+        for key, value in c[2:]:
+            opts[key] = value
+        return ast.Group(self.sp(meta), str(c[0]), unescape(str(c[1])), **opts)  # type: ignore[arg-type]
+
+    def g_points(self, meta, c):
+        return ("points", str(c[0]))
+
+    def g_trim(self, meta, c):
+        return ("trim", int(c[0]))
+
+    def g_perday(self, meta, c):
+        return ("perday", str(c[0]))
+
+    def g_parent(self, meta, c):
+        return ("parent", str(c[0]))
+
+    def g_flags(self, meta, c):
+        return ("flags", tuple(str(x) for x in c))
+
+    def g_source(self, meta, c):
+        return ("source", unescape(str(c[0])))
+
+    # -- decisions
+    def decision(self, meta, c):
+        name = str(c[0])
+        i = 1
+        title = None
+        if isinstance(c[i], Token) and c[i].type == "STRING":
+            title, i = unescape(str(c[i])), i + 1
+        catalogue, policy = str(c[i]), str(c[i + 1])
+        fallback = next((x for x in c if isinstance(x, tuple)), (None, None))
+        rules = tuple(x for x in c if isinstance(x, ast.Rule))
+        post = next((x for x in c if isinstance(x, list)), [])
+        return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post))
+
+    def fallback(self, meta, c):
+        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
+
+    def rule(self, meta, c):
+        rid = str(c[0])
+        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
+        conds = tuple(x for x in c if isinstance(x, ast.Cond))
+        groups = [str(x) for x in c if isinstance(x, Token) and x.type == "GROUP"]
+        return ast.Rule(self.sp(meta), rid, title, conds, groups[0], groups[1] if len(groups) > 1 else None)
+
+    def post(self, meta, c):
+        return list(c)
+
+    def post_rule(self, meta, c):
+        rid = str(c[0])
+        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
+        conds = tuple(x for x in c if isinstance(x, ast.Cond))
+        group, rc = c[-1]
+        return ast.Rule(self.sp(meta), rid, title, conds, group, rc)
+
+    def out_group(self, meta, c):
+        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
+
+    def out_rc(self, meta, c):
+        return (None, str(c[0]))
+
+    def _cond(op):  # noqa: N805
+        def build(self, meta, c):
+            rest = c[1] if len(c) > 1 else None
+            value = rest if isinstance(rest, ast.Value) else None
+            values = rest if isinstance(rest, ast.ValueSet) else None
+            return ast.Cond(self.sp(meta), str(c[0]), op, value, values)
+        return build
+
+    c_in = _cond("in")
+    c_not_in = _cond("not in")
+    c_has = _cond("has")
+    c_lacks = _cond("lacks")
+    c_present = _cond("present")
+    c_absent = _cond("absent")
+    c_true = _cond("true")
+    c_false = _cond("false")
+
+    def c_compare(self, meta, c):
+        return ast.Cond(self.sp(meta), str(c[0]), str(c[1]), c[2])
+
+    def v_string(self, meta, c):
+        return ast.Value(self.sp(meta), "string", unescape(str(c[0])))
+
+    def v_number(self, meta, c):
+        return ast.Value(self.sp(meta), "number", str(c[0]))
+
+    def v_name(self, meta, c):
+        return ast.Value(self.sp(meta), "name", str(c[0]))
+
+    def vs_set(self, meta, c):
+        return ast.ValueSet(self.sp(meta), tuple(c))
+
+    def vs_name(self, meta, c):
+        return ast.ValueSet(self.sp(meta), name=str(c[0]))
+
+    def vs_interval(self, meta, c):
+        return ast.ValueSet(self.sp(meta), lo=str(c[0]), hi=str(c[1]))
+
+    # -- payment
+    def payment(self, meta, c):
+        title = _str(c[0]) if c and isinstance(c[0], Token) else None
+        opts: dict[str, object] = {}
+        for item in c:
+            if isinstance(item, dict):
+                opts.update(item)
+        return ast.Payment(self.sp(meta), title, **opts)  # type: ignore[arg-type]
+
+    def p_unit_price(self, meta, c):
+        return {"unit_price": str(c[0]), "unit_price_provenance": c[1] if len(c) > 1 else None}
+
+    def p_share(self, meta, c):
+        return {"share_attr": str(c[0]), "shares": tuple(c[1:])}
+
+    def p_stay(self, meta, c):
+        return {"stay_attr": str(c[0])}
+
+    def share(self, meta, c):
+        return ast.Share(self.sp(meta), str(c[0]), str(c[1]), c[2] if len(c) > 2 else None)
+
+    def prov_source(self, meta, c):
+        return ast.Provenance(self.sp(meta), unescape(str(c[0])))
+
+    def prov_illustrative(self, meta, c):
+        return ast.Provenance(self.sp(meta), None)
+
+    def start(self, meta, c):
+        return Tree("start", c)
