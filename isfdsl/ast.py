@@ -354,6 +354,7 @@ class Rule:
     conds: tuple[Cond, ...]
     group: str | None
     rc: str | None = None
+    out_span: Span | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -494,7 +494,7 @@ class _Checker:
                 self.d.report("ISF208", rule.span, f"duplicate rule id `{rule.id}` (first at {ids[rule.id]})")
             ids[rule.id] = rule.span
             if rule.group is not None:
-                self._group_ref(rule.group, codes, cat, rule.span)
+                self._group_ref(rule.group, codes, cat, rule.out_span or rule.span)
             post = rule in dec.post
             for cond in rule.conds:
                 self._cond(cond, post)
@@ -507,6 +507,9 @@ class _Checker:
     def _cond(self, c: ast.Cond, post: bool) -> None:
         self.m.used.add(c.feature)
         t = self.m.feature_type(c.feature) or (POST_FEATURES.get(c.feature) if post else None)
+        if t is None and c.feature in POST_FEATURES:
+            self.d.report("ISF216", c.span, f"`{c.feature}` is a result of the table and can only be tested in its post-rules")
+            return
         if t is None:
             self._unknown(c.span, c.feature, "feature", [*self.m.attrs, *self.m.derives, *(POST_FEATURES if post else ())])
             return

@@ -37,7 +37,6 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ISF103": (Severity.ERROR, "unexpected end of file"),
     "ISF104": (Severity.ERROR, "file not found or unreadable"),
     "ISF105": (Severity.ERROR, "malformed code or code range"),
-    "ISF106": (Severity.ERROR, "malformed literal"),
     "ISF201": (Severity.ERROR, "unknown name"),
     "ISF202": (Severity.ERROR, "duplicate name"),
     "ISF203": (Severity.ERROR, "type error"),

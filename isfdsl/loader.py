@@ -111,7 +111,7 @@ def _read_rows(path: Path, table: ast.Table, diags: Collector, program: Program)
         cells = line.split("\t")
         if len(cells) != width:
             diags.report("ISF301", Span(name, lineno, 1, lineno, len(line) + 1),
-                         f"row has {len(cells)} fields; the header names {width}")
+                         f"row has {len(cells)} field{'s' if len(cells) != 1 else ''}; the header names {width}")
             continue
         key = cells[0].strip()
         second = cells[1].strip() or None if width == 3 else None

@@ -3,6 +3,7 @@ diagnostics that say in words what was expected."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 
@@ -17,7 +18,7 @@ TOP_KEYWORDS = (
     "version", "import", "codesystem", "enum", "episode", "codelist", "table", "derive",
     "catalogue", "decision", "payment",
 )
-_TOP_LINE = re.compile(r"^(?:%s)\b" % "|".join(TOP_KEYWORDS), re.M)
+_TOP_LINE = re.compile(rf"^(?:{'|'.join(TOP_KEYWORDS)})\b", re.MULTILINE)
 
 #: Named terminals in words, for "expected ..." messages.
 TERMINAL_WORDS = {
@@ -55,8 +56,8 @@ def _words(name: str) -> str:
 
 def _expected(names: set[str]) -> str:
     words = sorted({_words(n) for n in names}, key=lambda w: (not w.startswith("`"), w))
-    if len(words) > 8:
-        words = words[:8] + ["…"]
+    if len(words) > 12:
+        words = words[:12] + ["…"]
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "nothing"
 
 
@@ -98,7 +99,7 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     if starts[0] != 0:
         starts.insert(0, 0)
     bounds = starts + [len(text)]
-    return [(text.count("\n", 0, a), text[a:b]) for a, b in zip(bounds, bounds[1:])]
+    return [(text.count("\n", 0, a), text[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 _COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
@@ -116,8 +117,7 @@ def _comments(text: str, path: str) -> list[ast.Comment]:
 def _report_syntax(exc: UnexpectedInput, path: str, text: str, diags: Collector) -> None:
     line, col = exc.line, exc.column
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
-        lines = text.rstrip().splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
+        line, col = _end_of_content(text)
         expected = getattr(exc, "expected", set()) or set()
         diags.report("ISF103", Span(path, line, col), f"unexpected end of file; expected {_expected(set(expected))}")
         return
@@ -135,6 +135,16 @@ def _report_syntax(exc: UnexpectedInput, path: str, text: str, diags: Collector)
     width = len(str(tok)) or 1
     diags.report("ISF101", Span(path, line, col, line, col + width),
                  f"unexpected {str(tok)!r}; expected {_expected(expected)}", note)
+
+
+def _end_of_content(text: str) -> tuple[int, int]:
+    """Line and column just after the last source text that is not blank or a comment."""
+    lines = text.splitlines()
+    for i in range(len(lines) - 1, -1, -1):
+        content = _COMMENT.sub(lambda m: "" if m.group(1) else m.group(0), lines[i]).rstrip()
+        if content:
+            return i + 1, len(content) + 1
+    return 1, 1
 
 
 def _span(path: str, meta: object) -> Span:
@@ -305,7 +315,7 @@ class _Builder(Transformer[Token, object]):
     def if_(self, meta, c):
         return ast.If(self.sp(meta), *c)
 
-    def _binary(op):  # noqa: N805 - a factory used in the class body
+    def _binary(op):
         def build(self, meta, c):
             return ast.Binary(self.sp(meta), op, c[0], c[-1])
         return build
@@ -410,8 +420,9 @@ class _Builder(Transformer[Token, object]):
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
         conds = tuple(x for x in c if isinstance(x, ast.Cond))
-        groups = [str(x) for x in c if isinstance(x, Token) and x.type == "GROUP"]
-        return ast.Rule(self.sp(meta), rid, title, conds, groups[0], groups[1] if len(groups) > 1 else None)
+        groups = [x for x in c if isinstance(x, Token) and x.type == "GROUP"]
+        rc = str(groups[1]) if len(groups) > 1 else None
+        return ast.Rule(self.sp(meta), rid, title, conds, str(groups[0]), rc, _tok_span(self.path, groups[0]))
 
     def post(self, meta, c):
         return list(c)
@@ -420,16 +431,16 @@ class _Builder(Transformer[Token, object]):
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
         conds = tuple(x for x in c if isinstance(x, ast.Cond))
-        group, rc = c[-1]
-        return ast.Rule(self.sp(meta), rid, title, conds, group, rc)
+        group, rc, out = c[-1]
+        return ast.Rule(self.sp(meta), rid, title, conds, group, rc, out)
 
     def out_group(self, meta, c):
-        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
+        return (str(c[0]), str(c[1]) if len(c) > 1 else None, _tok_span(self.path, c[0]))
 
     def out_rc(self, meta, c):
-        return (None, str(c[0]))
+        return (None, str(c[0]), _tok_span(self.path, c[0]))
 
-    def _cond(op):  # noqa: N805
+    def _cond(op):
         def build(self, meta, c):
             rest = c[1] if len(c) > 1 else None
             value = rest if isinstance(rest, ast.Value) else None
