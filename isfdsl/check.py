@@ -33,6 +33,7 @@ class Model:
     payment: ast.Payment | None = None
     attr_types: dict[str, Type] = field(default_factory=dict)
     derive_types: dict[str, Type] = field(default_factory=dict)
+    table_types: dict[str, Type] = field(default_factory=dict)
     expr_types: dict[int, Type] = field(default_factory=dict)
     derive_order: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
@@ -266,7 +267,7 @@ class _Checker:
                     self.d.report("ISF204", e.span, f"code range `{e.text}` is inverted: `{e.hi}` sorts before `{e.lo}`")
 
     def _check_table(self, table: ast.Table) -> None:
-        vtype = self.resolve_type(table.value_type)
+        vtype = self.m.table_types[table.name] = self.resolve_type(table.value_type)
         if table.key_system is not None and table.key_system not in self.m.codesystems:
             self._unknown(table.span, table.key_system, "code system", self.m.codesystems)
             return
@@ -345,7 +346,7 @@ class _Checker:
                 table = self.m.tables[base.ref or ""]
                 if e.name == "key":
                     return Type("code", table.key_system) if table.key_system else TEXT
-                return self.resolve_type(table.value_type)
+                return self.m.table_types.get(table.name, ABSENT)
             if base.kind != "absent":
                 fields = {"pair": "`first`, `second`", "row": "`key`, `value`"}.get(base.kind, "no fields")
                 self.d.report("ISF203", e.span, f"{base} has no field `{e.name}` ({fields})")
@@ -647,7 +648,7 @@ def _key_type(c: _Checker, table: Type) -> Type:
 
 
 def _value_type(c: _Checker, table: Type) -> Type:
-    return c.resolve_type(c.m.tables[table.ref or ""].value_type)
+    return c.m.table_types.get(table.ref or "", ABSENT)
 
 
 def _t_lookup(c: _Checker, e: ast.Call, a: list[Type]) -> Type:

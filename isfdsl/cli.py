@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -40,3 +42,44 @@ def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None) -> None:
                    f"{'s' if len(result.models) != 1 else ''}: {errors} error{'s' if errors != 1 else ''}, "
                    f"{warnings} warning{'s' if warnings != 1 else ''}", err=True)
     sys.exit(0 if result.ok else 1)
+
+
+@main.command("explain")
+@click.argument("defs", type=click.Path(exists=True))
+@click.argument("episode", type=click.Path(exists=True, dir_okay=False))
+@click.option("--table", default=None, help="Decision table to apply (default: the first declared).")
+def explain_cmd(defs: str, episode: str, table: str | None) -> None:
+    """Group the episode in EPISODE (a JSON object) with the definitions DEFS and print the trace:
+    which rows were tried, which condition failed first, which codes satisfied the winning row."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .interpret import group
+    from .ir import lower
+
+    result = check_paths([defs])
+    if not result.ok or len(result.models) != 1:
+        click.echo(render_text(result.diags.errors, result.sources), err=True)
+        raise SystemExit(1 if not result.ok else 2)
+    try:
+        data = json.loads(Path(episode).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise click.UsageError(f"{episode}: not a JSON object: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.UsageError(f"{episode}: expected a JSON object of attribute values")
+    program = lower(result.models[0])
+    if table is not None and table not in {t.name for t in program.decisions}:
+        raise click.UsageError(f"no decision table `{table}`")
+    res = group(program, data, table)
+    console = Console()
+    for attr, raw, reason in res.problems:
+        console.print(f"[yellow]input problem[/]: {attr} = {raw!r}: {reason}")
+    grid = Table(title=f"{program.label}: decision table `{res.table}`")
+    for col in ("rule", "result", "first failing condition / codes that satisfied the row"):
+        grid.add_column(col)
+    for step in res.trace:
+        detail = step.failed or "; ".join(f"{text}: {', '.join(codes)}" for text, codes in step.witnesses)
+        grid.add_row(step.rule, "[green]match[/]" if step.matched else "no", detail)
+    console.print(grid)
+    console.print(f"[bold]{res.catalogue} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
+                  f"points {res.points}" + (f", refund {res.refund:.2f}" if res.refund is not None else ""))

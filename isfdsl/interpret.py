@@ -1,0 +1,469 @@
+"""Interpret: a small reference interpreter over the IR, obviously correct rather than fast. It is the
+oracle every compiled grouper is tested against, and it explains its answers.
+
+Absent values: a function of an absent value is absent, empty or false; a comparison or membership test
+with an absent value is false; lists never hold absent elements; a boolean that is absent counts as false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from . import ir
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One row tried: whether it matched, the first condition that failed, and the codes that
+    satisfied its code-list conditions."""
+
+    rule: str
+    matched: bool
+    failed: str | None = None
+    witnesses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of one decision table for one episode."""
+
+    table: str
+    catalogue: str
+    group: str
+    name: str
+    rule: str
+    return_code: str
+    points: Decimal
+    refund: Decimal | None
+    problems: tuple[tuple[str, str, str], ...] = ()
+    trace: tuple[Step, ...] = field(default=(), compare=False)
+
+
+# ---------------------------------------------------------------------- input
+
+
+def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
+    """The typed value of every attribute (None when missing or invalid, then its default) and the
+    problems found: (attribute, raw value, reason)."""
+    values: dict[str, object] = {}
+    problems: list[tuple[str, str, str]] = []
+    for attr in program.attributes:
+        raw = episode.get(attr.name)
+        value: object = None
+        if raw is not None and raw != "" and raw != []:
+            try:
+                value = _convert(attr, attr.type, raw)
+            except ValueError as exc:
+                problems.append((attr.name, str(raw), str(exc)))
+        values[attr.name] = value if value is not None else attr.default
+    return values, problems
+
+
+def _convert(attr: ir.Attribute, t: object, raw: object) -> object:
+    assert isinstance(t, ir.Type)
+    kind = t.kind
+    if kind == "list":
+        if isinstance(raw, str):
+            items: list[object] = raw.replace(",", " ").replace(";", " ").split()
+        elif isinstance(raw, (list, tuple)):
+            items = list(raw)
+        else:
+            items = [raw]
+        assert t.elem is not None
+        out = [_convert(attr, t.elem, x) for x in items if x not in (None, "")]
+        return [x for x in out if x is not None]
+    if kind == "int":
+        if isinstance(raw, bool):
+            raise ValueError("not an integer")
+        try:
+            n = int(str(raw).strip())
+        except ValueError:
+            raise ValueError("not an integer") from None
+        if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
+            raise ValueError(f"outside {t}")
+        return n
+    if kind == "decimal":
+        try:
+            return Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+    if kind == "bool":
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "j", "ja"):
+            return True
+        if text in ("0", "false", "no", "n", "nei"):
+            return False
+        raise ValueError("not a boolean")
+    if kind == "enum":
+        text = str(raw).strip()
+        if text not in attr.members:
+            raise ValueError(f"not a value of {t.ref}")
+        return attr.members[text]
+    if kind == "code":
+        return _code(attr.ignore, raw)
+    if kind == "pair":
+        first, second = _pair_parts(raw)
+        a, b = _code(attr.ignore, first), _code(attr.ignore, second)
+        return None if a is None else (a, b)
+    return str(raw)
+
+
+def _pair_parts(raw: object) -> tuple[object, object]:
+    if isinstance(raw, str):
+        parts = raw.split("|", 1) if "|" in raw else raw.split("&", 1)
+        return parts[0], parts[1] if len(parts) > 1 else None
+    if isinstance(raw, Mapping):
+        return raw.get("first"), raw.get("second")
+    if not isinstance(raw, (list, tuple)):
+        return raw, None
+    seq = list(raw)
+    return (seq[0] if seq else None), (seq[1] if len(seq) > 1 else None)
+
+
+def _code(ignore: str, raw: object) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw)
+    for ch in ignore:
+        text = text.replace(ch, "")
+    text = text.strip().upper()
+    return text or None
+
+
+# ---------------------------------------------------------------------- code sets and tables
+
+
+def in_codeset(cs: ir.CodeSet, code: object) -> bool:
+    """Whether a normalised code belongs to a code list."""
+    if not isinstance(code, str):
+        return False
+    if code in cs.codes or any(code.startswith(p) for p in cs.prefixes):
+        return True
+    return any(code[: len(lo)] >= lo and code[: len(hi)] <= hi for lo, hi in cs.ranges)
+
+
+def table_values(table: ir.CodeTable, key: object) -> list[object]:
+    """Values of a code table for a code, text, a pair or a list of these (see the language docs)."""
+    out: list[object] = []
+    if isinstance(key, list):
+        for item in key:
+            out.extend(table_values(table, item))
+    elif isinstance(key, tuple):
+        a, b = key
+        out.extend(v for second, v in table.rows.get(a, ()) if second is None)
+        if b is not None:
+            out.extend(v for second, v in table.rows.get(b, ()) if second is None or second == a)
+    elif key is not None:
+        out.extend(v for second, v in table.rows.get(str(key), ()) if second is None)
+    return _dedup(out)
+
+
+def combo_values(table: ir.CodeTable, key: object) -> list[object]:
+    if not isinstance(key, tuple) or key[1] is None:
+        return []
+    a, b = key
+    return _dedup([v for second, v in table.rows.get(b, ()) if second == a])
+
+
+def _dedup(xs: Iterable[object]) -> list[object]:
+    seen: set[object] = set()
+    out = []
+    for x in xs:
+        if x is not None and x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+
+
+# ---------------------------------------------------------------------- expressions
+
+
+class Evaluator:
+    """Evaluates IR expressions over one episode's attribute values and features."""
+
+    def __init__(self, program: ir.Program, values: dict[str, object]) -> None:
+        self.p = program
+        self.values = values
+        self.features: dict[str, object] = {}
+        for d in program.derivations:
+            self.features[d.name] = self.eval(d.expr, {})
+
+    def eval(self, e: ir.Expr, local: dict[str, object]) -> object:
+        if isinstance(e, ir.Const):
+            return e.value
+        if isinstance(e, ir.Ref):
+            if e.scope == "local":
+                return local[e.name]
+            if e.scope == "attr":
+                return self.values.get(e.name)
+            if e.scope == "feature":
+                return self.features.get(e.name)
+            return e.name
+        if isinstance(e, ir.Loop):
+            return self._loop(e, local)
+        return OPERATIONS[_op_key(e.op)](self, e, local)
+
+    def _loop(self, e: ir.Loop, local: dict[str, object]) -> object:
+        source = self.eval(e.source, local)
+        items = source if isinstance(source, list) else []
+        def holds(x: object) -> bool:
+            return e.cond is None or self.eval(e.cond, {**local, e.var: x}) is True
+        if e.kind == "any":
+            return any(holds(x) for x in items)
+        if e.kind == "all":
+            return all(holds(x) for x in items)
+        if e.kind == "none":
+            return not any(holds(x) for x in items)
+        if e.kind == "find":
+            return next((x for x in items if holds(x)), None)
+        assert e.body is not None
+        return _dedup_keep([self.eval(e.body, {**local, e.var: x}) for x in items if holds(x)])
+
+
+def _dedup_keep(xs: list[object]) -> list[object]:
+    return [x for x in xs if x is not None]
+
+
+def _op_key(op: str) -> str:
+    return "field" if op.startswith("field:") else op
+
+
+def _args(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> list[object]:
+    return [ev.eval(a, local) for a in e.args]
+
+
+def _cmp(fn: Callable[[object, object], bool]) -> Callable[[Evaluator, ir.Apply, dict[str, object]], object]:
+    def run(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+        a, b = _args(ev, e, local)
+        return False if a is None or b is None else fn(a, b)
+    return run
+
+
+def _membership(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+    a = ev.eval(e.args[0], local)
+    right = e.args[1]
+    if a is None:
+        return False
+    if isinstance(right, ir.Ref) and right.scope == "codelist":
+        hit = in_codeset(ev.p.codesets[right.name], a)
+    else:
+        xs = ev.eval(right, local)
+        hit = isinstance(xs, list) and a in xs
+    return hit if e.op == "in" else not hit
+
+
+def _present(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+    v = ev.eval(e.args[0], local)
+    there = v is not None and v != []
+    return there if e.op == "present" else not there
+
+
+def _plus(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+    a, b = _args(ev, e, local)
+    if a is None or b is None:
+        return None
+    if isinstance(a, str) or isinstance(b, str):
+        return f"{a}{b}"
+    return a + b  # type: ignore[operator]
+
+
+def _field(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+    v = ev.eval(e.args[0], local)
+    name = e.op.split(":", 1)[1]
+    if not isinstance(v, tuple):
+        return None
+    return v[{"first": 0, "key": 0, "second": 1, "value": 1}[name]]
+
+
+def _text(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def _substr(s: object, start: object, end: object = None) -> object:
+    text = _text(s)
+    if text is None or not isinstance(start, int):
+        return None
+    return text[start:] if end is None else (text[start:end] if isinstance(end, int) else None)
+
+
+def _char(s: object, i: object) -> object:
+    text = _text(s)
+    if text is None or not isinstance(i, int) or not 0 <= i < len(text):
+        return None
+    return text[i]
+
+
+def _replace_prefix(s: object, old: object, new: object) -> object:
+    text = _text(s)
+    if text is None or old is None or new is None:
+        return text
+    return str(new) + text[len(str(old)):] if text.startswith(str(old)) else text
+
+
+def _extreme(pick: Callable[[list[object]], object]) -> Callable[[Evaluator, ir.Apply, dict[str, object]], object]:
+    def run(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+        xs, default = _args(ev, e, local)
+        items = [x for x in (xs if isinstance(xs, list) else []) if x is not None]
+        return pick(items) if items else default
+    return run
+
+
+def _codes(v: object) -> list[object]:
+    if isinstance(v, list):
+        return _dedup(c for pair in v for c in _codes(pair))
+    if isinstance(v, tuple):
+        return [c for c in v if c is not None]
+    return []
+
+
+def _starts_with(s: object, prefix: object) -> bool:
+    return s is not None and prefix is not None and str(s).startswith(str(prefix))
+
+
+def _keep(a: list[object], b: list[object], inside: bool) -> list[object]:
+    return _dedup(x for x in a if (x in b) == inside)
+
+
+def _lists(vals: list[object]) -> list[list[object]]:
+    return [v if isinstance(v, list) else [] for v in vals]
+
+
+OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]] = {
+    "and": lambda ev, e, l: ev.eval(e.args[0], l) is True and ev.eval(e.args[1], l) is True,
+    "or": lambda ev, e, l: ev.eval(e.args[0], l) is True or ev.eval(e.args[1], l) is True,
+    "not": lambda ev, e, l: ev.eval(e.args[0], l) is not True,
+    "==": _cmp(lambda a, b: a == b),
+    "!=": _cmp(lambda a, b: a != b),
+    "<": _cmp(lambda a, b: a < b),  # type: ignore[operator]
+    "<=": _cmp(lambda a, b: a <= b),  # type: ignore[operator]
+    ">": _cmp(lambda a, b: a > b),  # type: ignore[operator]
+    ">=": _cmp(lambda a, b: a >= b),  # type: ignore[operator]
+    "in": _membership,
+    "not in": _membership,
+    "present": _present,
+    "absent": _present,
+    "+": _plus,
+    "if": lambda ev, e, l: ev.eval(e.args[1], l) if ev.eval(e.args[0], l) is True else ev.eval(e.args[2], l),
+    "list": lambda ev, e, l: [x for x in _args(ev, e, l) if x is not None],
+    "field": _field,
+    "lookup": lambda ev, e, l: table_values(ev.p.tables[ev.eval(e.args[0], l)], ev.eval(e.args[1], l)),  # type: ignore[index]
+    "combo": lambda ev, e, l: combo_values(ev.p.tables[ev.eval(e.args[0], l)], ev.eval(e.args[1], l)),  # type: ignore[index]
+    "first": lambda ev, e, l: next(iter(ev.eval(e.args[0], l) or []), None),  # type: ignore[call-overload]
+    "coalesce": lambda ev, e, l: next((v for v in _args(ev, e, l) if v is not None), None),
+    "text": lambda ev, e, l: _text(ev.eval(e.args[0], l)),
+    "prefix": lambda ev, e, l: _substr(ev.eval(e.args[0], l), 0, ev.eval(e.args[1], l)),
+    "substr": lambda ev, e, l: _substr(*_args(ev, e, l)),
+    "char": lambda ev, e, l: _char(*_args(ev, e, l)),
+    "starts_with": lambda ev, e, l: _starts_with(*_args(ev, e, l)),
+    "replace_prefix": lambda ev, e, l: _replace_prefix(*_args(ev, e, l)),
+    "count": lambda ev, e, l: len(v) if isinstance(v := ev.eval(e.args[0], l), list) else 0,
+    "max": _extreme(max),  # type: ignore[arg-type]
+    "min": _extreme(min),  # type: ignore[arg-type]
+    "union": lambda ev, e, l: _dedup(x for xs in _lists(_args(ev, e, l)) for x in xs),
+    "intersect": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=True),
+    "minus": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=False),
+    "codes": lambda ev, e, l: _codes(ev.eval(e.args[0], l)),
+}
+
+
+# ---------------------------------------------------------------------- decision tables
+
+
+def holds(program: ir.Program, c: ir.Constraint, value: object) -> tuple[bool, tuple[str, ...]]:
+    """Whether constraint ``c`` holds for the feature value, and the codes that satisfied it."""
+    if c.kind == "present":
+        there = value is not None and value != []
+        return there != c.negated, ()
+    if c.kind == "bool":
+        return (value is True) == c.values[0], ()
+    if c.kind == "has":
+        items = value if isinstance(value, list) else []
+        if c.ref is not None:
+            hits = tuple(str(x) for x in items if in_codeset(program.codesets[c.ref], x))
+        else:
+            hits = tuple(str(x) for x in items if x in c.values)
+        return bool(hits) != c.negated, (hits if not c.negated else ())
+    if value is None:
+        return False, ()
+    if c.kind == "set":
+        return (value in c.values) != c.negated, ()
+    if c.kind == "codelist":
+        hit = in_codeset(program.codesets[c.ref or ""], value)
+        return hit != c.negated, ((str(value),) if hit and not c.negated else ())
+    n = Decimal(str(value))
+    ok = True
+    if c.lo is not None:
+        ok = n > c.lo if c.lo_open else n >= c.lo
+    if ok and c.hi is not None:
+        ok = n < c.hi if c.hi_open else n <= c.hi
+    return ok != c.negated, ()
+
+
+def _try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object]) -> Step:
+    witnesses = []
+    for c in row.constraints:
+        ok, codes = holds(program, c, lookup(c.feature))
+        if not ok:
+            return Step(row.id, False, c.text)
+        if codes:
+            witnesses.append((c.text, codes))
+    return Step(row.id, True, None, tuple(witnesses))
+
+
+def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[tuple[str, str, str]]) -> Result:
+    """Apply one decision table (and its post-rules) to an evaluated episode."""
+    def feature(name: str) -> object:
+        return ev.features[name] if name in ev.features else ev.values.get(name)
+
+    trace: list[Step] = []
+    group, rule, rc = table.fallback, "fallback", table.fallback_rc or "0"
+    for row in table.rows:
+        step = _try_row(program, row, feature)
+        trace.append(step)
+        if step.matched:
+            # Under `unique` at most one row can match (the analysis proves it), so the first is the one.
+            group, rule, rc = row.group, row.id, row.rc or "0"
+            break
+    for post in table.post:
+        outputs = {"group": group, "return_code": rc}
+        step = _try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n))
+        trace.append(step)
+        if step.matched:
+            group = post.group or group
+            rc = post.rc or rc
+    catalogue = program.catalogues[table.catalogue]
+    record = catalogue.get(group or "")
+    points = _points(program, record, ev.values)
+    return Result(table.name, table.catalogue, group or "", record.name if record else "", rule, rc, points,
+                  _refund(program, points, ev.values), tuple(problems), tuple(trace))
+
+
+def _points(program: ir.Program, record: ir.GroupRecord | None, values: dict[str, object]) -> Decimal:
+    if record is None:
+        return Decimal(0)
+    points = record.points
+    stay_attr = program.payment.stay_attr if program.payment else None
+    stay = values.get(stay_attr) if stay_attr else None
+    if record.perday is not None and record.trim is not None and isinstance(stay, int) and stay > record.trim:
+        points += record.perday * (stay - record.trim)
+    return points
+
+
+def _refund(program: ir.Program, points: Decimal, values: dict[str, object]) -> Decimal | None:
+    pay = program.payment
+    if pay is None or pay.unit_price is None or pay.share_attr is None:
+        return None
+    share = pay.shares.get(str(values.get(pay.share_attr)))
+    return None if share is None else points * pay.unit_price * share
+
+
+def group(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Result:
+    """Group one episode with the named decision table (default: the first declared)."""
+    values, problems = normalize(program, episode)
+    ev = Evaluator(program, values)
+    chosen = next((t for t in program.decisions if t.name == table), None) if table else program.decisions[0]
+    if chosen is None:
+        raise KeyError(f"no decision table `{table}`")
+    return run_table(program, chosen, ev, problems)

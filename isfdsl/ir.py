@@ -1,0 +1,370 @@
+"""IR: the checked program lowered to a syntax-free form — typed expression graph for derivations,
+decision tables as ordered rows of per-feature constraints, catalogues as records, payment parameters.
+
+Codes are normalised here once (ignored characters removed, upper case), so that the interpreter and
+the emitters compare normalised codes only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import ast
+from .check import POST_FEATURES, Model, normalize_code
+from .types import Type
+
+# ---------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    type: Type
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference: ``scope`` is ``attr``, ``feature`` (a derivation), ``local``, ``codelist`` or ``table``."""
+
+    type: Type
+    scope: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    """An operator or built-in: ``op`` is a built-in name, ``and``/``or``/``not``, a comparison,
+    ``in``/``not in``, ``+``, ``present``/``absent``, ``if``, ``list``, ``field:NAME``."""
+
+    type: Type
+    op: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """``any``/``all``/``none``/``find``/``map`` over ``source`` binding ``var``; ``body`` is the mapped
+    expression of ``map`` (else None) and ``cond`` the filter or predicate (None: always true)."""
+
+    type: Type
+    kind: str
+    var: str
+    source: Expr
+    cond: Expr | None
+    body: Expr | None
+
+
+Expr = Const | Ref | Apply | Loop
+
+# ---------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    type: Type
+    label: str | None
+    default: object
+    #: For enumerations: input value (and member name) -> member name.
+    members: dict[str, str] = field(default_factory=dict)
+    #: For codes: characters removed before comparison.
+    ignore: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSet:
+    """A code list as exact codes, prefixes and (lo, hi) ranges over normalised codes."""
+
+    name: str
+    system: str
+    title: str | None
+    codes: frozenset[str]
+    prefixes: tuple[str, ...]
+    ranges: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeTable:
+    """key -> ordered rows (second or None, value); ``None`` second marks a plain row."""
+
+    name: str
+    key_system: str | None
+    value_type: Type
+    rows: dict[str, tuple[tuple[str | None, object], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    name: str
+    type: Type
+    title: str | None
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """One atom of a row over one feature. ``kind``: ``interval`` (``lo``/``hi``, None unbounded,
+    exclusive where ``lo_open``/``hi_open``), ``set`` (``values``), ``codelist`` (``ref``), ``has`` (``values`` or ``ref``), ``present``,
+    ``bool`` (``values`` = (True,) or (False,)). ``negated`` inverts it. ``text`` is the source form."""
+
+    feature: str
+    kind: str
+    negated: bool = False
+    values: tuple[object, ...] = ()
+    ref: str | None = None
+    lo: Decimal | None = None
+    hi: Decimal | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: str
+    title: str | None
+    constraints: tuple[Constraint, ...]
+    group: str | None
+    rc: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    title: str | None
+    catalogue: str
+    policy: str
+    rows: tuple[Row, ...]
+    fallback: str | None
+    fallback_rc: str | None
+    post: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    code: str
+    name: str
+    points: Decimal
+    trim: int | None
+    perday: Decimal | None
+    parent: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    unit_price: Decimal | None
+    share_attr: str | None
+    shares: dict[str, Decimal]
+    stay_attr: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Everything a grouper needs, with no syntax left."""
+
+    system: str
+    year: int
+    label: str
+    valid_from: str | None
+    valid_to: str | None
+    attributes: tuple[Attribute, ...]
+    codesets: dict[str, CodeSet]
+    tables: dict[str, CodeTable]
+    derivations: tuple[Derivation, ...]
+    catalogues: dict[str, dict[str, GroupRecord]]
+    decisions: tuple[Table, ...]
+    payment: Payment | None
+
+
+# ---------------------------------------------------------------------- lowering
+
+
+def lower(model: Model) -> Program:
+    """Lower a checked model (with no errors) to the IR."""
+    return _Lowerer(model).program()
+
+
+class _Lowerer:
+    def __init__(self, model: Model) -> None:
+        self.m = model
+
+    def norm(self, system: str | None, code: str) -> str:
+        return normalize_code(self.m.codesystems.get(system or ""), code)
+
+    def program(self) -> Program:
+        v = self.m.version
+        assert v is not None
+        return Program(
+            system=v.system, year=v.year, label=v.label, valid_from=v.valid_from, valid_to=v.valid_to,
+            attributes=tuple(self.attribute(a) for a in self.m.attrs.values()),
+            codesets={n: self.codeset(c) for n, c in self.m.codelists.items()},
+            tables={n: self.table(t) for n, t in self.m.tables.items()},
+            derivations=tuple(self.derivation(self.m.derives[n]) for n in self.m.derive_order),
+            catalogues={n: {g.code: self.group(g) for g in c.groups} for n, c in self.m.catalogues.items()},
+            decisions=tuple(self.decision(d) for d in self.m.decisions.values()),
+            payment=self.payment(self.m.payment) if self.m.payment else None,
+        )
+
+    def attribute(self, a: ast.Attr) -> Attribute:
+        t = self.m.attr_types[a.name]
+        members: dict[str, str] = {}
+        elem = t.elem if t.kind == "list" and t.elem else t
+        if elem.kind == "enum":
+            for mem in self.m.enums[elem.ref or ""].members:
+                members[mem.value] = mem.name
+                members.setdefault(mem.name, mem.name)
+        ignore = self.m.codesystems[elem.ref or ""].ignore if elem.kind in ("code", "pair") else ""
+        default = self.literal(a.default, t) if a.default is not None else None
+        return Attribute(a.name, t, a.label, default, members, ignore)
+
+    def literal(self, lit: ast.Literal, t: Type) -> object:
+        if lit.kind == "number":
+            return int(lit.value) if t.kind == "int" else Decimal(lit.value)
+        if lit.kind == "bool":
+            return lit.value == "true"
+        if t.kind == "code":
+            return self.norm(t.ref, lit.value)
+        return lit.value
+
+    def codeset(self, c: ast.CodeList) -> CodeSet:
+        codes, prefixes, ranges = set(), [], []
+        for e in c.entries:
+            if e.kind == "code":
+                codes.add(self.norm(c.system, e.lo))
+            elif e.kind == "prefix":
+                prefixes.append(self.norm(c.system, e.lo))
+            else:
+                ranges.append((self.norm(c.system, e.lo), self.norm(c.system, e.hi or "")))
+        return CodeSet(c.name, c.system, c.title, frozenset(codes), tuple(sorted(set(prefixes))), tuple(sorted(set(ranges))))
+
+    def table(self, t: ast.Table) -> CodeTable:
+        vt = self.m.table_types[t.name]
+        rows: dict[str, list[tuple[str | None, object]]] = {}
+        for r in t.rows:
+            key = self.norm(t.key_system, r.key) if t.key_system else r.key
+            second = (self.norm(t.key_system, r.second) if t.key_system else r.second) if r.second else None
+            # A combination row (a & b) is filed under b, the code it completes, as in the official tables.
+            file_key, marker = (second, key) if second is not None else (key, None)
+            for value in r.values:
+                rows.setdefault(file_key, []).append((marker, self.value(value, vt)))
+        return CodeTable(t.name, t.key_system, vt, {k: tuple(v) for k, v in rows.items()})
+
+    def value(self, text: str, t: Type) -> object:
+        if t.kind == "int":
+            return int(text)
+        if t.kind == "decimal":
+            return Decimal(text)
+        if t.kind == "code":
+            return self.norm(t.ref, text)
+        return text
+
+    def derivation(self, d: ast.Derive) -> Derivation:
+        return Derivation(d.name, self.m.derive_types[d.name], d.title, self.expr(d.expr, set()))
+
+    def expr(self, e: ast.Expr, local: set[str]) -> Expr:
+        t = self.m.expr_types[id(e)]
+        if isinstance(e, ast.Literal):
+            if e.kind == "absent":
+                return Const(t, None)
+            if e.kind == "bool":
+                return Const(t, e.value == "true")
+            if e.kind == "number":
+                return Const(t, int(e.value) if t.kind == "int" else Decimal(e.value))
+            return Const(t, self.norm(t.ref, e.value) if t.kind == "code" else e.value)
+        if isinstance(e, ast.Name):
+            if e.name in local:
+                return Ref(t, "local", e.name)
+            if e.name in self.m.attrs:
+                return Ref(t, "attr", e.name)
+            if e.name in self.m.derives:
+                return Ref(t, "feature", e.name)
+            if e.name in self.m.codelists:
+                return Ref(t, "codelist", e.name)
+            if e.name in self.m.tables:
+                return Ref(t, "table", e.name)
+            return Const(t, e.name)  # an enumeration member
+        if isinstance(e, ast.Field):
+            return Apply(t, f"field:{e.name}", (self.expr(e.operand, local),))
+        if isinstance(e, ast.Unary):
+            return Apply(t, e.op, (self.expr(e.operand, local),))
+        if isinstance(e, ast.If):
+            return Apply(t, "if", (self.expr(e.cond, local), self.expr(e.then, local), self.expr(e.other, local)))
+        if isinstance(e, ast.Binary):
+            return Apply(t, e.op, (self.expr(e.left, local), self.expr(e.right, local)))
+        if isinstance(e, ast.ListExpr):
+            return Apply(t, "list", tuple(self.expr(x, local) for x in e.items))
+        if isinstance(e, ast.Call):
+            return Apply(t, e.func, tuple(self.expr(x, local) for x in e.args))
+        inner = local | {e.var}
+        source = self.expr(e.source, local)
+        cond = self.expr(e.cond, inner) if e.cond is not None else None
+        if isinstance(e, ast.Comprehension):
+            return Loop(t, "map", e.var, source, cond, self.expr(e.expr, inner))
+        return Loop(t, e.kind, e.var, source, cond, None)
+
+    def group(self, g: ast.Group) -> GroupRecord:
+        return GroupRecord(g.code, g.name, Decimal(g.points or "0"), g.trim,
+                           Decimal(g.perday) if g.perday is not None else None, g.parent, g.flags)
+
+    def decision(self, d: ast.Decision) -> Table:
+        return Table(d.name, d.title, d.catalogue, d.policy, tuple(self.row(r, False) for r in d.rules),
+                     d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post))
+
+    def row(self, r: ast.Rule, post: bool) -> Row:
+        from .format import format_cond
+
+        cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
+        return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}")
+
+    def constraint(self, c: ast.Cond, post: bool, text: str) -> Constraint:
+        t = self.m.feature_type(c.feature) or POST_FEATURES[c.feature]
+        neg = c.op in ("not in", "lacks", "absent", "false", "!=")
+        if c.op in ("present", "absent"):
+            return Constraint(c.feature, "present", neg, text=text)
+        if c.op in ("true", "false"):
+            return Constraint(c.feature, "bool", False, (c.op == "true",), text=text)
+        if c.op in ("has", "lacks"):
+            assert c.value is not None and t.elem is not None
+            if c.value.kind == "name" and c.value.text in self.m.codelists:
+                return Constraint(c.feature, "has", neg, ref=c.value.text, text=text)
+            return Constraint(c.feature, "has", neg, (self.cond_value(c.value, t.elem),), text=text)
+        if c.op in ("in", "not in"):
+            assert c.values is not None
+            vs = c.values
+            if vs.name is not None:
+                return Constraint(c.feature, "codelist", neg, ref=vs.name, text=text)
+            if vs.lo is not None:
+                return Constraint(c.feature, "interval", neg, lo=Decimal(vs.lo), hi=Decimal(vs.hi or vs.lo), text=text)
+            return Constraint(c.feature, "set", neg, tuple(self.cond_value(v, t) for v in vs.values), text=text)
+        assert c.value is not None
+        value = self.cond_value(c.value, t)
+        if c.op in ("==", "!="):
+            if t.kind == "bool":
+                return Constraint(c.feature, "bool", False, (value if c.op == "==" else not value,), text=text)
+            return Constraint(c.feature, "set", neg, (value,), text=text)
+        n = Decimal(str(value))
+        strict = c.op in ("<", ">")
+        if t.kind == "int" and strict and n == n.to_integral_value():
+            # Integer features use closed bounds: `< 5` is `..4`, `> 5` is `6..`.
+            n, strict = (n - 1 if c.op == "<" else n + 1), False
+        if c.op in ("<", "<="):
+            return Constraint(c.feature, "interval", False, hi=n, hi_open=strict, text=text)
+        return Constraint(c.feature, "interval", False, lo=n, lo_open=strict, text=text)
+
+    def cond_value(self, v: ast.Value, t: Type) -> object:
+        if v.kind == "number":
+            return int(v.text) if t.kind == "int" and "." not in v.text else Decimal(v.text)
+        if v.kind == "name" and t.kind == "bool":
+            return v.text == "true"
+        if t.kind == "code":
+            return self.norm(t.ref, v.text)
+        return v.text
+
+    def payment(self, p: ast.Payment) -> Payment:
+        return Payment(Decimal(p.unit_price) if p.unit_price else None, p.share_attr,
+                       {s.member: Decimal(s.value) for s in p.shares}, p.stay_attr)
+
+

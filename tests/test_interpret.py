@@ -1,0 +1,89 @@
+"""The reference interpreter: hand-checked cases on the bundled definitions, the built-in table
+complete, and totality (any input gives exactly one result, never an exception)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from isfdsl.builtins import BUILTINS
+from isfdsl.interpret import OPERATIONS, group
+from isfdsl.ir import Program, lower
+from isfdsl.pipeline import check_paths
+
+from .conftest import DEFINITIONS, ROOT
+
+
+@pytest.fixture(scope="module")
+def isf2025() -> Program:
+    result = check_paths([str(DEFINITIONS / "isf2025")])
+    assert result.ok
+    return lower(result.models[0])
+
+
+AMD = {"sex": "2", "age": "78", "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"]}
+
+
+@pytest.mark.parametrize(("episode", "expected"), [
+    ({**AMD, "drugs": ["L01FG01"]}, ("802U", "102D010", "0")),
+    ({**AMD, "drugs": ["S01LA05"]}, ("802U", "102D010", "0")),
+    (AMD, ("802P", "102D011", "0")),
+    ({"sex": "1", "age": "70", "care_level": "2", "pdx": "H25.1", "procedures": "CJE20"}, ("39O", "102D001", "0")),
+    ({"sex": "1", "age": "70", "care_level": "3", "pdx": "M16"}, ("901A", "190D001", "0")),
+    ({"sex": "1", "age": "70", "care_level": "1", "pdx": "M16"}, ("470", "fallback", "8")),
+    ({"age": "40"}, ("470", "000D001", "1")),
+    ({"pdx": "M16", "age": "not a number"}, ("470", "000D002", "6")),
+])
+def test_hand_checked_episodes(isf2025: Program, episode: dict[str, object], expected: tuple[str, str, str]) -> None:
+    r = group(isf2025, episode)
+    assert (r.group, r.rule, r.return_code) == expected
+
+
+def test_refund_is_points_times_unit_price_times_share(isf2025: Program) -> None:
+    r = group(isf2025, {**AMD, "drugs": ["L01FG01"], "sector": "S"})
+    assert r.points == Decimal("0.1") and r.refund == Decimal("0.1") * 52248 * Decimal("0.30")
+
+
+def test_invalid_values_are_reported_not_raised(isf2025: Program) -> None:
+    r = group(isf2025, {"sex": "7", "age": "-3", "pdx": "M16"})
+    assert {p[0] for p in r.problems} == {"sex", "age"}
+
+
+def test_trace_names_the_codes_that_satisfied_the_winning_row(isf2025: Program) -> None:
+    r = group(isf2025, {**AMD, "drugs": ["L01FG01"]})
+    winner = next(s for s in r.trace if s.matched)
+    assert dict(winner.witnesses)["procedures has intravitreal_injection"] == ("CKD05",)
+    assert r.trace[0].failed == "pdx is absent"
+
+
+def test_every_builtin_and_operator_has_an_evaluation() -> None:
+    assert set(BUILTINS) <= set(OPERATIONS)
+
+
+RAW = st.one_of(st.none(), st.text(max_size=6), st.integers(-5, 5000), st.sampled_from(["1", "2", "3", "9", "S", "P"]),
+                st.lists(st.sampled_from(["CKD05", "CJE20", "L01FG01", "H35.3", "", "x"]), max_size=4))
+
+
+@given(st.dictionaries(st.sampled_from(["sex", "age", "care_level", "sector", "contact", "los", "pdx", "sdx",
+                                        "procedures", "drugs", "unknown"]), RAW))
+def test_any_episode_gets_exactly_one_catalogued_group(isf2025: Program, episode: dict[str, object]) -> None:
+    r = group(isf2025, episode)
+    assert r.group in isf2025.catalogues["DRG"]
+    assert sum(1 for s in r.trace if s.matched and not s.rule.startswith("P")) <= 1
+
+
+def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
+    ep = tmp_path / "ep.json"
+    ep.write_text(json.dumps({**AMD, "drugs": ["L01FG01"]}))
+    proc = subprocess.run([sys.executable, "-m", "isfdsl", "explain", str(DEFINITIONS / "isf2025"), str(ep)],
+                          capture_output=True, text=True, cwd=ROOT, check=False, env={"COLUMNS": "200", "PATH": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert "802U" in proc.stdout and "102D010" in proc.stdout and "CKD05" in proc.stdout
+    assert "pdx is absent" in proc.stdout
