@@ -12,7 +12,7 @@ from . import ast
 from .builtins import BUILTINS
 from .diagnostics import Collector, Span, did_you_mean
 from .loader import Program
-from .types import ABSENT, BOOL, DATE, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify
+from .types import ABSENT, BOOL, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify
 
 
 @dataclass(slots=True)
@@ -435,8 +435,6 @@ class _Checker:
                 self.d.report("ISF203", e.right.span, f"`{e.op}` needs a list or a code list on the right, not {right}")
             return BOOL
         right = self.expr(e.right, scope, refs, left if left.kind in ("enum", "code") else None)
-        if left.kind in ("enum", "code") and right.kind == "absent" and isinstance(e.right, ast.Name):
-            pass
         if e.op == "+":
             if left.kind in NUMERIC and right.kind in NUMERIC:
                 return unify(left, right)
@@ -752,4 +750,3 @@ _CALL_RULES = {
     "codes": _t_codes,
 }
 assert _CALL_RULES.keys() == BUILTINS.keys()
-_ = DATE
