@@ -219,10 +219,11 @@ class Evaluator:
         if e.kind == "find":
             return next((x for x in items if holds(x)), None)
         assert e.body is not None
-        return _dedup_keep([self.eval(e.body, {**local, e.var: x}) for x in items if holds(x)])
+        return _without_absent(self.eval(e.body, {**local, e.var: x}) for x in items if holds(x))
 
 
-def _dedup_keep(xs: list[object]) -> list[object]:
+def _without_absent(xs: Iterable[object]) -> list[object]:
+    """Lists never hold absent elements."""
     return [x for x in xs if x is not None]
 
 
@@ -346,7 +347,7 @@ OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]
     "absent": _present,
     "+": _plus,
     "if": lambda ev, e, l: ev.eval(e.args[1], l) if ev.eval(e.args[0], l) is True else ev.eval(e.args[2], l),
-    "list": lambda ev, e, l: [x for x in _args(ev, e, l) if x is not None],
+    "list": lambda ev, e, l: _without_absent(_args(ev, e, l)),
     "field": _field,
     "lookup": lambda ev, e, l: table_values(ev.p.tables[ev.eval(e.args[0], l)], ev.eval(e.args[1], l)),  # type: ignore[index]
     "combo": lambda ev, e, l: combo_values(ev.p.tables[ev.eval(e.args[0], l)], ev.eval(e.args[1], l)),  # type: ignore[index]

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from . import ast
 from .check import POST_FEATURES, Model, normalize_code
+from .format import format_cond
 from .types import Type
 
 # ---------------------------------------------------------------------- expressions
@@ -314,8 +315,6 @@ class _Lowerer:
                      d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post))
 
     def row(self, r: ast.Rule, post: bool) -> Row:
-        from .format import format_cond
-
         cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
         return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}")
 
