@@ -49,5 +49,8 @@ BUILTINS: dict[str, Builtin] = {
                 "The elements of the first list that are not in the second."),
         Builtin("codes", 1, 1, "codes(pair | list pair) -> list code",
                 "The present codes of a pair (first, then second), or of each pair of a list."),
+        Builtin("entries", 1, 1, "entries(table) -> list row",
+                "Every plain row of `table` as a `row` with fields `key` and `value`, keys in order of "
+                "first appearance (combination rows are left out)."),
     )
 }

@@ -730,6 +730,12 @@ def _t_codes(c: _Checker, e: ast.Call, a: list[Type]) -> Type:
     return list_of(Type("code", item.ref))
 
 
+def _t_entries(c: _Checker, e: ast.Call, a: list[Type]) -> Type:
+    if a[0].kind != "table":
+        return c.fail(e.args[0], f"`entries` needs a table, not {a[0]}")
+    return list_of(Type("row", a[0].ref))
+
+
 _CALL_RULES = {
     "lookup": _t_lookup,
     "combo": _t_lookup,
@@ -748,5 +754,6 @@ _CALL_RULES = {
     "intersect": _t_setop,
     "minus": _t_setop,
     "codes": _t_codes,
+    "entries": _t_entries,
 }
 assert _CALL_RULES.keys() == BUILTINS.keys()

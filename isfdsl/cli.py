@@ -83,3 +83,54 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     console.print(grid)
     console.print(f"[bold]{res.catalogue} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
                   f"points {res.points}" + (f", refund {res.refund:.2f}" if res.refund is not None else ""))
+
+
+@main.command("build")
+@click.argument("defs", type=click.Path(exists=True))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
+def build_cmd(defs: str, out: str) -> None:
+    """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package."""
+    import time
+
+    from .pipeline import build
+
+    started = time.perf_counter()
+    try:
+        built = build(defs, Path(out))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    diags = built.checked.diags.sorted()
+    if diags:
+        click.echo(render_text(diags, built.checked.sources, color=sys.stderr.isatty()), err=True)
+    if built.package is None:
+        click.echo("nothing written: the definitions have errors", err=True)
+        raise SystemExit(1)
+    click.echo(f"wrote {len(built.files)} files to {out} in {time.perf_counter() - started:.2f} s", err=True)
+
+
+@main.command("group")
+@click.argument("grouper", metavar="DEFS|PACKAGE", type=click.Path(exists=True))
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .csv, .jsonl or .parquet (the extension chooses the format).")
+@click.option("--table", default=None, help="Decision table (default: the first declared).")
+@click.option("--input-format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Input format (default: from the extension).")
+@click.option("--output-format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Output format (default: from the extension).")
+@click.option("--encoding", default="auto", show_default=True,
+              help="CSV/JSONL input encoding: auto (UTF-8, else ISO-8859-1), utf-8, iso-8859-1, …")
+@click.option("--delimiter", default=",", show_default=True, help="CSV field separator (tab for .tsv).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_format: str | None,
+              output_format: str | None, encoding: str, delimiter: str, progress: bool | None) -> None:
+    """Group every episode in INPUT with a generated PACKAGE (a folder from `isf build`) or with the
+    definitions DEFS (compiled on the fly), writing one output row per input row."""
+    from .group import run
+
+    try:
+        run(grouper, input_path, out, table=table, input_format=input_format, output_format=output_format,
+            encoding=encoding, delimiter=delimiter, progress=progress)
+    except (ValueError, KeyError) as exc:
+        raise click.UsageError(str(exc)) from None

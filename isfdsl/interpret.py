@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from . import ir
+from . import ir, runtime
+from .types import Type
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,91 +46,45 @@ class Result:
 
 
 def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
-    """The typed value of every attribute (None when missing or invalid, then its default) and the
-    problems found: (attribute, raw value, reason)."""
+    """The typed value of every attribute (its default when missing or invalid; an empty list for a
+    list) and the problems found: (attribute, raw value, reason). Conversion is shared with the
+    generated groupers (:mod:`isfdsl.runtime`): there is one definition of a valid value."""
     values: dict[str, object] = {}
     problems: list[tuple[str, str, str]] = []
     for attr in program.attributes:
         raw = episode.get(attr.name)
         value: object = None
-        if raw is not None and raw != "" and raw != []:
+        if not runtime.blank(raw):
             try:
-                value = _convert(attr, attr.type, raw)
+                value = convert(attr, attr.type, raw)
             except ValueError as exc:
                 problems.append((attr.name, str(raw), str(exc)))
-        values[attr.name] = value if value is not None else attr.default
+        if value is None:
+            value = [] if attr.type.kind == "list" else attr.default
+        values[attr.name] = value
     return values, problems
 
 
-def _convert(attr: ir.Attribute, t: object, raw: object) -> object:
-    assert isinstance(t, ir.Type)
+def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
+    """One raw input value as a value of type ``t`` (raises ValueError with the reason)."""
     kind = t.kind
     if kind == "list":
-        if isinstance(raw, str):
-            items: list[object] = raw.replace(",", " ").replace(";", " ").split()
-        elif isinstance(raw, (list, tuple)):
-            items = list(raw)
-        else:
-            items = [raw]
         assert t.elem is not None
-        out = [_convert(attr, t.elem, x) for x in items if x not in (None, "")]
-        return [x for x in out if x is not None]
+        elem = t.elem
+        return runtime.to_list(raw, lambda x: convert(attr, elem, x))
     if kind == "int":
-        if isinstance(raw, bool):
-            raise ValueError("not an integer")
-        try:
-            n = int(str(raw).strip())
-        except ValueError:
-            raise ValueError("not an integer") from None
-        if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
-            raise ValueError(f"outside {t}")
-        return n
+        return runtime.to_int(raw, t.lo, t.hi, str(t))
     if kind == "decimal":
-        try:
-            return Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise ValueError("not a number") from None
+        return runtime.to_decimal(raw)
     if kind == "bool":
-        text = str(raw).strip().lower()
-        if text in ("1", "true", "yes", "j", "ja"):
-            return True
-        if text in ("0", "false", "no", "n", "nei"):
-            return False
-        raise ValueError("not a boolean")
+        return runtime.to_bool(raw)
     if kind == "enum":
-        text = str(raw).strip()
-        if text not in attr.members:
-            raise ValueError(f"not a value of {t.ref}")
-        return attr.members[text]
+        return runtime.to_enum(raw, attr.members, t.ref or "")
     if kind == "code":
-        return _code(attr.ignore, raw)
+        return runtime.to_code(raw, attr.ignore)
     if kind == "pair":
-        first, second = _pair_parts(raw)
-        a, b = _code(attr.ignore, first), _code(attr.ignore, second)
-        return None if a is None else (a, b)
-    return str(raw)
-
-
-def _pair_parts(raw: object) -> tuple[object, object]:
-    if isinstance(raw, str):
-        parts = raw.split("|", 1) if "|" in raw else raw.split("&", 1)
-        return parts[0], parts[1] if len(parts) > 1 else None
-    if isinstance(raw, Mapping):
-        return raw.get("first"), raw.get("second")
-    if not isinstance(raw, (list, tuple)):
-        return raw, None
-    seq = list(raw)
-    return (seq[0] if seq else None), (seq[1] if len(seq) > 1 else None)
-
-
-def _code(ignore: str, raw: object) -> str | None:
-    if raw is None:
-        return None
-    text = str(raw)
-    for ch in ignore:
-        text = text.replace(ch, "")
-    text = text.strip().upper()
-    return text or None
+        return runtime.to_pair(raw, attr.ignore)
+    return runtime.to_text(raw)
 
 
 # ---------------------------------------------------------------------- code sets and tables
@@ -191,6 +146,10 @@ class Evaluator:
             self.features[d.name] = self.eval(d.expr, {})
 
     def eval(self, e: ir.Expr, local: dict[str, object]) -> object:
+        value = self._eval(e, local)
+        return [] if value is None and e.type.kind == "list" else value  # a list is never absent, only empty
+
+    def _eval(self, e: ir.Expr, local: dict[str, object]) -> object:
         if isinstance(e, ir.Const):
             return e.value
         if isinstance(e, ir.Ref):
@@ -366,6 +325,8 @@ OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]
     "intersect": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=True),
     "minus": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=False),
     "codes": lambda ev, e, l: _codes(ev.eval(e.args[0], l)),
+    "entries": lambda ev, e, l: [(k, v) for k, rows in ev.p.tables[ev.eval(e.args[0], l)].rows.items()  # type: ignore[index]
+                                 for second, v in rows if second is None],
 }
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 
 from .check import Model, check
 from .diagnostics import Collector
@@ -34,3 +39,39 @@ def check_paths(paths: list[str]) -> Checked:
             continue
         out.models.append(check(program, out.diags))
     return out
+
+
+@dataclass(slots=True)
+class Built:
+    """The outcome of ``build``: the diagnostics, and the package folder when it was written."""
+
+    checked: Checked
+    package: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+def build(defs: str, out: Path, package: str | None = None) -> Built:
+    """Check the one program in ``defs`` and write its Python grouper package into ``out`` (a folder
+    named like the package, e.g. ``generated/isf2025``). Nothing is written when there are errors."""
+    from .emit_python import render, sources_for, write_package
+    from .ir import lower
+
+    checked = check_paths([defs])
+    if not checked.ok:
+        return Built(checked)
+    if len(checked.models) != 1:
+        raise ValueError(f"{defs}: holds {len(checked.models)} programs; build one folder at a time")
+    files = render(lower(checked.models[0]), sources_for(defs, checked.sources), package or out.name)
+    return Built(checked, out, write_package(files, out))
+
+
+def load_package(folder: Path, name: str | None = None) -> ModuleType:
+    """Import a generated package from its folder (under a private module name unless ``name``)."""
+    name = name or f"_isf_{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]}"
+    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{folder}: not a Python package")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

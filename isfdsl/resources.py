@@ -15,3 +15,9 @@ def grammar_text() -> str:
 def template_text(name: str) -> str:
     """The text of the template ``name`` under ``isfdsl/templates``."""
     return files("isfdsl").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def runtime_text() -> str:
+    """The source of :mod:`isfdsl.runtime`, copied into every generated package."""
+    return files("isfdsl").joinpath("runtime.py").read_text(encoding="utf-8")

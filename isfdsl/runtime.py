@@ -1,0 +1,782 @@
+"""Runtime of the generated groupers: input conversion, code lists, code tables, the bit-set index that
+dispatches decision tables, results, streaming and Arrow batches, and the CSV command line.
+
+This module is standard library only. The Python emitter copies it verbatim into every generated
+package as ``_runtime.py``; the reference interpreter shares its input conversion (one definition of
+what a valid value is) but not its decision logic, which it re-implements plainly as the oracle.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import sys
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+#: (attribute, value as given, reason) for one input value that could not be used.
+Problem = tuple[str, str, str]
+
+#: Caches keyed by input values stop growing at this size (they stay correct, only slower).
+CACHE_LIMIT = 1 << 17
+
+# ---------------------------------------------------------------------- input conversion
+
+
+def blank(raw: object) -> bool:
+    """Whether an input value counts as missing: None, empty text or an empty list."""
+    return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
+
+
+def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
+    """An integer within [lo, hi]; ``bounds`` names the range in the error."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        n = raw
+    else:
+        try:
+            n = int("" if isinstance(raw, bool) else str(raw).strip())
+        except ValueError:
+            raise ValueError("not an integer") from None
+    if (lo is not None and n < lo) or (hi is not None and n > hi):
+        raise ValueError(f"outside {bounds}")
+    return n
+
+
+def to_decimal(raw: object) -> Decimal:
+    try:
+        d = Decimal("" if isinstance(raw, bool) else str(raw).strip())
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    return d
+
+
+_TRUE = frozenset({"1", "true", "yes", "j", "ja"})
+_FALSE = frozenset({"0", "false", "no", "n", "nei"})
+
+
+def to_bool(raw: object) -> bool:
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("not a boolean")
+
+
+def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
+    """The member name for a member's value or name."""
+    member = members.get(str(raw).strip())
+    if member is None:
+        raise ValueError(f"not a value of {enum}")
+    return member
+
+
+def to_code(raw: object, ignore: str) -> str | None:
+    """A code with the ignored characters removed, trimmed and in upper case; None when empty."""
+    if raw is None:
+        return None
+    text = str(raw)
+    for ch in ignore:
+        text = text.replace(ch, "")
+    text = text.strip().upper()
+    return text or None
+
+
+def to_pair(raw: object, ignore: str) -> tuple[str, str | None] | None:
+    """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
+    first code is empty (a pair is only ever looked up through its first code)."""
+    first: object
+    second: object = None
+    if isinstance(raw, str):
+        parts = raw.split("|", 1) if "|" in raw else raw.split("&", 1)
+        first = parts[0]
+        second = parts[1] if len(parts) > 1 else None
+    elif isinstance(raw, Mapping):
+        first, second = raw.get("first"), raw.get("second")
+    elif isinstance(raw, (list, tuple)):
+        first = raw[0] if raw else None
+        second = raw[1] if len(raw) > 1 else None
+    else:
+        first = raw
+    a = to_code(first, ignore)
+    return None if a is None else (a, to_code(second, ignore))
+
+
+def to_text(raw: object) -> str:
+    return str(raw)
+
+
+def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
+    """A list from a sequence, or from text separated by commas, semicolons or white space; empty
+    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items: Sequence[object]
+    if isinstance(raw, str):
+        items = raw.replace(",", " ").replace(";", " ").split()
+    elif isinstance(raw, (list, tuple)):
+        items = raw
+    else:
+        items = [raw]
+    out: list[T] = []
+    for item in items:
+        if item is None or item == "":
+            continue
+        value = convert(item)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+# ---------------------------------------------------------------------- code lists and code tables
+
+
+class CodeSet:
+    """A code list: exact codes, prefixes and (lo, hi) ranges over normalised codes. Membership of a
+    code is computed once and remembered."""
+
+    __slots__ = ("_cache", "codes", "name", "prefixes", "ranges")
+
+    def __init__(self, name: str, codes: frozenset[str], prefixes: tuple[str, ...] = (),
+                 ranges: tuple[tuple[str, str], ...] = ()) -> None:
+        self.name = name
+        self.codes = codes
+        self.prefixes = prefixes
+        self.ranges = ranges
+        self._cache: dict[str, bool] = {}
+
+    def __contains__(self, code: object) -> bool:
+        if not isinstance(code, str):
+            return False
+        hit = self._cache.get(code)
+        if hit is None:
+            hit = (code in self.codes or any(code.startswith(p) for p in self.prefixes)
+                   or any(code[: len(lo)] >= lo and code[: len(hi)] <= hi for lo, hi in self.ranges))
+            if len(self._cache) < CACHE_LIMIT:
+                self._cache[code] = hit
+        return hit
+
+
+class CodeTable(Generic[V]):
+    """A code table: key -> ordered rows (second code or None, value). A row with a second code is a
+    combination row ``second & key``, filed under the code it completes."""
+
+    __slots__ = ("_pair_cache", "_plain", "_rows", "entries", "name")
+
+    def __init__(self, name: str, rows: Mapping[str, tuple[tuple[str | None, V], ...]]) -> None:
+        self.name = name
+        self._rows = rows
+        self._plain: dict[str, tuple[V, ...]] = {k: _unique(v for s, v in rs if s is None) for k, rs in rows.items()}
+        self._pair_cache: dict[tuple[str, str | None], tuple[V, ...]] = {}
+        #: Every plain row as (key, value), keys in order of first appearance.
+        self.entries: tuple[tuple[str, V], ...] = tuple((k, v) for k, rs in rows.items() for s, v in rs if s is None)
+
+    def get(self, key: object) -> tuple[V, ...]:
+        """Values of the plain rows of one key (a code or text)."""
+        return () if key is None else self._plain.get(str(key), ())
+
+    def pair(self, pair: tuple[str, str | None] | None) -> tuple[V, ...]:
+        """Plain rows of the first code, then the rows of the second that are plain or complete the pair."""
+        if pair is None:
+            return ()
+        hit = self._pair_cache.get(pair)
+        if hit is None:
+            a, b = pair
+            found = list(self._plain.get(a, ()))
+            if b is not None:
+                found.extend(v for s, v in self._rows.get(b, ()) if s is None or s == a)
+            hit = _unique(found)
+            if len(self._pair_cache) < CACHE_LIMIT:
+                self._pair_cache[pair] = hit
+        return hit
+
+    def combo(self, pair: tuple[str, str | None] | None) -> tuple[V, ...]:
+        """Values of the combination rows ``first & second`` only."""
+        if pair is None:
+            return ()
+        a, b = pair
+        return () if b is None else _unique(v for s, v in self._rows.get(b, ()) if s == a)
+
+    def many(self, keys: Iterable[object]) -> tuple[V, ...]:
+        """The union over several keys, in order."""
+        return _unique(v for k in keys for v in self.get(k))
+
+    def many_pairs(self, pairs: Iterable[tuple[str, str | None]]) -> tuple[V, ...]:
+        return _unique(v for p in pairs for v in self.pair(p))
+
+
+def _unique(xs: Iterable[T]) -> tuple[T, ...]:
+    return tuple(dict.fromkeys(x for x in xs if x is not None))
+
+
+# ---------------------------------------------------------------------- operations of the derivation language
+# Each is total: an absent argument gives an absent, empty or false result.
+
+
+def eq(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a == b)
+
+
+def ne(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a != b)
+
+
+def lt(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a < b)
+
+
+def le(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a <= b)
+
+
+def gt(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a > b)
+
+
+def ge(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a >= b)
+
+
+def not_in(a: Any, xs: Any) -> bool:
+    return a is not None and a not in xs
+
+
+def plus(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, str) or isinstance(b, str):
+        return f"{a}{b}"
+    return a + b
+
+
+def text(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def substr(s: object, start: object, end: object = None) -> str | None:
+    t = text(s)
+    if t is None or not isinstance(start, int):
+        return None
+    if end is None:
+        return t[start:]
+    return t[start:end] if isinstance(end, int) else None
+
+
+def char(s: object, i: object) -> str | None:
+    t = text(s)
+    if t is None or not isinstance(i, int) or not 0 <= i < len(t):
+        return None
+    return t[i]
+
+
+def starts_with(s: object, prefix: object) -> bool:
+    return s is not None and prefix is not None and str(s).startswith(str(prefix))
+
+
+def replace_prefix(s: object, old: object, new: object) -> str | None:
+    t = text(s)
+    if t is None or old is None or new is None:
+        return t
+    return str(new) + t[len(str(old)):] if t.startswith(str(old)) else t
+
+
+def first(xs: Sequence[T]) -> T | None:
+    return xs[0] if xs else None
+
+
+def field(v: Any, i: int) -> Any:
+    return v[i] if isinstance(v, tuple) else None
+
+
+def coalesce(*xs: Any) -> Any:
+    for x in xs:
+        if x is not None:
+            return x
+    return None
+
+
+def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
+    """A list never holds absent elements."""
+    return tuple(x for x in xs if x is not None)
+
+
+def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: Any) -> Any:
+    items = [x for x in xs if x is not None]
+    return pick(items) if items else default
+
+
+def union(*lists: Sequence[T]) -> tuple[T, ...]:
+    return _unique(x for xs in lists for x in xs)
+
+
+def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
+    return _unique(x for x in a if x in b)
+
+
+def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
+    return _unique(x for x in a if x not in b)
+
+
+def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
+    """The present codes of a pair, first then second."""
+    return () if p is None else tuple(c for c in p if c is not None)
+
+
+def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """The present codes of every pair of a list, each once."""
+    return _unique(c for p in ps for c in p if c is not None)
+
+
+# ---------------------------------------------------------------------- decision tables
+
+
+class C(NamedTuple):
+    """One condition of a row over one feature; see ``isfdsl.ir.Constraint`` for the kinds."""
+
+    feature: str
+    kind: str
+    negated: bool = False
+    values: tuple[object, ...] = ()
+    ref: str | None = None
+    lo: Decimal | None = None
+    hi: Decimal | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    text: str = ""
+
+
+class Row(NamedTuple):
+    """A row of a decision table: its stable id, result (group, return code), conditions and source."""
+
+    id: str
+    group: str | None
+    rc: str | None
+    conditions: tuple[C, ...]
+    source: str
+    title: str | None = None
+
+
+class GroupRecord(NamedTuple):
+    name: str
+    points: Decimal
+    trim: int | None = None
+    perday: Decimal | None = None
+
+
+def holds(c: C, value: object, is_list: bool, codesets: Mapping[str, CodeSet]) -> tuple[bool, tuple[str, ...]]:
+    """Whether condition ``c`` holds for a feature value, and the codes that satisfied it."""
+    kind = c.kind
+    if kind == "present":
+        there = value is not None and not (is_list and len(value) == 0)  # type: ignore[arg-type]
+        return there != c.negated, ()
+    if kind == "bool":
+        return (value is True) == c.values[0], ()
+    if kind == "has":
+        items: Sequence[object] = value if is_list and isinstance(value, (list, tuple)) else ()
+        if c.ref is not None:
+            cs = codesets[c.ref]
+            hits = tuple(str(x) for x in items if x in cs)
+        else:
+            hits = tuple(str(x) for x in items if x in c.values)
+        return bool(hits) != c.negated, (hits if not c.negated else ())
+    if value is None:
+        return False, ()
+    if kind == "set":
+        return (value in c.values) != c.negated, ()
+    if kind == "codelist":
+        hit = value in codesets[c.ref or ""]
+        return hit != c.negated, ((str(value),) if hit and not c.negated else ())
+    n: Any = value
+    ok = True
+    if c.lo is not None:
+        ok = n > c.lo if c.lo_open else n >= c.lo
+    if ok and c.hi is not None:
+        ok = n < c.hi if c.hi_open else n <= c.hi
+    return ok != c.negated, ()
+
+
+class _Index:
+    """Maps one feature's value to the bit mask of rows whose conditions on that feature hold."""
+
+    def __init__(self, entries: list[tuple[int, tuple[C, ...]]], free: int, is_list: bool,
+                 codesets: Mapping[str, CodeSet]) -> None:
+        self.entries = entries
+        self.free = free
+        self.is_list = is_list
+        self.codesets = codesets
+
+    def compute(self, value: object) -> int:
+        m = self.free
+        for bit, conds in self.entries:
+            if all(holds(c, value, self.is_list, self.codesets)[0] for c in conds):
+                m |= bit
+        return m
+
+    def mask(self, value: object) -> int:
+        raise NotImplementedError
+
+
+class _ValueIndex(_Index):
+    """Any feature: masks remembered per value."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.cache: dict[object, int] = {}
+
+    def mask(self, value: object) -> int:
+        m = self.cache.get(value)
+        if m is None:
+            m = self.compute(value)
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[value] = m
+        return m
+
+
+class _IntervalIndex(_Index):
+    """A number feature tested by intervals only: masks per segment between the bounds (bisection)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.points = sorted({b for _, cs in self.entries for c in cs for b in (c.lo, c.hi) if b is not None})
+        self.cache: dict[int, int] = {}
+
+    def mask(self, value: object) -> int:
+        if value is None:
+            key = -1
+        else:
+            n: Any = value
+            i = bisect_left(self.points, n)
+            key = 2 * i + 1 if i < len(self.points) and self.points[i] == value else 2 * i
+        m = self.cache.get(key)
+        if m is None:
+            m = self.cache[key] = self.compute(value)
+        return m
+
+
+class _ListIndex(_Index):
+    """A list feature tested by ``has``/``lacks``/presence only. The k-th positive atom of every row
+    forms column k; a row passes column k when some element satisfies its atom. Element contributions
+    are remembered per element."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.columns: list[list[tuple[int, C]]] = []
+        self.negated: list[tuple[int, C]] = []
+        self.when_empty = self.when_filled = self.free
+        width = 0
+        for bit, conds in self.entries:
+            positive = [c for c in conds if c.kind == "has" and not c.negated]
+            for k, c in enumerate(positive):
+                if k == len(self.columns):
+                    self.columns.append([])
+                self.columns[k].append((bit, c))
+            width = max(width, len(positive))
+            self.negated.extend((bit, c) for c in conds if c.kind == "has" and c.negated)
+            presence = [c for c in conds if c.kind == "present"]
+            if all(c.negated for c in presence):  # passes presence when empty
+                self.when_empty |= bit if not positive else 0
+            if not any(c.negated for c in presence):  # passes presence when filled
+                self.when_filled |= bit
+        everyone = self.free | sum(bit for bit, _ in self.entries)
+        self.column_free = [everyone & ~sum(bit for bit, _ in col) for col in self.columns]
+        self.cache: dict[object, tuple[tuple[int, ...], int]] = {}
+
+    def _atom(self, c: C, x: object) -> bool:
+        return x in self.codesets[c.ref] if c.ref is not None else x in c.values
+
+    def contribution(self, x: object) -> tuple[tuple[int, ...], int]:
+        hit = self.cache.get(x)
+        if hit is None:
+            cols = tuple(sum(bit for bit, c in col if self._atom(c, x)) for col in self.columns)
+            neg = 0
+            for bit, c in self.negated:
+                if self._atom(c, x):
+                    neg |= bit
+            hit = (cols, neg)
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[x] = hit
+        return hit
+
+    def mask(self, value: object) -> int:
+        items: Sequence[object] = value if isinstance(value, (list, tuple)) else ()
+        if not items:
+            return self.when_empty
+        cols = list(self.column_free)
+        neg = 0
+        for x in items:
+            xs, n = self.contribution(x)
+            for k, bits in enumerate(xs):
+                cols[k] |= bits
+            neg |= n
+        m = self.when_filled & ~neg
+        for bits in cols:
+            m &= bits
+        return m
+
+
+class DecisionTable:
+    """A compiled decision table: rows in order, dispatched through one bit-set index per feature.
+
+    ``features`` maps each feature a row tests to (its position in the evaluated case, whether it is a
+    list). Row k is bit k; the rows that can match are the AND of the masks of every feature, and the
+    first of them is the lowest set bit.
+    """
+
+    def __init__(self, name: str, system: str, policy: str, rows: Sequence[Row], fallback: str | None,
+                 fallback_rc: str | None, post: Sequence[Row], features: Mapping[str, tuple[int, bool]],
+                 codesets: Mapping[str, CodeSet]) -> None:
+        self.name, self.system, self.policy = name, system, policy
+        self.rows = tuple(rows)
+        self.fallback, self.fallback_rc = fallback, fallback_rc or "0"
+        self.post = tuple(post)
+        self.features = features
+        self.codesets = codesets
+        self.everyone = (1 << len(self.rows)) - 1
+        probes = []
+        for feature, (position, is_list) in features.items():
+            entries = [(1 << k, tuple(c for c in row.conditions if c.feature == feature)) for k, row in enumerate(self.rows)]
+            tested = [(bit, cs) for bit, cs in entries if cs]
+            if not tested:
+                continue
+            free = self.everyone & ~sum(bit for bit, _ in tested)
+            kinds = {c.kind for _, cs in tested for c in cs}
+            index: _Index
+            if is_list and kinds <= {"has", "present"}:
+                index = _ListIndex(tested, free, is_list, codesets)
+            elif not is_list and kinds == {"interval"} and not any(c.negated for _, cs in tested for c in cs):
+                index = _IntervalIndex(tested, free, is_list, codesets)
+            else:
+                index = _ValueIndex(tested, free, is_list, codesets)
+            probes.append((len(tested), position, index.mask))
+        # The features most rows test go first: they empty the mask soonest.
+        self.probes = tuple((position, mask) for _, position, mask in sorted(probes, key=lambda p: -p[0]))
+
+    def select(self, case: Sequence[object]) -> int:
+        """The position of the first row whose conditions all hold, or -1."""
+        m = self.everyone
+        for position, mask in self.probes:
+            m &= mask(case[position])
+            if not m:
+                return -1
+        return (m & -m).bit_length() - 1
+
+    def value(self, case: Sequence[object], feature: str) -> object:
+        return case[self.features[feature][0]]
+
+    def explain(self, row: Row, case: Sequence[object], outputs: Mapping[str, object] | None = None) -> tuple[bool, tuple[tuple[str, tuple[str, ...]], ...]]:
+        """Whether every condition of ``row`` holds, and each condition with the codes that satisfied it."""
+        out = []
+        for c in row.conditions:
+            if outputs is not None and c.feature in outputs:
+                value, is_list = outputs[c.feature], False
+            else:
+                value, is_list = self.value(case, c.feature), self.features[c.feature][1]
+            ok, codes = holds(c, value, is_list, self.codesets)
+            if not ok:
+                return False, ()
+            out.append((c.text, codes))
+        return True, tuple(out)
+
+
+# ---------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome for one episode: the group of one group system, the row that chose it, the return
+    code, points and refund, the input problems met, and (when asked) the winning row's conditions
+    each with the codes that satisfied it."""
+
+    system: str
+    table: str
+    group: str
+    name: str
+    rule: str
+    return_code: str
+    points: Decimal
+    refund: Decimal | None
+    problems: tuple[Problem, ...] = ()
+    explanation: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The result as plain values (refund in whole øre; problems as ``attribute=value: reason``
+        joined by ``; ``)."""
+        return {"system": self.system, "group": self.group, "name": self.name, "rule": self.rule,
+                "return_code": self.return_code, "points": str(self.points),
+                "refund": "" if self.refund is None else str(self.refund.quantize(_CENT)), "problems": describe(self.problems)}
+
+
+_CENT = Decimal("0.01")
+RESULT_FIELDS = ("system", "group", "name", "rule", "return_code", "points", "refund", "problems")
+
+
+def describe(problems: Iterable[Problem]) -> str:
+    return "; ".join(f"{attr}={raw!r}: {reason}" if attr else reason for attr, raw, reason in problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    unit_price: Decimal | None
+    share_position: int | None
+    shares: Mapping[str, Decimal]
+    stay_position: int | None
+
+
+class Grouper:
+    """Groups episodes: ``evaluate`` turns an episode into the case tuple (attributes, then derived
+    features) and its problems; each decision table then picks a row."""
+
+    def __init__(self, evaluate: Callable[[Mapping[str, object], list[Problem]], tuple[object, ...]],
+                 tables: Sequence[DecisionTable], catalogues: Mapping[str, Mapping[str, GroupRecord]],
+                 payment: Payment | None) -> None:
+        self.evaluate = evaluate
+        self.tables = {t.name: t for t in tables}
+        self.default = tables[0].name
+        self.catalogues = catalogues
+        self.payment = payment
+
+    def group(self, episode: Mapping[str, object], table: str | None = None, explain: bool = False) -> Result:
+        t = self.tables.get(table or self.default)
+        if t is None:
+            raise KeyError(f"no decision table {table!r}; the tables are {', '.join(self.tables)}")
+        problems: list[Problem] = []
+        try:
+            if not isinstance(episode, Mapping):
+                problems.append(("", repr(episode)[:80], f"an episode is a mapping of attribute values, not {type(episode).__name__}"))
+                episode = {}
+            case = self.evaluate(episode, problems)
+            return self._result(t, case, problems, explain)
+        except Exception as exc:  # noqa: BLE001 -- totality: a defect must not lose the episode
+            problems.append(("", "", f"internal error: {type(exc).__name__}: {exc}"))
+            return Result(t.system, t.name, t.fallback or "", self._name(t, t.fallback), "error", t.fallback_rc,
+                          Decimal(0), None, tuple(problems))
+
+    def _name(self, t: DecisionTable, group: str | None) -> str:
+        record = self.catalogues[t.system].get(group or "")
+        return record.name if record else ""
+
+    def _result(self, t: DecisionTable, case: tuple[object, ...], problems: list[Problem], explain: bool) -> Result:
+        k = t.select(case)
+        if k >= 0:
+            row = t.rows[k]
+            group, rule, rc = row.group, row.id, row.rc or "0"
+        else:
+            group, rule, rc = t.fallback, "fallback", t.fallback_rc
+        for post in t.post:
+            if t.explain(post, case, {"group": group, "return_code": rc})[0]:
+                group = post.group or group
+                rc = post.rc or rc
+        record = self.catalogues[t.system].get(group or "")
+        points = self.points(record, case)
+        explanation = t.explain(t.rows[k], case)[1] if explain and k >= 0 else (() if explain else None)
+        return Result(t.system, t.name, group or "", record.name if record else "", rule, rc, points,
+                      self.refund(points, case), tuple(problems), explanation)
+
+    def points(self, record: GroupRecord | None, case: tuple[object, ...]) -> Decimal:
+        if record is None:
+            return Decimal(0)
+        points = record.points
+        pay = self.payment
+        if record.perday is not None and record.trim is not None and pay is not None and pay.stay_position is not None:
+            stay = case[pay.stay_position]
+            if isinstance(stay, int) and stay > record.trim:
+                points += record.perday * (stay - record.trim)
+        return points
+
+    def refund(self, points: Decimal, case: tuple[object, ...]) -> Decimal | None:
+        pay = self.payment
+        if pay is None or pay.unit_price is None or pay.share_position is None:
+            return None
+        share = pay.shares.get(str(case[pay.share_position]))
+        return None if share is None else points * pay.unit_price * share
+
+    def group_many(self, episodes: Iterable[Mapping[str, object]], table: str | None = None) -> Iterator[Result]:
+        """One result per episode, in order, lazily; nothing is dropped."""
+        for episode in episodes:
+            yield self.group(episode, table)
+
+    def group_arrow(self, batches: Iterable[Any], keep: Sequence[str] = (), table: str | None = None) -> Iterator[Any]:
+        """Group Arrow record batches (or tables) into record batches of results, one row per input row.
+        ``keep`` names input columns carried over first (for example an episode id). The signature
+        fits Spark ``mapInArrow``, Ray ``map_batches`` and ``pyarrow.dataset`` scanners; pyarrow is
+        imported on first use only."""
+        pa = importlib.import_module("pyarrow")
+        for batch in batches:
+            rows = batch.to_pylist()
+            results = [self.group(row, table) for row in rows]
+            columns: dict[str, Any] = {name: batch.column(name) for name in keep}
+            for name in RESULT_FIELDS:
+                columns[name] = pa.array([_arrow_value(r, name) for r in results], type=_ARROW_TYPES[name](pa))
+            yield pa.RecordBatch.from_pydict(columns)
+
+    def arrow_schema(self, keep_fields: Sequence[Any] = ()) -> Any:
+        """The schema of ``group_arrow`` output (with the given kept ``pyarrow.field``s first)."""
+        pa = importlib.import_module("pyarrow")
+        return pa.schema([*keep_fields, *(pa.field(n, _ARROW_TYPES[n](pa)) for n in RESULT_FIELDS)])
+
+
+_ARROW_TYPES: dict[str, Callable[[Any], Any]] = {
+    "system": lambda pa: pa.string(), "group": lambda pa: pa.string(), "name": lambda pa: pa.string(),
+    "rule": lambda pa: pa.string(), "return_code": lambda pa: pa.string(), "points": lambda pa: pa.float64(),
+    "refund": lambda pa: pa.float64(), "problems": lambda pa: pa.string(),
+}
+
+
+def _arrow_value(r: Result, name: str) -> object:
+    if name == "points":
+        return float(r.points)
+    if name == "refund":
+        return None if r.refund is None else float(r.refund)
+    if name == "problems":
+        return describe(r.problems) or None
+    return getattr(r, name)
+
+
+# ---------------------------------------------------------------------- python -m <package>
+
+
+def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None) -> int:
+    """Group CSV (a header row of attribute names) from a file or standard input to standard output:
+    every input column, then the result columns. A row with the wrong number of fields is still
+    grouped, and flagged in ``problems``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=f"Group episodes with the {label} grouper (CSV in, CSV out).")
+    parser.add_argument("input", nargs="?", default="-", help="CSV file with a header row (default: standard input)")
+    parser.add_argument("--table", default=None, help=f"decision table (default: {grouper.default})")
+    parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
+    parser.add_argument("--encoding", default="utf-8", help="input encoding, e.g. iso-8859-1 (default: utf-8)")
+    args = parser.parse_args(argv)
+    if args.input == "-":
+        source: io.TextIOBase | Any = io.TextIOWrapper(sys.stdin.buffer, encoding=args.encoding, newline="")
+    else:
+        source = open(args.input, encoding=args.encoding, newline="")  # noqa: SIM115
+    with source:
+        reader = csv.reader(source, delimiter=args.delimiter)
+        header = next(reader, None)
+        if header is None:
+            return 0
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([*header, *RESULT_FIELDS])
+        for n, fields in enumerate(reader, start=2):
+            episode: dict[str, object] = dict(zip(header, fields))
+            result = grouper.group(episode, args.table)
+            extra = _shape_problem(n, len(header), len(fields))
+            out = result.as_dict()
+            if extra:
+                out["problems"] = "; ".join(p for p in (extra, str(out["problems"])) if p)
+            writer.writerow([*fields[: len(header)], *([""] * (len(header) - len(fields))), *(out[f] for f in RESULT_FIELDS)])
+    return 0
+
+
+def _shape_problem(line: int, expected: int, found: int) -> str:
+    if found == expected:
+        return ""
+    return f"line {line}: {found} fields where the header has {expected}"

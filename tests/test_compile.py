@@ -1,0 +1,175 @@
+"""The compiled grouper against the reference interpreter (differential), and the properties of the
+generated package: deterministic bytes, standard library only, mypy --strict and ruff clean, hostile
+text reproduced exactly, and `generated/` in step with `definitions/`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given
+
+from isfdsl import interpret, runtime
+from isfdsl.emit_python import LOOP_WRITERS, WRITERS
+from isfdsl.interpret import OPERATIONS
+from isfdsl.ir import Program, lower
+from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.testing import episodes
+
+from .conftest import DEFINITIONS, ROOT
+
+VERSIONS = sorted(p.name for p in DEFINITIONS.iterdir() if p.is_dir())
+
+
+def _program(version: str) -> Program:
+    checked = check_paths([str(DEFINITIONS / version)])
+    assert checked.ok, checked.diags.sorted()
+    return lower(checked.models[0])
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Program, ModuleType]:
+    version = request.param
+    out = tmp_path_factory.mktemp("gen") / version
+    built = build(str(DEFINITIONS / version), out)
+    assert built.package is not None
+    return _program(version), load_package(out)
+
+
+def test_every_operation_has_an_emitter() -> None:
+    assert set(WRITERS) == set(OPERATIONS)
+    assert set(LOOP_WRITERS) == {"any", "all", "none", "find", "map"}
+
+
+def _same(program: Program, package: ModuleType, episode: dict[str, object]) -> None:
+    for table in package.TABLES:
+        want = interpret.group(program, episode, table)
+        got = package.group(episode, table=table)
+        assert (got.group, got.rule, got.return_code, got.points, got.refund, got.problems) == (
+            want.group, want.rule, want.return_code, want.points, want.refund, want.problems), episode
+        assert got.name == want.name and got.system == want.catalogue
+
+
+def test_compiled_equals_interpreter(compiled: tuple[Program, ModuleType]) -> None:
+    program, package = compiled
+
+    @given(episodes(program))
+    def check(episode: dict[str, object]) -> None:
+        _same(program, package, episode)
+
+    check()
+
+
+def test_explanation_names_the_codes(compiled: tuple[Program, ModuleType]) -> None:
+    _, package = compiled
+    res = package.group({"sex": "2", "age": "78", "care_level": "3", "pdx": "H35.3", "procedures": "CKD05",
+                         "drugs": "S01LA05"}, explain=True)
+    assert res.group == "802U"
+    assert ("pdx in amd_macular_oedema", ("H353",)) in res.explanation
+    assert ("procedures has intravitreal_injection", ("CKD05",)) in res.explanation
+
+
+def test_group_many_keeps_every_row(compiled: tuple[Program, ModuleType]) -> None:
+    _, package = compiled
+    rows: list[object] = [{"pdx": "H25.1"}, None, 17, {"age": object()}, {"age": "x" * 10_000}, {}]
+    results = list(package.group_many(rows))
+    assert len(results) == len(rows)
+    assert results[1].problems and "mapping" in results[1].problems[0][2]
+    assert all(r.group for r in results)
+
+
+def test_generated_is_in_step_with_definitions(tmp_path: Path) -> None:
+    """CI's rebuild-and-diff: `generated/<version>` is exactly what `isf build` writes now."""
+    for version in VERSIONS:
+        out = tmp_path / version
+        build(str(DEFINITIONS / version), out)
+        committed = ROOT / "generated" / version
+        want = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+        have = {p.name: p.read_bytes() for p in sorted(committed.iterdir()) if p.is_file()} if committed.exists() else {}
+        assert have == want, f"generated/{version} is stale: run `isf build definitions/{version} -o generated/{version}`"
+
+
+def test_build_is_byte_identical_under_any_hash_seed(tmp_path: Path) -> None:
+    outs = []
+    for seed in ("0", "1", "12345"):
+        out = tmp_path / seed / "isf2025"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "isfdsl", "build", str(DEFINITIONS / "isf2025"), "-o", str(out)],
+                       check=True, env=env, capture_output=True)
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0] == outs[1] == outs[2]
+    assert all(b"DO NOT EDIT" in text.splitlines()[0] for name, text in outs[0].items() if name.endswith(".py"))
+
+
+def test_generated_code_is_typed_and_clean(tmp_path: Path) -> None:
+    out = tmp_path / "isf2025"
+    build(str(DEFINITIONS / "isf2025"), out)
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(out)],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert mypy.returncode == 0, mypy.stdout
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(out)],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert ruff.returncode == 0, ruff.stdout
+
+
+HOSTILE = '''version ISF 2030 "label \\"\\"\\" with triple quotes\\nand a newline" valid 2030-01-01 .. 2030-12-31
+codesystem ICD10 "ICD-10 \\"\\"\\"); __import__('os').system('echo pwned') #" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."
+enum Sex "Kjønn" { male = "1\\"\\"\\"" "Mann\\n# not a comment" female = "æøå ÆØÅ ü" "Kvinne" }
+episode { sex: Sex "x\\"\\"\\"\\n__import__('os')" pdx: code ICD10 "Hoved\\u2028tilstand\\r\\n" }
+codelist odd of ICD10 "\\"\\"\\"; raise SystemExit" { A00 "a\\nb" }
+catalogue DRG "d" {
+  1A "\\"\\"\\" + __import__('os').getcwd() + \\"\\"\\"" points 1
+  2B "line one\\nline two\\t tab ☃ \\u0000 nul" points 2
+}
+decision drg "t\\"\\"\\"\\n" for DRG policy first fallback 2B rc 8 {
+  rule R1 "title \\"\\"\\"\\n__import__('os')" when pdx in odd and sex == male -> 1A
+}
+'''
+
+
+def test_hostile_text_compiles_and_is_reproduced(tmp_path: Path) -> None:
+    src = tmp_path / "hostile"
+    src.mkdir()
+    (src / "h.isf").write_text(HOSTILE, encoding="utf-8")
+    checked = check_paths([str(src)])
+    assert checked.ok, checked.diags.sorted()
+    program = lower(checked.models[0])
+    out = tmp_path / "gen" / "hostile"
+    build(str(src), out)
+    pkg = load_package(out)
+    assert pkg.VERSION_LABEL == program.label and '"""' in pkg.VERSION_LABEL and "\n" in pkg.VERSION_LABEL
+    assert pkg.ATTRIBUTES == {a.name: a.label for a in program.attributes}
+    names = {g.code: g.name for g in program.catalogues["DRG"].values()}
+    assert pkg.group({"sex": '1"""', "pdx": "A00"}).name == names["1A"]
+    assert pkg.group({"sex": "æøå ÆØÅ ü", "pdx": "A00"}).name == names["2B"]
+    assert pkg.group({"sex": "1", "pdx": "A00"}).problems == (("sex", "1", "not a value of Sex"),)
+    for f in out.glob("*.py"):
+        compile(f.read_text(encoding="utf-8"), str(f), "exec")
+
+
+def test_stdlib_only_venv_imports_and_runs_python_m(tmp_path: Path) -> None:
+    """The package works in a virtual environment that has nothing but the standard library."""
+    out = tmp_path / "site" / "isf2025"
+    build(str(DEFINITIONS / "isf2025"), out)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(out.parent), "PYTHONNOUSERSITE": "1"}
+    probe = ("import sys, isf2025; "
+             "assert not any(m.split('.')[0] in {'isfdsl', 'lark', 'jinja2', 'click', 'rich'} for m in sys.modules); "
+             "r = isf2025.group({'pdx': 'H25.1', 'procedures': 'CJE20', 'age': 70}); print(r.group, r.rule)")
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["39O", "102D001"]
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text("id,age,pdx,procedures,care_level\n1,70,H25.1,CJE20,2\n2,x,,,\n3,50,M16,,3,extra\n", encoding="utf-8")
+    done = subprocess.run([str(python), "-m", "isf2025", str(csv_in)], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "id,age,pdx,procedures,care_level," + ",".join(runtime.RESULT_FIELDS)
+    assert len(lines) == 4
+    assert ",39O," in lines[1] and "age='x': not an integer" in lines[2] and "line 4: 6 fields where the header has 5" in lines[3]
