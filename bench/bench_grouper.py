@@ -1,0 +1,155 @@
+"""Benchmark (not a test): the compiled grouper against the reference interpreter and a floor loop.
+
+    python bench/bench_grouper.py [DEFS] [-n EPISODES] [--seed N]
+
+Builds DEFS (default: definitions/isf2025) into a temporary package, generates episodes from the
+definitions' own codes and domains, then measures side by side in one run:
+
+* floor       — one dictionary look-up per episode (the cost of touching the data at all);
+* compiled    — the generated package's ``group``;
+* interpreter — ``isfdsl.interpret.group`` on a slice of the same episodes (it is slow).
+
+It prints episodes per second, the ratios, peak traced memory of each loop, and the compile time.
+Ratios are the numbers to read: absolute timings on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from isfdsl import interpret
+from isfdsl.ir import Program, lower
+from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.testing import codes_of
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_episodes(program: Program, n: int, seed: int) -> list[dict[str, object]]:
+    """Plausible episodes: codes the definitions mention (mostly), a few unknown or invalid values."""
+    rng = random.Random(seed)
+    pools: dict[str, list[str]] = {}
+
+    def code(system: str) -> str:
+        pool = pools.setdefault(system, codes_of(program, system) or ["A00"])
+        c = rng.choice(pool)
+        return c + rng.choice(["", "", "1", "9"]) if rng.random() < 0.9 else f"Z{rng.randrange(100):02d}9"
+
+    def value(attr_type: object, attr: object) -> object:
+        t = attr_type
+        kind = t.kind  # type: ignore[attr-defined]
+        if kind == "list":
+            return [value(t.elem, attr) for _ in range(rng.randrange(0, 5))]  # type: ignore[attr-defined]
+        if kind == "int":
+            lo, hi = t.lo or 0, t.hi if t.hi is not None else 100  # type: ignore[attr-defined]
+            return str(rng.randint(lo, min(hi, lo + 120)))
+        if kind == "enum":
+            return rng.choice(sorted(attr.members))  # type: ignore[attr-defined]
+        if kind == "code":
+            return code(t.ref)  # type: ignore[attr-defined]
+        if kind == "pair":
+            return f"{code(t.ref)}|{code(t.ref) if rng.random() < 0.2 else ''}"  # type: ignore[attr-defined]
+        if kind == "bool":
+            return rng.choice(["0", "1"])
+        if kind == "decimal":
+            return str(rng.randint(0, 1000) / 10)
+        return "x"
+
+    out = []
+    for _ in range(n):
+        ep = {a.name: value(a.type, a) for a in program.attributes if rng.random() < 0.97}
+        if rng.random() < 0.01:
+            ep[rng.choice(program.attributes).name] = "??"
+        out.append(ep)
+    return out
+
+
+def timed(fn: Callable[[Iterable[Mapping[str, object]]], object], episodes: list[dict[str, object]], repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` runs (garbage collection off while timing)."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        t0 = time.perf_counter()
+        fn(episodes)
+        best = min(best, time.perf_counter() - t0)
+        gc.enable()
+    return best
+
+
+def peak(fn: Callable[[Iterable[Mapping[str, object]]], object], episodes: list[dict[str, object]]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    fn(episodes)
+    _, top = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return top
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("defs", nargs="?", default=str(ROOT / "definitions" / "isf2025"))
+    ap.add_argument("-n", type=int, default=100_000, help="episodes (default 100000)")
+    ap.add_argument("--interpreter-share", type=int, default=20, help="interpret 1/N of the episodes (default 20)")
+    ap.add_argument("--seed", type=int, default=2025)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        built = build(args.defs, Path(tmp) / "bench_pkg")
+        compile_s = time.perf_counter() - t0
+        if built.package is None:
+            print("the definitions have errors; run `isf check`", file=sys.stderr)
+            return 1
+        t0 = time.perf_counter()
+        pkg = load_package(built.package)
+        import_s = time.perf_counter() - t0
+        program = lower(check_paths([args.defs]).models[0])
+        episodes = make_episodes(program, args.n, args.seed)
+        sample = episodes[: max(1, args.n // args.interpreter_share)]
+        floor_table = {c: c for c in codes_of(program, next(iter(program.codesets.values())).system)} if program.codesets else {}
+        key = program.attributes[0].name
+
+        def floor(eps: Iterable[Mapping[str, object]]) -> None:
+            get = floor_table.get
+            for e in eps:
+                get(e.get(key))  # type: ignore[arg-type]
+
+        def compiled(eps: Iterable[Mapping[str, object]]) -> None:
+            group = pkg.group
+            for e in eps:
+                group(e)
+
+        def interpreted(eps: Iterable[Mapping[str, object]]) -> None:
+            for e in eps:
+                interpret.group(program, e)
+
+        compiled(episodes[:1000])  # warm the code caches once, as a long run would
+        rows = [("floor loop (1 dict look-up)", timed(floor, episodes), len(episodes), peak(floor, sample)),
+                ("compiled grouper", timed(compiled, episodes), len(episodes), peak(compiled, sample)),
+                ("reference interpreter", timed(interpreted, sample, repeat=1), len(sample), peak(interpreted, sample))]
+
+    print(f"definitions: {args.defs} — {len(program.decisions[0].rows)} rows in `{program.decisions[0].name}`, "
+          f"{len(program.codesets)} code lists, {sum(len(t.rows) for t in program.tables.values())} table keys")
+    print(f"compile (check + lower + emit + write): {compile_s:.2f} s; import of the package: {import_s * 1000:.0f} ms")
+    print(f"{'loop':32} {'episodes':>9} {'seconds':>9} {'episodes/s':>12} {'peak MiB':>9}")
+    eps = {}
+    for name, secs, n, mem in rows:
+        eps[name] = n / secs
+        print(f"{name:32} {n:9,d} {secs:9.3f} {n / secs:12,.0f} {mem / 2**20:9.2f}")
+    c, i, f = eps["compiled grouper"], eps["reference interpreter"], eps["floor loop (1 dict look-up)"]
+    print(f"compiled / interpreter: {c / i:,.1f}×   floor / compiled: {f / c:,.1f}× "
+          f"(per episode: compiled {1e6 / c:.2f} µs, interpreter {1e6 / i:.1f} µs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
