@@ -557,11 +557,20 @@ class _Context:
         attrs = []
         for a in self.p.attributes:
             is_list = a.type.kind == "list"
+            memo = f"M_{a.name}"
+            if is_list:
+                assert a.type.elem is not None
+                convert = f"{memo}(raw) or ()"
+                memos = [(f"{memo}_item", pytype(a.type.elem, True), self.convert(a, a.type.elem, "x")),
+                         (memo, pytype(a.type, True), f"tuple(R.to_list(x, {memo}_item))")]
+            else:
+                convert = f"{memo}(raw)"
+                memos = [(memo, pytype(a.type, True), self.convert(a, a.type, "x"))]
             attrs.append({
                 "name": a.name, "var": self.names.attrs[a.name],
                 "annotation": pytype(a.type),
                 "empty": "()" if is_list else "None",
-                "convert": self.convert(a, a.type),
+                "convert": convert, "memos": memos,
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": comment(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
@@ -576,11 +585,8 @@ class _Context:
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
         return {"attrs": attrs, "derivations": derivs, "case": wrap(case, 8)}
 
-    def convert(self, a: ir.Attribute, t: Type, item: str = "raw") -> str:
+    def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
         kind = t.kind
-        if kind == "list":
-            assert t.elem is not None
-            return f"tuple(R.to_list(raw, lambda x: {self.convert(a, t.elem, 'x')}))"
         if kind == "int":
             return f"R.to_int({item}, {py(t.lo)}, {py(t.hi)}, {py(str(t))})"
         if kind == "decimal":

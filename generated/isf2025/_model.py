@@ -95,6 +95,21 @@ CAT_DRG: Final[dict[str, GroupRecord]] = {
 
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG}
 
+# ---------------------------------------------------------------------- input conversion (remembered per distinct text)
+M_sex: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'))
+M_age: Final[R.Memo[int]] = R.Memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'))
+M_care_level: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'))
+M_sector: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
+M_contact: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'))
+M_los: Final[R.Memo[int]] = R.Memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'))
+M_pdx: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, '.'))
+M_sdx_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, '.'))
+M_sdx: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_sdx_item)))
+M_procedures_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
+M_procedures: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
+M_drugs_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
+M_drugs: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_drugs_item)))
+
 # ---------------------------------------------------------------------- case evaluation
 
 
@@ -107,33 +122,33 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # sex: Sex — Kjønn
     raw = episode.get('sex')
     v_sex: str | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_sex = R.to_enum(raw, ENUM_Sex, 'Sex')
+            v_sex = M_sex(raw)
         except ValueError as exc:
             problems.append(('sex', str(raw), str(exc)))
     # age: int 0..125 — Alder i år
     raw = episode.get('age')
     v_age: int | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_age = R.to_int(raw, 0, 125, 'int 0..125')
+            v_age = M_age(raw)
         except ValueError as exc:
             problems.append(('age', str(raw), str(exc)))
     # care_level: CareLevel — Omsorgsnivå
     raw = episode.get('care_level')
     v_care_level: str | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_care_level = R.to_enum(raw, ENUM_CareLevel, 'CareLevel')
+            v_care_level = M_care_level(raw)
         except ValueError as exc:
             problems.append(('care_level', str(raw), str(exc)))
     # sector: Sector — Sektor
     raw = episode.get('sector')
     v_sector: str | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_sector = R.to_enum(raw, ENUM_Sector, 'Sector')
+            v_sector = M_sector(raw)
         except ValueError as exc:
             problems.append(('sector', str(raw), str(exc)))
     if v_sector is None:
@@ -141,17 +156,17 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # contact: ContactType — Kontakttype
     raw = episode.get('contact')
     v_contact: str | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_contact = R.to_enum(raw, ENUM_ContactType, 'ContactType')
+            v_contact = M_contact(raw)
         except ValueError as exc:
             problems.append(('contact', str(raw), str(exc)))
     # los: int 0..3650 — Liggetid i døgn
     raw = episode.get('los')
     v_los: int | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_los = R.to_int(raw, 0, 3650, 'int 0..3650')
+            v_los = M_los(raw)
         except ValueError as exc:
             problems.append(('los', str(raw), str(exc)))
     if v_los is None:
@@ -159,33 +174,33 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # pdx: code ICD10 — Hovedtilstand
     raw = episode.get('pdx')
     v_pdx: str | None = None
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_pdx = R.to_code(raw, '.')
+            v_pdx = M_pdx(raw)
         except ValueError as exc:
             problems.append(('pdx', str(raw), str(exc)))
     # sdx: list code ICD10 — Andre tilstander
     raw = episode.get('sdx')
     v_sdx: tuple[str, ...] = ()
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_sdx = tuple(R.to_list(raw, lambda x: R.to_code(x, '.')))
+            v_sdx = M_sdx(raw) or ()
         except ValueError as exc:
             problems.append(('sdx', str(raw), str(exc)))
     # procedures: list code NCSP — Prosedyrer
     raw = episode.get('procedures')
     v_procedures: tuple[str, ...] = ()
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_procedures = tuple(R.to_list(raw, lambda x: R.to_code(x, '')))
+            v_procedures = M_procedures(raw) or ()
         except ValueError as exc:
             problems.append(('procedures', str(raw), str(exc)))
     # drugs: list code ATC — Legemidler (ATC)
     raw = episode.get('drugs')
     v_drugs: tuple[str, ...] = ()
-    if not R.blank(raw):
+    if raw is not None:
         try:
-            v_drugs = tuple(R.to_list(raw, lambda x: R.to_code(x, '')))
+            v_drugs = M_drugs(raw) or ()
         except ValueError as exc:
             problems.append(('drugs', str(raw), str(exc)))
     # mdc: text — Major diagnostic category of the principal diagnosis (the code, else its 3-character category)

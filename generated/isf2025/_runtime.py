@@ -14,7 +14,7 @@ import importlib
 import io
 import sys
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -135,6 +135,53 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
             out.append(value)
     return out
 
+
+class _Invalid:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class Memo(Generic[T]):
+    """A converter that remembers its answer (or its error) for every text input it has seen: in a
+    year of activity the same codes and numbers recur, so each distinct text is converted once.
+    Blank input converts to None."""
+
+    __slots__ = ("cache", "convert")
+
+    def __init__(self, convert: Callable[[object], T | None]) -> None:
+        self.convert = convert
+        self.cache: dict[Hashable, T | None | _Invalid] = {}
+
+    def __call__(self, raw: object) -> T | None:
+        cls = raw.__class__
+        if cls is str:
+            key: Hashable = raw
+        elif cls is list or cls is tuple:
+            key = ("\0", *raw)  # type: ignore[misc]  # unlike any text key
+        else:
+            return self._convert(raw)
+        try:
+            hit = self.cache.get(key, _MISS)
+        except TypeError:  # an unhashable element
+            return self._convert(raw)
+        if hit is _MISS:
+            try:
+                hit = self._convert(raw)
+            except ValueError as exc:
+                hit = _Invalid(str(exc))
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[key] = hit
+        if hit.__class__ is _Invalid:
+            raise ValueError(hit.reason)
+        return hit  # type: ignore[return-value]
+
+    def _convert(self, raw: object) -> T | None:
+        return None if blank(raw) else self.convert(raw)
+
+
+_MISS = _Invalid("")
 
 # ---------------------------------------------------------------------- code lists and code tables
 
