@@ -179,13 +179,14 @@ class Import:
 @dataclass(frozen=True, slots=True)
 class CodeSystem:
     """A code system; ``syntax`` is a regular expression every code must match after characters in
-    ``ignore`` are removed and letters upper-cased."""
+    ``ignore`` are removed and letters upper-cased (unless ``case_sensitive``)."""
 
     span: Span
     name: str
     title: str | None = None
     syntax: str | None = None
     ignore: str = ""
+    case_sensitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,10 +43,13 @@ class Model:
 
 
 def normalize_code(system: ast.CodeSystem | None, code: str) -> str:
-    """A code as the grouper compares it: ignored characters removed, letters upper-cased."""
+    """A code as the grouper compares it: ignored characters removed, letters upper-cased (unless the
+    code system is case sensitive)."""
     if system is not None:
         for ch in system.ignore:
             code = code.replace(ch, "")
+        if system.case_sensitive:
+            return code.strip()
     return code.strip().upper()
 
 

@@ -595,10 +595,11 @@ class _Context:
             return f"R.to_bool({item})"
         if kind == "enum":
             return f"R.to_enum({item}, ENUM_{t.ref}, {py(t.ref)})"
+        case = "" if a.upper else ", upper=False"
         if kind == "code":
-            return f"R.to_code({item}, {py(a.ignore)})"
+            return f"R.to_code({item}, {py(a.ignore)}{case})"
         if kind == "pair":
-            return f"R.to_pair({item}, {py(a.ignore)})"
+            return f"R.to_pair({item}, {py(a.ignore)}{case})"
         return f"R.to_text({item})"
 
     def decision(self, t: ir.Table) -> dict[str, object]:

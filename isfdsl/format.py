@@ -132,7 +132,8 @@ def format_decl(d: ast.Decl) -> str:
     if isinstance(d, ast.CodeSystem):
         syntax = f" syntax {quote(d.syntax)}" if d.syntax is not None else ""
         ignore = f" ignore {quote(d.ignore)}" if d.ignore else ""
-        return f"codesystem {d.name}{_q(d.title)}{syntax}{ignore}"
+        case = " case sensitive" if d.case_sensitive else ""
+        return f"codesystem {d.name}{_q(d.title)}{syntax}{ignore}{case}"
     if isinstance(d, ast.EnumDecl):
         members = "".join(f"\n  {m.name} = {quote(m.value)}{_q(m.label)}" for m in d.members)
         return f"enum {d.name}{_q(d.title)} {{{members}\n}}"

@@ -81,9 +81,9 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
     if kind == "enum":
         return runtime.to_enum(raw, attr.members, t.ref or "")
     if kind == "code":
-        return runtime.to_code(raw, attr.ignore)
+        return runtime.to_code(raw, attr.ignore, attr.upper)
     if kind == "pair":
-        return runtime.to_pair(raw, attr.ignore)
+        return runtime.to_pair(raw, attr.ignore, attr.upper)
     return runtime.to_text(raw)
 
 

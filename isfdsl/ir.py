@@ -69,8 +69,9 @@ class Attribute:
     default: object
     #: For enumerations: input value (and member name) -> member name.
     members: dict[str, str] = field(default_factory=dict)
-    #: For codes: characters removed before comparison.
+    #: For codes: characters removed before comparison, and whether letters are upper-cased.
     ignore: str = ""
+    upper: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +218,10 @@ class _Lowerer:
             for mem in self.m.enums[elem.ref or ""].members:
                 members[mem.value] = mem.name
                 members.setdefault(mem.name, mem.name)
-        ignore = self.m.codesystems[elem.ref or ""].ignore if elem.kind in ("code", "pair") else ""
+        system = self.m.codesystems[elem.ref or ""] if elem.kind in ("code", "pair") else None
         default = self.literal(a.default, t) if a.default is not None else None
-        return Attribute(a.name, t, a.label, default, members, ignore)
+        return Attribute(a.name, t, a.label, default, members, system.ignore if system else "",
+                         not (system and system.case_sensitive))
 
     def literal(self, lit: ast.Literal, t: Type) -> object:
         if lit.kind == "number":

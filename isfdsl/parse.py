@@ -191,13 +191,17 @@ class _Builder(Transformer[Token, object]):
     def codesystem(self, meta, c):
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
         opts = dict(x for x in c if isinstance(x, tuple))
-        return ast.CodeSystem(self.sp(meta), str(c[0]), title, opts.get("syntax"), opts.get("ignore", ""))
+        return ast.CodeSystem(self.sp(meta), str(c[0]), title, opts.get("syntax"), opts.get("ignore", ""),
+                              bool(opts.get("case")))
 
     def cs_syntax(self, meta, c):
         return ("syntax", unescape(str(c[0])))
 
     def cs_ignore(self, meta, c):
         return ("ignore", unescape(str(c[0])))
+
+    def cs_case_sensitive(self, meta, c):
+        return ("case", "sensitive")
 
     def enum(self, meta, c):
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None

@@ -19,7 +19,7 @@ EVERY_CONSTRUCT = r'''
 version ISF 2025 "2025 PR1a" valid 2025-01-01 .. 2025-12-31
 import "other.isf"
 codesystem ICD10 "ICD-10" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."
-codesystem NCSP
+codesystem NCSP case sensitive
 enum Sex "Kjønn" { male = "1" "Mann" female = "2" unknown = "9" }
 episode {
   sex: Sex "Kjønn" default unknown

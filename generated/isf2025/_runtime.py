@@ -81,18 +81,19 @@ def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     return member
 
 
-def to_code(raw: object, ignore: str) -> str | None:
-    """A code with the ignored characters removed, trimmed and in upper case; None when empty."""
+def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+    """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
+    case; None when empty."""
     if raw is None:
         return None
     text = str(raw)
     for ch in ignore:
         text = text.replace(ch, "")
-    text = text.strip().upper()
-    return text or None
+    text = text.strip()
+    return (text.upper() if upper else text) or None
 
 
-def to_pair(raw: object, ignore: str) -> tuple[str, str | None] | None:
+def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
     first code is empty (a pair is only ever looked up through its first code)."""
     first: object
@@ -108,8 +109,8 @@ def to_pair(raw: object, ignore: str) -> tuple[str, str | None] | None:
         second = raw[1] if len(raw) > 1 else None
     else:
         first = raw
-    a = to_code(first, ignore)
-    return None if a is None else (a, to_code(second, ignore))
+    a = to_code(first, ignore, upper)
+    return None if a is None else (a, to_code(second, ignore, upper))
 
 
 def to_text(raw: object) -> str:
