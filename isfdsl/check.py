@@ -437,7 +437,7 @@ class _Checker:
             elif right.kind != "absent":
                 self.d.report("ISF203", e.right.span, f"`{e.op}` needs a list or a code list on the right, not {right}")
             return BOOL
-        right = self.expr(e.right, scope, refs, left if left.kind in ("enum", "code") else None)
+        right = self.expr(e.right, scope, refs, left if left.kind in ("enum", "code") and e.op != "+" else None)
         if e.op == "+":
             if left.kind in NUMERIC and right.kind in NUMERIC:
                 return unify(left, right)

@@ -134,3 +134,29 @@ def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_
             encoding=encoding, delimiter=delimiter, progress=progress)
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import official definition data as .isf source."""
+
+
+@import_group.command("norddrg")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for the .isf and .tsv files (created; existing files of the same names are replaced).")
+@click.option("--year", type=int, default=None, help="Definition year (default: from the file name).")
+@click.option("--recode-properties/--no-recode-properties", default=None,
+              help="Recode 98 diagnosis properties by sex (SEMANTICS §3.2-8; default: on from 2016).")
+def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties: bool | None) -> None:
+    """Import NordDRG definition data (the official .zip or .json) into .isf files under OUTPUT.
+    The tables belong to the Norwegian Directorate of Health: import into a working folder, never
+    into a repository."""
+    from .norddrg import ImportError_, write
+
+    try:
+        done = write(Path(path), Path(out), year, recode_properties)
+    except ImportError_ as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {len(done.files)} files to {out}: {done.rows:,} table rows, {done.groups} DRGs, "
+               f"{done.codes:,} diagnosis codes; next: isf check {out}", err=True)

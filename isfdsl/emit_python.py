@@ -629,7 +629,7 @@ class _Context:
         parts = [py(c.feature), py(c.kind)]
         for name in ("negated", "values", "ref", "lo", "hi", "lo_open", "hi_open"):
             value = getattr(c, name)
-            if value not in (False, (), None):
+            if not (value is None or value is False or value == ()):  # not `in`: Decimal(0) == False
                 parts.append(f"{name}={py(value)}")
         parts.append(f"text={py(c.text)}")
         return f"C({', '.join(parts)})"
