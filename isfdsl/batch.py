@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
 
 @dataclass(slots=True)
@@ -91,6 +91,8 @@ def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: s
     enc = detect_encoding(p) if encoding == "auto" else encoding
     raw = _Counting(p.open("rb"))
     text = io.TextIOWrapper(io.BufferedReader(raw), encoding=enc, newline="")
+    if fmt == "norddrg-string":
+        return Reader(["string"], _grouping_strings(text), size, lambda: raw.count)
     if fmt == "csv":
         if delimiter == "," and p.suffix.lower() == ".tsv":
             delimiter = "\t"
@@ -125,6 +127,26 @@ def _csv_records(reader: Any, header: Sequence[str], text: io.TextIOWrapper) -> 
             record = Record(n, dict(zip(header, fields)))
             if len(fields) != len(header):
                 record.problems.append(f"row {n} (line {reader.line_num}): {len(fields)} fields where the header has {len(header)}")
+            yield record
+
+
+def _grouping_strings(text: io.TextIOWrapper) -> Iterator[Record]:
+    """NordDRG positional grouping strings, one per line; a first line ``DRGGrupperingsstreng`` is a header."""
+    from .norddrg import FIELDS, parse_grouping_string
+
+    n = 0
+    with text:
+        for lineno, line in enumerate(text, 1):
+            line = line.rstrip("\r\n")
+            if lineno == 1 and line.strip() == "DRGGrupperingsstreng":
+                continue
+            if not line.strip():
+                continue
+            n += 1
+            record = Record(n, {"string": line, **parse_grouping_string(line)})
+            fields = line.count(",") + 1
+            if fields < FIELDS - 1:
+                record.problems.append(f"row {n} (line {lineno}): {fields} fields where a grouping string has {FIELDS}")
             yield record
 
 

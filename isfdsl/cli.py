@@ -115,8 +115,9 @@ def build_cmd(defs: str, out: str) -> None:
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="Output file: .csv, .jsonl or .parquet (the extension chooses the format).")
 @click.option("--table", default=None, help="Decision table (default: the first declared).")
-@click.option("--input-format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
-              help="Input format (default: from the extension).")
+@click.option("--input-format", type=click.Choice(["csv", "jsonl", "parquet", "norddrg-string"]), default=None,
+              help="Input format (default: from the extension). norddrg-string: one official 165-field NordDRG "
+                   "grouping string per line (an optional header line `DRGGrupperingsstreng`).")
 @click.option("--output-format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
               help="Output format (default: from the extension).")
 @click.option("--encoding", default="auto", show_default=True,
