@@ -124,7 +124,7 @@ def pytype(t: Type, nonnull: bool = False, tables: dict[str, ir.CodeTable] | Non
 # ---------------------------------------------------------------------- expressions
 
 STRICT_BOOL = {"and", "or", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "present", "absent", "starts_with"}
-_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?\d+|'[^'\\]*'|None|True|False")
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?|-?\d+|'[^'\\]*'|None|True|False")
 _FIELDS = {"first": 0, "key": 0, "second": 1, "value": 1}
 
 
@@ -182,6 +182,11 @@ class ExprWriter:
             return True
         if e.op in ("field:first", "field:key"):
             return self.nonnull(e.args[0])
+        if e.op == "if":
+            return self.nonnull(e.args[1]) and self.nonnull(e.args[2])
+        if e.op in ("prefix", "substr"):  # of present text, with constant positions
+            return (_is_str(e.args[0]) and self.nonnull(e.args[0])
+                    and all(isinstance(a, ir.Const) and isinstance(a.value, int) for a in e.args[1:]))
         return False
 
     def strict(self, e: ir.Expr) -> bool:
@@ -255,7 +260,7 @@ def _list(w: ExprWriter, e: ir.Apply) -> str:
     if not items:
         return "()"
     if all(w.nonnull(x) for x in e.args):
-        return f"({', '.join(items)},)"
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     return f"R.compact(({', '.join(items)},))"
 
 
@@ -309,8 +314,24 @@ def _is_str(e: ir.Expr) -> bool:
 def _prefix(w: ExprWriter, e: ir.Apply) -> str:
     s, n = w.args(e)
     if _is_str(e.args[0]) and w.simple(s) and isinstance(e.args[1], ir.Const) and isinstance(e.args[1].value, int):
-        return f"({s}[:{n}] if {s} is not None else None)"
+        return f"{s}[:{n}]" if w.nonnull(e.args[0]) else f"({s}[:{n}] if {s} is not None else None)"
     return f"R.substr({bare(s)}, 0, {n})"
+
+
+def _substr(w: ExprWriter, e: ir.Apply) -> str:
+    s, *pos = w.args(e)
+    if w.nonnull(e) and w.simple(s):
+        return f"{s}[{pos[0]}:{pos[1] if len(pos) > 1 else ''}]"
+    return f"R.substr({', '.join(bare(a) for a in (s, *pos))})"
+
+
+def _char(w: ExprWriter, e: ir.Apply) -> str:
+    s, i = w.args(e)
+    index = e.args[1]
+    if _is_str(e.args[0]) and w.simple(s) and isinstance(index, ir.Const) and isinstance(index.value, int) and index.value >= 0:
+        guard = f"len({s}) > {index.value}" if w.nonnull(e.args[0]) else f"{s} is not None and len({s}) > {index.value}"
+        return f"({s}[{i}] if {guard} else None)"
+    return f"R.char({bare(s)}, {bare(i)})"
 
 
 def _starts_with(w: ExprWriter, e: ir.Apply) -> str:
@@ -355,8 +376,8 @@ WRITERS: dict[str, Callable[[ExprWriter, ir.Apply], str]] = {
     "coalesce": _coalesce,
     "text": _call("text"),
     "prefix": _prefix,
-    "substr": _call("substr"),
-    "char": _call("char"),
+    "substr": _substr,
+    "char": _char,
     "starts_with": _starts_with,
     "replace_prefix": _call("replace_prefix"),
     "count": lambda w, e: f"len({w.write(e.args[0])})",

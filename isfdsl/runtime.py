@@ -158,8 +158,8 @@ class Memo(Generic[T]):
         cls = raw.__class__
         if cls is str:
             key: Hashable = raw
-        elif cls is list or cls is tuple:
-            key = ("\0", *raw)  # type: ignore[misc]  # unlike any text key
+        elif (cls is list or cls is tuple) and all(x.__class__ is str for x in raw):  # type: ignore[attr-defined]
+            key = ("\0", *raw)  # type: ignore[misc]  # texts only (False == 0); unlike any text key
         else:
             return self._convert(raw)
         try:
@@ -252,11 +252,15 @@ class CodeTable(Generic[V]):
         a, b = pair
         return () if b is None else _unique(v for s, v in self._rows.get(b, ()) if s == a)
 
-    def many(self, keys: Iterable[object]) -> tuple[V, ...]:
+    def many(self, keys: Sequence[object]) -> tuple[V, ...]:
         """The union over several keys, in order."""
+        if len(keys) < 2:
+            return self.get(keys[0]) if keys else ()
         return _unique(v for k in keys for v in self.get(k))
 
-    def many_pairs(self, pairs: Iterable[tuple[str, str | None]]) -> tuple[V, ...]:
+    def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
+        if len(pairs) < 2:
+            return self.pair(pairs[0]) if pairs else ()
         return _unique(v for p in pairs for v in self.pair(p))
 
 

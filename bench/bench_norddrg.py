@@ -1,0 +1,126 @@
+"""Benchmark (not a test): the official NordDRG tables through isfdsl, side by side in one run.
+
+    python bench/bench_norddrg.py [--year 2015] [-n 100000] [--shared ../shared/norddrg]
+
+Imports a year's definition data into a temporary folder, then measures: the compile time of the full
+year (load + parse + check + lower + emit + write), the import time of the generated package (first
+import, which compiles its bytecode, and a second import from the cache), and the throughput over
+the reference grouping strings repeated to about N cases of
+
+* floor       — split the string and one dictionary look-up per case;
+* compiled    — parse the string into an episode and group it with the generated package;
+* interpreter — the same with ``isfdsl.interpret`` on a slice of the cases.
+
+with the peak traced memory of each loop. Nothing is written outside the temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import importlib
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from isfdsl import interpret, norddrg
+from isfdsl.ir import lower
+from isfdsl.pipeline import build, check_paths, load_package
+
+ROOT = Path(__file__).resolve().parent.parent
+ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
+        2017: "DefinitionData_NOR_2017_PR1aN.zip"}
+
+
+def timed(fn: Callable[[list[str]], object], cases: list[str], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn(cases)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peak(fn: Callable[[list[str]], object], cases: list[str]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    fn(cases)
+    top = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return top
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--year", type=int, default=2015, choices=sorted(ZIPS))
+    ap.add_argument("-n", type=int, default=100_000)
+    ap.add_argument("--interpreter-cases", type=int, default=764)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "norddrg"))
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    strings = [row["DRGGrupperingsstreng"] for name in ("reference-2015-small.csv", "reference-2015-dev.csv")
+               for row in csv.DictReader((shared / name).open(encoding="utf-8"), delimiter=";")]
+    cases = (strings * (args.n // len(strings) + 1))[: args.n]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / f"nd{args.year}", Path(tmp) / "gen" / f"nd{args.year}"
+        t0 = time.perf_counter()
+        norddrg.write(shared / ZIPS[args.year], src)
+        import_data_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        built = build(str(src), out)
+        compile_s = time.perf_counter() - t0
+        assert built.package is not None
+        load = [sys.executable, "-c", (f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); t = time.perf_counter(); "
+                f"import nd{args.year}; print(time.perf_counter() - t)")]
+        first_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
+        cached_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
+        pkg = load_package(out)
+        program = lower(check_paths([str(src)]).models[0])
+        parse = norddrg.parse_grouping_string
+        table = {s.split(",", 6)[5]: 1 for s in strings}
+
+        def floor(cs: list[str]) -> None:
+            get = table.get
+            for s in cs:
+                get(s.split(",")[5])
+
+        def compiled(cs: list[str]) -> None:
+            group = pkg.group
+            for s in cs:
+                group(parse(s))
+
+        def interpreted(cs: list[str]) -> None:
+            for s in cs:
+                interpret.group(program, parse(s))
+
+        sample = cases[: args.interpreter_cases]
+        rows = [("floor (split + 1 dict look-up)", timed(floor, cases), len(cases), peak(floor, sample)),
+                ("compiled grouper", timed(compiled, cases), len(cases), peak(compiled, sample)),
+                ("reference interpreter", timed(interpreted, sample, 1), len(sample), peak(interpreted, sample))]
+        importlib.invalidate_caches()
+
+    print(f"NordDRG {args.year}: {len(program.decisions[0].rows)} logic rows, "
+          f"{sum(len(t.rows) for t in program.tables.values()):,} table keys")
+    print(f"import of the definition data (isf import norddrg): {import_data_s:.2f} s")
+    print(f"compile of the full year (parse + check + lower + emit + write): {compile_s:.2f} s")
+    print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode), cached {cached_import:.2f} s")
+    print(f"{'loop':34} {'cases':>8} {'seconds':>8} {'cases/s':>10} {'peak MiB':>9}")
+    rate = {}
+    for name, secs, n, mem in rows:
+        rate[name] = n / secs
+        print(f"{name:34} {n:8,d} {secs:8.3f} {n / secs:10,.0f} {mem / 2**20:9.2f}")
+    c, i, f = rate["compiled grouper"], rate["reference interpreter"], rate["floor (split + 1 dict look-up)"]
+    print(f"compiled / interpreter: {c / i:,.0f}×   floor / compiled: {f / c:,.1f}×   "
+          f"(per case: compiled {1e6 / c:.1f} µs, interpreter {1e6 / i:,.0f} µs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
