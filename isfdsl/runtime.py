@@ -162,10 +162,7 @@ class Memo(Generic[T]):
             key = ("\0", *raw)  # type: ignore[misc]  # texts only (False == 0); unlike any text key
         else:
             return self._convert(raw)
-        try:
-            hit = self.cache.get(key, _MISS)
-        except TypeError:  # an unhashable element
-            return self._convert(raw)
+        hit = self.cache.get(key, _MISS)
         if hit is _MISS:
             try:
                 hit = self._convert(raw)
