@@ -16,14 +16,14 @@ Ratios are the numbers to read: absolute timings on a shared machine are noisy.
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from _measure import peak, report, timed
 
 from isfdsl import interpret
 from isfdsl.ir import Program, lower
@@ -72,28 +72,6 @@ def make_episodes(program: Program, n: int, seed: int) -> list[dict[str, object]
     return out
 
 
-def timed(fn: Callable[[Iterable[Mapping[str, object]]], object], episodes: list[dict[str, object]], repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` runs (garbage collection off while timing)."""
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        t0 = time.perf_counter()
-        fn(episodes)
-        best = min(best, time.perf_counter() - t0)
-        gc.enable()
-    return best
-
-
-def peak(fn: Callable[[Iterable[Mapping[str, object]]], object], episodes: list[dict[str, object]]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    fn(episodes)
-    _, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return top
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("defs", nargs="?", default=str(ROOT / "definitions" / "isf2025"))
@@ -140,14 +118,7 @@ def main() -> int:
     print(f"definitions: {args.defs} — {len(program.decisions[0].rows)} rows in `{program.decisions[0].name}`, "
           f"{len(program.codesets)} code lists, {sum(len(t.rows) for t in program.tables.values())} table keys")
     print(f"compile (check + lower + emit + write): {compile_s:.2f} s; import of the package: {import_s * 1000:.0f} ms")
-    print(f"{'loop':32} {'episodes':>9} {'seconds':>9} {'episodes/s':>12} {'peak MiB':>9}")
-    eps = {}
-    for name, secs, n, mem in rows:
-        eps[name] = n / secs
-        print(f"{name:32} {n:9,d} {secs:9.3f} {n / secs:12,.0f} {mem / 2**20:9.2f}")
-    c, i, f = eps["compiled grouper"], eps["reference interpreter"], eps["floor loop (1 dict look-up)"]
-    print(f"compiled / interpreter: {c / i:,.1f}×   floor / compiled: {f / c:,.1f}× "
-          f"(per episode: compiled {1e6 / c:.2f} µs, interpreter {1e6 / i:.1f} µs)")
+    report(rows, 'episodes', 'floor loop (1 dict look-up)', "compiled grouper", "reference interpreter")
     return 0
 
 

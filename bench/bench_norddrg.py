@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import importlib
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
+
+from _measure import peak, report, timed
 
 from isfdsl import interpret, norddrg
 from isfdsl.ir import lower
@@ -35,25 +34,6 @@ from isfdsl.pipeline import build, check_paths, load_package
 ROOT = Path(__file__).resolve().parent.parent
 ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
         2017: "DefinitionData_NOR_2017_PR1aN.zip"}
-
-
-def timed(fn: Callable[[list[str]], object], cases: list[str], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn(cases)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def peak(fn: Callable[[list[str]], object], cases: list[str]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    fn(cases)
-    top = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return top
 
 
 def main() -> int:
@@ -111,14 +91,7 @@ def main() -> int:
     print(f"import of the definition data (isf import norddrg): {import_data_s:.2f} s")
     print(f"compile of the full year (parse + check + lower + emit + write): {compile_s:.2f} s")
     print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode), cached {cached_import:.2f} s")
-    print(f"{'loop':34} {'cases':>8} {'seconds':>8} {'cases/s':>10} {'peak MiB':>9}")
-    rate = {}
-    for name, secs, n, mem in rows:
-        rate[name] = n / secs
-        print(f"{name:34} {n:8,d} {secs:8.3f} {n / secs:10,.0f} {mem / 2**20:9.2f}")
-    c, i, f = rate["compiled grouper"], rate["reference interpreter"], rate["floor (split + 1 dict look-up)"]
-    print(f"compiled / interpreter: {c / i:,.0f}×   floor / compiled: {f / c:,.1f}×   "
-          f"(per case: compiled {1e6 / c:.1f} µs, interpreter {1e6 / i:,.0f} µs)")
+    report(rows, 'cases', 'floor (split + 1 dict look-up)', "compiled grouper", "reference interpreter")
     return 0
 
 
