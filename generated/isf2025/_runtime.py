@@ -214,15 +214,21 @@ class CodeTable(Generic[V]):
     """A code table: key -> ordered rows (second code or None, value). A row with a second code is a
     combination row ``second & key``, filed under the code it completes."""
 
-    __slots__ = ("_pair_cache", "_plain", "_rows", "entries", "name")
+    __slots__ = ("_entries", "_pair_cache", "_plain", "_rows", "name")
 
     def __init__(self, name: str, rows: Mapping[str, tuple[tuple[str | None, V], ...]]) -> None:
         self.name = name
         self._rows = rows
         self._plain: dict[str, tuple[V, ...]] = {k: _unique(v for s, v in rs if s is None) for k, rs in rows.items()}
         self._pair_cache: dict[tuple[str, str | None], tuple[V, ...]] = {}
-        #: Every plain row as (key, value), keys in order of first appearance.
-        self.entries: tuple[tuple[str, V], ...] = tuple((k, v) for k, rs in rows.items() for s, v in rs if s is None)
+        self._entries: tuple[tuple[str, V], ...] | None = None
+
+    @property
+    def entries(self) -> tuple[tuple[str, V], ...]:
+        """Every plain row as (key, value), keys in order of first appearance (built on first use)."""
+        if self._entries is None:
+            self._entries = tuple((k, v) for k, rs in self._rows.items() for s, v in rs if s is None)
+        return self._entries
 
     def get(self, key: object) -> tuple[V, ...]:
         """Values of the plain rows of one key (a code or text)."""
