@@ -25,9 +25,11 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Diagnostics as text or JSON.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
-def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None) -> None:
+@click.option("--analyse/--no-analyse", default=True, show_default=True,
+              help="Also analyse the decision tables (overlaps, gaps, shadowed rows; see `isf verify`).")
+def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None, analyse: bool) -> None:
     """Parse and check the .isf files under PATHS (files or folders; each folder is one version)."""
-    result = check_paths(list(paths))
+    result = check_paths(list(paths), analyse=analyse)
     diags = result.diags.sorted()
     if fmt == "json":
         click.echo(render_json(diags))
@@ -83,6 +85,21 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     console.print(grid)
     console.print(f"[bold]{res.catalogue} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
                   f"points {res.points}" + (f", refund {res.refund:.2f}" if res.refund is not None else ""))
+
+
+@main.command("verify")
+@click.argument("defs", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report as text or JSON.")
+@click.option("--episodes/--no-episodes", default=True, show_default=True,
+              help="Search for a concrete episode behind each overlap and gap (checked with the interpreter).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> None:
+    """Analyse the decision tables of DEFS: rows earlier rows shadow, overlaps in `unique` tables, gaps
+    in tables without a fallback, groups no row produces, conditions that can never hold and code-list
+    entries no rule reaches, each with a witness. Exit code 1 when an error is found."""
+    from .verify import run_verify
+
+    raise SystemExit(run_verify(defs, fmt, episodes, sys.stderr.isatty() if progress is None else progress))
 
 
 @main.command("build")

@@ -29,7 +29,8 @@ class Severity(str, Enum):
 
 
 #: Every diagnostic code with its severity and a one-line summary. ISF1xx syntax and files,
-#: ISF2xx names and types, ISF25x warnings, ISF3xx data files. docs/language.md documents each and
+#: ISF2xx names and types, ISF25x warnings, ISF3xx data files, ISF4xx the analyses of
+#: decision tables (ISF40x errors, ISF45x warnings). docs/language.md documents each and
 #: tests/diagnostics/ holds a fixture for each (a test keeps the three in step).
 CODES: dict[str, tuple[Severity, str]] = {
     "ISF101": (Severity.ERROR, "unexpected token"),
@@ -57,6 +58,13 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ISF251": (Severity.WARNING, "unused group"),
     "ISF252": (Severity.WARNING, "unused table or derived attribute"),
     "ISF301": (Severity.ERROR, "malformed data file row"),
+    "ISF401": (Severity.ERROR, "overlapping rows in a unique table"),
+    "ISF402": (Severity.ERROR, "gap: episodes no row takes"),
+    "ISF451": (Severity.WARNING, "row shadowed by earlier rows"),
+    "ISF452": (Severity.WARNING, "condition that can never hold"),
+    "ISF453": (Severity.WARNING, "group no row can produce"),
+    "ISF454": (Severity.WARNING, "code-list entry no rule can reach"),
+    "ISF455": (Severity.WARNING, "analysis gave up on a row"),
 }
 
 

@@ -363,7 +363,7 @@ def holds(program: ir.Program, c: ir.Constraint, value: object) -> tuple[bool, t
     return ok != c.negated, ()
 
 
-def _try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object]) -> Step:
+def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object]) -> Step:
     witnesses = []
     for c in row.constraints:
         ok, codes = holds(program, c, lookup(c.feature))
@@ -382,7 +382,7 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
     trace: list[Step] = []
     group, rule, rc = table.fallback, "fallback", table.fallback_rc or "0"
     for row in table.rows:
-        step = _try_row(program, row, feature)
+        step = try_row(program, row, feature)
         trace.append(step)
         if step.matched:
             # Under `unique` at most one row can match (the analysis proves it), so the first is the one.
@@ -390,7 +390,7 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
             break
     for post in table.post:
         outputs = {"group": group, "return_code": rc}
-        step = _try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n))
+        step = try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n))
         trace.append(step)
         if step.matched:
             group = post.group or group

@@ -84,6 +84,17 @@ class CodeSet:
     codes: frozenset[str]
     prefixes: tuple[str, ...]
     ranges: tuple[tuple[str, str], ...]
+    #: Each entry as written, with its kind, its normalised bounds and its ``file:line:col``.
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: str
+    text: str
+    lo: str
+    hi: str
+    where: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +141,11 @@ class Row:
     group: str | None
     rc: str | None
     source: str
+    col: int = 1
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.col}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,15 +249,18 @@ class _Lowerer:
         return lit.value
 
     def codeset(self, c: ast.CodeList) -> CodeSet:
-        codes, prefixes, ranges = set(), [], []
+        codes, prefixes, ranges, entries = set(), [], [], []
         for e in c.entries:
+            lo = self.norm(c.system, e.lo)
+            entries.append(Entry(e.kind, e.text, lo, self.norm(c.system, e.hi) if e.hi else lo, str(e.span)))
             if e.kind == "code":
                 codes.add(self.norm(c.system, e.lo))
             elif e.kind == "prefix":
                 prefixes.append(self.norm(c.system, e.lo))
             else:
                 ranges.append((self.norm(c.system, e.lo), self.norm(c.system, e.hi or "")))
-        return CodeSet(c.name, c.system, c.title, frozenset(codes), tuple(sorted(set(prefixes))), tuple(sorted(set(ranges))))
+        return CodeSet(c.name, c.system, c.title, frozenset(codes), tuple(sorted(set(prefixes))), tuple(sorted(set(ranges))),
+                       tuple(entries))
 
     def table(self, t: ast.Table) -> CodeTable:
         vt = self.m.table_types[t.name]
@@ -318,7 +337,7 @@ class _Lowerer:
 
     def row(self, r: ast.Rule, post: bool) -> Row:
         cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
-        return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}")
+        return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}", r.span.col)
 
     def constraint(self, c: ast.Cond, post: bool, text: str) -> Constraint:
         t = self.m.feature_type(c.feature) or POST_FEATURES[c.feature]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from .analyse import Report
 from .check import Model, check
 from .diagnostics import Collector
 from .loader import Program, discover, load_program
@@ -21,15 +22,18 @@ class Checked:
     models: list[Model] = field(default_factory=list)
     diags: Collector = field(default_factory=Collector)
     sources: dict[str, str] = field(default_factory=dict)
+    reports: list[Report] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.diags.errors
 
 
-def check_paths(paths: list[str]) -> Checked:
-    """Load, parse and check every program under ``paths``. A program with syntax errors is not
-    checked further, so its diagnostics are the syntax errors only."""
+def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True) -> Checked:
+    """Load, parse and check every program under ``paths``; with ``analyse``, also run the analyses of
+    the decision tables (:mod:`isfdsl.analyse`) on each program without errors, ``episodes`` asking
+    for concrete witness episodes. A program with syntax errors is not checked further, so its
+    diagnostics are the syntax errors only."""
     out = Checked()
     for root, files in discover(paths):
         before = len(out.diags.errors)
@@ -37,7 +41,14 @@ def check_paths(paths: list[str]) -> Checked:
         out.sources.update(program.sources)
         if len(out.diags.errors) > before:
             continue
-        out.models.append(check(program, out.diags))
+        model = check(program, out.diags)
+        out.models.append(model)
+        if analyse and len(out.diags.errors) == before:
+            from .analyse import analyse as run_analyses
+            from .ir import lower
+
+            out.reports.append(run_analyses(lower(model), episodes=episodes))
+            out.reports[-1].report_into(out.diags)
     return out
 
 
@@ -50,13 +61,14 @@ class Built:
     files: list[Path] = field(default_factory=list)
 
 
-def build(defs: str, out: Path, package: str | None = None) -> Built:
-    """Check the one program in ``defs`` and write its Python grouper package into ``out`` (a folder
-    named like the package, e.g. ``generated/isf2025``). Nothing is written when there are errors."""
+def build(defs: str, out: Path, package: str | None = None, analyse: bool = True) -> Built:
+    """Check (and with ``analyse``, analyse) the one program in ``defs`` and write its Python grouper
+    package into ``out`` (a folder named like the package, e.g. ``generated/isf2025``). Nothing is
+    written when there are errors: overlapping rows of a `unique` table or a gap are errors too."""
     from .emit_python import render, sources_for, write_package
     from .ir import lower
 
-    checked = check_paths([defs])
+    checked = check_paths([defs], analyse=analyse, episodes=False)
     if not checked.ok:
         return Built(checked)
     if len(checked.models) != 1:

@@ -20,7 +20,7 @@ EXPECT = re.compile(r"^# expect: (ISF\d{3}) (\d+):(\d+)$", re.MULTILINE)
 def test_fixture_yields_exactly_its_expected_diagnostics(path: Path) -> None:
     expected = sorted((c, int(line), int(col)) for c, line, col in EXPECT.findall(path.read_text()))
     assert expected, f"{path.name} has no `# expect:` lines"
-    result = check_paths([str(path)])
+    result = check_paths([str(path)], analyse=True)
     actual = sorted((d.code, d.span.line, d.span.col) for d in result.diags.items)
     assert actual == expected
 

@@ -5,6 +5,8 @@ the reference cases do not exercise. Nothing imported or generated here is kept.
 from __future__ import annotations
 
 import csv
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from click.testing import CliRunner
 from hypothesis import given
 
 from isfdsl import interpret, norddrg
+from isfdsl.analyse import Report
 from isfdsl.cli import main
 from isfdsl.ir import Program, lower
 from isfdsl.pipeline import build, check_paths, load_package
@@ -38,6 +41,8 @@ class Year:
     program: Program
     package: ModuleType
     tables: dict[str, list[dict[str, str]]]
+    report: Report
+    analysis_seconds: float
 
 
 _YEARS: dict[int, Year] = {}
@@ -47,12 +52,15 @@ def _year(year: int, tmp: Path) -> Year:
     if year not in _YEARS:
         src = tmp / f"nd{year}"
         norddrg.write(SHARED / ZIPS[year], src)
-        checked = check_paths([str(src)])
+        started = time.perf_counter()
+        checked = check_paths([str(src)], analyse=True)
+        seconds = time.perf_counter() - started
         assert checked.ok, checked.diags.errors[:5]
-        built = build(str(src), tmp / "gen" / f"nd{year}")
+        built = build(str(src), tmp / "gen" / f"nd{year}", analyse=False)
         assert built.package is not None
         tables, _ = norddrg.load(SHARED / ZIPS[year])
-        _YEARS[year] = Year(year, src, lower(checked.models[0]), load_package(built.package), tables)
+        _YEARS[year] = Year(year, src, lower(checked.models[0]), load_package(built.package), tables,
+                            checked.reports[0], seconds)
     return _YEARS[year]
 
 
@@ -220,3 +228,40 @@ def test_exclusion_rows_with_a_d_code_never_fire(y2015: Year) -> None:
     ex = next(r for r in y2015.tables["complexcl"] if not r["d_code"] and r["compl"] in sec_of)
     feats = _features(y2015, {"pdx": ex["code"], "sdx": [sec_of[ex["compl"]]]})
     assert ex["compl"] not in [c for c in feats["compl_kept"] if feats["cc_level"]]  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------- analysis of the official tables
+
+#: What `isf verify` finds in the official tables (rows shadowed by earlier rows, the row whose
+#: procedure property 04E11 is defined nowhere, and DRG 16, which only shadowed rows lead to).
+FINDINGS = {
+    2015: {("ISF451", "103D15100"), ("ISF451", "199D090015"), ("ISF451", "401D169"), ("ISF451", "401D170"),
+           ("ISF453", "401D169")},
+}
+FINDINGS[2016] = FINDINGS[2017] = FINDINGS[2015] | {("ISF452", "104D040400")}
+
+
+@pytest.mark.parametrize("year", [2015, 2016, 2017])
+def test_analysis_of_the_official_tables(year: int, tmp_path_factory: pytest.TempPathFactory) -> None:
+    y = _year(year, tmp_path_factory.mktemp("nd"))
+    found = {(f.code, f.rule) for f in y.report.findings}
+    assert found == FINDINGS[year]
+    assert not y.report.errors
+    print(f"NordDRG {year}: {y.report.rows} rows analysed in {y.analysis_seconds:.1f} s (with check)")
+    shadowed = {f.rule: f.rows for f in y.report.findings if f.code == "ISF451"}
+    assert shadowed["401D169"] == ("401D151",)
+    impossible = [f for f in y.report.findings if f.code == "ISF452"]
+    assert all("04E11" in f.message for f in impossible)
+    # The official grouper agrees: no reference case was grouped by a row the analysis calls unreachable.
+    never = {f.rule for f in y.report.findings if f.code in ("ISF451", "ISF452")}
+    chosen = {c["DRGGrupperingsregel"].strip() for name in ("reference-2015-small.csv", "reference-2015-dev.csv")
+              for c in _cases(name)}
+    assert len(chosen) > 100 and not never & chosen
+
+
+def test_verify_cli_on_the_official_tables(y2015: Year) -> None:
+    result = CliRunner().invoke(main, ["verify", str(y2015.source), "--format", "json", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["errors"] == 0 and data["warnings"] == 5
+    assert data["tables"] == [{"table": "drg", "policy": "first", "rows": 2203, "rows_that_can_match": 2199}]

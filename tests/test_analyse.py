@@ -1,0 +1,124 @@
+"""The analyses of decision tables: seeded defects in the bundled definitions give the exact diagnostic,
+and every witness, run through the reference interpreter, really shows the problem."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from isfdsl import interpret
+from isfdsl.analyse import Finding, Possible, analyse
+from isfdsl.cli import main
+from isfdsl.ir import Program, lower
+from isfdsl.pipeline import check_paths
+
+from .conftest import DEFINITIONS
+
+VERSION = "isf2025"
+
+
+def _seed(tmp_path: Path, old: str, new: str, file: str = "drg.isf") -> Path:
+    """A copy of the bundled definitions with one seeded change."""
+    folder = tmp_path / VERSION
+    shutil.copytree(DEFINITIONS / VERSION, folder)
+    text = (folder / file).read_text(encoding="utf-8")
+    assert old in text, old
+    (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+def _analyse(folder: Path) -> tuple[Program, list[Finding]]:
+    checked = check_paths([str(folder)])
+    assert checked.ok, checked.diags.errors
+    program = lower(checked.models[0])
+    return program, analyse(program).findings
+
+
+def _matching_rows(program: Program, table: str, episode: dict[str, object]) -> list[str]:
+    values, _ = interpret.normalize(program, episode)
+    ev = interpret.Evaluator(program, values)
+    chosen = next(t for t in program.decisions if t.name == table)
+    return [row.id for row in chosen.rows
+            if all(interpret.holds(program, c, ev.features.get(c.feature, ev.values.get(c.feature)))[0]
+                   for c in row.constraints)]
+
+
+def test_bundled_definitions_are_clean() -> None:
+    for folder in sorted(DEFINITIONS.iterdir()):
+        _, findings = _analyse(folder)
+        assert findings == [], (folder.name, findings)
+
+
+def test_seeded_shadowed_row(tmp_path: Path) -> None:
+    folder = _seed(tmp_path, "  rule 190D001", "  rule 102D012 when mdc == \"02\" and procedures has intravitreal_injection"
+                   " and age > 60 -> 802U\n  rule 190D001")
+    _program, findings = _analyse(folder)
+    [f] = [f for f in findings if f.code == "ISF451"]
+    assert f.rule == "102D012" and f.rows == ("102D011",)
+    assert f.where.endswith("drg.isf:17:3")
+
+
+def test_seeded_overlap_in_a_unique_table_has_a_witness_episode(tmp_path: Path) -> None:
+    folder = _seed(tmp_path, "payment", '''decision eye "Eye services" for DRG policy unique fallback 470 {
+  rule E1 when anti_vegf_given and age >= 50 -> 802U
+  rule E2 when procedures has intravitreal_injection and age < 80 -> 802P
+}
+
+payment''')
+    program, findings = _analyse(folder)
+    [f] = [f for f in findings if f.code == "ISF401"]
+    assert f.rows == ("E1", "E2") and f.table == "eye"
+    assert f.witness is not None and f.witness["anti_vegf_given"] is True
+    assert f.episode is not None, "a concrete episode exists (an anti-VEGF drug and an injection, age 50-79)"
+    # The witness really triggers it: the interpreter finds both rows matching.
+    assert _matching_rows(program, "eye", dict(f.episode)) == ["E1", "E2"]
+    # ... and `isf check` reports it as an error with the witness in the notes.
+    checked = check_paths([str(folder)], analyse=True)
+    [diag] = [d for d in checked.diags.errors if d.code == "ISF401"]
+    assert any(n.startswith("witness (episode):") for n in diag.notes)
+
+
+def test_seeded_gap_has_a_witness_episode(tmp_path: Path) -> None:
+    folder = _seed(tmp_path, "policy first fallback 470 rc 8 {", "policy first {")
+    folder2 = folder
+    program, findings = _analyse(folder2)
+    [f] = [f for f in findings if f.code == "ISF402"]
+    assert f.episode is not None
+    assert _matching_rows(program, "drg", dict(f.episode)) == []
+    assert interpret.group(program, dict(f.episode)).rule == "fallback"
+
+
+def test_seeded_unreachable_group_and_impossible_condition(tmp_path: Path) -> None:
+    folder = _seed(tmp_path, "  rule 190D001", '  rule 102D013 when mdc == "99" -> 39O\n  rule 190D001')
+    folder = _seed(tmp_path / "b", "  rule 102D001 when", "  rule 102D001 when mdc == \"99\" and")
+    _, findings = _analyse(folder)
+    codes = {(f.code, f.rule) for f in findings}
+    assert ("ISF452", "102D001") in codes and ("ISF453", "102D001") in codes
+    [f] = [f for f in findings if f.code == "ISF452"]
+    assert "`mdc == \"99\"` can never hold" in f.message
+    assert "one of" in f.notes[0] and "'02'" in f.notes[0]
+
+
+def test_possible_values_of_derivations() -> None:
+    program, _ = _analyse(DEFINITIONS / VERSION)
+    possible = Possible(program)
+    mdc = possible.of("mdc")
+    assert isinstance(mdc, frozenset) and None in mdc and "02" in mdc
+    assert possible.of("anti_vegf_given") == frozenset({True, False})
+
+
+def test_verify_cli_reports_and_exits_1_on_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify", str(DEFINITIONS / VERSION), "--no-progress"])
+    assert ok.exit_code == 0 and "0 errors, 0 warnings" in ok.output
+    folder = _seed(tmp_path, "policy first fallback 470 rc 8 {", "policy first {")
+    bad = runner.invoke(main, ["verify", str(folder), "--format", "json", "--no-progress"])
+    assert bad.exit_code == 1
+    data = json.loads(bad.stdout)
+    assert data["errors"] == 1 and data["findings"][0]["code"] == "ISF402"
+    assert data["findings"][0]["episode"]
+    check = runner.invoke(main, ["check", str(folder)])
+    assert check.exit_code == 1 and "ISF402" in check.output
