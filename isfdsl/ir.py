@@ -195,6 +195,8 @@ class Program:
     catalogues: dict[str, dict[str, GroupRecord]]
     decisions: tuple[Table, ...]
     payment: Payment | None
+    #: Code system name -> its syntax pattern (a regular expression), where it declares one.
+    syntaxes: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------- lowering
@@ -224,6 +226,7 @@ class _Lowerer:
             catalogues={n: {g.code: self.group(g) for g in c.groups} for n, c in self.m.catalogues.items()},
             decisions=tuple(self.decision(d) for d in self.m.decisions.values()),
             payment=self.payment(self.m.payment) if self.m.payment else None,
+            syntaxes={n: cs.syntax for n, cs in self.m.codesystems.items() if cs.syntax},
         )
 
     def attribute(self, a: ast.Attr) -> Attribute:

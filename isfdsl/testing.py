@@ -1,14 +1,27 @@
 """Test data: Hypothesis strategies for episodes, derived from a program's own declarations.
 
-Attribute domains (integer bounds, enumeration members), codes from the code lists and code tables
-of each code system (exact codes, codes under a prefix, range bounds, written with and without the
-ignored characters), plus invalid and missing values, so that properties cover the error paths too.
-Hypothesis is imported here, so this module is for tests and tools, not for the compiler.
+Attribute domains (integer bounds, enumeration members, and the bounds the decision rows test, each
+with its neighbours), codes from the code lists and code tables of each code system (exact codes,
+codes under a prefix, range bounds, written with and without the ignored characters), valid codes no
+rule mentions (drawn from the code system's syntax), plus invalid, empty and missing values, so that
+generated episodes reach deep rows and the error groups alike. Hypothesis is imported here, so this
+module is for tests and tools, not for the compiler.
+
+Use it in your own tests::
+
+    from hypothesis import given
+    from isfdsl.testing import episodes, load
+
+    program = load("definitions/isf2025")
+
+    @given(episodes(program))
+    def test_every_episode_has_a_group(episode):
+        assert my_grouper.group(episode).group
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from hypothesis import strategies as st
 
@@ -35,11 +48,37 @@ def codes_of(program: ir.Program, system: str) -> list[str]:
     return sorted(found)
 
 
+def load(defs: str) -> ir.Program:
+    """Check and lower the one version in ``defs`` (raises ValueError listing the errors)."""
+    from .ir import lower
+    from .pipeline import check_paths
+
+    checked = check_paths([defs])
+    if not checked.ok or len(checked.models) != 1:
+        raise ValueError(f"{defs}: " + "; ".join(f"{d.span}: {d.message}" for d in checked.diags.errors[:5]))
+    return lower(checked.models[0])
+
+
+def boundaries(program: ir.Program) -> dict[str, list[int]]:
+    """Per integer feature, the bounds the decision rows test with their neighbours (b - 1, b, b + 1)."""
+    out: dict[str, set[int]] = {}
+    for table in program.decisions:
+        for row in (*table.rows, *table.post):
+            for c in row.constraints:
+                for b in (c.lo, c.hi):
+                    if b is not None and b == b.to_integral_value():
+                        out.setdefault(c.feature, set()).update({int(b) - 1, int(b), int(b) + 1})
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def code_values(program: ir.Program, system: str, ignore: str = "") -> st.SearchStrategy[str]:
     """Codes of ``system`` as a user might write them: known codes, known prefixes extended, the same
-    with an ignored character inside or in lower case, and arbitrary code-like text."""
+    with an ignored character inside or in lower case, valid codes no rule mentions (from the system's
+    syntax) and arbitrary code-like text."""
     known = codes_of(program, system)
     pieces: list[st.SearchStrategy[str]] = [st.from_regex(r"[A-Z][0-9A-Z]{1,6}", fullmatch=True)]
+    if system in program.syntaxes:
+        pieces.append(st.from_regex(f"(?:{program.syntaxes[system]})", fullmatch=True).filter(lambda c: len(c) < 16))
     if known:
         base = st.sampled_from(known)
         pieces.append(base)
@@ -50,40 +89,134 @@ def code_values(program: ir.Program, system: str, ignore: str = "") -> st.Search
     return st.one_of(*pieces)
 
 
-def attribute_values(program: ir.Program, attr: ir.Attribute, t: Type | None = None) -> st.SearchStrategy[object]:
-    """Valid values of an attribute (as text or native values) and some invalid ones."""
+def attribute_values(program: ir.Program, attr: ir.Attribute, t: Type | None = None,
+                     valid: bool = False) -> st.SearchStrategy[object]:
+    """Values of an attribute (as text or native values): with ``valid``, values of its domain (codes
+    the rules mention, mostly); otherwise also boundary values just outside it and invalid ones."""
     t = t or attr.type
     kind = t.kind
     if kind == "list":
         assert t.elem is not None
-        elem = attribute_values(program, attr, t.elem)
-        return st.one_of(st.lists(elem, max_size=6),
-                         st.lists(elem.map(str), max_size=4).map(" ".join))
+        elem = attribute_values(program, attr, t.elem, valid)
+        if valid:
+            return st.lists(elem, max_size=5)
+        return st.one_of(st.lists(elem, max_size=6), st.lists(elem.map(str), max_size=4).map(" ".join))
     if kind == "int":
         lo = t.lo if t.lo is not None else -1000
         hi = t.hi if t.hi is not None else 100000
         n = st.integers(lo, hi)
-        return st.one_of(n, n.map(str), st.integers(hi + 1, hi + 1000), JUNK, st.booleans())
+        edges = sorted({lo, hi, lo - 1, hi + 1, *boundaries(program).get(attr.name, [])})
+        if valid:
+            inside = [e for e in edges if lo <= e <= hi]
+            return st.one_of(n, st.sampled_from(inside)) if inside else n
+        return st.one_of(n, n.map(str), st.sampled_from(edges), st.integers(hi + 1, hi + 1000), JUNK, st.booleans())
     if kind == "decimal":
         d = st.decimals(-1000, 1000, allow_nan=False, places=3)
-        return st.one_of(d, d.map(str), JUNK)
+        return d if valid else st.one_of(d, d.map(str), JUNK)
     if kind == "bool":
-        return st.one_of(st.booleans(), st.sampled_from(["1", "0", "ja", "nei", "true", "false"]), JUNK)
+        return st.booleans() if valid else st.one_of(st.booleans(), st.sampled_from(["1", "0", "ja", "nei", "true", "false"]), JUNK)
     if kind == "enum":
         members = sorted(attr.members)
+        if valid:
+            return st.sampled_from(members) if members else st.none()
         return st.one_of(st.sampled_from(members), JUNK) if members else JUNK
     if kind in ("code", "pair"):
-        code = code_values(program, t.ref or "", attr.ignore)
+        known = codes_of(program, t.ref or "")
+        code = st.sampled_from(known) if valid and known else code_values(program, t.ref or "", attr.ignore)
         if kind == "code":
-            return st.one_of(code, code, JUNK)
+            return code if valid else st.one_of(code, code, JUNK)
+        if valid:
+            return st.tuples(code, st.one_of(st.none(), code))
         return st.one_of(code, st.tuples(code, st.one_of(st.none(), code)),
                          st.builds(lambda a, b: f"{a}|{b}", code, code), st.builds(lambda a, b: f"|{b}", code, code))
-    return st.one_of(st.text(max_size=12), JUNK)
+    return st.text(max_size=12) if valid else st.one_of(st.text(max_size=12), JUNK)
 
 
 def episodes(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]]:
-    """Episodes over the program's attributes: each attribute valid, invalid or missing."""
-    return st.fixed_dictionaries(
+    """Episodes over the program's attributes: half of them valid throughout (every attribute from its
+    domain, codes the rules use — these reach the deep rows), half messy (each attribute valid,
+    invalid, out of range or missing — these reach the error groups)."""
+    valid = st.fixed_dictionaries({a.name: attribute_values(program, a, valid=True) for a in program.attributes})
+    messy = st.fixed_dictionaries(
         {},
         optional={a.name: st.one_of(st.none(), attribute_values(program, a)) for a in program.attributes},
     )
+    aimed = targeted(program)
+    return st.one_of(valid, messy, aimed) if aimed is not None else st.one_of(valid, messy)
+
+
+def targeted(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]] | None:
+    """Episodes aimed at one decision row each: attributes the row tests directly get values that
+    satisfy it, and code attributes get codes whose code-table values or code lists are the ones the
+    row asks for (a diagnosis whose category the row names, a procedure with the property it needs).
+    None when the program has no rows."""
+    reverse: dict[str, dict[object, list[str]]] = {}
+    for t in program.tables.values():
+        if t.key_system is None:
+            continue
+        index = reverse.setdefault(t.key_system, {})
+        for key, rows in t.rows.items():
+            for _, value in rows:
+                index.setdefault(value, []).append(key)
+    attrs = {a.name: a for a in program.attributes}
+    systems = {a.name: (a.type.elem or a.type).ref for a in program.attributes if (a.type.elem or a.type).kind in ("code", "pair")}
+    aims: list[tuple[dict[str, object], dict[str, list[str]]]] = []
+    for table in program.decisions:
+        for row in table.rows:
+            direct: dict[str, object] = {}
+            pools: dict[str, set[str]] = {}
+            for c in row.constraints:
+                wanted = [v for v in c.values if v is not None] if not c.negated else []
+                if c.ref is not None and not c.negated:
+                    cs = program.codesets[c.ref]
+                    pools.setdefault(cs.system, set()).update(sorted(cs.codes)[:20] + list(cs.prefixes[:20]))
+                for system, index in reverse.items():
+                    for v in wanted:
+                        pools.setdefault(system, set()).update(index.get(v, [])[:20])
+                if c.feature in attrs and not c.negated:
+                    value = _satisfying(c)
+                    if value is not None:
+                        direct[c.feature] = value
+            aims.append((direct, {k: sorted(v) for k, v in pools.items() if v}))
+    if not aims:
+        return None
+
+    def build(aim: tuple[dict[str, object], dict[str, list[str]]]) -> st.SearchStrategy[Mapping[str, object]]:
+        direct, pools = aim
+        fields: dict[str, st.SearchStrategy[object]] = {}
+        for a in program.attributes:
+            if a.name in direct:
+                fields[a.name] = st.just(direct[a.name])
+                continue
+            pool = pools.get(systems.get(a.name) or "")
+            if pool:
+                code = st.sampled_from(pool)
+                fields[a.name] = st.lists(code, min_size=0, max_size=4) if a.type.kind == "list" else code
+            else:
+                fields[a.name] = attribute_values(program, a, valid=True)
+        return st.fixed_dictionaries(fields)
+
+    return st.sampled_from(aims).flatmap(build)
+
+
+def _satisfying(c: ir.Constraint) -> object:
+    if c.kind == "set" and c.values:
+        return c.values[0]
+    if c.kind == "bool":
+        return c.values[0]
+    if c.kind == "interval":
+        if c.lo is not None:
+            return int(c.lo) + (1 if c.lo_open else 0)
+        if c.hi is not None:
+            return int(c.hi) - (1 if c.hi_open else 0)
+    if c.kind == "has" and c.values:
+        return [c.values[0]]
+    return None
+
+
+def rows_hit(program: ir.Program, table: str, episodes: Iterable[Mapping[str, object]]) -> set[str]:
+    """The rule ids of ``table`` (and ``fallback``) that the reference interpreter chooses for the
+    episodes: what share of the rows a body of generated test data reaches."""
+    from .interpret import group
+
+    return {group(program, dict(e), table).rule for e in episodes}

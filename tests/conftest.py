@@ -16,3 +16,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = ROOT / "definitions"
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    """Report how many rows of each decision table the generated episodes reached."""
+    from .properties import COVERAGE
+
+    if COVERAGE:
+        write = terminalreporter.write_line  # type: ignore[attr-defined]
+        write("rows reached by generated episodes (property tests):")
+        for (label, table), (hit, total) in sorted(COVERAGE.items()):
+            rows = len(hit - {"fallback"})
+            write(f"  {label} / {table}: {rows} of {total} rows ({100 * rows / max(total, 1):.0f} %)"
+                  f"{', and the fallback' if 'fallback' in hit else ''}")

@@ -15,6 +15,7 @@ from types import ModuleType
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
+from hypothesis import strategies as st
 
 from isfdsl import interpret, norddrg
 from isfdsl.analyse import Report
@@ -24,6 +25,7 @@ from isfdsl.pipeline import build, check_paths, load_package
 from isfdsl.testing import episodes
 
 from .conftest import ROOT
+from .properties import check_arrow, check_invariants
 
 SHARED = ROOT.parent / "shared" / "norddrg"
 ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
@@ -100,13 +102,19 @@ def test_compiled_equals_interpreter_every_year(year: int, tmp_path_factory: pyt
     y = _year(year, tmp_path_factory.mktemp("nd"))
     assert y.program.year == year and len(y.program.decisions[0].rows) > 2000
 
-    @given(episodes(y.program))
-    def check(ep: dict[str, object]) -> None:
-        want = interpret.group(y.program, ep)
-        got = y.package.group(ep)
-        assert (got.group, got.rule, got.return_code, got.problems) == (want.group, want.rule, want.return_code, want.problems)
+    @given(episodes(y.program), st.integers(0, 1000))
+    def check(ep: dict[str, object], seed: int) -> None:
+        # compiled == interpreter, one group of the catalogue, determinism, secondary diagnoses and
+        # procedures as sets (reordering them changes nothing)
+        check_invariants(y.program, y.package, ep, seed)
 
     check()
+
+    @given(st.lists(episodes(y.program), min_size=1, max_size=10))
+    def arrow(batch: list[dict[str, object]]) -> None:
+        check_arrow(y.program, y.package, batch)
+
+    arrow()
 
 
 def test_group_cli_reads_grouping_strings(y2015: Year, tmp_path: Path) -> None:
