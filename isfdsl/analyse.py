@@ -671,7 +671,7 @@ class _TableAnalysis:
                 produced.add(row.group)
             for cube in cubes:
                 index.add(cube, n)
-        if not t.fallback:
+        if not t.fallback and not t.otherwise:
             self._gaps(index)
         return matching
 
@@ -832,8 +832,18 @@ def _pools(program: ir.Program, witness: Mapping[str, object]) -> dict[str, list
         keys = [k for k, rows in t.rows.items() if any(val in wanted for _, val in rows)]
         pools.setdefault(t.key_system, set()).update(keys[:200])
     for cs in program.codesets.values():
-        pools.setdefault(cs.system, set()).update(_codeset_examples(cs)[:200])
+        pool = pools.setdefault(cs.system, set())
+        pool.update(_codeset_examples(cs)[:200])
+        # Codes just outside each range: the gaps between ranges are where lists usually leave codes out.
+        pool.update(x for lo, hi in cs.ranges for x in (_step(lo, -1), _step(hi, 1)) if x)
     return {k: sorted(v) for k, v in pools.items()}
+
+
+def _step(code: str, by: int) -> str | None:
+    """The code with its last digit moved by ``by`` (None when it is not a digit or would leave 0-9)."""
+    if not code or not code[-1].isdigit() or not 0 <= int(code[-1]) + by <= 9:
+        return None
+    return code[:-1] + str(int(code[-1]) + by)
 
 
 def _sample(rng: random.Random, a: ir.Attribute, pools: Mapping[str, list[str]]) -> object:

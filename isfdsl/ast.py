@@ -371,6 +371,8 @@ class Decision:
     fallback: str | None = None
     fallback_rc: str | None = None
     post: tuple[Rule, ...] = ()
+    #: The table whose result stands when no row matches (instead of a fallback group).
+    otherwise: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +407,9 @@ class Payment:
     share_attr: str | None = None
     shares: tuple[Share, ...] = ()
     stay_attr: str | None = None
+    #: Unit prices per member of an enumerated attribute (instead of, or refining, one unit price).
+    price_attr: str | None = None
+    prices: tuple[Share, ...] = ()
 
 
 Decl = (

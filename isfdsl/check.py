@@ -490,6 +490,18 @@ class _Checker:
         codes = {g.code for g in cat.groups} if cat else set()
         if dec.fallback is not None:
             self._group_ref(dec.fallback, codes, cat, dec.span)
+        if dec.otherwise is not None:
+            seen, name = {dec.name}, dec.otherwise
+            while name is not None:
+                target = self.m.decisions.get(name)
+                if target is None:
+                    self._unknown(dec.span, name, "decision table", self.m.decisions)
+                    break
+                if name in seen:
+                    self.d.report("ISF212", dec.span, f"`otherwise` goes round in a circle: {' -> '.join([*seen, name])}")
+                    break
+                seen.add(name)
+                name = target.otherwise
         ids: dict[str, Span] = {}
         for rule in (*dec.rules, *dec.post):
             if rule.id in ids:
@@ -590,16 +602,18 @@ class _Checker:
             self.d.report("ISF203", v.span, f"cannot compare {t} with the text {v.text!r}")
 
     def _check_payment(self, p: ast.Payment) -> None:
-        if p.share_attr is not None:
-            self.m.used.add(p.share_attr)
-            t = self.m.feature_type(p.share_attr)
+        for attr, items, what in ((p.share_attr, p.shares, "shares"), (p.price_attr, p.prices, "unit prices")):
+            if attr is None:
+                continue
+            self.m.used.add(attr)
+            t = self.m.feature_type(attr)
             if t is None:
-                self._unknown(p.span, p.share_attr, "attribute", [*self.m.attrs, *self.m.derives])
+                self._unknown(p.span, attr, "attribute", [*self.m.attrs, *self.m.derives])
             elif t.kind != "enum":
-                self.d.report("ISF203", p.span, f"shares are given per member of an enumeration; `{p.share_attr}` is {t}")
+                self.d.report("ISF203", p.span, f"{what} are given per member of an enumeration; `{attr}` is {t}")
             else:
                 members = [m.name for m in self.m.enums[t.ref or ""].members]
-                for s in p.shares:
+                for s in items:
                     if s.member not in members:
                         self.d.report("ISF214", s.span, f"`{s.member}` is not a member of `{t.ref}`", did_you_mean(s.member, members))
         if p.stay_attr is not None:

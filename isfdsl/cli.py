@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -49,7 +50,7 @@ def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None, analyse: boo
 @main.command("explain")
 @click.argument("defs", type=click.Path(exists=True))
 @click.argument("episode", type=click.Path(exists=True, dir_okay=False))
-@click.option("--table", default=None, help="Decision table to apply (default: the first declared).")
+@click.option("--table", default=None, help="Decision table to apply (default: the entry table: the first declared that no `otherwise` names).")
 def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     """Group the episode in EPISODE (a JSON object) with the definitions DEFS and print the trace:
     which rows were tried, which condition failed first, which codes satisfied the winning row."""
@@ -131,7 +132,7 @@ def build_cmd(defs: str, out: str) -> None:
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="Output file: .csv, .jsonl or .parquet (the extension chooses the format).")
-@click.option("--table", default=None, help="Decision table (default: the first declared).")
+@click.option("--table", default=None, help="Decision table (default: the entry table: the first declared that no `otherwise` names).")
 @click.option("--input-format", type=click.Choice(["csv", "jsonl", "parquet", "norddrg-string"]), default=None,
               help="Input format (default: from the extension). norddrg-string: one official 165-field NordDRG "
                    "grouping string per line (an optional header line `DRGGrupperingsstreng`).")
@@ -141,15 +142,21 @@ def build_cmd(defs: str, out: str) -> None:
               help="CSV/JSONL input encoding: auto (UTF-8, else ISO-8859-1), utf-8, iso-8859-1, …")
 @click.option("--delimiter", default=",", show_default=True, help="CSV field separator (tab for .tsv).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+@click.option("--unit-price", "prices", multiple=True, metavar="[MEMBER=]NOK",
+              help="Override the unit price: for every sector (`56000`) or one (`phv=3800`); repeatable.")
+@click.option("--share", "shares", multiple=True, metavar="MEMBER=FRACTION",
+              help="Override an ISF share, e.g. `somatic=0.5`; repeatable.")
 def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_format: str | None,
-              output_format: str | None, encoding: str, delimiter: str, progress: bool | None) -> None:
+              output_format: str | None, encoding: str, delimiter: str, progress: bool | None,
+              prices: tuple[str, ...], shares: tuple[str, ...]) -> None:
     """Group every episode in INPUT with a generated PACKAGE (a folder from `isf build`) or with the
     definitions DEFS (compiled on the fly), writing one output row per input row."""
     from .group import run
 
     try:
         run(grouper, input_path, out, table=table, input_format=input_format, output_format=output_format,
-            encoding=encoding, delimiter=delimiter, progress=progress)
+            encoding=encoding, delimiter=delimiter, progress=progress,
+            prices=_overrides(prices, "--unit-price", default_key="*"), shares=_overrides(shares, "--share"))
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -178,3 +185,24 @@ def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties:
         raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(done.files)} files to {out}: {done.rows:,} table rows, {done.groups} DRGs, "
                f"{done.codes:,} diagnosis codes; next: isf check {out}", err=True)
+
+
+def _overrides(items: tuple[str, ...], option: str, default_key: str | None = None) -> dict[str, Decimal]:
+    """``member=number`` pairs (or a bare number under ``default_key``) as a mapping."""
+    from decimal import InvalidOperation
+
+    out: dict[str, Decimal] = {}
+    for item in items:
+        key, sep, value = item.rpartition("=")
+        if not sep:
+            if default_key is None:
+                raise click.BadParameter(f"{item!r}: expected MEMBER=NUMBER", param_hint=option)
+            key = default_key
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise click.BadParameter(f"{item!r}: {value!r} is not a number", param_hint=option) from None
+        if not number.is_finite() or number < 0:
+            raise click.BadParameter(f"{item!r}: expected a non-negative number", param_hint=option)
+        out[key.strip()] = number
+    return out

@@ -535,6 +535,7 @@ class _Context:
             "source_hash": self.sources.hash, "source_files": tuple(sorted(self.sources.rel(f) for f in self.sources.files)),
             "compiler": f"isfdsl {__version__}",
             "tables": tuple(t.name for t in p.decisions),
+            "entry": p.entry.name,
             "group_systems": {t.name: t.catalogue for t in p.decisions},
             "attributes": {a.name: a.label or "" for a in p.attributes},
             "enums": self.enums(),
@@ -630,7 +631,7 @@ class _Context:
                 if c.feature in self.positions:
                     features.setdefault(c.feature, (self.positions[c.feature], self.types[c.feature].kind == "list"))
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
-                "fallback": t.fallback, "fallback_rc": t.fallback_rc,
+                "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
                 "rows": [self.row(r) for r in t.rows], "post": [self.row(r) for r in t.post],
                 "features": dict(sorted(features.items(), key=lambda kv: kv[1][0])),
                 "comment": comment(f"decision table {t.name} for {t.catalogue}, policy {t.policy}"
@@ -661,4 +662,5 @@ class _Context:
             return "None"
         share = self.positions.get(pay.share_attr or "")
         stay = self.positions.get(pay.stay_attr or "")
-        return f"Payment({py(pay.unit_price)}, {py(share)}, {py(pay.shares)}, {py(stay)})"
+        price = self.positions.get(pay.price_attr or "")
+        return f"Payment({py(pay.unit_price)}, {py(share)}, {py(pay.shares)}, {py(stay)}, {py(price)}, {py(pay.prices)})"

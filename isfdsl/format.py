@@ -180,6 +180,8 @@ def format_decl(d: ast.Decl) -> str:
         fallback = ""
         if d.fallback is not None:
             fallback = f" fallback {d.fallback}" + (f" rc {d.fallback_rc}" if d.fallback_rc else "")
+        elif d.otherwise is not None:
+            fallback = f" otherwise {d.otherwise}"
         body = "".join(f"\n  {_rule(r)}" for r in d.rules)
         if d.post:
             body += "\n  post {" + "".join(f"\n    {_rule(r, True)}" for r in d.post) + "\n  }"
@@ -188,6 +190,9 @@ def format_decl(d: ast.Decl) -> str:
     items = []
     if d.unit_price is not None:
         items.append(f"\n  unit_price {d.unit_price}{_prov(d.unit_price_provenance)}")
+    if d.price_attr is not None:
+        prices = "".join(f"\n    {s.member} {s.value}{_prov(s.provenance)}" for s in d.prices)
+        items.append(f"\n  unit_price by {d.price_attr} {{{prices}\n  }}")
     if d.share_attr is not None:
         shares = "".join(f"\n    {s.member} {s.value}{_prov(s.provenance)}" for s in d.shares)
         items.append(f"\n  share by {d.share_attr} {{{shares}\n  }}")

@@ -3,6 +3,7 @@ progress bar on a terminal and a closing summary."""
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -72,11 +73,19 @@ class Summary:
 
 def run(source: str, input_path: str, out: str, *, table: str | None = None, input_format: str | None = None,
         output_format: str | None = None, encoding: str = "auto", delimiter: str = ",",
-        progress: bool | None = None, console: Console | None = None) -> Summary:
-    """Group ``input_path`` into ``out``; returns the summary (also printed to standard error)."""
+        progress: bool | None = None, console: Console | None = None,
+        prices: dict[str, Decimal] | None = None, shares: dict[str, Decimal] | None = None) -> Summary:
+    """Group ``input_path`` into ``out``; returns the summary (also printed to standard error).
+    ``prices`` and ``shares`` override the definitions' unit prices and ISF shares per member of the
+    payment attribute (the key ``*`` sets the unit price for every member)."""
     console = console or Console(stderr=True)
     with ExitStack() as stack:
         pkg = load_grouper(source, stack)
+        group = functools.partial(pkg.group, table=table)
+        if prices or shares:
+            prices = dict(prices or {})
+            everyone = prices.pop("*", None)
+            group = functools.partial(pkg.with_payment(everyone, prices, shares).group, table=table)
         if table is not None and table not in pkg.TABLES:
             raise ValueError(f"no decision table {table!r}; the tables are {', '.join(pkg.TABLES)}")
         try:
@@ -98,7 +107,7 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         pending = [first] if first is not None else []
         try:
             for record in chain(pending, records):
-                result = pkg.group(record.values, table=table)
+                result = group(record.values)
                 problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
                 row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
                 row.update(result.as_dict())

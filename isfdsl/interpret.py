@@ -388,6 +388,12 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
             # Under `unique` at most one row can match (the analysis proves it), so the first is the one.
             group, rule, rc = row.group, row.id, row.rc or "0"
             break
+    else:
+        if table.otherwise is not None:
+            other = next(t for t in program.decisions if t.name == table.otherwise)
+            inner = run_table(program, other, ev, problems)
+            return Result(inner.table, inner.catalogue, inner.group, inner.name, inner.rule, inner.return_code,
+                          inner.points, inner.refund, inner.problems, (*trace, *inner.trace))
     for post in table.post:
         outputs = {"group": group, "return_code": rc}
         step = try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n))
@@ -415,17 +421,20 @@ def _points(program: ir.Program, record: ir.GroupRecord | None, values: dict[str
 
 def _refund(program: ir.Program, points: Decimal, values: dict[str, object]) -> Decimal | None:
     pay = program.payment
-    if pay is None or pay.unit_price is None or pay.share_attr is None:
+    if pay is None or pay.share_attr is None:
         return None
+    price = pay.unit_price
+    if pay.price_attr is not None:
+        price = pay.prices.get(str(values.get(pay.price_attr)), price)
     share = pay.shares.get(str(values.get(pay.share_attr)))
-    return None if share is None else points * pay.unit_price * share
+    return None if share is None or price is None else points * price * share
 
 
 def group(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Result:
-    """Group one episode with the named decision table (default: the first declared)."""
+    """Group one episode with the named decision table (default: the program's entry table)."""
     values, problems = normalize(program, episode)
     ev = Evaluator(program, values)
-    chosen = next((t for t in program.decisions if t.name == table), None) if table else program.decisions[0]
+    chosen = next((t for t in program.decisions if t.name == table), None) if table else program.entry
     if chosen is None:
         raise KeyError(f"no decision table `{table}`")
     return run_table(program, chosen, ev, problems)

@@ -158,6 +158,8 @@ class Table:
     fallback: str | None
     fallback_rc: str | None
     post: tuple[Row, ...]
+    #: The table whose result stands when no row matches (instead of ``fallback``).
+    otherwise: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,11 @@ class Payment:
     share_attr: str | None
     shares: dict[str, Decimal]
     stay_attr: str | None
+    price_attr: str | None = None
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    #: Where each number comes from: "unit_price", "share:MEMBER", "price:MEMBER" -> a source, or
+    #: None for a number marked `illustrative`.
+    provenance: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +204,13 @@ class Program:
     payment: Payment | None
     #: Code system name -> its syntax pattern (a regular expression), where it declares one.
     syntaxes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> Table:
+        """The table an episode is grouped by unless another is asked for: the first declared table
+        that no other table names in `otherwise`."""
+        targets = {t.otherwise for t in self.decisions}
+        return next((t for t in self.decisions if t.name not in targets), self.decisions[0])
 
 
 # ---------------------------------------------------------------------- lowering
@@ -336,7 +350,7 @@ class _Lowerer:
 
     def decision(self, d: ast.Decision) -> Table:
         return Table(d.name, d.title, d.catalogue, d.policy, tuple(self.row(r, False) for r in d.rules),
-                     d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post))
+                     d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post), d.otherwise)
 
     def row(self, r: ast.Rule, post: bool) -> Row:
         cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
@@ -387,7 +401,15 @@ class _Lowerer:
         return v.text
 
     def payment(self, p: ast.Payment) -> Payment:
+        provenance: dict[str, str | None] = {}
+        if p.unit_price_provenance is not None:
+            provenance["unit_price"] = p.unit_price_provenance.source
+        for kind, items in (("share", p.shares), ("price", p.prices)):
+            for s in items:
+                if s.provenance is not None:
+                    provenance[f"{kind}:{s.member}"] = s.provenance.source
         return Payment(Decimal(p.unit_price) if p.unit_price else None, p.share_attr,
-                       {s.member: Decimal(s.value) for s in p.shares}, p.stay_attr)
+                       {s.member: Decimal(s.value) for s in p.shares}, p.stay_attr, p.price_attr,
+                       {s.member: Decimal(s.value) for s in p.prices}, provenance)
 
 

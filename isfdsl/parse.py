@@ -412,10 +412,15 @@ class _Builder(Transformer[Token, object]):
         if isinstance(c[i], Token) and c[i].type == "STRING":
             title, i = unescape(str(c[i])), i + 1
         catalogue, policy = str(c[i]), str(c[i + 1])
-        fallback = next((x for x in c if isinstance(x, tuple)), (None, None))
+        fallback = next((x for x in c if isinstance(x, tuple) and x[0] != "otherwise"), (None, None))
+        otherwise = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "otherwise"), None)
         rules = tuple(x for x in c if isinstance(x, ast.Rule))
         post = next((x for x in c if isinstance(x, list)), [])
-        return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post))
+        return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post),
+                            otherwise)
+
+    def otherwise(self, meta, c):
+        return ("otherwise", str(c[0]))
 
     def fallback(self, meta, c):
         return (str(c[0]), str(c[1]) if len(c) > 1 else None)
@@ -493,6 +498,9 @@ class _Builder(Transformer[Token, object]):
 
     def p_unit_price(self, meta, c):
         return {"unit_price": str(c[0]), "unit_price_provenance": c[1] if len(c) > 1 else None}
+
+    def p_unit_prices(self, meta, c):
+        return {"price_attr": str(c[0]), "prices": tuple(c[1:])}
 
     def p_share(self, meta, c):
         return {"share_attr": str(c[0]), "shares": tuple(c[1:])}

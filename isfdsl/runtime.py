@@ -8,13 +8,15 @@ what a valid value is) but not its decision logic, which it re-implements plainl
 
 from __future__ import annotations
 
+import copy
 import csv
 import importlib
 import io
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -586,8 +588,9 @@ class DecisionTable:
 
     def __init__(self, name: str, system: str, policy: str, rows: Sequence[Row], fallback: str | None,
                  fallback_rc: str | None, post: Sequence[Row], features: Mapping[str, tuple[int, bool]],
-                 codesets: Mapping[str, CodeSet]) -> None:
+                 codesets: Mapping[str, CodeSet], otherwise: str | None = None) -> None:
         self.name, self.system, self.policy = name, system, policy
+        self.otherwise = otherwise
         self.rows = tuple(rows)
         self.fallback, self.fallback_rc = fallback, fallback_rc or "0"
         self.post = tuple(post)
@@ -682,6 +685,8 @@ class Payment:
     share_position: int | None
     shares: Mapping[str, Decimal]
     stay_position: int | None
+    price_position: int | None = None
+    prices: Mapping[str, Decimal] = _dc_field(default_factory=dict)
 
 
 class Grouper:
@@ -693,7 +698,8 @@ class Grouper:
                  payment: Payment | None) -> None:
         self.evaluate = evaluate
         self.tables = {t.name: t for t in tables}
-        self.default = tables[0].name
+        targets = {t.otherwise for t in tables}
+        self.default = next((t.name for t in tables if t.name not in targets), tables[0].name)
         self.catalogues = catalogues
         self.payment = payment
 
@@ -719,6 +725,8 @@ class Grouper:
 
     def _result(self, t: DecisionTable, case: tuple[object, ...], problems: list[Problem], explain: bool) -> Result:
         k = t.select(case)
+        if k < 0 and t.otherwise is not None:
+            return self._result(self.tables[t.otherwise], case, problems, explain)
         if k >= 0:
             row = t.rows[k]
             group, rule, rc = row.group, row.id, row.rc or "0"
@@ -747,10 +755,30 @@ class Grouper:
 
     def refund(self, points: Decimal, case: tuple[object, ...]) -> Decimal | None:
         pay = self.payment
-        if pay is None or pay.unit_price is None or pay.share_position is None:
+        if pay is None or pay.share_position is None:
             return None
+        price = pay.unit_price
+        if pay.price_position is not None:
+            price = pay.prices.get(str(case[pay.price_position]), price)
         share = pay.shares.get(str(case[pay.share_position]))
-        return None if share is None else points * pay.unit_price * share
+        return None if share is None or price is None else points * price * share
+
+    def with_payment(self, unit_price: Decimal | None = None, prices: Mapping[str, Decimal] | None = None,
+                     shares: Mapping[str, Decimal] | None = None) -> Grouper:
+        """A grouper like this one with the unit price (for every member, or per member) and ISF
+        shares overridden: to compute refunds under other payment parameters."""
+        pay = self.payment
+        if pay is None:
+            raise ValueError("these definitions declare no payment parameters")
+        new_prices = dict(pay.prices)
+        if unit_price is not None:
+            new_prices = dict.fromkeys(new_prices, unit_price)
+        new_prices.update(prices or {})
+        payment = replace(pay, unit_price=unit_price if unit_price is not None else pay.unit_price,
+                               prices=new_prices, shares={**pay.shares, **(shares or {})})
+        other = copy.copy(self)
+        other.payment = payment
+        return other
 
     def group_many(self, episodes: Iterable[Mapping[str, object]], table: str | None = None) -> Iterator[Result]:
         """One result per episode, in order, lazily; nothing is dropped."""

@@ -30,7 +30,7 @@ def check_invariants(program: Program, package: ModuleType, episode: Mapping[str
         want = interpret.group(program, dict(episode), table)
         key = (got.group, got.rule, got.return_code, got.points, got.refund, got.problems)
         assert key == (want.group, want.rule, want.return_code, want.points, want.refund, want.problems), episode
-        catalogue = program.catalogues[next(t.catalogue for t in program.decisions if t.name == table)]
+        catalogue = program.catalogues[got.system]  # an `otherwise` table's result is of its own system
         assert got.group in catalogue, f"{got.group!r} is not a group of the catalogue"
         again = package.group(dict(episode), table=table)
         assert (again.group, again.rule, again.return_code, again.points) == key[:4]
@@ -48,8 +48,8 @@ def check_invariants(program: Program, package: ModuleType, episode: Mapping[str
                 shuffled[name] = " ".join(parts)
         moved = package.group(shuffled, table=table)
         assert (moved.group, moved.rule, moved.return_code, moved.points) == key[:4], (episode, shuffled)
-        hit, _total = COVERAGE.setdefault((program.label, table), (set(), len(
-            next(t for t in program.decisions if t.name == table).rows)))
+        hit, _total = COVERAGE.setdefault((program.label, got.table), (set(), len(
+            next(t for t in program.decisions if t.name == got.table).rows)))
         hit.add(got.rule)
 
 

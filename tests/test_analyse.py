@@ -20,14 +20,21 @@ from .conftest import DEFINITIONS
 VERSION = "isf2025"
 
 
-def _seed(tmp_path: Path, old: str, new: str, file: str = "drg.isf") -> Path:
-    """A copy of the bundled definitions with one seeded change."""
+def _seed(tmp_path: Path, old: str, new: str, file: str = "drg.isf", *more: tuple[str, str]) -> Path:
+    """A copy of the bundled definitions with seeded changes."""
     folder = tmp_path / VERSION
     shutil.copytree(DEFINITIONS / VERSION, folder)
     text = (folder / file).read_text(encoding="utf-8")
-    assert old in text, old
-    (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    for a, b in ((old, new), *more):
+        assert a in text, a
+        text = text.replace(a, b, 1)
+    (folder / file).write_text(text, encoding="utf-8")
     return folder
+
+
+#: The seeded gap: no fallback, and no row for a principal diagnosis outside every MDC.
+GAP = ("policy first fallback 470 rc 8 {", "policy first {")
+NO_MDC_ROW = ('  rule 000D004 "Hovedtilstand ikke en ICD-10-kode i noen MDC" when mdc is absent -> 470 rc 9\n', "")
 
 
 def _analyse(folder: Path) -> tuple[Program, list[Finding]]:
@@ -53,21 +60,23 @@ def test_bundled_definitions_are_clean() -> None:
 
 
 def test_seeded_shadowed_row(tmp_path: Path) -> None:
-    folder = _seed(tmp_path, "  rule 190D001", "  rule 102D012 when mdc == \"02\" and procedures has intravitreal_injection"
-                   " and age > 60 -> 802U\n  rule 190D001")
+    folder = _seed(tmp_path, "  rule 190D002", "  rule 102D012 when mdc == \"02\" and care_level == outpatient and "
+                   "procedures has eye_procedures and age > 60 -> 802U\n  rule 190D002")
     _program, findings = _analyse(folder)
     [f] = [f for f in findings if f.code == "ISF451"]
     assert f.rule == "102D012" and f.rows == ("102D011",)
-    assert f.where.endswith("drg.isf:17:3")
+    line = (folder / "drg.isf").read_text().splitlines().index(next(
+        x for x in (folder / "drg.isf").read_text().splitlines() if "rule 102D012" in x)) + 1
+    assert f.where.endswith(f"drg.isf:{line}:3")
 
 
 def test_seeded_overlap_in_a_unique_table_has_a_witness_episode(tmp_path: Path) -> None:
-    folder = _seed(tmp_path, "payment", '''decision eye "Eye services" for DRG policy unique fallback 470 {
+    folder = _seed(tmp_path, "decision drg", '''decision eye "Eye services" for DRG policy unique fallback 470 {
   rule E1 when anti_vegf_given and age >= 50 -> 802U
   rule E2 when procedures has intravitreal_injection and age < 80 -> 802P
 }
 
-payment''')
+decision drg''')
     program, findings = _analyse(folder)
     [f] = [f for f in findings if f.code == "ISF401"]
     assert f.rows == ("E1", "E2") and f.table == "eye"
@@ -82,9 +91,8 @@ payment''')
 
 
 def test_seeded_gap_has_a_witness_episode(tmp_path: Path) -> None:
-    folder = _seed(tmp_path, "policy first fallback 470 rc 8 {", "policy first {")
-    folder2 = folder
-    program, findings = _analyse(folder2)
+    folder = _seed(tmp_path, *GAP, "drg.isf", NO_MDC_ROW)
+    program, findings = _analyse(folder)
     [f] = [f for f in findings if f.code == "ISF402"]
     assert f.episode is not None
     assert _matching_rows(program, "drg", dict(f.episode)) == []
@@ -114,7 +122,7 @@ def test_verify_cli_reports_and_exits_1_on_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["verify", str(DEFINITIONS / VERSION), "--no-progress"])
     assert ok.exit_code == 0 and "0 errors, 0 warnings" in ok.output
-    folder = _seed(tmp_path, "policy first fallback 470 rc 8 {", "policy first {")
+    folder = _seed(tmp_path, *GAP, "drg.isf", NO_MDC_ROW)
     bad = runner.invoke(main, ["verify", str(folder), "--format", "json", "--no-progress"])
     assert bad.exit_code == 1
     data = json.loads(bad.stdout)

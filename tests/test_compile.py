@@ -161,7 +161,7 @@ def test_stdlib_only_venv_imports_and_runs_python_m(tmp_path: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(out.parent), "PYTHONNOUSERSITE": "1"}
     probe = ("import sys, isf2025; "
              "assert not any(m.split('.')[0] in {'isfdsl', 'lark', 'jinja2', 'click', 'rich'} for m in sys.modules); "
-             "r = isf2025.group({'pdx': 'H25.1', 'procedures': 'CJE20', 'age': 70}); print(r.group, r.rule)")
+             "r = isf2025.group({'pdx': 'H25.1', 'procedures': 'CJE20', 'age': 70, 'care_level': '2'}); print(r.group, r.rule)")
     done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["39O", "102D001"]

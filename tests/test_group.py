@@ -81,7 +81,7 @@ def test_iso_8859_1_csv_is_detected(tmp_path: Path) -> None:
 
 def test_jsonl_with_broken_lines(tmp_path: Path) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text('{"id": 1, "pdx": "H25.1", "procedures": ["CJE20"], "age": 70}\n{"id": 2, "pdx": \n[1, 2]\n\n'
+    src.write_text('{"id": 1, "pdx": "H25.1", "procedures": ["CJE20"], "age": 70, "care_level": "2"}\n{"id": 2, "pdx": \n[1, 2]\n\n'
                    '{"id": 4, "age": "old"}\n', encoding="utf-8")
     _run(DEFS, str(src), "-o", str(out))
     result = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -132,4 +132,5 @@ def test_readme_main_job_on_the_example_episodes(tmp_path: Path) -> None:
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == len(example.read_text(encoding="utf-8").splitlines()) - 1
     by_id = {r["id"]: (r["group"], r["return_code"]) for r in rows}
-    assert by_id["1"] == ("802U", "0") and by_id["4"] == ("39O", "0") and by_id["10"] == ("470", "1")
+    assert by_id["1"] == ("802U", "0") and by_id["4"] == ("39O", "0") and by_id["25"] == ("470", "1")
+    assert by_id["14"] == ("DS03", "0") and by_id["27"] == ("901I", "0")

@@ -34,10 +34,11 @@ AMD = {"sex": "2", "age": "78", "care_level": "3", "pdx": "H35.3", "procedures":
 @pytest.mark.parametrize(("episode", "expected"), [
     ({**AMD, "drugs": ["L01FG01"]}, ("802U", "102D010", "0")),
     ({**AMD, "drugs": ["S01LA05"]}, ("802U", "102D010", "0")),
-    (AMD, ("802P", "102D011", "0")),
+    (AMD, ("802P", "102D011", "0")),  # an injection with no anti-VEGF drug recorded
     ({"sex": "1", "age": "70", "care_level": "2", "pdx": "H25.1", "procedures": "CJE20"}, ("39O", "102D001", "0")),
-    ({"sex": "1", "age": "70", "care_level": "3", "pdx": "M16"}, ("901A", "190D001", "0")),
-    ({"sex": "1", "age": "70", "care_level": "1", "pdx": "M16"}, ("470", "fallback", "8")),
+    ({"sex": "1", "age": "70", "care_level": "3", "pdx": "M16"}, ("901A", "190D003", "0")),
+    ({"sex": "1", "age": "70", "care_level": "1", "pdx": "M16"}, ("M08", "408D999", "0")),
+    ({"sex": "1", "age": "70", "care_level": "1", "pdx": "W19"}, ("470", "000D003", "8")),
     ({"age": "40"}, ("470", "000D001", "1")),
     ({"pdx": "M16", "age": "not a number"}, ("470", "000D002", "6")),
 ])
@@ -48,7 +49,7 @@ def test_hand_checked_episodes(isf2025: Program, episode: dict[str, object], exp
 
 def test_refund_is_points_times_unit_price_times_share(isf2025: Program) -> None:
     r = group(isf2025, {**AMD, "drugs": ["L01FG01"], "sector": "S"})
-    assert r.points == Decimal("0.1") and r.refund == Decimal("0.1") * 52248 * Decimal("0.30")
+    assert r.points == Decimal("0.1") and r.refund == Decimal("0.1") * 56155 * Decimal("0.30")
 
 
 def test_invalid_values_are_reported_not_raised(isf2025: Program) -> None:
@@ -60,7 +61,9 @@ def test_trace_names_the_codes_that_satisfied_the_winning_row(isf2025: Program) 
     r = group(isf2025, {**AMD, "drugs": ["L01FG01"]})
     winner = next(s for s in r.trace if s.matched)
     assert dict(winner.witnesses)["procedures has intravitreal_injection"] == ("CKD05",)
-    assert r.trace[0].failed == "pdx is absent"
+    # The entry table is `stg` (otherwise `drg`): its rows are tried first, then the DRG rows.
+    assert r.trace[0].failed == "self_administered"
+    assert any(s.failed == "pdx is absent" for s in r.trace)
 
 
 def test_every_builtin_and_operator_has_an_evaluation() -> None:

@@ -17,10 +17,11 @@ reason.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 from ._model import GROUPER as _GROUPER
-from ._runtime import Problem, Result
+from ._runtime import Grouper, Problem, Result
 
 __all__ = [
     "ATTRIBUTES", "COMPILER", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
@@ -29,25 +30,32 @@ __all__ = [
 
 SYSTEM: Final = 'ISF'
 YEAR: Final = 2025
-VERSION_LABEL: Final = '2025 model'
+VERSION_LABEL: Final = '2025 model (after the final ISF rules 2025)'
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:c883d944a173c59ef570b9b665d0f236f6aef5f7be371554c8e19e9722fc95b6'
-SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/schema.isf')
+SOURCE_HASH: Final = 'sha256:76ab5af3bfb78145baddcf127b99f532f69c1513235fa514f602e5701ab71db7'
+SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
 #: Decision tables, the first is the default of ``group``.
-TABLES: Final = ('drg',)
+TABLES: Final = ('drg', 'stg')
 #: Decision table -> the group system (catalogue) it assigns.
-GROUP_SYSTEMS: Final = {'drg': 'DRG'}
+GROUP_SYSTEMS: Final = {'drg': 'DRG', 'stg': 'STG'}
 #: Attribute name -> its label in the definitions.
-ATTRIBUTES: Final[dict[str, str]] = {'sex': 'Kjønn', 'age': 'Alder i år', 'care_level': 'Omsorgsnivå', 'sector': 'Sektor', 'contact': 'Kontakttype', 'los': 'Liggetid i døgn', 'pdx': 'Hovedtilstand', 'sdx': 'Andre tilstander', 'procedures': 'Prosedyrer', 'drugs': 'Legemidler (ATC)'}
+ATTRIBUTES: Final[dict[str, str]] = {'sex': 'Kjønn', 'age': 'Alder i år', 'care_level': 'Omsorgsnivå', 'sector': 'Sektor', 'contact': 'Kontakttype', 'los': 'Liggetid i døgn', 'pdx': 'Hovedtilstand', 'sdx': 'Andre tilstander', 'procedures': 'Prosedyrer', 'drugs': 'Legemidler (ATC)', 'self_administered': 'Legemiddelet administreres av pasienten selv', 'personnel': 'Helsepersonell som deltok'}
 
 
 def group(episode: Mapping[str, object], *, table: str | None = None, explain: bool = False) -> Result:
-    """Group one episode with ``table`` (default 'drg'). With ``explain``, the result
+    """Group one episode with ``table`` (default 'stg', the entry table). With ``explain``, the result
     carries the winning row's conditions, each with the codes that satisfied it."""
     return _GROUPER.group(episode, table, explain)
+
+
+def with_payment(unit_price: Decimal | None = None, prices: Mapping[str, Decimal] | None = None,
+                 shares: Mapping[str, Decimal] | None = None) -> Grouper:
+    """A grouper (with ``group``, ``group_many``, ``group_arrow``) whose refunds use another unit price
+    (for every member, or ``prices`` per member of the price attribute) and other ISF ``shares``."""
+    return _GROUPER.with_payment(unit_price, prices, shares)
 
 
 def group_many(episodes: Iterable[Mapping[str, object]], *, table: str | None = None) -> Iterator[Result]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Final
 
 from . import _runtime as R
-from ._runtime import C, CodeSet, CodeTable, DecisionTable, GroupRecord, Payment, Row
+from ._runtime import C, CodeSet, DecisionTable, GroupRecord, Payment, Row
 
 # ---------------------------------------------------------------------- enumerations
 
@@ -25,6 +25,9 @@ ENUM_Sector: Final[dict[str, str]] = {'S': 'somatic', 'somatic': 'somatic', 'P':
 #: ContactType: input value or member name -> member name
 ENUM_ContactType: Final[dict[str, str]] = {'1': 'physical', 'physical': 'physical', '11': 'video', 'video': 'video', '12': 'telephone', 'telephone': 'telephone', '26': 'collaboration', 'collaboration': 'collaboration', '40': 'home_followup', 'home_followup': 'home_followup'}
 
+#: Personnel: input value or member name -> member name
+ENUM_Personnel: Final[dict[str, str]] = {'LE': 'doctor', 'doctor': 'doctor', 'SP': 'nurse', 'nurse': 'nurse', 'PS': 'psychologist', 'psychologist': 'psychologist', 'AN': 'other', 'other': 'other'}
+
 # ---------------------------------------------------------------------- code lists
 
 #: amd_macular_oedema (ICD10): AMD and macular oedema
@@ -35,14 +38,14 @@ CL_amd_macular_oedema: Final = CodeSet(
     }),
 )
 
-#: cataract (ICD10): Cataract
+#: cataract (ICD10): Katarakt
 CL_cataract: Final = CodeSet(
     'cataract',
     frozenset(),
     prefixes=('H25', 'H26'),
 )
 
-#: intravitreal_injection (NCSP): Intravitreal injection of a drug
+#: intravitreal_injection (NCSP): Intravitreal injeksjon av legemiddel
 CL_intravitreal_injection: Final = CodeSet(
     'intravitreal_injection',
     frozenset({
@@ -50,7 +53,15 @@ CL_intravitreal_injection: Final = CodeSet(
     }),
 )
 
-#: cataract_surgery (NCSP): Cataract extraction with lens implant
+#: eye_procedures (NCSP): Spesifiserte poliklinisk øyeprosedyrer (utvalg)
+CL_eye_procedures: Final = CodeSet(
+    'eye_procedures',
+    frozenset({
+        'CHC10', 'CKC15', 'CKD05'
+    }),
+)
+
+#: cataract_surgery (NCSP): Linseoperasjon med innsetting av kunstig linse
 CL_cataract_surgery: Final = CodeSet(
     'cataract_surgery',
     frozenset({
@@ -58,42 +69,370 @@ CL_cataract_surgery: Final = CodeSet(
     }),
 )
 
-#: anti_vegf (ATC): Anti-VEGF drugs for intravitreal use
+#: anti_vegf (ATC): Anti-VEGF-legemidler til intravitreal bruk
 CL_anti_vegf: Final = CodeSet(
     'anti_vegf',
     frozenset({
-        'L01FG01', 'S01LA04', 'S01LA05'
+        'L01FG01', 'S01LA04', 'S01LA05', 'S01LA06', 'S01LA09'
     }),
 )
 
-CODESETS: Final[dict[str, CodeSet]] = {'amd_macular_oedema': CL_amd_macular_oedema, 'cataract': CL_cataract, 'intravitreal_injection': CL_intravitreal_injection, 'cataract_surgery': CL_cataract_surgery, 'anti_vegf': CL_anti_vegf}
+#: hip_prosthesis (NCSP): Primær totalprotese i hofteledd
+CL_hip_prosthesis: Final = CodeSet(
+    'hip_prosthesis',
+    frozenset({
+        'NFB20', 'NFB30', 'NFB40'
+    }),
+)
+
+#: knee_prosthesis (NCSP): Primær totalprotese i kneledd
+CL_knee_prosthesis: Final = CodeSet(
+    'knee_prosthesis',
+    frozenset({
+        'NGB20', 'NGB30', 'NGB40'
+    }),
+)
+
+#: caesarean (NCSP): Keisersnitt
+CL_caesarean: Final = CodeSet(
+    'caesarean',
+    frozenset({
+        'MCA10', 'MCA20'
+    }),
+)
+
+#: lymphoma (ICD10): Lymfom
+CL_lymphoma: Final = CodeSet(
+    'lymphoma',
+    frozenset(),
+    ranges=(('C81', 'C88'),),
+)
+
+#: car_t (NCSP): Behandling med CAR-T-celler
+CL_car_t: Final = CodeSet(
+    'car_t',
+    frozenset({
+        'WBGM20'
+    }),
+)
+
+#: light_therapy (NCSP): Lysbehandling (UVB, PUVA)
+CL_light_therapy: Final = CodeSet(
+    'light_therapy',
+    frozenset({
+        'QXGX00', 'QXGX05'
+    }),
+)
+
+#: ipl (NCSP): IPL-behandling (intenst pulserende lys)
+CL_ipl: Final = CodeSet(
+    'ipl',
+    frozenset({
+        'QXGX20'
+    }),
+)
+
+#: light_indication (ICD10): Indikasjon for lysbehandling i STG
+CL_light_indication: Final = CodeSet(
+    'light_indication',
+    frozenset({
+        'L80'
+    }),
+    prefixes=('L20', 'L40'),
+)
+
+#: dialysis (NCSP): Dialyse
+CL_dialysis: Final = CodeSet(
+    'dialysis',
+    frozenset({
+        'JAFC10', 'JAFC20'
+    }),
+)
+
+#: tuberculosis (ICD10): Tuberkulose
+CL_tuberculosis: Final = CodeSet(
+    'tuberculosis',
+    frozenset(),
+    ranges=(('A15', 'A19'),),
+)
+
+#: tb_drugs (ATC): Tuberkulosemidler
+CL_tb_drugs: Final = CodeSet(
+    'tb_drugs',
+    frozenset({
+        'J04AB02', 'J04AC01', 'J04AK01', 'J04AK02'
+    }),
+)
+
+#: iv_antibiotics (ATC): Antibakterielle midler til systemisk bruk
+CL_iv_antibiotics: Final = CodeSet(
+    'iv_antibiotics',
+    frozenset(),
+    prefixes=('J01',),
+)
+
+#: parenteral_nutrition (ATC): Parenteral ernæring
+CL_parenteral_nutrition: Final = CodeSet(
+    'parenteral_nutrition',
+    frozenset(),
+    prefixes=('B05BA',),
+)
+
+#: ms (ICD10): Multippel sklerose
+CL_ms: Final = CodeSet(
+    'ms',
+    frozenset({
+        'G35'
+    }),
+)
+
+#: ms_drugs (ATC): Legemidler ved MS, pasientadministrert
+CL_ms_drugs: Final = CodeSet(
+    'ms_drugs',
+    frozenset({
+        'L04AA31', 'L04AX07'
+    }),
+)
+
+#: mdc01 (ICD10): MDC 01 Sykdommer i nervesystemet
+CL_mdc01: Final = CodeSet(
+    'mdc01',
+    frozenset(),
+    ranges=(('C70', 'C72'), ('G00', 'G99'), ('Q00', 'Q07')),
+)
+
+#: mdc02 (ICD10): MDC 02 Øyesykdommer
+CL_mdc02: Final = CodeSet(
+    'mdc02',
+    frozenset(),
+    prefixes=('C69',),
+    ranges=(('H00', 'H59'), ('Q10', 'Q15')),
+)
+
+#: mdc03 (ICD10): MDC 03 Øre-, nese-, munn- og halssykdommer
+CL_mdc03: Final = CodeSet(
+    'mdc03',
+    frozenset(),
+    ranges=(('C00', 'C14'), ('C30', 'C31'), ('H60', 'H95'), ('K00', 'K14'), ('Q16', 'Q18'), ('Q35', 'Q37')),
+)
+
+#: mdc04 (ICD10): MDC 04 Sykdommer i åndedrettsorganene
+CL_mdc04: Final = CodeSet(
+    'mdc04',
+    frozenset(),
+    ranges=(('A15', 'A19'), ('C32', 'C39'), ('J00', 'J99'), ('Q30', 'Q34')),
+)
+
+#: mdc05 (ICD10): MDC 05 Sykdommer i sirkulasjonsorganene
+CL_mdc05: Final = CodeSet(
+    'mdc05',
+    frozenset(),
+    ranges=(('I00', 'I99'), ('Q20', 'Q28')),
+)
+
+#: mdc06 (ICD10): MDC 06 Sykdommer i fordøyelsesorganene
+CL_mdc06: Final = CodeSet(
+    'mdc06',
+    frozenset(),
+    prefixes=('C26',),
+    ranges=(('C15', 'C21'), ('K20', 'K69'), ('K90', 'K93'), ('Q38', 'Q45')),
+)
+
+#: mdc07 (ICD10): MDC 07 Sykdommer i lever, galleveier og bukspyttkjertel
+CL_mdc07: Final = CodeSet(
+    'mdc07',
+    frozenset(),
+    ranges=(('C22', 'C25'), ('K70', 'K87')),
+)
+
+#: mdc08 (ICD10): MDC 08 Sykdommer i muskel-skjelettsystemet og bindevev
+CL_mdc08: Final = CodeSet(
+    'mdc08',
+    frozenset(),
+    prefixes=('C49',),
+    ranges=(('C40', 'C41'), ('M00', 'M99'), ('Q65', 'Q79')),
+)
+
+#: mdc09 (ICD10): MDC 09 Sykdommer i hud, underhud og bryst
+CL_mdc09: Final = CodeSet(
+    'mdc09',
+    frozenset(),
+    prefixes=('C50',),
+    ranges=(('C43', 'C44'), ('L00', 'L99'), ('N60', 'N64'), ('Q80', 'Q84')),
+)
+
+#: mdc10 (ICD10): MDC 10 Endokrine sykdommer, ernærings- og stoffskiftesykdommer
+CL_mdc10: Final = CodeSet(
+    'mdc10',
+    frozenset(),
+    ranges=(('C73', 'C75'), ('E00', 'E90')),
+)
+
+#: mdc11 (ICD10): MDC 11 Nyre- og urinveissykdommer
+CL_mdc11: Final = CodeSet(
+    'mdc11',
+    frozenset(),
+    ranges=(('C64', 'C68'), ('N00', 'N39'), ('Q60', 'Q64')),
+)
+
+#: mdc12 (ICD10): MDC 12 Sykdommer i mannlige kjønnsorganer
+CL_mdc12: Final = CodeSet(
+    'mdc12',
+    frozenset(),
+    ranges=(('C60', 'C63'), ('N40', 'N51'), ('Q53', 'Q55')),
+)
+
+#: mdc13 (ICD10): MDC 13 Sykdommer i kvinnelige kjønnsorganer
+CL_mdc13: Final = CodeSet(
+    'mdc13',
+    frozenset(),
+    prefixes=('Q56',),
+    ranges=(('C51', 'C58'), ('N70', 'N99'), ('Q50', 'Q52')),
+)
+
+#: mdc14 (ICD10): MDC 14 Svangerskap, fødsel og barsel
+CL_mdc14: Final = CodeSet(
+    'mdc14',
+    frozenset(),
+    ranges=(('O00', 'O99'),),
+)
+
+#: mdc15 (ICD10): MDC 15 Nyfødte med tilstander oppstått i perinatalperioden
+CL_mdc15: Final = CodeSet(
+    'mdc15',
+    frozenset(),
+    ranges=(('P00', 'P96'),),
+)
+
+#: mdc16 (ICD10): MDC 16 Sykdommer i blod og bloddannende organer og immunsystemet
+CL_mdc16: Final = CodeSet(
+    'mdc16',
+    frozenset(),
+    ranges=(('D50', 'D89'),),
+)
+
+#: mdc17 (ICD10): MDC 17 Svulster i lymfatisk og bloddannende vev; andre svulster
+CL_mdc17: Final = CodeSet(
+    'mdc17',
+    frozenset(),
+    ranges=(('C45', 'C48'), ('C76', 'C97'), ('D00', 'D48')),
+)
+
+#: mdc18 (ICD10): MDC 18 Infeksjonssykdommer og parasittære sykdommer
+CL_mdc18: Final = CodeSet(
+    'mdc18',
+    frozenset(),
+    ranges=(('A00', 'A14'), ('A20', 'B19'), ('B25', 'B99'), ('U00', 'U85')),
+)
+
+#: mdc19 (ICD10): MDC 19 Psykiske lidelser
+CL_mdc19: Final = CodeSet(
+    'mdc19',
+    frozenset(),
+    ranges=(('F00', 'F09'), ('F20', 'F99')),
+)
+
+#: mdc20 (ICD10): MDC 20 Rusmiddelbruk og rusmiddelbetingede psykiske lidelser
+CL_mdc20: Final = CodeSet(
+    'mdc20',
+    frozenset(),
+    ranges=(('F10', 'F19'),),
+)
+
+#: mdc21 (ICD10): MDC 21 Skader, forgiftninger og toksiske virkninger
+CL_mdc21: Final = CodeSet(
+    'mdc21',
+    frozenset(),
+    ranges=(('S00', 'T19'), ('T33', 'T98')),
+)
+
+#: mdc22 (ICD10): MDC 22 Forbrenninger
+CL_mdc22: Final = CodeSet(
+    'mdc22',
+    frozenset(),
+    ranges=(('T20', 'T32'),),
+)
+
+#: mdc23 (ICD10): MDC 23 Faktorer som påvirker helsetilstand og kontakt med helsetjenesten; symptomer
+CL_mdc23: Final = CodeSet(
+    'mdc23',
+    frozenset(),
+    ranges=(('Q85', 'Q99'), ('R00', 'R99'), ('Z00', 'Z99')),
+)
+
+#: mdc25 (ICD10): MDC 25 HIV-infeksjon
+CL_mdc25: Final = CodeSet(
+    'mdc25',
+    frozenset(),
+    ranges=(('B20', 'B24'),),
+)
+
+#: external_causes (ICD10): External causes of morbidity (not acceptable as principal diagnosis)
+CL_external_causes: Final = CodeSet(
+    'external_causes',
+    frozenset(),
+    ranges=(('V01', 'Y98'),),
+)
+
+CODESETS: Final[dict[str, CodeSet]] = {'amd_macular_oedema': CL_amd_macular_oedema, 'cataract': CL_cataract, 'intravitreal_injection': CL_intravitreal_injection, 'eye_procedures': CL_eye_procedures, 'cataract_surgery': CL_cataract_surgery, 'anti_vegf': CL_anti_vegf, 'hip_prosthesis': CL_hip_prosthesis, 'knee_prosthesis': CL_knee_prosthesis, 'caesarean': CL_caesarean, 'lymphoma': CL_lymphoma, 'car_t': CL_car_t, 'light_therapy': CL_light_therapy, 'ipl': CL_ipl, 'light_indication': CL_light_indication, 'dialysis': CL_dialysis, 'tuberculosis': CL_tuberculosis, 'tb_drugs': CL_tb_drugs, 'iv_antibiotics': CL_iv_antibiotics, 'parenteral_nutrition': CL_parenteral_nutrition, 'ms': CL_ms, 'ms_drugs': CL_ms_drugs, 'mdc01': CL_mdc01, 'mdc02': CL_mdc02, 'mdc03': CL_mdc03, 'mdc04': CL_mdc04, 'mdc05': CL_mdc05, 'mdc06': CL_mdc06, 'mdc07': CL_mdc07, 'mdc08': CL_mdc08, 'mdc09': CL_mdc09, 'mdc10': CL_mdc10, 'mdc11': CL_mdc11, 'mdc12': CL_mdc12, 'mdc13': CL_mdc13, 'mdc14': CL_mdc14, 'mdc15': CL_mdc15, 'mdc16': CL_mdc16, 'mdc17': CL_mdc17, 'mdc18': CL_mdc18, 'mdc19': CL_mdc19, 'mdc20': CL_mdc20, 'mdc21': CL_mdc21, 'mdc22': CL_mdc22, 'mdc23': CL_mdc23, 'mdc25': CL_mdc25, 'external_causes': CL_external_causes}
 
 # ---------------------------------------------------------------------- code tables
-
-#: mdc_of: ICD10 -> text
-TB_mdc_of: Final[CodeTable[str]] = CodeTable('mdc_of', {
-    'H25': ((None, '02'),),
-    'H26': ((None, '02'),),
-    'H348': ((None, '02'),),
-    'H353': ((None, '02'),),
-    'H360': ((None, '02'),),
-    'M16': ((None, '08'),),
-    'M17': ((None, '08'),),
-    'O80': ((None, '14'),),
-})
 
 # ---------------------------------------------------------------------- catalogues
 
 #: group catalogue DRG
 CAT_DRG: Final[dict[str, GroupRecord]] = {
-    '470': GroupRecord('Ugrupperbar (ungroupable)', Decimal(0)),
-    '39O': GroupRecord('Linseoperasjoner, dagkirurgisk (lens procedures, day surgery)', Decimal('0.5')),
+    '470': GroupRecord('Ugrupperbar', Decimal(0)),
+    '39': GroupRecord('Linseoperasjoner', Decimal('0.6'), trim=3, perday=Decimal('0.1')),
+    '39O': GroupRecord('Linseoperasjoner, dagkirurgisk', Decimal('0.45')),
     '802U': GroupRecord('Injeksjon av legemiddel i øyet ved AMD og makulaødem', Decimal('0.1')),
-    '802P': GroupRecord('Annen poliklinisk øyebehandling med spesifiserte prosedyrer', Decimal('0.15')),
-    '901A': GroupRecord('Poliklinisk konsultasjon', Decimal('0.05')),
+    '802P': GroupRecord('Annen poliklinisk øyebehandling med spesifiserte prosedyrer', Decimal('0.12')),
+    '209A': GroupRecord('Primær hofteprotese', Decimal('2.2'), trim=10, perday=Decimal('0.15')),
+    '209B': GroupRecord('Primær kneprotese', Decimal('2.1'), trim=10, perday=Decimal('0.15')),
+    '371': GroupRecord('Keisersnitt', Decimal('1.3'), trim=8, perday=Decimal('0.1')),
+    '373': GroupRecord('Vaginal fødsel', Decimal('0.6'), trim=5, perday=Decimal('0.1')),
+    '804A': GroupRecord('CAR-T-celleterapi ved lymfom', Decimal(40), trim=30, perday=Decimal('0.4')),
+    '810O': GroupRecord('IPL-behandling (fra 2025 i DRG)', Decimal('0.04')),
+    '901A': GroupRecord('Poliklinisk konsultasjon, fysisk eller video', Decimal('0.05')),
+    '901T': GroupRecord('Poliklinisk konsultasjon, telefon', Decimal('0.03')),
+    '901I': GroupRecord('Indirekte pasientkontakt (samhandling, digital heimeoppfølging)', Decimal('0.02')),
+    'M01': GroupRecord('Medisinsk behandling, MDC 01 Sykdommer i nervesystemet', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M02': GroupRecord('Medisinsk behandling, MDC 02 Øyesykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M03': GroupRecord('Medisinsk behandling, MDC 03 Øre-, nese-, munn- og halssykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M04': GroupRecord('Medisinsk behandling, MDC 04 Sykdommer i åndedrettsorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M05': GroupRecord('Medisinsk behandling, MDC 05 Sykdommer i sirkulasjonsorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M06': GroupRecord('Medisinsk behandling, MDC 06 Sykdommer i fordøyelsesorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M07': GroupRecord('Medisinsk behandling, MDC 07 Sykdommer i lever, galleveier og bukspyttkjertel', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M08': GroupRecord('Medisinsk behandling, MDC 08 Sykdommer i muskel-skjelettsystemet og bindevev', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M09': GroupRecord('Medisinsk behandling, MDC 09 Sykdommer i hud, underhud og bryst', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M10': GroupRecord('Medisinsk behandling, MDC 10 Endokrine sykdommer, ernærings- og stoffskiftesykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M11': GroupRecord('Medisinsk behandling, MDC 11 Nyre- og urinveissykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M12': GroupRecord('Medisinsk behandling, MDC 12 Sykdommer i mannlige kjønnsorganer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M13': GroupRecord('Medisinsk behandling, MDC 13 Sykdommer i kvinnelige kjønnsorganer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M14': GroupRecord('Medisinsk behandling, MDC 14 Svangerskap, fødsel og barsel', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M15': GroupRecord('Medisinsk behandling, MDC 15 Nyfødte med tilstander oppstått i perinatalperioden', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M16': GroupRecord('Medisinsk behandling, MDC 16 Sykdommer i blod og bloddannende organer og immunsystemet', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M17': GroupRecord('Medisinsk behandling, MDC 17 Svulster i lymfatisk og bloddannende vev; andre svulster', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M18': GroupRecord('Medisinsk behandling, MDC 18 Infeksjonssykdommer og parasittære sykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M19': GroupRecord('Medisinsk behandling, MDC 19 Psykiske lidelser', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M20': GroupRecord('Medisinsk behandling, MDC 20 Rusmiddelbruk og rusmiddelbetingede psykiske lidelser', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M21': GroupRecord('Medisinsk behandling, MDC 21 Skader, forgiftninger og toksiske virkninger', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M22': GroupRecord('Medisinsk behandling, MDC 22 Forbrenninger', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M23': GroupRecord('Medisinsk behandling, MDC 23 Faktorer som påvirker helsetilstand og kontakt med helsetjenesten; symptomer', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
+    'M25': GroupRecord('Medisinsk behandling, MDC 25 HIV-infeksjon', Decimal('0.8'), trim=15, perday=Decimal('0.08')),
 }
 
-CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG}
+#: group catalogue STG
+CAT_STG: Final[dict[str, GroupRecord]] = {
+    'DS03': GroupRecord('Pasientadministrert legemiddelbehandling ved tuberkulose', Decimal(0)),
+    'XS82': GroupRecord('Pasientadministrert antibiotikabehandling (ITAD)', Decimal(0)),
+    'XS83': GroupRecord('Pasientadministrert parenteral ernæring', Decimal(0)),
+    'NS21': GroupRecord('Pasientadministrert legemiddelbehandling ved MS', Decimal('0.05')),
+    'HS08': GroupRecord('Lysbehandling', Decimal('0.03')),
+    'NS10': GroupRecord('Dialyse', Decimal('0.2')),
+}
+
+CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
 M_sex: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'))
@@ -109,6 +448,9 @@ M_procedures_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
 M_procedures: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
 M_drugs_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
 M_drugs: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_drugs_item)))
+M_self_administered: Final[R.Memo[bool]] = R.Memo(lambda x: R.to_bool(x))
+M_personnel_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'))
+M_personnel: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_personnel_item)))
 
 # ---------------------------------------------------------------------- case evaluation
 
@@ -117,7 +459,7 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     """The case: every attribute converted (missing or invalid -> default; problems recorded), then
     every derived feature in dependency order. Positions in the case:
     0 sex, 1 age, 2 care_level, 3 sector, 4 contact, 5 los, 6 pdx, 7 sdx, 8 procedures, 9 drugs,
-    10 mdc, 11 anti_vegf_given,
+    10 self_administered, 11 personnel, 12 anti_vegf_given, 13 indirect_contact, 14 mdc, 15 dgcat,
     """
     # sex: Sex — Kjønn
     raw = episode.get('sex')
@@ -127,6 +469,8 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
             v_sex = M_sex(raw)
         except ValueError as exc:
             problems.append(('sex', str(raw), str(exc)))
+    if v_sex is None:
+        v_sex = 'unknown'
     # age: int 0..125 — Alder i år
     raw = episode.get('age')
     v_age: int | None = None
@@ -161,6 +505,8 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
             v_contact = M_contact(raw)
         except ValueError as exc:
             problems.append(('contact', str(raw), str(exc)))
+    if v_contact is None:
+        v_contact = 'physical'
     # los: int 0..3650 — Liggetid i døgn
     raw = episode.get('los')
     v_los: int | None = None
@@ -203,43 +549,158 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
             v_drugs = M_drugs(raw) or ()
         except ValueError as exc:
             problems.append(('drugs', str(raw), str(exc)))
-    # mdc: text — Major diagnostic category of the principal diagnosis (the code, else its 3-character category)
-    f_mdc: str | None = R.coalesce(R.first(TB_mdc_of.get(v_pdx)), R.first(TB_mdc_of.get(v_pdx[:3] if v_pdx is not None else None)))
-    # anti_vegf_given: bool — An anti-VEGF drug was given
+    # self_administered: bool — Legemiddelet administreres av pasienten selv
+    raw = episode.get('self_administered')
+    v_self_administered: bool | None = None
+    if raw is not None:
+        try:
+            v_self_administered = M_self_administered(raw)
+        except ValueError as exc:
+            problems.append(('self_administered', str(raw), str(exc)))
+    if v_self_administered is None:
+        v_self_administered = False
+    # personnel: list Personnel — Helsepersonell som deltok
+    raw = episode.get('personnel')
+    v_personnel: tuple[str, ...] = ()
+    if raw is not None:
+        try:
+            v_personnel = M_personnel(raw) or ()
+        except ValueError as exc:
+            problems.append(('personnel', str(raw), str(exc)))
+    # anti_vegf_given: bool — Et anti-VEGF-legemiddel er gitt
     f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs)
+    # indirect_contact: bool — Indirekte pasientkontakt (2025: kode 26 og 40)
+    f_indirect_contact: bool = v_contact in ('collaboration', 'home_followup')
+    # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
+    f_mdc: str | None = '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+    # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
+    f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
     return (
-        v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_pdx, v_sdx, v_procedures, v_drugs, f_mdc,
-        f_anti_vegf_given,
+        v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_pdx, v_sdx, v_procedures, v_drugs,
+        v_self_administered, v_personnel, f_anti_vegf_given, f_indirect_contact, f_mdc, f_dgcat,
     )
 
 # ---------------------------------------------------------------------- decision tables
 
-#: decision table drg for DRG, policy first — DRG logic
+#: decision table drg for DRG, policy first — DRG-logikk
 TABLE_drg: Final = DecisionTable(
     'drg', 'DRG', 'first',
     rows=(
-        # 000D001 (isf2025/drg.isf:12): when pdx is absent -> 470 rc 1
-        Row('000D001', '470', '1', (C('pdx', 'present', negated=True, text='pdx is absent'),), 'isf2025/drg.isf:12', title='No principal diagnosis'),
-        # 000D002 (isf2025/drg.isf:13): when age is absent -> 470 rc 6
-        Row('000D002', '470', '6', (C('age', 'present', negated=True, text='age is absent'),), 'isf2025/drg.isf:13', title='Age missing'),
-        # 102D001 (isf2025/drg.isf:14): when mdc == "02" and pdx in cataract and procedures has cataract_surgery -> 39O
-        Row('102D001', '39O', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery')), 'isf2025/drg.isf:14'),
-        # 102D010 (isf2025/drg.isf:15): when pdx in amd_macular_oedema and procedures has intravitreal_injection and anti_vegf_given -> 802U
-        Row('102D010', '802U', None, (C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'), C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given')), 'isf2025/drg.isf:15'),
-        # 102D011 (isf2025/drg.isf:16): when mdc == "02" and procedures has intravitreal_injection -> 802P
-        Row('102D011', '802P', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection')), 'isf2025/drg.isf:16'),
-        # 190D001 (isf2025/drg.isf:17): when care_level == outpatient -> 901A
-        Row('190D001', '901A', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),), 'isf2025/drg.isf:17'),
+        # 000D001 (isf2025/drg.isf:47): when pdx is absent -> 470 rc 1
+        Row('000D001', '470', '1', (C('pdx', 'present', negated=True, text='pdx is absent'),), 'isf2025/drg.isf:47', title='Hovedtilstand mangler'),
+        # 000D002 (isf2025/drg.isf:48): when age is absent -> 470 rc 6
+        Row('000D002', '470', '6', (C('age', 'present', negated=True, text='age is absent'),), 'isf2025/drg.isf:48', title='Alder mangler'),
+        # 000D003 (isf2025/drg.isf:49): when pdx in external_causes -> 470 rc 8
+        Row('000D003', '470', '8', (C('pdx', 'codelist', ref='external_causes', text='pdx in external_causes'),), 'isf2025/drg.isf:49', title='Ytre årsak som hovedtilstand'),
+        # 000D004 (isf2025/drg.isf:50): when mdc is absent -> 470 rc 9
+        Row('000D004', '470', '9', (C('mdc', 'present', negated=True, text='mdc is absent'),), 'isf2025/drg.isf:50', title='Hovedtilstand ikke en ICD-10-kode i noen MDC'),
+        # 017D001 (isf2025/drg.isf:51): when pdx in lymphoma and procedures has car_t -> 804A
+        Row('017D001', '804A', None, (C('pdx', 'codelist', ref='lymphoma', text='pdx in lymphoma'), C('procedures', 'has', ref='car_t', text='procedures has car_t')), 'isf2025/drg.isf:51', title='CAR-T ved lymfom'),
+        # 102D001 (isf2025/drg.isf:53): when mdc == "02" and pdx in cataract and procedures has cataract_surgery and care_level in {day, outpatient} -> 39O
+        Row('102D001', '39O', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:53'),
+        # 102D002 (isf2025/drg.isf:54): when mdc == "02" and pdx in cataract and procedures has cataract_surgery -> 39
+        Row('102D002', '39', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery')), 'isf2025/drg.isf:54'),
+        # 102D010 (isf2025/drg.isf:55): when pdx in amd_macular_oedema and procedures has intravitreal_injection and anti_vegf_given -> 802U
+        Row('102D010', '802U', None, (C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'), C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given')), 'isf2025/drg.isf:55', title='AMD/makulaødem, intravitreal anti-VEGF'),
+        # 102D011 (isf2025/drg.isf:56): when mdc == "02" and care_level == outpatient and procedures has eye_procedures -> 802P
+        Row('102D011', '802P', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('procedures', 'has', ref='eye_procedures', text='procedures has eye_procedures')), 'isf2025/drg.isf:56'),
+        # 108D001 (isf2025/drg.isf:58): when procedures has hip_prosthesis and care_level == inpatient -> 209A
+        Row('108D001', '209A', None, (C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:58'),
+        # 108D002 (isf2025/drg.isf:59): when procedures has knee_prosthesis and care_level == inpatient -> 209B
+        Row('108D002', '209B', None, (C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:59'),
+        # 109D001 (isf2025/drg.isf:61): when procedures has ipl and care_level in {day, outpatient} -> 810O
+        Row('109D001', '810O', None, (C('procedures', 'has', ref='ipl', text='procedures has ipl'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:61'),
+        # 114D001 (isf2025/drg.isf:63): when mdc == "14" and procedures has caesarean and care_level == inpatient -> 371
+        Row('114D001', '371', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'), C('procedures', 'has', ref='caesarean', text='procedures has caesarean'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:63'),
+        # 114D002 (isf2025/drg.isf:64): when dgcat in {"O80", "O81", "O82", "O83", "O84"} and care_level == inpatient -> 373
+        Row('114D002', '373', None, (C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:64'),
+        # 190D001 (isf2025/drg.isf:66): when care_level == outpatient and indirect_contact -> 901I
+        Row('190D001', '901I', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('indirect_contact', 'bool', values=(True,), text='indirect_contact')), 'isf2025/drg.isf:66', title='Indirekte kontakt (26, 40)'),
+        # 190D002 (isf2025/drg.isf:67): when care_level == outpatient and contact == telephone -> 901T
+        Row('190D002', '901T', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('contact', 'set', values=('telephone',), text='contact == telephone')), 'isf2025/drg.isf:67'),
+        # 190D003 (isf2025/drg.isf:68): when care_level == outpatient -> 901A
+        Row('190D003', '901A', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),), 'isf2025/drg.isf:68', title='Fysisk oppmøte eller video'),
+        # 401D999 (isf2025/drg.isf:70): when mdc == "01" -> M01
+        Row('401D999', 'M01', None, (C('mdc', 'set', values=('01',), text='mdc == "01"'),), 'isf2025/drg.isf:70'),
+        # 402D999 (isf2025/drg.isf:71): when mdc == "02" -> M02
+        Row('402D999', 'M02', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'),), 'isf2025/drg.isf:71'),
+        # 403D999 (isf2025/drg.isf:72): when mdc == "03" -> M03
+        Row('403D999', 'M03', None, (C('mdc', 'set', values=('03',), text='mdc == "03"'),), 'isf2025/drg.isf:72'),
+        # 404D999 (isf2025/drg.isf:73): when mdc == "04" -> M04
+        Row('404D999', 'M04', None, (C('mdc', 'set', values=('04',), text='mdc == "04"'),), 'isf2025/drg.isf:73'),
+        # 405D999 (isf2025/drg.isf:74): when mdc == "05" -> M05
+        Row('405D999', 'M05', None, (C('mdc', 'set', values=('05',), text='mdc == "05"'),), 'isf2025/drg.isf:74'),
+        # 406D999 (isf2025/drg.isf:75): when mdc == "06" -> M06
+        Row('406D999', 'M06', None, (C('mdc', 'set', values=('06',), text='mdc == "06"'),), 'isf2025/drg.isf:75'),
+        # 407D999 (isf2025/drg.isf:76): when mdc == "07" -> M07
+        Row('407D999', 'M07', None, (C('mdc', 'set', values=('07',), text='mdc == "07"'),), 'isf2025/drg.isf:76'),
+        # 408D999 (isf2025/drg.isf:77): when mdc == "08" -> M08
+        Row('408D999', 'M08', None, (C('mdc', 'set', values=('08',), text='mdc == "08"'),), 'isf2025/drg.isf:77'),
+        # 409D999 (isf2025/drg.isf:78): when mdc == "09" -> M09
+        Row('409D999', 'M09', None, (C('mdc', 'set', values=('09',), text='mdc == "09"'),), 'isf2025/drg.isf:78'),
+        # 410D999 (isf2025/drg.isf:79): when mdc == "10" -> M10
+        Row('410D999', 'M10', None, (C('mdc', 'set', values=('10',), text='mdc == "10"'),), 'isf2025/drg.isf:79'),
+        # 411D999 (isf2025/drg.isf:80): when mdc == "11" -> M11
+        Row('411D999', 'M11', None, (C('mdc', 'set', values=('11',), text='mdc == "11"'),), 'isf2025/drg.isf:80'),
+        # 412D999 (isf2025/drg.isf:81): when mdc == "12" -> M12
+        Row('412D999', 'M12', None, (C('mdc', 'set', values=('12',), text='mdc == "12"'),), 'isf2025/drg.isf:81'),
+        # 413D999 (isf2025/drg.isf:82): when mdc == "13" -> M13
+        Row('413D999', 'M13', None, (C('mdc', 'set', values=('13',), text='mdc == "13"'),), 'isf2025/drg.isf:82'),
+        # 414D999 (isf2025/drg.isf:83): when mdc == "14" -> M14
+        Row('414D999', 'M14', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'),), 'isf2025/drg.isf:83'),
+        # 415D999 (isf2025/drg.isf:84): when mdc == "15" -> M15
+        Row('415D999', 'M15', None, (C('mdc', 'set', values=('15',), text='mdc == "15"'),), 'isf2025/drg.isf:84'),
+        # 416D999 (isf2025/drg.isf:85): when mdc == "16" -> M16
+        Row('416D999', 'M16', None, (C('mdc', 'set', values=('16',), text='mdc == "16"'),), 'isf2025/drg.isf:85'),
+        # 417D999 (isf2025/drg.isf:86): when mdc == "17" -> M17
+        Row('417D999', 'M17', None, (C('mdc', 'set', values=('17',), text='mdc == "17"'),), 'isf2025/drg.isf:86'),
+        # 418D999 (isf2025/drg.isf:87): when mdc == "18" -> M18
+        Row('418D999', 'M18', None, (C('mdc', 'set', values=('18',), text='mdc == "18"'),), 'isf2025/drg.isf:87'),
+        # 419D999 (isf2025/drg.isf:88): when mdc == "19" -> M19
+        Row('419D999', 'M19', None, (C('mdc', 'set', values=('19',), text='mdc == "19"'),), 'isf2025/drg.isf:88'),
+        # 420D999 (isf2025/drg.isf:89): when mdc == "20" -> M20
+        Row('420D999', 'M20', None, (C('mdc', 'set', values=('20',), text='mdc == "20"'),), 'isf2025/drg.isf:89'),
+        # 421D999 (isf2025/drg.isf:90): when mdc == "21" -> M21
+        Row('421D999', 'M21', None, (C('mdc', 'set', values=('21',), text='mdc == "21"'),), 'isf2025/drg.isf:90'),
+        # 422D999 (isf2025/drg.isf:91): when mdc == "22" -> M22
+        Row('422D999', 'M22', None, (C('mdc', 'set', values=('22',), text='mdc == "22"'),), 'isf2025/drg.isf:91'),
+        # 423D999 (isf2025/drg.isf:92): when mdc == "23" -> M23
+        Row('423D999', 'M23', None, (C('mdc', 'set', values=('23',), text='mdc == "23"'),), 'isf2025/drg.isf:92'),
+        # 425D999 (isf2025/drg.isf:93): when mdc == "25" -> M25
+        Row('425D999', 'M25', None, (C('mdc', 'set', values=('25',), text='mdc == "25"'),), 'isf2025/drg.isf:93'),
     ),
     fallback='470', fallback_rc='8',
     post=(
-        # P1 (isf2025/drg.isf:19): when return_code == "1" and pdx is present -> rc 9
-        Row('P1', None, '9', (C('return_code', 'set', values=('1',), text='return_code == "1"'), C('pdx', 'present', text='pdx is present')), 'isf2025/drg.isf:19', title='A code present but not valid'),
     ),
-    features={'age': (1, False), 'care_level': (2, False), 'pdx': (6, False), 'procedures': (8, True), 'mdc': (10, False), 'anti_vegf_given': (11, False)},
+    features={'age': (1, False), 'care_level': (2, False), 'contact': (4, False), 'pdx': (6, False), 'procedures': (8, True), 'anti_vegf_given': (12, False), 'indirect_contact': (13, False), 'mdc': (14, False), 'dgcat': (15, False)},
     codesets=CODESETS,
 )
 
-PAYMENT: Final = Payment(Decimal(52248), 3, {'somatic': Decimal('0.30'), 'phv': Decimal('0.40'), 'tsb': Decimal('0.40')}, 5)
+#: decision table stg for STG, policy unique — Særskilte tjenestegrupper
+TABLE_stg: Final = DecisionTable(
+    'stg', 'STG', 'unique',
+    rows=(
+        # S-DS03 (isf2025/stg.isf:16): when self_administered and pdx in tuberculosis and drugs has tb_drugs -> DS03
+        Row('S-DS03', 'DS03', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', ref='tuberculosis', text='pdx in tuberculosis'), C('drugs', 'has', ref='tb_drugs', text='drugs has tb_drugs')), 'isf2025/stg.isf:16', title='Ny 2025'),
+        # S-XS82 (isf2025/stg.isf:17): when self_administered and pdx not in tuberculosis and pdx not in ms and drugs has iv_antibiotics -> XS82
+        Row('S-XS82', 'XS82', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'), C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'), C('drugs', 'has', ref='iv_antibiotics', text='drugs has iv_antibiotics')), 'isf2025/stg.isf:17', title='Ny 2025'),
+        # S-XS83 (isf2025/stg.isf:18): when self_administered and pdx not in tuberculosis and pdx not in ms and drugs lacks iv_antibiotics and drugs has parenteral_nutrition -> XS83
+        Row('S-XS83', 'XS83', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'), C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'), C('drugs', 'has', negated=True, ref='iv_antibiotics', text='drugs lacks iv_antibiotics'), C('drugs', 'has', ref='parenteral_nutrition', text='drugs has parenteral_nutrition')), 'isf2025/stg.isf:18', title='Ny 2025'),
+        # S-NS21 (isf2025/stg.isf:19): when self_administered and pdx in ms and drugs has ms_drugs -> NS21
+        Row('S-NS21', 'NS21', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', ref='ms', text='pdx in ms'), C('drugs', 'has', ref='ms_drugs', text='drugs has ms_drugs')), 'isf2025/stg.isf:19'),
+        # S-HS08 (isf2025/stg.isf:20): when not self_administered and care_level == outpatient and pdx in light_indication and procedures has light_therapy and procedures lacks dialysis -> HS08
+        Row('S-HS08', 'HS08', None, (C('self_administered', 'bool', values=(False,), text='not self_administered'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('pdx', 'codelist', ref='light_indication', text='pdx in light_indication'), C('procedures', 'has', ref='light_therapy', text='procedures has light_therapy'), C('procedures', 'has', negated=True, ref='dialysis', text='procedures lacks dialysis')), 'isf2025/stg.isf:20', title='Indikasjonen utvidet 2025'),
+        # S-NS10 (isf2025/stg.isf:21): when not self_administered and care_level in {day, outpatient} and procedures has dialysis -> NS10
+        Row('S-NS10', 'NS10', None, (C('self_administered', 'bool', values=(False,), text='not self_administered'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}'), C('procedures', 'has', ref='dialysis', text='procedures has dialysis')), 'isf2025/stg.isf:21'),
+    ),
+    fallback=None, fallback_rc=None,
+    post=(
+    ),
+    features={'care_level': (2, False), 'pdx': (6, False), 'procedures': (8, True), 'drugs': (9, True), 'self_administered': (10, False)},
+    codesets=CODESETS,
+    otherwise='drg',
+)
 
-GROUPER: Final = R.Grouper(evaluate, (TABLE_drg, ), CATALOGUES, PAYMENT)
+PAYMENT: Final = Payment(None, 3, {'somatic': Decimal('0.30'), 'phv': Decimal('0.50'), 'tsb': Decimal('0.50')}, 5, 3, {'somatic': Decimal(56155), 'phv': Decimal(3800), 'tsb': Decimal(3800)})
+
+GROUPER: Final = R.Grouper(evaluate, (TABLE_drg, TABLE_stg, ), CATALOGUES, PAYMENT)
