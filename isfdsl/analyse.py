@@ -74,7 +74,7 @@ class Report:
 
     def report_into(self, diags: Collector) -> None:
         for f in self.findings:
-            diags.report(f.code, span_of(f.where), f.message, *f.notes, *_witness_notes(f))
+            diags.report(f.code, span_of(f.where), f.message, *f.notes, *witness_notes(f))
 
 
 def span_of(where: str) -> Span:
@@ -88,7 +88,8 @@ def span_of(where: str) -> Span:
     return Span(where, 1, 1)
 
 
-def _witness_notes(f: Finding) -> list[str]:
+def witness_notes(f: Finding) -> list[str]:
+    """The witness of a finding as notes: its feature values and, where found, the episode."""
     notes = []
     if f.witness is not None:
         notes.append("witness (features): " + _show(f.witness))
@@ -289,12 +290,9 @@ class Space:
     def _is_list(self, name: str) -> bool:
         return self._type(name).kind == "list"
 
-    def _attr(self, name: str) -> ir.Attribute | None:
-        return next((a for a in self.p.attributes if a.name == name), None)
-
     # -- representatives
 
-    def _candidates(self, name: str, t: Type, cs: list[ir.Constraint], possible: Values) -> list[object]:
+    def _candidates(self, t: Type, cs: list[ir.Constraint], possible: Values) -> list[object]:
         """Values that together meet every class the constraints can tell apart."""
         if isinstance(possible, frozenset):
             return sorted(possible, key=_order)
@@ -329,7 +327,7 @@ class Space:
     def _scalar_var(self, name: str, cs: list[ir.Constraint]) -> None:
         t = self._type(name)
         possible = self.possible.of(name)
-        reps = _classes(self._candidates(name, t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
+        reps = _classes(self._candidates(t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
         self.scalar[name] = len(self.vars)
         self.vars.append(Var(name, reps))
 
@@ -337,7 +335,7 @@ class Space:
         t = self._type(name)
         elem = t.elem or Type("text")
         possible = self.possible.of(name)
-        cands = [x for x in self._candidates(name, elem, cs, possible) if x is not None]
+        cands = [x for x in self._candidates(elem, cs, possible) if x is not None]
         has = [c for c in cs if c.kind == "has"]
         reps = _classes(cands, lambda x: tuple(interpret.holds(self.p, c, [x])[0] for c in has))
         keep_irrelevant = any(c.kind == "present" for c in cs)
@@ -351,8 +349,8 @@ class Space:
 
     # -- rows as cubes
 
-    def constraint_cubes(self, c: ir.Constraint) -> list[Cube] | None:
-        """The constraint as a union of disjoint cubes (None: no restriction at all)."""
+    def constraint_cubes(self, c: ir.Constraint) -> list[Cube]:
+        """The constraint as a union of disjoint cubes."""
         if c.feature in self.scalar:
             i = self.scalar[c.feature]
             mask = 0
@@ -378,8 +376,6 @@ class Space:
         cubes: list[Cube] = [{}]
         for c in row.constraints:
             parts = self.constraint_cubes(c)
-            if parts is None:
-                continue
             if not parts or all(any(m == 0 for m in p.values()) for p in parts):
                 return [], c
             merged = []
@@ -615,7 +611,7 @@ def analyse(program: ir.Program, tables: Sequence[str] | None = None, episodes: 
         reachable = _TableAnalysis(program, table, possible, report, episodes, progress).run(
             reachable_groups, row_groups, used_lists)
         report.summary.append((table.name, table.policy, len(table.rows), reachable, time.perf_counter() - started))
-    _unreachable_groups(program, reachable_groups, row_groups, report)
+    _unreachable_groups(reachable_groups, row_groups, report)
     _codelist_entries(program, used_lists, report)
     report.findings.sort(key=lambda f: (span_of(f.where).file, span_of(f.where).line, span_of(f.where).col, f.code))
     return report
@@ -648,14 +644,12 @@ class _TableAnalysis:
         produced.update(r.group for r in t.post if r.group)
         index = _Index(len(self.space.vars))
         unique = t.policy == "unique"
-        cubes_of: list[list[Cube]] = []
         for n, row in enumerate(t.rows):
             if self.progress is not None:
                 self.progress(1)
             if row.group:
                 by_group.setdefault(row.group, []).append(row)
             cubes, culprit = self.space.row_cubes(row)
-            cubes_of.append(cubes)
             if not cubes:
                 self._impossible(row, culprit)
                 self._mark_lists(row, False, used_lists)
@@ -748,10 +742,9 @@ class _TableAnalysis:
 
     def _gaps(self, index: _Index) -> None:
         found = _uncovered({}, index.cubes, self.full)
-        pieces = [] if found is None or found is _GAVE_UP else [found]
-        if not pieces:
+        if found is None or found is _GAVE_UP:
             return
-        witness = self.space.assignment(pieces[0])
+        witness = self.space.assignment(found)
         episode = self._episode(witness, lambda tr: not any(s.matched for s in tr)) if self.episodes else None
         self.add("ISF402", None, f"the table `{self.t.name}` has no fallback and some episodes match none of its "
                  "rows", witness=witness, episode=episode,
@@ -790,14 +783,10 @@ class _TableAnalysis:
     def _shows(self, episode: dict[str, object], shows: Callable[[Sequence[interpret.Step]], bool]) -> dict[str, object] | None:
         values, _ = interpret.normalize(self.p, episode)
         ev = interpret.Evaluator(self.p, values)
-
-        def feature(n: str) -> object:
-            return ev.features[n] if n in ev.features else ev.values.get(n)
-
-        trace = [interpret.try_row(self.p, row, feature) for row in self.t.rows]
+        trace = [interpret.try_row(self.p, row, ev.feature) for row in self.t.rows]
         if not shows(trace):
             return None
-        return {n: feature(n) for n in list(self.space.scalar) + list(self.space.classes)}
+        return {n: ev.feature(n) for n in (*self.space.scalar, *self.space.classes)}
 
 
 def _both(a: str, b: str, trace: Sequence[interpret.Step]) -> bool:
@@ -876,7 +865,7 @@ def _domain_text(v: Values) -> str:
     return f"one of {text}" + (f" (and {len(shown) - 12} more)" if len(shown) > 12 else "")
 
 
-def _unreachable_groups(program: ir.Program, produced: dict[str, set[str]], rows: dict[str, dict[str, list[ir.Row]]],
+def _unreachable_groups(produced: dict[str, set[str]], rows: dict[str, dict[str, list[ir.Row]]],
                         report: Report) -> None:
     for catalogue, by_group in rows.items():
         for group, group_rows in by_group.items():

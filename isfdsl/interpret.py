@@ -145,6 +145,10 @@ class Evaluator:
         for d in program.derivations:
             self.features[d.name] = self.eval(d.expr, {})
 
+    def feature(self, name: str) -> object:
+        """The value of a derived feature or, failing that, of an attribute (what a row tests)."""
+        return self.features[name] if name in self.features else self.values.get(name)
+
     def eval(self, e: ir.Expr, local: dict[str, object]) -> object:
         value = self._eval(e, local)
         return [] if value is None and e.type.kind == "list" else value  # a list is never absent, only empty
@@ -376,9 +380,7 @@ def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object]) -
 
 def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[tuple[str, str, str]]) -> Result:
     """Apply one decision table (and its post-rules) to an evaluated episode."""
-    def feature(name: str) -> object:
-        return ev.features[name] if name in ev.features else ev.values.get(name)
-
+    feature = ev.feature
     trace: list[Step] = []
     group, rule, rc = table.fallback, "fallback", table.fallback_rc or "0"
     for row in table.rows:

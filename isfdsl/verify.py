@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .analyse import Finding, Report, analyse
+from .analyse import Finding, Report, analyse, witness_notes
 from .analyse import span_of as span_of_where
 from .diagnostics import CODES, Severity, render_text
 from .ir import lower
@@ -75,12 +75,6 @@ def _print_finding(console: Console, f: Finding) -> None:
     tint = "red" if severity is Severity.ERROR else "yellow"
     console.print(f"[bold]{span_of_where(f.where)}[/]: [{tint}]{severity.value}[{f.code}][/]: {f.message}",
                   highlight=False, markup=True, soft_wrap=True)
-    for note in f.notes:
+    for note in (*f.notes, *witness_notes(f)):
         if note:
-            console.print(f"      = {note}", highlight=False, markup=False)
-    if f.witness is not None:
-        shown = ", ".join(f"{k}={v!r}" for k, v in f.witness.items()) or "(any)"
-        console.print(f"      = witness (features): {shown}", highlight=False, markup=False)
-    if f.episode is not None:
-        console.print(f"      = witness (episode): {json.dumps(f.episode, ensure_ascii=False, default=str)}",
-                      highlight=False, markup=False)
+            console.print(f"      = {note}", highlight=False, markup=False, soft_wrap=True)

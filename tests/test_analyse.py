@@ -48,9 +48,7 @@ def _matching_rows(program: Program, table: str, episode: dict[str, object]) -> 
     values, _ = interpret.normalize(program, episode)
     ev = interpret.Evaluator(program, values)
     chosen = next(t for t in program.decisions if t.name == table)
-    return [row.id for row in chosen.rows
-            if all(interpret.holds(program, c, ev.features.get(c.feature, ev.values.get(c.feature)))[0]
-                   for c in row.constraints)]
+    return [row.id for row in chosen.rows if interpret.try_row(program, row, ev.feature).matched]
 
 
 def test_bundled_definitions_are_clean() -> None:
