@@ -753,7 +753,8 @@ class _TableAnalysis:
 
     # -- concrete episodes
 
-    def _episode(self, witness: dict[str, object], shows: Callable[[Sequence[interpret.Step]], bool]) -> dict[str, object] | None:
+    def _episode(self, witness: dict[str, object], shows: Callable[[Sequence[interpret.Step]], bool],
+                 attempts: int | None = None) -> dict[str, object] | None:
         """A concrete episode that shows the problem (``shows`` judges the interpreter's trace of the
         table's rows). It starts from the witness's attribute values and then samples: codes that lead
         to the witness's derived values, the representatives of each attribute, anything valid. When
@@ -764,7 +765,7 @@ class _TableAnalysis:
         pools = _pools(self.p, witness)
         reps = {v.feature: v.reps for v in self.space.vars if not v.is_class and v.feature in attrs}
         derived = any(n not in attrs for n in witness)
-        for attempt in range(600 if derived else 200):
+        for attempt in range(attempts or (600 if derived else 200)):
             episode = dict(base)
             if attempt:
                 for a in self.p.attributes:
@@ -787,6 +788,21 @@ class _TableAnalysis:
         if not shows(trace):
             return None
         return {n: ev.feature(n) for n in (*self.space.scalar, *self.space.classes)}
+
+
+def find_episode(program: ir.Program, table: str, start: dict[str, object],
+                 shows: Callable[[Sequence[interpret.Step]], bool], attempts: int = 200) -> dict[str, object] | None:
+    """A concrete episode, starting from the attribute values ``start``, whose trace through the rows of
+    ``table`` satisfies ``shows`` (a bounded, seeded random search; None when none is found)."""
+    t = next(x for x in program.decisions if x.name == table)
+    return _TableAnalysis(program, t, Possible(program), Report(), True, None)._episode(dict(start), shows, attempts)
+
+
+def first_match(rule: str) -> Callable[[Sequence[interpret.Step]], bool]:
+    """A trace predicate: ``rule`` is the first row that matches."""
+    def shows(trace: Sequence[interpret.Step]) -> bool:
+        return next((s.rule for s in trace if s.matched), None) == rule
+    return shows
 
 
 def _both(a: str, b: str, trace: Sequence[interpret.Step]) -> bool:

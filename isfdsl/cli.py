@@ -161,6 +161,80 @@ def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_
         raise click.UsageError(str(exc)) from None
 
 
+@main.command("docs")
+@click.argument("defs", type=click.Path(exists=True))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder of the site, e.g. generated/docs/isf2025 (HTML and Markdown side by side).")
+@click.option("--diagrams/--no-diagrams", default=True, show_default=True,
+              help="Decision diagrams as SVG (needs Graphviz `dot`); the .dot sources are always written.")
+@click.option("--excel/--no-excel", default=True, show_default=True,
+              help="Also write the definition tables as NAME-tables.xlsx into the folder (as `isf export-excel`).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def docs_cmd(defs: str, out: str, diagrams: bool, excel: bool, progress: bool | None) -> None:
+    """Write the user guide of the definitions in DEFS: index, a page per group, table, code list and
+    code table, the code index (codes to the rows and groups they can lead to), a reading guide,
+    payment parameters, decision diagrams and an offline search."""
+    from . import publish
+
+    try:
+        done = publish.docs(defs, Path(out), diagrams, sys.stderr.isatty() if progress is None else progress)
+        if excel:
+            publish.export_excel(defs, Path(out) / f"{Path(out).name}-tables.xlsx")
+    except publish.DefinitionError as exc:
+        click.echo(exc.text, err=True)
+        raise SystemExit(1) from None
+    except RuntimeError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {done.files + excel} files ({done.detail}) to {out} in {done.seconds:.2f} s; open {out}/index.html",
+               err=True)
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False),
+              help="Folder for index.html, index.md and changes.xlsx (default: print the Markdown).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None:
+    """Document the changes from the definitions OLD to NEW: groups added, removed, renamed and
+    re-weighted, rows by rule id, code-list entries, codes whose reachable groups changed, payment
+    parameters, fields and features."""
+    from . import publish
+    from .diff import page, summary_lines
+    from .emit_docs import Site, render_pages
+
+    try:
+        changes, done = publish.diff(old, new, Path(out) if out else None,
+                                     sys.stderr.isatty() if progress is None else progress)
+    except publish.DefinitionError as exc:
+        click.echo(exc.text, err=True)
+        raise SystemExit(1) from None
+    if out is None:
+        site = Site("changes", "", "", f"{old} and {new}")
+        click.echo(render_pages([page(changes)], site)["index.md"], nl=False)
+        return
+    for line in summary_lines(changes):
+        click.echo(line, err=True)
+    click.echo(f"wrote {done.files} files to {out} in {done.seconds:.2f} s", err=True)
+
+
+@main.command("export-excel")
+@click.argument("defs", type=click.Path(exists=True))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="The .xlsx file to write.")
+def export_excel_cmd(defs: str, out: str) -> None:
+    """Write the definition tables of DEFS as an .xlsx workbook in the published layout: one sheet per
+    decision table (a column per feature), catalogue, code lists, code table, fields, features, payment."""
+    from . import publish
+
+    try:
+        done = publish.export_excel(defs, Path(out))
+    except publish.DefinitionError as exc:
+        click.echo(exc.text, err=True)
+        raise SystemExit(1) from None
+    click.echo(f"wrote {out} ({done.detail}) in {done.seconds:.2f} s", err=True)
+
+
 @main.group("import")
 def import_group() -> None:
     """Import official definition data as .isf source."""

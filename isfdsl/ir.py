@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import ast
 from .check import POST_FEATURES, Model, normalize_code
-from .format import format_cond
+from .format import format_cond, format_expr
 from .types import Type
 
 # ---------------------------------------------------------------------- expressions
@@ -72,6 +72,8 @@ class Attribute:
     #: For codes: characters removed before comparison, and whether letters are upper-cased.
     ignore: str = ""
     upper: bool = True
+    #: For enumerations: member name -> its label (for documentation).
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class Entry:
     lo: str
     hi: str
     where: str
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,7 @@ class CodeTable:
     key_system: str | None
     value_type: Type
     rows: dict[str, tuple[tuple[str | None, object], ...]]
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,8 @@ class Derivation:
     type: Type
     title: str | None
     expr: Expr
+    #: The defining expression as written (formatted), for documentation.
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +210,9 @@ class Program:
     payment: Payment | None
     #: Code system name -> its syntax pattern (a regular expression), where it declares one.
     syntaxes: dict[str, str] = field(default_factory=dict)
+    #: Catalogue name -> its title; code system name -> its title (for documentation).
+    catalogue_titles: dict[str, str] = field(default_factory=dict)
+    system_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def entry(self) -> Table:
@@ -241,20 +250,24 @@ class _Lowerer:
             decisions=tuple(self.decision(d) for d in self.m.decisions.values()),
             payment=self.payment(self.m.payment) if self.m.payment else None,
             syntaxes={n: cs.syntax for n, cs in self.m.codesystems.items() if cs.syntax},
+            catalogue_titles={n: c.title for n, c in self.m.catalogues.items() if c.title},
+            system_titles={n: cs.title for n, cs in self.m.codesystems.items() if cs.title},
         )
 
     def attribute(self, a: ast.Attr) -> Attribute:
         t = self.m.attr_types[a.name]
         members: dict[str, str] = {}
+        labels: dict[str, str] = {}
         elem = t.elem if t.kind == "list" and t.elem else t
         if elem.kind == "enum":
             for mem in self.m.enums[elem.ref or ""].members:
                 members[mem.value] = mem.name
+                labels[mem.name] = mem.label or mem.name
                 members.setdefault(mem.name, mem.name)
         system = self.m.codesystems[elem.ref or ""] if elem.kind in ("code", "pair") else None
         default = self.literal(a.default, t) if a.default is not None else None
         return Attribute(a.name, t, a.label, default, members, system.ignore if system else "",
-                         not (system and system.case_sensitive))
+                         not (system and system.case_sensitive), labels)
 
     def literal(self, lit: ast.Literal, t: Type) -> object:
         if lit.kind == "number":
@@ -269,7 +282,7 @@ class _Lowerer:
         codes, prefixes, ranges, entries = set(), [], [], []
         for e in c.entries:
             lo = self.norm(c.system, e.lo)
-            entries.append(Entry(e.kind, e.text, lo, self.norm(c.system, e.hi) if e.hi else lo, str(e.span)))
+            entries.append(Entry(e.kind, e.text, lo, self.norm(c.system, e.hi) if e.hi else lo, str(e.span), e.description))
             if e.kind == "code":
                 codes.add(self.norm(c.system, e.lo))
             elif e.kind == "prefix":
@@ -289,7 +302,7 @@ class _Lowerer:
             file_key, marker = (second, key) if second is not None else (key, None)
             for value in r.values:
                 rows.setdefault(file_key, []).append((marker, self.value(value, vt)))
-        return CodeTable(t.name, t.key_system, vt, {k: tuple(v) for k, v in rows.items()})
+        return CodeTable(t.name, t.key_system, vt, {k: tuple(v) for k, v in rows.items()}, t.title)
 
     def value(self, text: str, t: Type) -> object:
         if t.kind == "int":
@@ -301,7 +314,7 @@ class _Lowerer:
         return text
 
     def derivation(self, d: ast.Derive) -> Derivation:
-        return Derivation(d.name, self.m.derive_types[d.name], d.title, self.expr(d.expr, set()))
+        return Derivation(d.name, self.m.derive_types[d.name], d.title, self.expr(d.expr, set()), format_expr(d.expr))
 
     def expr(self, e: ast.Expr, local: set[str]) -> Expr:
         t = self.m.expr_types[id(e)]

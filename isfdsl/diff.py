@@ -1,0 +1,438 @@
+"""Change documentation between two versions of the definitions: groups added, removed, renamed and
+re-weighted; rows added, removed and changed (matched by their stable rule id); code-list entries;
+codes whose reachable groups changed (from the reverse index of each version); payment parameters;
+fields, enumeration values and derived features.
+
+:func:`compare` computes a :class:`Changes` from two IR programs; :func:`page` lays it out as one
+documentation page (rendered to HTML and Markdown by :mod:`isfdsl.emit_docs`, to XLSX by
+:mod:`isfdsl.emit_excel`, one sheet per section).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import interpret, ir, reverse
+from .analyse import find_episode, first_match
+from .emit_docs import Page, code
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    table: str
+    row: str
+    kind: str  # added, removed, changed
+    old: str = ""
+    new: str = ""
+    #: What changed: "conditions", "group", "return code", "title", "position".
+    what: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMove:
+    system: str
+    code: str
+    shown: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    old_rows: tuple[str, ...]
+    new_rows: tuple[str, ...]
+    #: An episode with the code that the two versions group differently, and its groups before and after.
+    example: dict[str, object] | None = None
+    example_groups: tuple[str, str] = ("", "")
+
+
+@dataclass(slots=True)
+class Changes:
+    old: ir.Program
+    new: ir.Program
+    #: (catalogue, code, kind, old, new): kind is added, removed, renamed, points, trim, perday, parent, flags.
+    groups: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    rows: list[RowChange] = field(default_factory=list)
+    #: (list, kind, entry, description): kind is "list added", "list removed", "added", "removed".
+    lists: list[tuple[str, str, str, str]] = field(default_factory=list)
+    codes: list[CodeMove] = field(default_factory=list)
+    #: (parameter, old, new, source of the new value)
+    payment: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: (name, kind, old, new): fields, enumeration values and derived features.
+    features: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: (table, keys added, keys removed, keys whose values changed)
+    code_tables: list[tuple[str, int, int, int]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.groups or self.rows or self.lists or self.codes or self.payment or self.features
+                    or any(a or r or c for _, a, r, c in self.code_tables))
+
+    def counts(self) -> dict[str, int]:
+        return {"groups": len(self.groups), "rows": len(self.rows), "code-list entries": len(self.lists),
+                "codes with other groups": len(self.codes), "payment": len(self.payment),
+                "fields and features": len(self.features),
+                "code-table keys": sum(a + r + c for _, a, r, c in self.code_tables)}
+
+
+def _dec(d: Decimal | None) -> str:
+    if d is None:
+        return ""
+    return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
+
+
+def compare(old: ir.Program, new: ir.Program, progress: Callable[[int], None] | None = None) -> Changes:
+    """The changes from ``old`` to ``new``; ``progress`` counts the codes of both reverse indexes."""
+    ch = Changes(old, new)
+    _groups(ch)
+    _rows(ch)
+    _lists(ch)
+    # Both indexes over the codes of both versions, so a code one version does not mention is still placed.
+    codes = reverse.known(old)
+    for system, more in reverse.known(new).items():
+        codes.setdefault(system, {}).update(more)
+    old_index, new_index = reverse.build(old, progress, codes), reverse.build(new, progress, codes)
+    _codes(ch, old_index, new_index)
+    _examples(ch, old_index, new_index)
+    _payment(ch)
+    _features(ch)
+    _code_tables(ch)
+    return ch
+
+
+def _groups(ch: Changes) -> None:
+    for cat in sorted(set(ch.old.catalogues) | set(ch.new.catalogues)):
+        a, b = ch.old.catalogues.get(cat, {}), ch.new.catalogues.get(cat, {})
+        for g in sorted(set(a) | set(b)):
+            if g not in a:
+                ch.groups.append((cat, g, "added", "", f"{b[g].name} ({_dec(b[g].points)} points)"))
+            elif g not in b:
+                ch.groups.append((cat, g, "removed", f"{a[g].name} ({_dec(a[g].points)} points)", ""))
+            else:
+                x, y = a[g], b[g]
+                for kind, u, v in (("renamed", x.name, y.name), ("points", _dec(x.points), _dec(y.points)),
+                                   ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", _dec(x.perday), _dec(y.perday)),
+                                   ("parent", x.parent or "", y.parent or ""), ("flags", ", ".join(x.flags), ", ".join(y.flags))):
+                    if u != v:
+                        ch.groups.append((cat, g, kind, u, v))
+
+
+def _row_text(r: ir.Row) -> str:
+    return (f"{r.title!r}: " if r.title else "") + " and ".join(c.text for c in r.constraints) + f" -> {r.group or ''}" + (f" rc {r.rc}" if r.rc else "")
+
+
+def _rows(ch: Changes) -> None:
+    old_tables = {t.name: t for t in ch.old.decisions}
+    new_tables = {t.name: t for t in ch.new.decisions}
+    for name in [*old_tables, *(n for n in new_tables if n not in old_tables)]:
+        a = {r.id: r for r in old_tables[name].rows} if name in old_tables else {}
+        b = {r.id: r for r in new_tables[name].rows} if name in new_tables else {}
+        common_a = [i for i in a if i in b]
+        common_b = [i for i in b if i in a]
+        moved = _moved(common_a, common_b) if name in old_tables and old_tables[name].policy == "first" else set()
+        for rid in [*a, *(i for i in b if i not in a)]:
+            if rid not in b:
+                ch.rows.append(RowChange(name, rid, "removed", _row_text(a[rid])))
+            elif rid not in a:
+                ch.rows.append(RowChange(name, rid, "added", "", _row_text(b[rid])))
+            else:
+                x, y = a[rid], b[rid]
+                what = [w for w, u, v in (("conditions", [c.text for c in x.constraints], [c.text for c in y.constraints]),
+                                          ("group", x.group, y.group), ("return code", x.rc, y.rc), ("title", x.title, y.title))
+                        if u != v]
+                if rid in moved:
+                    what.append("position")
+                if what:
+                    ch.rows.append(RowChange(name, rid, "changed", _row_text(x), _row_text(y), tuple(what)))
+
+
+def _moved(a: list[str], b: list[str]) -> set[str]:
+    """Rows whose order relative to the others changed: those outside a longest common order."""
+    pos = {x: k for k, x in enumerate(b)}
+    seq = [pos[x] for x in a]
+    # Longest increasing subsequence (patience sorting) of the new positions in old order.
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(seq)
+    for i, v in enumerate(seq):
+        k = bisect.bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_idx.append(i)
+        else:
+            tails[k] = v
+            tail_idx[k] = i
+        prev[i] = tail_idx[k - 1] if k else -1
+    keep: set[int] = set()
+    i = tail_idx[-1] if tail_idx else -1
+    while i >= 0:
+        keep.add(i)
+        i = prev[i]
+    return {a[i] for i in range(len(a)) if i not in keep}
+
+
+def _entries(cs: ir.CodeSet) -> dict[str, str]:
+    return {_shown(e): e.description or "" for e in cs.entries}
+
+
+def _shown(e: ir.Entry) -> str:
+    return {"prefix": f"{e.lo}*", "range": f"{e.lo}-{e.hi}"}.get(e.kind, e.text)
+
+
+def _lists(ch: Changes) -> None:
+    a, b = ch.old.codesets, ch.new.codesets
+    for name in sorted(set(a) | set(b)):
+        if name not in a:
+            ch.lists.append((name, "list added", f"{len(b[name].entries)} entries", b[name].title or ""))
+            continue
+        if name not in b:
+            ch.lists.append((name, "list removed", f"{len(a[name].entries)} entries", a[name].title or ""))
+            continue
+        x, y = _entries(a[name]), _entries(b[name])
+        for e in sorted(set(x) | set(y)):
+            if e not in x:
+                ch.lists.append((name, "added", e, y[e]))
+            elif e not in y:
+                ch.lists.append((name, "removed", e, x[e]))
+
+
+def _codes(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) -> None:
+    for system in sorted(set(old.systems) | set(new.systems)):
+        a, b = old.systems.get(system, {}), new.systems.get(system, {})
+        for c in sorted(set(a) | set(b)):
+            x, y = a.get(c), b.get(c)
+            gx = tuple(x.groups) if x else ()
+            gy = tuple(y.groups) if y else ()
+            if gx != gy:
+                use = y or x
+                assert use is not None
+                ch.codes.append(CodeMove(system, c, use.shown, gx, gy,
+                                         tuple(sorted({lead.row for lead in x.leads})) if x else (),
+                                         tuple(sorted({lead.row for lead in y.leads})) if y else ()))
+
+
+#: Codes that moved for which an example episode is searched (the search is bounded and seeded).
+EXAMPLES = 30
+
+
+def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) -> None:
+    """For the first moved codes, an episode holding the code that the versions group differently: one
+    that the new rows take first (or, for a code that lost rows, the old rows), found by the analysis'
+    witness search and confirmed with the interpreter on both versions."""
+    for k, move in enumerate(ch.codes[:EXAMPLES]):
+        for program, index, other_rows in ((ch.new, new, move.old_rows), (ch.old, old, move.new_rows)):
+            use = index.get(move.system, move.code)
+            leads = [lead for lead in use.leads if lead.row not in other_rows] if use else []
+            found = None
+            for lead in leads[:2]:
+                assert use is not None
+                table = next(t for t in program.decisions if t.name == lead.table)
+                row = next(r for r in table.rows if r.id == lead.row)
+                start = _seed(program, row)
+                attr = next(x for x in program.attributes if x.name == lead.attribute)
+                probe = reverse._probe(use)
+                if attr.type.kind == "list":
+                    have = start.get(attr.name)
+                    start[attr.name] = [probe, *(x for x in (have if isinstance(have, list) else []) if x != probe)]
+                else:
+                    start[attr.name] = probe
+                episode = find_episode(program, lead.table, start, first_match(lead.row), attempts=150)
+                if episode is not None:
+                    found = _differs(ch, episode)
+                if found is not None:
+                    found = (_shrink(ch, found[0], found[1], (attr.name, probe)), found[1])
+                    break
+            if found is not None:
+                ch.codes[k] = dataclasses.replace(move, example=found[0], example_groups=found[1])
+                break
+
+
+def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
+    """Attribute values that satisfy a row's own conditions on attributes (not on derived features)."""
+    attrs = {a.name: a for a in program.attributes}
+    out: dict[str, object] = {}
+    # Fields every episode has (no default): a middle value or the first enumeration member.
+    for f in program.attributes:
+        if f.default is None and f.type.kind == "int" and f.type.lo is not None and f.type.hi is not None:
+            out[f.name] = (f.type.lo + f.type.hi) // 2
+        elif f.default is None and f.type.kind == "enum" and f.labels:
+            out[f.name] = next(iter(f.labels))
+    for c in row.constraints:
+        a = attrs.get(c.feature)
+        if a is None or c.negated:
+            continue
+        value: object = None
+        if c.kind in ("codelist", "has") and c.ref is not None:
+            examples = _examples_of(program.codesets[c.ref])
+            value = examples[0] if examples else None
+        elif c.kind in ("set", "has", "bool") and c.values:
+            value = c.values[0]
+        elif c.kind == "interval":
+            bound = c.lo if c.lo is not None else c.hi
+            value = int(bound) if bound is not None else None
+        if value is None:
+            continue
+        have = out.get(c.feature)
+        out[c.feature] = [*(have if isinstance(have, list) else []), value] if a.type.kind == "list" else value
+    return out
+
+
+def _examples_of(cs: ir.CodeSet) -> list[str]:
+    return sorted(cs.codes) + list(cs.prefixes) + [lo for lo, _ in cs.ranges]
+
+
+def _differs(ch: Changes, episode: dict[str, object]) -> tuple[dict[str, object], tuple[str, str]] | None:
+    before, after = interpret.group(ch.old, episode), interpret.group(ch.new, episode)
+    if (before.catalogue, before.group) == (after.catalogue, after.group):
+        return None
+    return episode, (f"{before.group} ({before.rule})", f"{after.group} ({after.rule})")
+
+
+def _shrink(ch: Changes, episode: dict[str, object], groups: tuple[str, str], keep: tuple[str, str]) -> dict[str, object]:
+    """The episode with every field (and list element) removed that the difference does not need, except
+    the moved code (``keep``: attribute and code)."""
+    ep = dict(episode)
+    for key in sorted(ep):
+        if key == keep[0] and not isinstance(ep[key], list):
+            continue
+        trial = {k: v for k, v in ep.items() if k != key}
+        got = _differs(ch, trial)
+        if got is not None and got[1] == groups:
+            ep = trial
+            continue
+        value = ep[key]
+        if isinstance(value, list):
+            for item in list(value):
+                if key == keep[0] and item == keep[1]:
+                    continue
+                kept = [x for x in ep[key] if x != item]  # type: ignore[attr-defined]
+                got = _differs(ch, {**ep, key: kept})
+                if kept and got is not None and got[1] == groups:
+                    ep[key] = kept
+    return ep
+
+
+def _payment(ch: Changes) -> None:
+    a, b = ch.old.payment, ch.new.payment
+    if a is None and b is None:
+        return
+
+    def params(p: ir.Payment | None) -> dict[str, tuple[str, str]]:
+        if p is None:
+            return {}
+        out: dict[str, tuple[str, str]] = {}
+
+        def src(key: str) -> str:
+            s = p.provenance.get(key, "")
+            return "illustrative" if key in p.provenance and s is None else s or ""
+
+        if p.unit_price is not None:
+            out["unit price"] = (_dec(p.unit_price), src("unit_price"))
+        for m, v in p.prices.items():
+            out[f"unit price {m}"] = (_dec(v), src(f"price:{m}"))
+        for m, v in p.shares.items():
+            out[f"ISF share {m}"] = (f"{_dec(v * 100)} %", src(f"share:{m}"))
+        return out
+
+    x, y = params(a), params(b)
+    for k in [*x, *(k for k in y if k not in x)]:
+        u, v = x.get(k, ("", "")), y.get(k, ("", ""))
+        if u[0] != v[0] or u[1] != v[1]:
+            ch.payment.append((k, u[0], v[0], v[1] if k in y else ""))
+
+
+def _features(ch: Changes) -> None:
+    a = {x.name: x for x in ch.old.attributes}
+    b = {x.name: x for x in ch.new.attributes}
+    for n in [*a, *(n for n in b if n not in a)]:
+        if n not in b:
+            ch.features.append((n, "field removed", f"{a[n].label or ''} ({a[n].type})", ""))
+        elif n not in a:
+            ch.features.append((n, "field added", "", f"{b[n].label or ''} ({b[n].type})"))
+        else:
+            if str(a[n].type) != str(b[n].type):
+                ch.features.append((n, "type", str(a[n].type), str(b[n].type)))
+            for m in [*a[n].labels, *(m for m in b[n].labels if m not in a[n].labels)]:
+                raw = {v: k for k, v in b[n].members.items() if k != v} | {v: k for k, v in a[n].members.items() if k != v}
+                if m not in b[n].labels:
+                    ch.features.append((n, "value removed", f"{m} = {raw.get(m, m)} {a[n].labels[m]}", ""))
+                elif m not in a[n].labels:
+                    ch.features.append((n, "value added", "", f"{m} = {raw.get(m, m)} {b[n].labels[m]}"))
+    da = {d.name: d for d in ch.old.derivations}
+    db = {d.name: d for d in ch.new.derivations}
+    for n in [*da, *(n for n in db if n not in da)]:
+        if n not in db:
+            ch.features.append((n, "feature removed", da[n].text, ""))
+        elif n not in da:
+            ch.features.append((n, "feature added", "", db[n].text))
+        elif da[n].text != db[n].text:
+            ch.features.append((n, "feature changed", da[n].text, db[n].text))
+
+
+def _code_tables(ch: Changes) -> None:
+    for name in sorted(set(ch.old.tables) | set(ch.new.tables)):
+        a = ch.old.tables[name].rows if name in ch.old.tables else {}
+        b = ch.new.tables[name].rows if name in ch.new.tables else {}
+        added = sum(1 for k in b if k not in a)
+        removed = sum(1 for k in a if k not in b)
+        changed = sum(1 for k in a if k in b and a[k] != b[k])
+        ch.code_tables.append((name, added, removed, changed))
+
+
+# ---------------------------------------------------------------------- layout
+
+
+def page(ch: Changes) -> Page:
+    """The change documentation as one page (sections become XLSX sheets)."""
+    o, n = ch.old, ch.new
+    pg = Page("index", f"Changes from {o.label} to {n.label}")
+    pg.p(f"From {o.system} {o.year} to {n.system} {n.year}: " + ", ".join(f"{v} {k}" for k, v in ch.counts().items()) + ".")
+    if ch.empty:
+        pg.p("The two versions group every episode alike: no changes.")
+    pg.h(2, "Groups")
+    pg.grid(["Catalogue", "Group", "Change", "Before", "After"],
+            [[cat, code(g), kind, u, v] for cat, g, kind, u, v in ch.groups])
+    pg.h(2, "Rows")
+    pg.grid(["Table", "Row", "Change", "What", "Before", "After"],
+            [[r.table, code(r.row), r.kind, ", ".join(r.what), code(r.old) if r.old else "", code(r.new) if r.new else ""]
+             for r in ch.rows])
+    pg.h(2, "Codes whose groups changed")
+    pg.p("Groups a code can lead to on its own (see the code index of the documentation), before and after.")
+    pg.grid(["System", "Code", "Groups before", "Groups after", "Rows before", "Rows after"],
+            [[m.system, code(m.shown), ", ".join(m.old) or "none", ", ".join(m.new) or "none",
+              ", ".join(m.old_rows), ", ".join(m.new_rows)] for m in ch.codes])
+    examples = [m for m in ch.codes if m.example]
+    if examples:
+        pg.h(3, "Example episodes")
+        pg.p("Episodes holding a moved code that the two versions group differently (found by search and "
+             "grouped by each version):")
+        pg.grid(["Code", "Episode", "Before", "After"],
+                [[code(m.shown), code(json.dumps(m.example, ensure_ascii=False, sort_keys=True)), m.example_groups[0],
+                  m.example_groups[1]] for m in examples])
+    pg.h(2, "Code lists")
+    pg.grid(["List", "Change", "Entry", "Description"], [[code(l_), kind, code(e), d] for l_, kind, e, d in ch.lists])
+    pg.h(2, "Payment")
+    pg.grid(["Parameter", "Before", "After", "Source"], [[k, u, v, s] for k, u, v, s in ch.payment])
+    pg.h(2, "Fields and features")
+    pg.grid(["Name", "Change", "Before", "After"],
+            [[code(k), kind, code(u) if u else "", code(v) if v else ""] for k, kind, u, v in ch.features])
+    pg.h(2, "Code tables")
+    pg.grid(["Table", "Keys added", "Keys removed", "Keys with other values"],
+            [[code(t), str(a), str(r), str(c)] for t, a, r, c in ch.code_tables])
+    return pg
+
+
+def summary_lines(ch: Changes, limit: int = 12) -> list[str]:
+    """A few lines for the console."""
+    lines = [f"{ch.old.label} -> {ch.new.label}: " + ", ".join(f"{v} {k}" for k, v in ch.counts().items())]
+    for cat, g, kind, u, v in ch.groups[:limit]:
+        lines.append(f"  group {cat} {g}: {kind}" + (f" {u} -> {v}" if kind not in ("added", "removed") else f" {u or v}"))
+    for m in ch.codes[:limit]:
+        lines.append(f"  code {m.system} {m.shown}: {', '.join(m.old) or 'none'} -> {', '.join(m.new) or 'none'}"
+                     + (f"; e.g. {json.dumps(m.example, ensure_ascii=False)}: {m.example_groups[0]} -> {m.example_groups[1]}"
+                        if m.example else ""))
+    for k, u, v, _ in ch.payment[:limit]:
+        lines.append(f"  payment {k}: {u or '-'} -> {v or '-'}")
+    return lines
+

@@ -1,0 +1,143 @@
+"""Emit: the definition tables (and change documentation) as an ``.xlsx`` workbook with xlsxwriter.
+
+One sheet per table with a frozen, filtered header, in the layout of the published definition tables:
+a decision table has one column per feature its rows test. Byte-identical on rebuild: fixed document
+properties (creation date from ``SOURCE_DATE_EPOCH``, else 2000-01-01), sorted input. Formula injection
+is impossible: every text cell is written with ``write_string`` (never ``write``), so a description
+that starts with ``=``, ``+``, ``-`` or ``@`` stays text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+from . import __version__, describe, ir
+
+Cell = str | int | Decimal | None
+Sheet = tuple[str, list[str], list[list[Cell]]]
+
+
+def created() -> datetime.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
+    return datetime.datetime(2000, 1, 1)
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name (at most 31 characters, none of ``[]:*?/\\``)."""
+    base = re.sub(r"[\[\]:*?/\\']", "_", name).strip() or "Sheet"
+    base = base[:31]
+    candidate, n = base, 1
+    while candidate.lower() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = base[: 31 - len(suffix)] + suffix
+    taken.add(candidate.lower())
+    return candidate
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"title": title, "author": "isfdsl", "comments": f"isfdsl {__version__}", "created": created()})
+    bold = wb.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    taken: set[str] = set()
+    for name, header, rows in sheets:
+        ws = wb.add_worksheet(sheet_name(name, taken))
+        for col, h in enumerate(header):
+            ws.write_string(0, col, h, bold)
+        widths = [min(max(len(h), 6), 60) for h in header]
+        for r, row in enumerate(rows, 1):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+                    ws.write_number(r, col, float(value))
+                    text = str(value)
+                else:
+                    text = str(value)
+                    ws.write_string(r, col, text, wrap if len(text) > 60 else None)
+                widths[col] = min(max(widths[col], len(text)), 60)
+        for col, w in enumerate(widths):
+            ws.set_column(col, col, w + 2)
+        ws.freeze_panes(1, 0)
+        if header:
+            ws.autofilter(0, 0, max(len(rows), 1), len(header) - 1)
+    wb.close()
+
+
+def definition_sheets(program: ir.Program) -> list[Sheet]:
+    """The definition tables of a program as sheets."""
+    sheets: list[Sheet] = []
+    for t in program.decisions:
+        features: list[str] = []
+        for r in t.rows:
+            for c in r.constraints:
+                if c.feature not in features:
+                    features.append(c.feature)
+        header = ["Order", "Rule", "Title", *(f"{describe.feature_label(program, f)} ({f})" for f in features),
+                  "Group", "Group name", "Return code", "Conditions in words", "Source"]
+        cat = program.catalogues.get(t.catalogue, {})
+        rows: list[list[Cell]] = []
+        for n, r in enumerate(t.rows, 1):
+            per = [" and ".join(c.text for c in r.constraints if c.feature == f) for f in features]
+            rec = cat.get(r.group or "")
+            rows.append([n, r.id, r.title or "", *per, r.group or "", rec.name if rec else "", r.rc or "0",
+                         describe.plain(describe.row(program, r)), r.where])
+        tail = f"otherwise table {t.otherwise}" if t.otherwise else f"fallback {t.fallback} rc {t.fallback_rc or '0'}" \
+            if t.fallback else ""
+        if tail:
+            rows.append([len(t.rows) + 1, "(no row)", tail, *([""] * len(features)), t.fallback or "", "", t.fallback_rc or "", "", ""])
+        sheets.append((f"Logic {t.name}", header, rows))
+    for cat_name, groups in program.catalogues.items():
+        sheets.append((f"Groups {cat_name}", ["Group", "Name", "Points", "Trim point", "Per-day points", "MDC", "Flags"],
+                       [[g.code, g.name, g.points, g.trim, g.perday, g.parent or "", ", ".join(g.flags)] for g in groups.values()]))
+    sheets.append(("Code lists", ["List", "Title", "System", "Entry", "Kind", "Description", "Source"],
+                   [[cs.name, cs.title or "", cs.system, e.text if e.kind == "code" else
+                     {"prefix": f"{e.lo}*", "range": f"{e.lo}-{e.hi}"}.get(e.kind, e.text), e.kind, e.description or "", e.where]
+                    for cs in program.codesets.values() for e in cs.entries]))
+    for name, table in program.tables.items():
+        sheets.append((f"Table {name}", ["Code", "Together with", "Value"],
+                       [[key, second or "", _cell(v)] for key, values in table.rows.items() for second, v in values]))
+    sheets.append(("Fields", ["Field", "Label", "Type", "Default"],
+                   [[a.name, a.label or "", str(a.type), "" if a.default is None else str(a.default)] for a in program.attributes]))
+    sheets.append(("Features", ["Feature", "Meaning", "Type", "Definition"],
+                   [[d.name, d.title or "", str(d.type), d.text] for d in program.derivations]))
+    if program.payment is not None:
+        pay = program.payment
+        rows = []
+        if pay.unit_price is not None:
+            rows.append(["unit price", "", pay.unit_price, _src(pay, "unit_price")])
+        rows += [[f"unit price by {pay.price_attr}", m, v, _src(pay, f"price:{m}")] for m, v in pay.prices.items()]
+        rows += [[f"ISF share by {pay.share_attr}", m, v, _src(pay, f"share:{m}")] for m, v in pay.shares.items()]
+        sheets.append(("Payment", ["Parameter", "For", "Value", "Source"], rows))
+    return sheets
+
+
+def _cell(v: object) -> Cell:
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        return v
+    return str(v)
+
+
+def _src(pay: ir.Payment, key: str) -> str:
+    if key not in pay.provenance:
+        return ""
+    return pay.provenance[key] or "illustrative"
+
+
+def export(program: ir.Program, path: Path) -> int:
+    """Write the definition tables of ``program``; the number of sheets."""
+    sheets = definition_sheets(program)
+    write_workbook(path, sheets, f"{program.label}: definition tables")
+    return len(sheets)
