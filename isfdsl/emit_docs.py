@@ -503,7 +503,7 @@ class _Docs:
             facts.append(["MDC (parent)", g.parent])
         if g.flags:
             facts.append(["Flags", ", ".join(g.flags)])
-        page.grid(["", ""], facts)
+        page.grid(["Property", "Value"], facts)
         if "illustrative" in g.flags:
             page.p("The points of this group are illustrative: they could not be confirmed from a public source.")
         page.h(2, "Rows that lead here")
