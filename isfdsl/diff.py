@@ -212,20 +212,26 @@ def _codes(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) ->
                                          tuple(sorted({lead.row for lead in y.leads})) if y else ()))
 
 
-#: Codes that moved for which an example episode is searched (the search is bounded and seeded).
+#: Codes that moved for which an example episode is searched, and the attempts all searches share
+#: (bounded and seeded, so the output is the same on every run).
 EXAMPLES = 30
+ATTEMPTS = 2000
 
 
 def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) -> None:
     """For the first moved codes, an episode holding the code that the versions group differently: one
     that the new rows take first (or, for a code that lost rows, the old rows), found by the analysis'
     witness search and confirmed with the interpreter on both versions."""
+    budget = ATTEMPTS
     for k, move in enumerate(ch.codes[:EXAMPLES]):
         for program, index, other_rows in ((ch.new, new, move.old_rows), (ch.old, old, move.new_rows)):
             use = index.get(move.system, move.code)
             leads = [lead for lead in use.leads if lead.row not in other_rows] if use else []
             found = None
             for lead in leads[:2]:
+                if budget <= 0:
+                    return
+                budget -= 100
                 assert use is not None
                 table = next(t for t in program.decisions if t.name == lead.table)
                 row = next(r for r in table.rows if r.id == lead.row)
@@ -237,7 +243,7 @@ def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex)
                     start[attr.name] = [probe, *(x for x in (have if isinstance(have, list) else []) if x != probe)]
                 else:
                     start[attr.name] = probe
-                episode = find_episode(program, lead.table, start, first_match(lead.row), attempts=150)
+                episode = find_episode(program, lead.table, start, first_match(lead.row), attempts=100)
                 if episode is not None:
                     found = _differs(ch, episode)
                 if found is not None:

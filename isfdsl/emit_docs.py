@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from . import __version__, describe, ir, reverse
 from .describe import Phrase, Tok, anchor
@@ -167,6 +168,30 @@ def href(target: str, page: str, ext: str) -> str:
     return rel + (f"#{frag}" if frag else "")
 
 
+def phrase_html(toks: Phrase, link_to: Callable[[str], str]) -> markupsafe.Markup:
+    """A phrase as HTML (every text escaped); in Python rather than a template macro, for speed."""
+    out = []
+    for t in toks:
+        text = markupsafe.escape(t.text)
+        if t.style == "code":
+            text = markupsafe.Markup("<code>%s</code>") % text
+        elif t.style == "em":
+            text = markupsafe.Markup("<em>%s</em>") % text
+        if t.href:
+            text = markupsafe.Markup('<a href="%s">%s</a>') % (link_to(t.href), text)
+        out.append(text)
+    return markupsafe.Markup("").join(out)
+
+
+def phrase_md(toks: Phrase, link_to: Callable[[str], str]) -> str:
+    """A phrase as Markdown (every text escaped)."""
+    out = []
+    for t in toks:
+        text = _mdcode(t.text) if t.style == "code" else f"*{_md(t.text)}*" if t.style == "em" else _md(t.text)
+        out.append(f"[{text}]({link_to(t.href)})" if t.href else text)
+    return "".join(out)
+
+
 def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
     env = _environment()
     html = env.get_template("page.html.j2")
@@ -179,9 +204,11 @@ def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
     for page in pages:
         root = "../" * page.path.count("/")
         for ext, template in ((".html", html), (".md", md)):
-            out[page.path + ext] = template.render(
-                page=page, site=site, root=root, ext=ext, footer=footer,
-                href=lambda t, p=page.path, e=ext: href(t, p, e))
+            def link_to(t: str, p: str = page.path, e: str = ext) -> str:
+                return href(t, p, e)
+            render = phrase_html if ext == ".html" else phrase_md
+            out[page.path + ext] = template.render(page=page, site=site, root=root, ext=ext, footer=footer, href=link_to,
+                                                   phrase=lambda toks, r=render, f=link_to: r(toks, f))
     return out
 
 
@@ -269,6 +296,12 @@ class _Docs:
         self.dots: dict[str, str] = {}
         self.code_pages: dict[str, dict[str, str]] = {}
         self.uses = reverse.uses(program)
+        self.catalogue_of = catalogue_of = {t.name: t.catalogue for t in program.decisions}
+        #: (catalogue, group) -> the codes that can lead to it.
+        self.codes_of: dict[tuple[str, str], list[reverse.CodeUse]] = {}
+        for u in index:
+            for key in dict.fromkeys((catalogue_of[lead.table], lead.group) for lead in u.leads if lead.group):
+                self.codes_of.setdefault(key, []).append(u)  # type: ignore[arg-type]
         #: catalogue -> group -> rows that lead to it (table, row), and tables whose fallback it is.
         self.leads_to: dict[tuple[str, str], list[tuple[ir.Table, ir.Row]]] = {}
         for t in program.decisions:
@@ -517,8 +550,7 @@ class _Docs:
             page.p("Also the fallback of ", link(t.name, f"tables/{t.name}", "code"), ": episodes no row of it takes.")
         if not rows and not fallbacks:
             page.p("No row leads to this group.")
-        codes = [u for u in self.index if g.code in u.groups and any(
-            lead.group == g.code and self._catalogue(lead.table) == cat for lead in u.leads)]
+        codes = self.codes_of.get((cat, g.code), [])
         page.h(2, "Codes that can lead here")
         if codes:
             shown = codes[:200]
@@ -531,8 +563,24 @@ class _Docs:
             page.p("No code leads here on its own.")
         return page
 
+    def _leads(self, u: reverse.CodeUse) -> Phrase:
+        """Per field the code can sit in: each group it can lead to (linked) with the rows (as text)."""
+        by_attr: dict[str, dict[tuple[str, str], list[str]]] = {}
+        for lead in u.leads:
+            key = (self._catalogue(lead.table), lead.group or "")
+            by_attr.setdefault(lead.attribute, {}).setdefault(key, []).append(lead.row)
+        out: Phrase = []
+        for attr, groups in by_attr.items():
+            if out:
+                out.append(Tok("; "))
+            out.append(Tok(f"as {attr}: "))
+            for k, ((cat, g), rows) in enumerate(groups.items()):
+                out += [Tok(", " if k else ""), Tok(g or "(keeps)", describe.group_path(cat, g) if g else None, "code"),
+                        Tok(f" ({' '.join(rows)})")]
+        return out
+
     def _catalogue(self, table: str) -> str:
-        return next(t.catalogue for t in self.p.decisions if t.name == table)
+        return self.catalogue_of[table]
 
     # -- code lists and tables
 
@@ -612,13 +660,7 @@ class _Docs:
                 page = Page(path, f"{system} codes" + (f" starting with {mine[0].code[0]}" if split else ""))
                 rows, ids = [], []
                 for u in mine:
-                    leads: Phrase = []
-                    for k, lead in enumerate(u.leads):
-                        if k:
-                            leads.append(Tok("; "))
-                        leads += [link(f"{lead.table} {lead.row}", f"tables/{lead.table}#{anchor(lead.row)}", "code"),
-                                  Tok(" → "), describe.group(p, self._catalogue(lead.table), lead.group)[0],
-                                  Tok(f" (as {lead.attribute})")]
+                    leads = self._leads(u)
                     where = [link(n, f"lists/{n}", "code") for n in u.lists] + \
                             [link(n, f"properties/{n}", "code") for n in u.tables]
                     rows.append([code(u.shown), "; ".join(u.titles), _phrase([x for w in where for x in (w, " ")]),

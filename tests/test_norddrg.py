@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -25,6 +26,7 @@ from isfdsl.pipeline import build, check_paths, load_package
 from isfdsl.testing import episodes
 
 from .conftest import ROOT
+from .linkcheck import check_links
 from .properties import check_arrow, check_invariants
 
 SHARED = ROOT.parent / "shared" / "norddrg"
@@ -273,3 +275,26 @@ def test_verify_cli_on_the_official_tables(y2015: Year) -> None:
     data = json.loads(result.stdout)
     assert data["errors"] == 0 and data["warnings"] == 5
     assert data["tables"] == [{"table": "drg", "policy": "first", "rows": 2203, "rows_that_can_match": 2199}]
+
+
+def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """`isf diff` on the official tables (2,200 rows, 20,000 codes each), into a temporary folder."""
+    tmp = tmp_path_factory.getbasetemp()
+    old, new = _year(2016, tmp), _year(2017, tmp)
+    started = time.perf_counter()
+    result = CliRunner().invoke(main, ["diff", str(old.source), str(new.source), "-o", str(tmp_path / "changes"),
+                                       "--no-progress"])
+    seconds = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "changes" / "index.md").read_text(encoding="utf-8")
+    assert "## Codes whose groups changed" in md and "## Rows" in md
+    book = openpyxl.load_workbook(tmp_path / "changes" / "changes.xlsx", read_only=True)
+    assert "Rows" in book.sheetnames
+    _, problems = check_links(tmp_path / "changes")
+    assert not problems, problems[:5]
+    lines = [x for x in md.splitlines() if x.startswith("| ")]
+    print(f"\nisf diff NordDRG 2016 -> 2017: {seconds:.1f} s; {len(lines)} table lines; "
+          + result.output.splitlines()[0].split(": ", 1)[-1])
+    # The 2017 tables add and remove DRGs and rows; both must show.
+    assert " added " in md or "| added |" in md
+    assert "| removed |" in md or "| changed |" in md
