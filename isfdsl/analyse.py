@@ -611,6 +611,17 @@ def analyse(program: ir.Program, tables: Sequence[str] | None = None, episodes: 
         reachable = _TableAnalysis(program, table, possible, report, episodes, progress).run(
             reachable_groups, row_groups, used_lists)
         report.summary.append((table.name, table.policy, len(table.rows), reachable, time.perf_counter() - started))
+    view = program.pathway_program()
+    if view is not None:  # the pathway tables, over the pathway record
+        for table in view.decisions:
+            if tables is not None and table.name not in tables:
+                continue
+            report.tables += 1
+            report.rows += len(table.rows)
+            started = time.perf_counter()
+            reachable = _TableAnalysis(view, table, Possible(view), report, episodes, progress).run(
+                reachable_groups, row_groups, used_lists)
+            report.summary.append((table.name, table.policy, len(table.rows), reachable, time.perf_counter() - started))
     _unreachable_groups(reachable_groups, row_groups, report)
     _codelist_entries(program, used_lists, report)
     report.findings.sort(key=lambda f: (span_of(f.where).file, span_of(f.where).line, span_of(f.where).col, f.code))

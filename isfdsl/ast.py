@@ -227,6 +227,28 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
+class PathwayAttr:
+    """A pathway attribute: given with the pathway (``members`` None) or gathered from the member
+    episodes: ``members`` is an episode attribute's name, ``group`` (their groups) or ``count``."""
+
+    span: Span
+    name: str
+    type: TypeExpr
+    label: str | None = None
+    default: Literal | None = None
+    members: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """The pathway schema: what a pathway decision table (``over pathway``) reads."""
+
+    span: Span
+    title: str | None
+    attrs: tuple[PathwayAttr, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CodeEntry:
     """One code-list entry: ``kind`` is ``code``, ``range`` (``lo``-``hi``) or ``prefix`` (``lo*``)."""
 
@@ -373,6 +395,8 @@ class Decision:
     post: tuple[Rule, ...] = ()
     #: The table whose result stands when no row matches (instead of a fallback group).
     otherwise: str | None = None
+    #: ``episode`` or ``pathway``: what the table's rows test.
+    over: str = "episode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +437,7 @@ class Payment:
 
 
 Decl = (
-    Version | Import | CodeSystem | EnumDecl | Episode | CodeList | Table | Derive | Catalogue
+    Version | Import | CodeSystem | EnumDecl | Episode | Pathway | CodeList | Table | Derive | Catalogue
     | Decision | Payment
 )
 

@@ -31,14 +31,19 @@ class Model:
     catalogues: dict[str, ast.Catalogue] = field(default_factory=dict)
     decisions: dict[str, ast.Decision] = field(default_factory=dict)
     payment: ast.Payment | None = None
+    pathway: ast.Pathway | None = None
     attr_types: dict[str, Type] = field(default_factory=dict)
+    pathway_types: dict[str, Type] = field(default_factory=dict)
     derive_types: dict[str, Type] = field(default_factory=dict)
     table_types: dict[str, Type] = field(default_factory=dict)
     expr_types: dict[int, Type] = field(default_factory=dict)
     derive_order: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
 
-    def feature_type(self, name: str) -> Type | None:
+    def feature_type(self, name: str, over: str = "episode") -> Type | None:
+        """The type of what a row of a table ``over`` an episode or a pathway can test by ``name``."""
+        if over == "pathway":
+            return self.pathway_types.get(name)
         return self.attr_types.get(name) or self.derive_types.get(name)
 
 
@@ -66,6 +71,8 @@ class _Checker:
         self.m = Model(program)
         self.d = diags
         self.patterns: dict[str, re.Pattern[str] | None] = {}
+        #: What the rows of the decision table being checked test: ``episode`` or ``pathway``.
+        self.over = "episode"
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Model:
@@ -80,6 +87,8 @@ class _Checker:
             self._check_codelist(cl)
         for table in self.m.tables.values():
             self._check_table(table)
+        if self.m.pathway is not None:
+            self._check_pathway(self.m.pathway)
         for dv in self.m.derives.values():
             self.m.derive_types[dv.name] = self.resolve_type(dv.type)
         self._check_derives()
@@ -119,6 +128,11 @@ class _Checker:
                 self.m.codesystems[item.name] = item
             elif isinstance(item, ast.EnumDecl) and claim(types, item.name, item.span, "a type"):
                 self.m.enums[item.name] = item
+            elif isinstance(item, ast.Pathway):
+                if self.m.pathway is not None:
+                    self.d.report("ISF202", item.span, f"a second pathway schema; the first is at {self.m.pathway.span}")
+                else:
+                    self.m.pathway = item
             elif isinstance(item, ast.Episode):
                 for attr in item.attrs:
                     if claim(values, attr.name, attr.span, "a name"):
@@ -206,6 +220,34 @@ class _Checker:
         if attr.default is not None:
             self._literal_fits(attr.default, t)
         return t
+
+    def _check_pathway(self, pw: ast.Pathway) -> None:
+        seen: dict[str, Span] = {}
+        for pa in pw.attrs:
+            if pa.name in seen:
+                self.d.report("ISF202", pa.span, f"duplicate pathway attribute `{pa.name}` (first at {seen[pa.name]})")
+                continue
+            seen[pa.name] = pa.span
+            t = self._attr(ast.Attr(pa.span, pa.name, pa.type, pa.label, pa.default))
+            self.m.pathway_types[pa.name] = t
+            if pa.members is None or t.kind == "unknown":
+                continue
+            if pa.members == "count":
+                want = "int"
+            elif pa.members == "group":
+                want = "list text"
+            elif pa.members in self.m.attr_types:
+                source = self.m.attr_types[pa.members]
+                self.m.used.add(pa.members)
+                want = str(source) if source.kind == "list" else f"list {source}"
+            else:
+                self._unknown(pa.span, pa.members, "episode attribute (or `group`, `count`)", [*self.m.attrs, "group", "count"])
+                continue
+            if str(t).split(" ")[0] == "int" and want == "int":
+                continue
+            if str(t) != want:
+                self.d.report("ISF203", pa.span, f"`{pa.name}` gathers `members {pa.members}`, which is {want}, "
+                              f"but is declared {t}")
 
     def _literal_fits(self, lit: ast.Literal, t: Type) -> None:
         ok = {
@@ -484,6 +526,13 @@ class _Checker:
             seen[g.code] = g.span
 
     def _check_decision(self, dec: ast.Decision) -> None:
+        self.over = dec.over
+        if dec.over == "pathway" and self.m.pathway is None:
+            self.d.report("ISF201", dec.span, f"`{dec.name}` is a table over pathways, but no `pathway {{ … }}` schema is declared")
+        target = self.m.decisions.get(dec.otherwise or "")
+        if target is not None and target.over != dec.over:
+            self.d.report("ISF203", dec.span, f"`{dec.name}` is over {dec.over}s; its `otherwise` table `{target.name}` "
+                          f"is over {target.over}s")
         cat = self.m.catalogues.get(dec.catalogue)
         if cat is None:
             self._unknown(dec.span, dec.catalogue, "catalogue", self.m.catalogues)
@@ -519,13 +568,17 @@ class _Checker:
             self.d.report("ISF206", span, f"group `{code}` is not in catalogue `{cat.name}`", did_you_mean(code, codes))
 
     def _cond(self, c: ast.Cond, post: bool) -> None:
-        self.m.used.add(c.feature)
-        t = self.m.feature_type(c.feature) or (POST_FEATURES.get(c.feature) if post else None)
+        over = self.over
+        if over == "episode":
+            self.m.used.add(c.feature)
+        t = self.m.feature_type(c.feature, over) or (POST_FEATURES.get(c.feature) if post else None)
         if t is None and c.feature in POST_FEATURES:
             self.d.report("ISF216", c.span, f"`{c.feature}` is a result of the table and can only be tested in its post-rules")
             return
         if t is None:
-            self._unknown(c.span, c.feature, "feature", [*self.m.attrs, *self.m.derives, *(POST_FEATURES if post else ())])
+            names = [*self.m.pathway_types] if over == "pathway" else [*self.m.attrs, *self.m.derives]
+            self._unknown(c.span, c.feature, "pathway attribute" if over == "pathway" else "feature",
+                          [*names, *(POST_FEATURES if post else ())])
             return
         op = c.op
         if op in ("present", "absent"):

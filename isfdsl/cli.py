@@ -235,6 +235,23 @@ def export_excel_cmd(defs: str, out: str) -> None:
     click.echo(f"wrote {out} ({done.detail}) in {done.seconds:.2f} s", err=True)
 
 
+@main.command("group-pathways")
+@click.argument("grouper", metavar="DEFS|PACKAGE", type=click.Path(exists=True))
+@click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Output CSV file.")
+@click.option("--table", default=None, help="Pathway decision table (default: the first).")
+def group_pathways_cmd(grouper: str, input_path: str, out: str, table: str | None) -> None:
+    """Group pathways (one JSON object per line: `id`, `pathway` attributes, member `episodes`): each
+    member episode, then the pathway (e.g. a TFG); where the pathway group is financed its points
+    replace the members' points. One CSV row per input line."""
+    from .pathways import run
+
+    try:
+        run(grouper, input_path, out, table)
+    except (ValueError, KeyError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @main.group("import")
 def import_group() -> None:
     """Import official definition data as .isf source."""

@@ -42,7 +42,8 @@ def feature_label(program: ir.Program, name: str) -> str:
 
 
 def feature(program: ir.Program, name: str) -> Tok:
-    return Tok(feature_label(program, name), f"features#{anchor(name)}", "em")
+    page = "pathway" if program.role == "pathway" else "features"
+    return Tok(feature_label(program, name), f"{page}#{anchor(name)}", "em")
 
 
 def codelist(program: ir.Program, name: str) -> Tok:

@@ -123,8 +123,8 @@ def _row_text(r: ir.Row) -> str:
 
 
 def _rows(ch: Changes) -> None:
-    old_tables = {t.name: t for t in ch.old.decisions}
-    new_tables = {t.name: t for t in ch.new.decisions}
+    old_tables = {t.name: t for t in (*ch.old.decisions, *(ch.old.pathway.decisions if ch.old.pathway else ()))}
+    new_tables = {t.name: t for t in (*ch.new.decisions, *(ch.new.pathway.decisions if ch.new.pathway else ()))}
     for name in [*old_tables, *(n for n in new_tables if n not in old_tables)]:
         a = {r.id: r for r in old_tables[name].rows} if name in old_tables else {}
         b = {r.id: r for r in new_tables[name].rows} if name in new_tables else {}
@@ -351,6 +351,10 @@ def _payment(ch: Changes) -> None:
 def _features(ch: Changes) -> None:
     a = {x.name: x for x in ch.old.attributes}
     b = {x.name: x for x in ch.new.attributes}
+    pa = {f"pathway.{x.name}": x for x in (ch.old.pathway.attributes if ch.old.pathway else ())}
+    pb = {f"pathway.{x.name}": x for x in (ch.new.pathway.attributes if ch.new.pathway else ())}
+    a.update(pa)
+    b.update(pb)
     for n in [*a, *(n for n in b if n not in a)]:
         if n not in b:
             ch.features.append((n, "field removed", f"{a[n].label or ''} ({a[n].type})", ""))

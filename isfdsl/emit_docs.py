@@ -237,6 +237,8 @@ def build_docs(program: ir.Program, name: str, source: str, diagrams: bool = Tru
     site = Site(name, program.label, validity(program), source,
                 [("Index", "index"), ("Reading guide", "guide"), ("Features", "features"), ("Codes", "codes"),
                  ("Payment", "payment")])
+    if program.pathway_program() is not None:
+        site.nav.insert(3, ("Pathways", "pathway"))
     docs = _Docs(program, index, site)
     pages = docs.pages()
     files: dict[str, str | bytes] = dict(render_pages(pages, site))
@@ -302,12 +304,18 @@ class _Docs:
         for u in index:
             for key in dict.fromkeys((catalogue_of[lead.table], lead.group) for lead in u.leads if lead.group):
                 self.codes_of.setdefault(key, []).append(u)  # type: ignore[arg-type]
-        #: catalogue -> group -> rows that lead to it (table, row), and tables whose fallback it is.
-        self.leads_to: dict[tuple[str, str], list[tuple[ir.Table, ir.Row]]] = {}
-        for t in program.decisions:
-            for r in (*t.rows, *t.post):
-                if r.group:
-                    self.leads_to.setdefault((t.catalogue, r.group), []).append((t, r))
+        #: The pathway tables' own program (its "episode" is the pathway record), if any.
+        self.view = program.pathway_program()
+        #: (catalogue, group) -> rows that lead to it (program, table, row).
+        self.leads_to: dict[tuple[str, str], list[tuple[ir.Program, ir.Table, ir.Row]]] = {}
+        for prog in (program, self.view):
+            for t in prog.decisions if prog else ():
+                for r in (*t.rows, *t.post):
+                    if r.group:
+                        self.leads_to.setdefault((t.catalogue, r.group), []).append((prog, t, r))  # type: ignore[arg-type]
+
+    def all_tables(self) -> tuple[ir.Table, ...]:
+        return (*self.p.decisions, *(self.view.decisions if self.view else ()))
 
     def item(self, kind: str, key: str, label: str, target: str, code: str | None = None) -> None:
         items = self.search["items"]
@@ -318,6 +326,8 @@ class _Docs:
         self.plan_codes()
         pages = [self.home(), self.guide(), self.features(), self.payment()]
         pages += [self.table(t) for t in self.p.decisions]
+        if self.view is not None:
+            pages += [self.pathway_page()] + [self.table(t, self.view) for t in self.view.decisions]
         for cat, groups in self.p.catalogues.items():
             pages += [self.group(cat, g) for g in groups.values()]
         pages += [self.codelist(cs) for cs in self.p.codesets.values()]
@@ -333,11 +343,11 @@ class _Docs:
         page.p(f"{p.system} {p.year}, {self.site.validity}.")
         page.h(2, "Group systems")
         rows = []
-        for t in p.decisions:
+        for t in self.all_tables():
             how = {"first": "first matching row", "unique": "exactly one row (proven)"}.get(t.policy, t.policy)
             after = [link(t.otherwise, f"tables/{t.otherwise}", "code"), " (when no row matches)"] if t.otherwise else \
                 [code(t.fallback or "")] if t.fallback else ["—"]
-            rows.append([link(t.name, f"tables/{t.name}", "code"), t.title or "", t.catalogue,
+            rows.append([link(t.name, f"tables/{t.name}", "code"), t.title or "", f"{t.catalogue} (over {t.over}s)",
                          p.catalogue_titles.get(t.catalogue, ""), str(len(t.rows)), how, _phrase(after)])
             self.item("table", t.name, t.title or t.name, f"tables/{t.name}")
         page.grid(["Decision table", "Title", "Catalogue", "Group system", "Rows", "Picks", "Otherwise"], rows)
@@ -484,8 +494,27 @@ class _Docs:
 
     # -- decision tables
 
-    def table(self, t: ir.Table) -> Page:
-        p = self.p
+    def pathway_page(self) -> Page:
+        assert self.view is not None and self.p.pathway is not None
+        pw = self.p.pathway
+        page = Page("pathway", f"Pathways: {pw.title or 'pathway'}")
+        page.p("A pathway is the episodes of one patient in one care pathway. Each member episode is grouped as "
+               "always; the pathway record below (given with the pathway or gathered from its members) is then "
+               "grouped by the pathway tables. Where the pathway's group is financed (points above zero, not "
+               "flagged unfinanced), its points replace the members' points; otherwise the members keep theirs.")
+        gathered = {"group": "the groups of the member episodes", "count": "the number of member episodes"}
+        page.grid(["Attribute", "Label", "Type", "Where from"],
+                  [[code(a.name), a.label or "", str(a.type), gathered.get(pw.gather.get(a.name, ""), "")
+                    or ([Tok("every member's "), describe.feature(self.p, pw.gather[a.name])] if a.name in pw.gather
+                        else "given with the pathway")] for a in self.view.attributes],
+                  [anchor(a.name) for a in self.view.attributes])
+        page.p("Tables over pathways: ", *[x for t in self.view.decisions
+                                           for x in (link(t.name, f"tables/{t.name}", "code"), " ")])
+        self.item("page", "pathway", "Pathways (TFG)", "pathway")
+        return page
+
+    def table(self, t: ir.Table, program: ir.Program | None = None) -> Page:
+        p = program or self.p
         page = Page(f"tables/{t.name}", f"Decision table {t.name}: {t.title or t.catalogue}")
         page.p(f"Catalogue {t.catalogue}; policy `{t.policy}`; {len(t.rows)} rows.")
         for path, title in self.diagrams(t):
@@ -544,8 +573,9 @@ class _Docs:
         if rows:
             page.grid(["Table", "Row", "Conditions", "Source"],
                       [[link(t.name, f"tables/{t.name}", "code"), link(r.id, f"tables/{t.name}#{anchor(r.id)}", "code"),
-                        describe.row(p, r), r.where] for t, r in rows])
-        fallbacks = [t for t in p.decisions if t.fallback == g.code and t.catalogue == cat]
+                        describe.row(prog, r), r.where] for prog, t, r in rows])
+        fallbacks = [t for t in (*p.decisions, *(self.view.decisions if self.view else ()))
+                     if t.fallback == g.code and t.catalogue == cat]
         for t in fallbacks:
             page.p("Also the fallback of ", link(t.name, f"tables/{t.name}", "code"), ": episodes no row of it takes.")
         if not rows and not fallbacks:
@@ -588,7 +618,7 @@ class _Docs:
         page = Page(f"lists/{cs.name}", f"Code list {cs.name}: {cs.title or ''}".rstrip(": "))
         self.item("list", cs.name, cs.title or cs.name, f"lists/{cs.name}")
         page.p(f"Code system {cs.system}; {len(cs.entries)} entries.")
-        used = [(t, r) for t in self.p.decisions for r in t.rows if any(c.ref == cs.name for c in r.constraints)]
+        used = [(t, r) for t in self.all_tables() for r in t.rows if any(c.ref == cs.name for c in r.constraints)]
         derived = [d for d in self.p.derivations if cs.name in self.uses.get(d.name, ())] if not used else []
         page.grid(["Entry", "Kind", "Description", "Source"],
                   [[code(e.text if e.kind == "code" else self._shown(e), self.code_href_for(cs.system, e)), e.kind,

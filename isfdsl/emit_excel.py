@@ -79,21 +79,23 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], title: str) -> None:
 def definition_sheets(program: ir.Program) -> list[Sheet]:
     """The definition tables of a program as sheets."""
     sheets: list[Sheet] = []
-    for t in program.decisions:
+    view = program.pathway_program()
+    pairs = [(t, program) for t in program.decisions] + ([(t, view) for t in view.decisions] if view else [])
+    for t, prog in pairs:
         features: list[str] = []
         for r in t.rows:
             for c in r.constraints:
                 if c.feature not in features:
                     features.append(c.feature)
-        header = ["Order", "Rule", "Title", *(f"{describe.feature_label(program, f)} ({f})" for f in features),
+        header = ["Order", "Rule", "Title", *(f"{describe.feature_label(prog, f)} ({f})" for f in features),
                   "Group", "Group name", "Return code", "Conditions in words", "Source"]
-        cat = program.catalogues.get(t.catalogue, {})
+        cat = prog.catalogues.get(t.catalogue, {})
         rows: list[list[Cell]] = []
         for n, r in enumerate(t.rows, 1):
             per = [" and ".join(c.text for c in r.constraints if c.feature == f) for f in features]
             rec = cat.get(r.group or "")
             rows.append([n, r.id, r.title or "", *per, r.group or "", rec.name if rec else "", r.rc or "0",
-                         describe.plain(describe.row(program, r)), r.where])
+                         describe.plain(describe.row(prog, r)), r.where])
         tail = f"otherwise table {t.otherwise}" if t.otherwise else f"fallback {t.fallback} rc {t.fallback_rc or '0'}" \
             if t.fallback else ""
         if tail:

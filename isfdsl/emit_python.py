@@ -481,8 +481,23 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     env.filters["py"] = py
     header = HEADER.format(version=__version__, root=comment(sources.name))
     context = _Context(program, sources, package, header).build()
+    view = program.pathway_program()
+    context["pathway"] = None if view is None or program.pathway is None else {
+        "gather": program.pathway.gather, "tables": [t.name for t in view.decisions],
+        "attributes": {a.name: a.label or a.name for a in view.attributes}}
+    names = ["ATTRIBUTES", "COMPILER", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
+             "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
+             "with_payment"]
+    if context["pathway"]:
+        names += ["PATHWAY_ATTRIBUTES", "PATHWAY_GATHER", "PATHWAY_TABLES", "PathwayResult", "group_pathway"]
+    names.sort(key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    context["all_lines"] = [", ".join(py(n) for n in names[k:k + 8]) + "," for k in range(0, len(names), 8)]
     out = {name: env.from_string(template_text(f"python/{name}.j2")).render(**context)
            for name in ("__init__.py", "__main__.py", "_model.py")}
+    if view is not None:
+        # The pathway tables compile like any program whose "episode" is the pathway record.
+        out["_pathway.py"] = env.from_string(template_text("python/_model.py.j2")).render(
+            **_Context(view, sources, package, header).build())
     out["_runtime.py"] = f"{header}\n{runtime_text()}"
     out["py.typed"] = ""
     return out
@@ -571,7 +586,8 @@ class _Context:
     def catalogue(self, name: str, groups: dict[str, ir.GroupRecord]) -> dict[str, object]:
         rows = []
         for code, g in groups.items():
-            extra = "".join(f", {k}={py(v)}" for k, v in (("trim", g.trim), ("perday", g.perday)) if v is not None)
+            extra = "".join(f", {k}={py(v)}" for k, v in (("trim", g.trim), ("perday", g.perday), ("flags", g.flags or None))
+                            if v is not None)
             rows.append((code, f"GroupRecord({py(g.name)}, {py(g.points)}{extra})"))
         return {"var": f"CAT_{_ident(name)}", "name": name, "groups": rows, "comment": f"group catalogue {name}"}
 

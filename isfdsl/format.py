@@ -143,6 +143,13 @@ def format_decl(d: ast.Decl) -> str:
             default = f" default {format_literal(a.default)}" if a.default is not None else ""
             lines.append(f"\n  {a.name}: {format_type(a.type)}{_q(a.label)}{default}")
         return "episode {" + "".join(lines) + "\n}"
+    if isinstance(d, ast.Pathway):
+        lines = []
+        for pa in d.attrs:
+            default = f" default {format_literal(pa.default)}" if pa.default is not None else ""
+            members = f" = members {pa.members}" if pa.members else ""
+            lines.append(f"\n  {pa.name}: {format_type(pa.type)}{_q(pa.label)}{default}{members}")
+        return f"pathway{_q(d.title)} {{" + "".join(lines) + "\n}"
     if isinstance(d, ast.CodeList):
         entries = "".join(f"\n  {e.text}{_q(e.description)}" for e in d.entries)
         return f"codelist {d.name} of {d.system}{_q(d.title)} {{{entries}\n}}"
@@ -185,7 +192,8 @@ def format_decl(d: ast.Decl) -> str:
         body = "".join(f"\n  {_rule(r)}" for r in d.rules)
         if d.post:
             body += "\n  post {" + "".join(f"\n    {_rule(r, True)}" for r in d.post) + "\n  }"
-        return f"decision {d.name}{_q(d.title)} for {d.catalogue} policy {d.policy}{fallback} {{{body}\n}}"
+        over = " over pathway" if d.over == "pathway" else ""
+        return f"decision {d.name}{_q(d.title)} for {d.catalogue}{over} policy {d.policy}{fallback} {{{body}\n}}"
     assert isinstance(d, ast.Payment)
     items = []
     if d.unit_price is not None:

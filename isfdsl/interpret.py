@@ -432,6 +432,45 @@ def _refund(program: ir.Program, points: Decimal, values: dict[str, object]) -> 
     return None if share is None or price is None else points * price * share
 
 
+@dataclass(frozen=True, slots=True)
+class PathwayOutcome:
+    """A pathway's group and its members' results; the points and refund paid (the pathway's when its
+    group is financed — points above zero, not flagged ``unfinanced`` — else the members' sum)."""
+
+    result: Result
+    members: tuple[Result, ...]
+    financed: bool
+    points: Decimal
+    refund: Decimal | None
+
+
+def group_pathway(program: ir.Program, pathway: Mapping[str, object], episodes: list[Mapping[str, object]],
+                  table: str | None = None) -> PathwayOutcome:
+    """Group the member episodes, gather the pathway record and group it with a pathway table."""
+    view = program.pathway_program()
+    if view is None or program.pathway is None:
+        raise KeyError("these definitions declare no pathway tables")
+    members = tuple(group(program, e) for e in episodes)
+    record: dict[str, object] = dict(pathway)
+    for name, source in program.pathway.gather.items():
+        if source == "count":
+            record[name] = len(episodes)
+        elif source == "group":
+            record[name] = [r.group for r in members if r.group]
+        else:
+            values: list[object] = []
+            for e in episodes:
+                values.extend(runtime.to_list(e.get(source), lambda x: x))
+            record[name] = values
+    result = group(view, record, table)
+    g = view.catalogues[result.catalogue].get(result.group)
+    if g is not None and g.points > 0 and "unfinanced" not in g.flags:
+        return PathwayOutcome(result, members, True, result.points, result.refund)
+    refunds = [r.refund for r in members if r.refund is not None]
+    return PathwayOutcome(result, members, False, sum((r.points for r in members), Decimal(0)),
+                          sum(refunds, Decimal(0)) if refunds else None)
+
+
 def group(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Result:
     """Group one episode with the named decision table (default: the program's entry table)."""
     values, problems = normalize(program, episode)

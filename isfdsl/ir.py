@@ -7,7 +7,7 @@ the emitters compare normalised codes only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import ast
@@ -166,6 +166,8 @@ class Table:
     post: tuple[Row, ...]
     #: The table whose result stands when no row matches (instead of ``fallback``).
     otherwise: str | None = None
+    #: What the rows test: ``episode`` or ``pathway``.
+    over: str = "episode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,17 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class Pathway:
+    """The pathway schema and its decision tables. ``gather`` maps a pathway attribute to what it is
+    gathered from: an episode attribute's name, ``group`` (the members' groups) or ``count``."""
+
+    title: str | None
+    attributes: tuple[Attribute, ...]
+    gather: dict[str, str]
+    decisions: tuple[Table, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     """Everything a grouper needs, with no syntax left."""
 
@@ -213,6 +226,26 @@ class Program:
     #: Catalogue name -> its title; code system name -> its title (for documentation).
     catalogue_titles: dict[str, str] = field(default_factory=dict)
     system_titles: dict[str, str] = field(default_factory=dict)
+    #: The pathway schema and the tables over pathways (not in ``decisions``), if declared.
+    pathway: Pathway | None = None
+    #: ``episode``, or ``pathway`` for the program :meth:`pathway_program` makes.
+    role: str = "episode"
+
+    def pathway_program(self) -> Program | None:
+        """The pathway tables as a program of their own, whose "episode" is a pathway record (its
+        attributes the pathway attributes, no derivations): what the interpreter, the analyses and
+        the emitter see for pathways. Payment keeps only the attributes the pathway has."""
+        pw = self.pathway
+        if pw is None or not pw.decisions:
+            return None
+        names = {a.name for a in pw.attributes}
+        pay = self.payment
+        if pay is not None:
+            pay = replace(pay, share_attr=pay.share_attr if pay.share_attr in names else None,
+                          price_attr=pay.price_attr if pay.price_attr in names else None,
+                          stay_attr=pay.stay_attr if pay.stay_attr in names else None)
+        return replace(self, attributes=pw.attributes, derivations=(), decisions=pw.decisions, payment=pay, pathway=None,
+                       role="pathway")
 
     @property
     def entry(self) -> Table:
@@ -233,6 +266,7 @@ def lower(model: Model) -> Program:
 class _Lowerer:
     def __init__(self, model: Model) -> None:
         self.m = model
+        self.over = "episode"
 
     def norm(self, system: str | None, code: str) -> str:
         return normalize_code(self.m.codesystems.get(system or ""), code)
@@ -247,15 +281,29 @@ class _Lowerer:
             tables={n: self.table(t) for n, t in self.m.tables.items()},
             derivations=tuple(self.derivation(self.m.derives[n]) for n in self.m.derive_order),
             catalogues={n: {g.code: self.group(g) for g in c.groups} for n, c in self.m.catalogues.items()},
-            decisions=tuple(self.decision(d) for d in self.m.decisions.values()),
+            decisions=tuple(self.decision(d) for d in self.m.decisions.values() if d.over == "episode"),
             payment=self.payment(self.m.payment) if self.m.payment else None,
             syntaxes={n: cs.syntax for n, cs in self.m.codesystems.items() if cs.syntax},
             catalogue_titles={n: c.title for n, c in self.m.catalogues.items() if c.title},
             system_titles={n: cs.title for n, cs in self.m.codesystems.items() if cs.title},
+            pathway=self.pathway(),
         )
 
-    def attribute(self, a: ast.Attr) -> Attribute:
-        t = self.m.attr_types[a.name]
+    def pathway(self) -> Pathway | None:
+        pw = self.m.pathway
+        if pw is None:
+            return None
+        attrs = tuple(self.attribute(ast.Attr(a.span, a.name, a.type, a.label, a.default), self.m.pathway_types[a.name])
+                      for a in pw.attrs)
+        self.over = "pathway"
+        try:
+            tables = tuple(self.decision(d) for d in self.m.decisions.values() if d.over == "pathway")
+        finally:
+            self.over = "episode"
+        return Pathway(pw.title, attrs, {a.name: a.members for a in pw.attrs if a.members}, tables)
+
+    def attribute(self, a: ast.Attr, t: Type | None = None) -> Attribute:
+        t = t or self.m.attr_types[a.name]
         members: dict[str, str] = {}
         labels: dict[str, str] = {}
         elem = t.elem if t.kind == "list" and t.elem else t
@@ -363,14 +411,14 @@ class _Lowerer:
 
     def decision(self, d: ast.Decision) -> Table:
         return Table(d.name, d.title, d.catalogue, d.policy, tuple(self.row(r, False) for r in d.rules),
-                     d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post), d.otherwise)
+                     d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post), d.otherwise, d.over)
 
     def row(self, r: ast.Rule, post: bool) -> Row:
         cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
         return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}", r.span.col)
 
     def constraint(self, c: ast.Cond, post: bool, text: str) -> Constraint:
-        t = self.m.feature_type(c.feature) or POST_FEATURES[c.feature]
+        t = self.m.feature_type(c.feature, self.over) or POST_FEATURES[c.feature]
         neg = c.op in ("not in", "lacks", "absent", "false", "!=")
         if c.op in ("present", "absent"):
             return Constraint(c.feature, "present", neg, text=text)

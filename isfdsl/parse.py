@@ -214,6 +214,19 @@ class _Builder(Transformer[Token, object]):
     def episode(self, meta, c):
         return ast.Episode(self.sp(meta), tuple(c))
 
+    def pathway(self, meta, c):
+        title = next(iter(_strings(c[:1])), None)
+        return ast.Pathway(self.sp(meta), title, tuple(x for x in c if isinstance(x, ast.PathwayAttr)))
+
+    def pathway_attr(self, meta, c):
+        label = next(iter(_strings(c[2:3])), None)
+        default = next((x for x in c if isinstance(x, ast.Literal)), None)
+        members = str(c[-1]) if len(c) > 2 and isinstance(c[-1], Token) and c[-1].type == "NAME" else None
+        return ast.PathwayAttr(self.sp(meta), str(c[0]), c[1], label, default, members)
+
+    def over(self, meta, c):
+        return ("over", "pathway")
+
     def attr(self, meta, c):
         label = next(iter(_strings(c[2:3])), None)
         default = next((x for x in c if isinstance(x, ast.Literal)), None)
@@ -411,13 +424,15 @@ class _Builder(Transformer[Token, object]):
         title = None
         if isinstance(c[i], Token) and c[i].type == "STRING":
             title, i = unescape(str(c[i])), i + 1
-        catalogue, policy = str(c[i]), str(c[i + 1])
-        fallback = next((x for x in c if isinstance(x, tuple) and x[0] != "otherwise"), (None, None))
+        rest = [x for x in c[i:] if not (isinstance(x, tuple) and x == ("over", "pathway"))]
+        catalogue, policy = str(rest[0]), str(rest[1])
+        fallback = next((x for x in c if isinstance(x, tuple) and x[0] not in ("otherwise", "over")), (None, None))
+        over = "pathway" if ("over", "pathway") in c else "episode"
         otherwise = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "otherwise"), None)
         rules = tuple(x for x in c if isinstance(x, ast.Rule))
         post = next((x for x in c if isinstance(x, list)), [])
         return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post),
-                            otherwise)
+                            otherwise, over)
 
     def otherwise(self, meta, c):
         return ("otherwise", str(c[0]))

@@ -145,6 +145,38 @@ def episodes(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]]:
     return st.one_of(valid, messy, aimed) if aimed is not None else st.one_of(valid, messy)
 
 
+def pathways(program: ir.Program, max_members: int = 4) -> st.SearchStrategy[tuple[Mapping[str, object], list[Mapping[str, object]]]]:
+    """Pathways: the attributes given with a pathway (valid or messy, as for episodes) and 0 to
+    ``max_members`` member episodes from :func:`episodes`. The member episodes of one pathway often
+    share a principal diagnosis, and the codes the pathway rows ask for are drawn too."""
+    view = program.pathway_program()
+    if view is None or program.pathway is None:
+        raise ValueError("these definitions declare no pathway tables")
+    given = [a for a in view.attributes if a.name not in program.pathway.gather]
+    record = st.one_of(
+        st.fixed_dictionaries({a.name: attribute_values(view, a, valid=True) for a in given}),
+        st.fixed_dictionaries({}, optional={a.name: st.one_of(st.none(), attribute_values(view, a)) for a in given}))
+    aimed = targeted(view)
+    # Codes a pathway row asks for (e.g. a procedure), put into a member episode's list attribute.
+    wanted: list[tuple[str, str]] = []
+    for t in view.decisions:
+        for r in t.rows:
+            for c in r.constraints:
+                source = program.pathway.gather.get(c.feature)
+                if source in {a.name for a in program.attributes} and c.ref in program.codesets:
+                    cs = program.codesets[c.ref]
+                    wanted += [(source, code) for code in sorted(cs.codes)[:3]]
+    member = episodes(program)
+    if wanted:
+        def add(pair: tuple[Mapping[str, object], tuple[str, str]]) -> Mapping[str, object]:
+            episode, (attr, code) = pair
+            have = episode.get(attr)
+            return {**episode, attr: [*(have if isinstance(have, list) else []), code]}
+        member = st.one_of(member, st.tuples(member, st.sampled_from(wanted)).map(add))
+    given_record = st.one_of(record, aimed) if aimed is not None else record
+    return st.tuples(given_record, st.lists(member, max_size=max_members))
+
+
 def targeted(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]] | None:
     """Episodes aimed at one decision row each: attributes the row tests directly get values that
     satisfy it, and code attributes get codes whose code-table values or code lists are the ones the

@@ -21,11 +21,13 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ._model import GROUPER as _GROUPER
-from ._runtime import Grouper, Problem, Result
+from ._pathway import GROUPER as _PATHWAY_GROUPER
+from ._runtime import Grouper, PathwayResult, Problem, Result, gather, settle
 
 __all__ = [
-    "ATTRIBUTES", "COMPILER", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
-    "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
+    'ATTRIBUTES', 'COMPILER', 'GROUP_SYSTEMS', 'PATHWAY_ATTRIBUTES', 'PATHWAY_GATHER', 'PATHWAY_TABLES', 'SOURCE_FILES', 'SOURCE_HASH',
+    'SYSTEM', 'TABLES', 'VALID_FROM', 'VALID_TO', 'VERSION_LABEL', 'YEAR', 'PathwayResult', 'Problem',
+    'Result', 'arrow_schema', 'group', 'group_arrow', 'group_many', 'group_pathway', 'with_payment',
 ]
 
 SYSTEM: Final = 'ISF'
@@ -34,8 +36,8 @@ VERSION_LABEL: Final = '2025 model (after the final ISF rules 2025)'
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:76ab5af3bfb78145baddcf127b99f532f69c1513235fa514f602e5701ab71db7'
-SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf')
+SOURCE_HASH: Final = 'sha256:be5d2e05dd21077b835bff34d03369ae234e8cde238f40dba4578ffd4742af8d'
+SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf', 'isf2025/tfg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
 #: Decision tables, the first is the default of ``group``.
 TABLES: Final = ('drg', 'stg')
@@ -71,3 +73,24 @@ def group_arrow(batches: Iterable[Any], *, keep: Sequence[str] = (), table: str 
 def arrow_schema(keep_fields: Sequence[Any] = ()) -> Any:
     """The ``pyarrow.Schema`` of ``group_arrow`` output, for ``mapInArrow(fn, schema)``."""
     return _GROUPER.arrow_schema(keep_fields)
+
+
+#: Pathway decision tables, the first is the default of ``group_pathway``.
+PATHWAY_TABLES: Final = ['tfg']
+#: Pathway attribute -> its label in the definitions.
+PATHWAY_ATTRIBUTES: Final[dict[str, str]] = {'kind': 'Forløpstype', 'sector': 'Sektor', 'groups': 'Gruppene episodene fikk (DRG eller STG)', 'procedures': 'Prosedyrer i forløpet', 'episodes': 'Antall episoder i forløpet'}
+#: Pathway attribute -> what it is gathered from: an episode attribute, ``group`` (the members' groups)
+#: or ``count`` (how many members); the other attributes are given with the pathway.
+PATHWAY_GATHER: Final[dict[str, str]] = {'groups': 'group', 'procedures': 'procedures', 'episodes': 'count'}
+
+
+def group_pathway(pathway: Mapping[str, object], episodes: Sequence[Mapping[str, object]], *,
+                  table: str | None = None) -> PathwayResult:
+    """Group a pathway (the episodes of one patient in one care pathway): each member episode with
+    ``group``, then the pathway record (the values given in ``pathway`` and those gathered from the
+    members) with the pathway table. Where the pathway's group is financed, its points replace the
+    members' points. Never raises."""
+    members = [_GROUPER.group(e) for e in episodes] if isinstance(episodes, (list, tuple)) else []
+    record = gather(pathway, episodes, members, PATHWAY_GATHER)
+    result = _PATHWAY_GROUPER.group(record, table)
+    return settle(result, members, _PATHWAY_GROUPER.catalogues[result.system].get(result.group))

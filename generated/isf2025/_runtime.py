@@ -426,6 +426,7 @@ class GroupRecord(NamedTuple):
     points: Decimal
     trim: int | None = None
     perday: Decimal | None = None
+    flags: tuple[str, ...] = ()
 
 
 def holds(c: C, value: object, is_list: bool, codesets: Mapping[str, CodeSet]) -> tuple[bool, tuple[str, ...]]:
@@ -678,6 +679,62 @@ RESULT_FIELDS = ("system", "group", "name", "rule", "return_code", "points", "re
 
 def describe(problems: Iterable[Problem]) -> str:
     return "; ".join(f"{attr}={raw!r}: {reason}" if attr else reason for attr, raw, reason in problems)
+
+
+# ---------------------------------------------------------------------- pathways
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayResult:
+    """The outcome for one pathway: its group (e.g. a TFG) and the results of its member episodes. When
+    the pathway group is financed (points above zero and not flagged ``unfinanced``), its points replace
+    the members' points; otherwise the members keep theirs. ``points`` and ``refund`` are what is paid."""
+
+    result: Result
+    members: tuple[Result, ...]
+    financed: bool
+    points: Decimal
+    refund: Decimal | None
+
+    def as_dict(self) -> dict[str, object]:
+        out = self.result.as_dict()
+        out.update({"financed": "yes" if self.financed else "no", "members": len(self.members),
+                    "member_groups": " ".join(r.group for r in self.members),
+                    "member_points": str(sum((r.points for r in self.members), Decimal(0))),
+                    "paid_points": str(self.points),
+                    "paid_refund": "" if self.refund is None else str(self.refund.quantize(_CENT))})
+        return out
+
+
+PATHWAY_FIELDS = (*RESULT_FIELDS, "financed", "members", "member_groups", "member_points", "paid_points", "paid_refund")
+
+
+def gather(pathway: object, episodes: object, members: Sequence[Result], rules: Mapping[str, str]) -> dict[str, object]:
+    """The pathway record: the values given with the pathway, and those gathered from the member
+    episodes (``rules``: attribute -> an episode attribute, ``group`` or ``count``)."""
+    record: dict[str, object] = dict(pathway) if isinstance(pathway, Mapping) else {}
+    eps = [e if isinstance(e, Mapping) else {} for e in episodes] if isinstance(episodes, (list, tuple)) else []
+    for name, source in rules.items():
+        if source == "count":
+            record[name] = len(eps)
+        elif source == "group":
+            record[name] = [r.group for r in members if r.group]
+        else:
+            values: list[object] = []
+            for e in eps:
+                values.extend(to_list(e.get(source), lambda x: x))
+            record[name] = values
+    return record
+
+
+def settle(result: Result, members: Sequence[Result], financed_record: GroupRecord | None) -> PathwayResult:
+    """Pathway points replace the members' points when the pathway group is financed."""
+    financed = financed_record is not None and financed_record.points > 0 and "unfinanced" not in financed_record.flags
+    if financed:
+        return PathwayResult(result, tuple(members), True, result.points, result.refund)
+    points = sum((r.points for r in members), Decimal(0))
+    refunds = [r.refund for r in members if r.refund is not None]
+    return PathwayResult(result, tuple(members), False, points, sum(refunds, Decimal(0)) if refunds else None)
 
 
 @dataclass(frozen=True, slots=True)
