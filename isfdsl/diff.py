@@ -215,7 +215,7 @@ def _codes(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) ->
 #: Codes that moved for which an example episode is searched, and the attempts all searches share
 #: (bounded and seeded, so the output is the same on every run).
 EXAMPLES = 30
-ATTEMPTS = 2000
+ATTEMPTS = 3000
 
 
 def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex) -> None:
@@ -229,29 +229,56 @@ def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex)
             leads = [lead for lead in use.leads if lead.row not in other_rows] if use else []
             found = None
             for lead in leads[:2]:
-                if budget <= 0:
-                    return
-                budget -= 100
                 assert use is not None
                 table = next(t for t in program.decisions if t.name == lead.table)
                 row = next(r for r in table.rows if r.id == lead.row)
-                start = _seed(program, row)
                 attr = next(x for x in program.attributes if x.name == lead.attribute)
                 probe = reverse._probe(use)
-                if attr.type.kind == "list":
-                    have = start.get(attr.name)
-                    start[attr.name] = [probe, *(x for x in (have if isinstance(have, list) else []) if x != probe)]
-                else:
-                    start[attr.name] = probe
-                episode = find_episode(program, lead.table, start, first_match(lead.row), attempts=100)
-                if episode is not None:
-                    found = _differs(ch, episode)
-                if found is not None:
-                    found = (_shrink(ch, found[0], found[1], (attr.name, probe)), found[1])
+                # Try each value of the first enumeration the row leaves open (e.g. the care level), and
+                # keep the sharpest contrast: the example whose result before came from the most specific row.
+                best: tuple[int, tuple[dict[str, object], tuple[str, str]]] | None = None
+                for variant in _variants(program, row):
+                    if budget <= 0:
+                        break
+                    budget -= 50
+                    start = {**_seed(program, row), **variant}
+                    if attr.type.kind == "list":
+                        have = start.get(attr.name)
+                        start[attr.name] = [probe, *(x for x in (have if isinstance(have, list) else []) if x != probe)]
+                    else:
+                        start[attr.name] = probe
+                    episode = find_episode(program, lead.table, start, first_match(lead.row), attempts=50)
+                    got = _differs(ch, episode) if episode is not None else None
+                    if got is not None:
+                        score = _specificity(ch.old, got[1][0])
+                        if best is None or score > best[0]:
+                            best = (score, got)
+                if best is not None:
+                    found = (_shrink(ch, best[1][0], best[1][1], (attr.name, probe)), best[1][1])
                     break
             if found is not None:
                 ch.codes[k] = dataclasses.replace(move, example=found[0], example_groups=found[1])
                 break
+
+
+def _variants(program: ir.Program, row: ir.Row) -> list[dict[str, object]]:
+    """Starting points: one per member of the first enumeration without a default that the row does not
+    test (at most 6), else just one."""
+    tested = {c.feature for c in row.constraints}
+    for a in program.attributes:
+        if a.default is None and a.type.kind == "enum" and a.name not in tested and 1 < len(a.labels) <= 6:
+            return [{a.name: m} for m in a.labels]
+    return [{}]
+
+
+def _specificity(program: ir.Program, shown: str) -> int:
+    """How many conditions the row named in ``shown`` ("GROUP (ROW)") has; 0 for a fallback."""
+    rule = shown.rsplit("(", 1)[-1].rstrip(")")
+    for t in program.decisions:
+        for r in t.rows:
+            if r.id == rule:
+                return len(r.constraints)
+    return 0
 
 
 def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:

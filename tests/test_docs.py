@@ -91,7 +91,9 @@ def test_isf_diff_lists_the_2025_changes() -> None:
     assert moves["L01FG01"].new == ("802U",) and moves["L01FG01"].old == ()
     example = moves["L01FG01"].example
     assert example is not None and "L01FG01" in example["drugs"]  # type: ignore[operator]
-    assert moves["L01FG01"].example_groups[1].startswith("802U")
+    # The sharpest contrast: an outpatient AMD injection with bevacizumab, 802P in 2024, 802U in 2025.
+    assert moves["L01FG01"].example_groups == ("802P (102D011)", "802U (102D010)")
+    assert example["care_level"] == "outpatient" and example["procedures"] == ["CKD05"]
     assert moves["QXGX20"].old == ("HS08",) and moves["QXGX20"].new == ("810O",)  # IPL from STG to DRG
     assert {"L20*", "L80"} <= set(moves)  # light therapy's indication widened
     pay = {k: (u, v) for k, u, v, _ in changes.payment}
