@@ -596,88 +596,88 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
 TABLE_drg: Final = DecisionTable(
     'drg', 'DRG', 'first',
     rows=(
-        # 000D001 (isf2025/drg.isf:47): when pdx is absent -> 470 rc 1
-        Row('000D001', '470', '1', (C('pdx', 'present', negated=True, text='pdx is absent'),), 'isf2025/drg.isf:47', title='Hovedtilstand mangler'),
-        # 000D002 (isf2025/drg.isf:48): when age is absent -> 470 rc 6
-        Row('000D002', '470', '6', (C('age', 'present', negated=True, text='age is absent'),), 'isf2025/drg.isf:48', title='Alder mangler'),
-        # 000D003 (isf2025/drg.isf:49): when pdx in external_causes -> 470 rc 8
-        Row('000D003', '470', '8', (C('pdx', 'codelist', ref='external_causes', text='pdx in external_causes'),), 'isf2025/drg.isf:49', title='Ytre årsak som hovedtilstand'),
-        # 000D004 (isf2025/drg.isf:50): when mdc is absent -> 470 rc 9
-        Row('000D004', '470', '9', (C('mdc', 'present', negated=True, text='mdc is absent'),), 'isf2025/drg.isf:50', title='Hovedtilstand ikke en ICD-10-kode i noen MDC'),
-        # 017D001 (isf2025/drg.isf:51): when pdx in lymphoma and procedures has car_t -> 804A
-        Row('017D001', '804A', None, (C('pdx', 'codelist', ref='lymphoma', text='pdx in lymphoma'), C('procedures', 'has', ref='car_t', text='procedures has car_t')), 'isf2025/drg.isf:51', title='CAR-T ved lymfom'),
-        # 102D001 (isf2025/drg.isf:53): when mdc == "02" and pdx in cataract and procedures has cataract_surgery and care_level in {day, outpatient} -> 39O
-        Row('102D001', '39O', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:53'),
-        # 102D002 (isf2025/drg.isf:54): when mdc == "02" and pdx in cataract and procedures has cataract_surgery -> 39
-        Row('102D002', '39', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery')), 'isf2025/drg.isf:54'),
-        # 102D010 (isf2025/drg.isf:55): when pdx in amd_macular_oedema and procedures has intravitreal_injection and anti_vegf_given -> 802U
-        Row('102D010', '802U', None, (C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'), C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given')), 'isf2025/drg.isf:55', title='AMD/makulaødem, intravitreal anti-VEGF'),
-        # 102D011 (isf2025/drg.isf:56): when mdc == "02" and care_level == outpatient and procedures has eye_procedures -> 802P
-        Row('102D011', '802P', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('procedures', 'has', ref='eye_procedures', text='procedures has eye_procedures')), 'isf2025/drg.isf:56'),
-        # 108D001 (isf2025/drg.isf:58): when procedures has hip_prosthesis and care_level == inpatient -> 209A
-        Row('108D001', '209A', None, (C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:58'),
-        # 108D002 (isf2025/drg.isf:59): when procedures has knee_prosthesis and care_level == inpatient -> 209B
-        Row('108D002', '209B', None, (C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:59'),
-        # 109D001 (isf2025/drg.isf:61): when procedures has ipl and care_level in {day, outpatient} -> 810O
-        Row('109D001', '810O', None, (C('procedures', 'has', ref='ipl', text='procedures has ipl'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:61'),
-        # 114D001 (isf2025/drg.isf:63): when mdc == "14" and procedures has caesarean and care_level == inpatient -> 371
-        Row('114D001', '371', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'), C('procedures', 'has', ref='caesarean', text='procedures has caesarean'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:63'),
-        # 114D002 (isf2025/drg.isf:64): when dgcat in {"O80", "O81", "O82", "O83", "O84"} and care_level == inpatient -> 373
-        Row('114D002', '373', None, (C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:64'),
-        # 190D001 (isf2025/drg.isf:66): when care_level == outpatient and indirect_contact -> 901I
-        Row('190D001', '901I', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('indirect_contact', 'bool', values=(True,), text='indirect_contact')), 'isf2025/drg.isf:66', title='Indirekte kontakt (26, 40)'),
-        # 190D002 (isf2025/drg.isf:67): when care_level == outpatient and contact == telephone -> 901T
-        Row('190D002', '901T', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('contact', 'set', values=('telephone',), text='contact == telephone')), 'isf2025/drg.isf:67'),
-        # 190D003 (isf2025/drg.isf:68): when care_level == outpatient -> 901A
-        Row('190D003', '901A', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),), 'isf2025/drg.isf:68', title='Fysisk oppmøte eller video'),
-        # 401D999 (isf2025/drg.isf:70): when mdc == "01" -> M01
-        Row('401D999', 'M01', None, (C('mdc', 'set', values=('01',), text='mdc == "01"'),), 'isf2025/drg.isf:70'),
-        # 402D999 (isf2025/drg.isf:71): when mdc == "02" -> M02
-        Row('402D999', 'M02', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'),), 'isf2025/drg.isf:71'),
-        # 403D999 (isf2025/drg.isf:72): when mdc == "03" -> M03
-        Row('403D999', 'M03', None, (C('mdc', 'set', values=('03',), text='mdc == "03"'),), 'isf2025/drg.isf:72'),
-        # 404D999 (isf2025/drg.isf:73): when mdc == "04" -> M04
-        Row('404D999', 'M04', None, (C('mdc', 'set', values=('04',), text='mdc == "04"'),), 'isf2025/drg.isf:73'),
-        # 405D999 (isf2025/drg.isf:74): when mdc == "05" -> M05
-        Row('405D999', 'M05', None, (C('mdc', 'set', values=('05',), text='mdc == "05"'),), 'isf2025/drg.isf:74'),
-        # 406D999 (isf2025/drg.isf:75): when mdc == "06" -> M06
-        Row('406D999', 'M06', None, (C('mdc', 'set', values=('06',), text='mdc == "06"'),), 'isf2025/drg.isf:75'),
-        # 407D999 (isf2025/drg.isf:76): when mdc == "07" -> M07
-        Row('407D999', 'M07', None, (C('mdc', 'set', values=('07',), text='mdc == "07"'),), 'isf2025/drg.isf:76'),
-        # 408D999 (isf2025/drg.isf:77): when mdc == "08" -> M08
-        Row('408D999', 'M08', None, (C('mdc', 'set', values=('08',), text='mdc == "08"'),), 'isf2025/drg.isf:77'),
-        # 409D999 (isf2025/drg.isf:78): when mdc == "09" -> M09
-        Row('409D999', 'M09', None, (C('mdc', 'set', values=('09',), text='mdc == "09"'),), 'isf2025/drg.isf:78'),
-        # 410D999 (isf2025/drg.isf:79): when mdc == "10" -> M10
-        Row('410D999', 'M10', None, (C('mdc', 'set', values=('10',), text='mdc == "10"'),), 'isf2025/drg.isf:79'),
-        # 411D999 (isf2025/drg.isf:80): when mdc == "11" -> M11
-        Row('411D999', 'M11', None, (C('mdc', 'set', values=('11',), text='mdc == "11"'),), 'isf2025/drg.isf:80'),
-        # 412D999 (isf2025/drg.isf:81): when mdc == "12" -> M12
-        Row('412D999', 'M12', None, (C('mdc', 'set', values=('12',), text='mdc == "12"'),), 'isf2025/drg.isf:81'),
-        # 413D999 (isf2025/drg.isf:82): when mdc == "13" -> M13
-        Row('413D999', 'M13', None, (C('mdc', 'set', values=('13',), text='mdc == "13"'),), 'isf2025/drg.isf:82'),
-        # 414D999 (isf2025/drg.isf:83): when mdc == "14" -> M14
-        Row('414D999', 'M14', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'),), 'isf2025/drg.isf:83'),
-        # 415D999 (isf2025/drg.isf:84): when mdc == "15" -> M15
-        Row('415D999', 'M15', None, (C('mdc', 'set', values=('15',), text='mdc == "15"'),), 'isf2025/drg.isf:84'),
-        # 416D999 (isf2025/drg.isf:85): when mdc == "16" -> M16
-        Row('416D999', 'M16', None, (C('mdc', 'set', values=('16',), text='mdc == "16"'),), 'isf2025/drg.isf:85'),
-        # 417D999 (isf2025/drg.isf:86): when mdc == "17" -> M17
-        Row('417D999', 'M17', None, (C('mdc', 'set', values=('17',), text='mdc == "17"'),), 'isf2025/drg.isf:86'),
-        # 418D999 (isf2025/drg.isf:87): when mdc == "18" -> M18
-        Row('418D999', 'M18', None, (C('mdc', 'set', values=('18',), text='mdc == "18"'),), 'isf2025/drg.isf:87'),
-        # 419D999 (isf2025/drg.isf:88): when mdc == "19" -> M19
-        Row('419D999', 'M19', None, (C('mdc', 'set', values=('19',), text='mdc == "19"'),), 'isf2025/drg.isf:88'),
-        # 420D999 (isf2025/drg.isf:89): when mdc == "20" -> M20
-        Row('420D999', 'M20', None, (C('mdc', 'set', values=('20',), text='mdc == "20"'),), 'isf2025/drg.isf:89'),
-        # 421D999 (isf2025/drg.isf:90): when mdc == "21" -> M21
-        Row('421D999', 'M21', None, (C('mdc', 'set', values=('21',), text='mdc == "21"'),), 'isf2025/drg.isf:90'),
-        # 422D999 (isf2025/drg.isf:91): when mdc == "22" -> M22
-        Row('422D999', 'M22', None, (C('mdc', 'set', values=('22',), text='mdc == "22"'),), 'isf2025/drg.isf:91'),
-        # 423D999 (isf2025/drg.isf:92): when mdc == "23" -> M23
-        Row('423D999', 'M23', None, (C('mdc', 'set', values=('23',), text='mdc == "23"'),), 'isf2025/drg.isf:92'),
-        # 425D999 (isf2025/drg.isf:93): when mdc == "25" -> M25
-        Row('425D999', 'M25', None, (C('mdc', 'set', values=('25',), text='mdc == "25"'),), 'isf2025/drg.isf:93'),
+        # 000D001 (isf2025/drg.isf:54): when pdx is absent -> 470 rc 1
+        Row('000D001', '470', '1', (C('pdx', 'present', negated=True, text='pdx is absent'),), 'isf2025/drg.isf:54', title='Hovedtilstand mangler'),
+        # 000D002 (isf2025/drg.isf:55): when age is absent -> 470 rc 6
+        Row('000D002', '470', '6', (C('age', 'present', negated=True, text='age is absent'),), 'isf2025/drg.isf:55', title='Alder mangler'),
+        # 000D003 (isf2025/drg.isf:56): when pdx in external_causes -> 470 rc 8
+        Row('000D003', '470', '8', (C('pdx', 'codelist', ref='external_causes', text='pdx in external_causes'),), 'isf2025/drg.isf:56', title='Ytre årsak som hovedtilstand'),
+        # 000D004 (isf2025/drg.isf:57): when mdc is absent -> 470 rc 9
+        Row('000D004', '470', '9', (C('mdc', 'present', negated=True, text='mdc is absent'),), 'isf2025/drg.isf:57', title='Hovedtilstand ikke en ICD-10-kode i noen MDC'),
+        # 017D001 (isf2025/drg.isf:58): when pdx in lymphoma and procedures has car_t -> 804A
+        Row('017D001', '804A', None, (C('pdx', 'codelist', ref='lymphoma', text='pdx in lymphoma'), C('procedures', 'has', ref='car_t', text='procedures has car_t')), 'isf2025/drg.isf:58', title='CAR-T ved lymfom'),
+        # 102D001 (isf2025/drg.isf:60): when mdc == "02" and pdx in cataract and procedures has cataract_surgery and care_level in {day, outpatient} -> 39O
+        Row('102D001', '39O', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:60'),
+        # 102D002 (isf2025/drg.isf:61): when mdc == "02" and pdx in cataract and procedures has cataract_surgery -> 39
+        Row('102D002', '39', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery')), 'isf2025/drg.isf:61'),
+        # 102D010 (isf2025/drg.isf:62): when pdx in amd_macular_oedema and procedures has intravitreal_injection and anti_vegf_given -> 802U
+        Row('102D010', '802U', None, (C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'), C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given')), 'isf2025/drg.isf:62', title='AMD/makulaødem, intravitreal anti-VEGF'),
+        # 102D011 (isf2025/drg.isf:63): when mdc == "02" and care_level == outpatient and procedures has eye_procedures -> 802P
+        Row('102D011', '802P', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('procedures', 'has', ref='eye_procedures', text='procedures has eye_procedures')), 'isf2025/drg.isf:63'),
+        # 108D001 (isf2025/drg.isf:65): when procedures has hip_prosthesis and care_level == inpatient -> 209A
+        Row('108D001', '209A', None, (C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:65'),
+        # 108D002 (isf2025/drg.isf:66): when procedures has knee_prosthesis and care_level == inpatient -> 209B
+        Row('108D002', '209B', None, (C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:66'),
+        # 109D001 (isf2025/drg.isf:68): when procedures has ipl and care_level in {day, outpatient} -> 810O
+        Row('109D001', '810O', None, (C('procedures', 'has', ref='ipl', text='procedures has ipl'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:68'),
+        # 114D001 (isf2025/drg.isf:70): when mdc == "14" and procedures has caesarean and care_level == inpatient -> 371
+        Row('114D001', '371', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'), C('procedures', 'has', ref='caesarean', text='procedures has caesarean'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:70'),
+        # 114D002 (isf2025/drg.isf:71): when dgcat in {"O80", "O81", "O82", "O83", "O84"} and care_level == inpatient -> 373
+        Row('114D002', '373', None, (C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:71'),
+        # 190D001 (isf2025/drg.isf:73): when care_level == outpatient and indirect_contact -> 901I
+        Row('190D001', '901I', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('indirect_contact', 'bool', values=(True,), text='indirect_contact')), 'isf2025/drg.isf:73', title='Indirekte kontakt (26, 40)'),
+        # 190D002 (isf2025/drg.isf:74): when care_level == outpatient and contact == telephone -> 901T
+        Row('190D002', '901T', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('contact', 'set', values=('telephone',), text='contact == telephone')), 'isf2025/drg.isf:74'),
+        # 190D003 (isf2025/drg.isf:75): when care_level == outpatient -> 901A
+        Row('190D003', '901A', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),), 'isf2025/drg.isf:75', title='Fysisk oppmøte eller video'),
+        # 401D999 (isf2025/drg.isf:77): when mdc == "01" -> M01
+        Row('401D999', 'M01', None, (C('mdc', 'set', values=('01',), text='mdc == "01"'),), 'isf2025/drg.isf:77'),
+        # 402D999 (isf2025/drg.isf:78): when mdc == "02" -> M02
+        Row('402D999', 'M02', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'),), 'isf2025/drg.isf:78'),
+        # 403D999 (isf2025/drg.isf:79): when mdc == "03" -> M03
+        Row('403D999', 'M03', None, (C('mdc', 'set', values=('03',), text='mdc == "03"'),), 'isf2025/drg.isf:79'),
+        # 404D999 (isf2025/drg.isf:80): when mdc == "04" -> M04
+        Row('404D999', 'M04', None, (C('mdc', 'set', values=('04',), text='mdc == "04"'),), 'isf2025/drg.isf:80'),
+        # 405D999 (isf2025/drg.isf:81): when mdc == "05" -> M05
+        Row('405D999', 'M05', None, (C('mdc', 'set', values=('05',), text='mdc == "05"'),), 'isf2025/drg.isf:81'),
+        # 406D999 (isf2025/drg.isf:82): when mdc == "06" -> M06
+        Row('406D999', 'M06', None, (C('mdc', 'set', values=('06',), text='mdc == "06"'),), 'isf2025/drg.isf:82'),
+        # 407D999 (isf2025/drg.isf:83): when mdc == "07" -> M07
+        Row('407D999', 'M07', None, (C('mdc', 'set', values=('07',), text='mdc == "07"'),), 'isf2025/drg.isf:83'),
+        # 408D999 (isf2025/drg.isf:84): when mdc == "08" -> M08
+        Row('408D999', 'M08', None, (C('mdc', 'set', values=('08',), text='mdc == "08"'),), 'isf2025/drg.isf:84'),
+        # 409D999 (isf2025/drg.isf:85): when mdc == "09" -> M09
+        Row('409D999', 'M09', None, (C('mdc', 'set', values=('09',), text='mdc == "09"'),), 'isf2025/drg.isf:85'),
+        # 410D999 (isf2025/drg.isf:86): when mdc == "10" -> M10
+        Row('410D999', 'M10', None, (C('mdc', 'set', values=('10',), text='mdc == "10"'),), 'isf2025/drg.isf:86'),
+        # 411D999 (isf2025/drg.isf:87): when mdc == "11" -> M11
+        Row('411D999', 'M11', None, (C('mdc', 'set', values=('11',), text='mdc == "11"'),), 'isf2025/drg.isf:87'),
+        # 412D999 (isf2025/drg.isf:88): when mdc == "12" -> M12
+        Row('412D999', 'M12', None, (C('mdc', 'set', values=('12',), text='mdc == "12"'),), 'isf2025/drg.isf:88'),
+        # 413D999 (isf2025/drg.isf:89): when mdc == "13" -> M13
+        Row('413D999', 'M13', None, (C('mdc', 'set', values=('13',), text='mdc == "13"'),), 'isf2025/drg.isf:89'),
+        # 414D999 (isf2025/drg.isf:90): when mdc == "14" -> M14
+        Row('414D999', 'M14', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'),), 'isf2025/drg.isf:90'),
+        # 415D999 (isf2025/drg.isf:91): when mdc == "15" -> M15
+        Row('415D999', 'M15', None, (C('mdc', 'set', values=('15',), text='mdc == "15"'),), 'isf2025/drg.isf:91'),
+        # 416D999 (isf2025/drg.isf:92): when mdc == "16" -> M16
+        Row('416D999', 'M16', None, (C('mdc', 'set', values=('16',), text='mdc == "16"'),), 'isf2025/drg.isf:92'),
+        # 417D999 (isf2025/drg.isf:93): when mdc == "17" -> M17
+        Row('417D999', 'M17', None, (C('mdc', 'set', values=('17',), text='mdc == "17"'),), 'isf2025/drg.isf:93'),
+        # 418D999 (isf2025/drg.isf:94): when mdc == "18" -> M18
+        Row('418D999', 'M18', None, (C('mdc', 'set', values=('18',), text='mdc == "18"'),), 'isf2025/drg.isf:94'),
+        # 419D999 (isf2025/drg.isf:95): when mdc == "19" -> M19
+        Row('419D999', 'M19', None, (C('mdc', 'set', values=('19',), text='mdc == "19"'),), 'isf2025/drg.isf:95'),
+        # 420D999 (isf2025/drg.isf:96): when mdc == "20" -> M20
+        Row('420D999', 'M20', None, (C('mdc', 'set', values=('20',), text='mdc == "20"'),), 'isf2025/drg.isf:96'),
+        # 421D999 (isf2025/drg.isf:97): when mdc == "21" -> M21
+        Row('421D999', 'M21', None, (C('mdc', 'set', values=('21',), text='mdc == "21"'),), 'isf2025/drg.isf:97'),
+        # 422D999 (isf2025/drg.isf:98): when mdc == "22" -> M22
+        Row('422D999', 'M22', None, (C('mdc', 'set', values=('22',), text='mdc == "22"'),), 'isf2025/drg.isf:98'),
+        # 423D999 (isf2025/drg.isf:99): when mdc == "23" -> M23
+        Row('423D999', 'M23', None, (C('mdc', 'set', values=('23',), text='mdc == "23"'),), 'isf2025/drg.isf:99'),
+        # 425D999 (isf2025/drg.isf:100): when mdc == "25" -> M25
+        Row('425D999', 'M25', None, (C('mdc', 'set', values=('25',), text='mdc == "25"'),), 'isf2025/drg.isf:100'),
     ),
     fallback='470', fallback_rc='8',
     post=(
