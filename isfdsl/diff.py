@@ -233,7 +233,7 @@ def _examples(ch: Changes, old: reverse.ReverseIndex, new: reverse.ReverseIndex)
                 table = next(t for t in program.decisions if t.name == lead.table)
                 row = next(r for r in table.rows if r.id == lead.row)
                 attr = next(x for x in program.attributes if x.name == lead.attribute)
-                probe = reverse._probe(use)
+                probe = reverse.probe(use)
                 # Try each value of the first enumeration the row leaves open (e.g. the care level), and
                 # keep the sharpest contrast: the example whose result before came from the most specific row.
                 best: tuple[int, tuple[dict[str, object], tuple[str, str]]] | None = None

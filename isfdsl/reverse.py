@@ -173,7 +173,7 @@ def _codes(program: ir.Program) -> dict[str, dict[str, CodeUse]]:
     return {s: dict(sorted(c.items())) for s, c in sorted(systems.items())}
 
 
-def _probe(use: CodeUse) -> str:
+def probe(use: CodeUse) -> str:
     """The code to try for an entry: the code itself, a prefix's stem or a range's first code."""
     if use.shown.endswith("*"):
         return use.shown[:-1]
@@ -264,7 +264,7 @@ def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribut
     for use in index.systems[system or ""].values():
         values = dict(empty)
         try:
-            values[attr.name] = interpret.convert(attr, attr.type, [_probe(use)] if attr.type.kind == "list" else _probe(use))
+            values[attr.name] = interpret.convert(attr, attr.type, [probe(use)] if attr.type.kind == "list" else probe(use))
         except ValueError:
             continue
         ev = _Lazy(program, values, exprs)
