@@ -300,3 +300,18 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         browser.close()
     assert not errors, errors[:5]
     print(f"browser: {len(seen)} pages opened, screenshot {shot}")
+
+
+def test_hostile_text_is_inert_in_generated_python(hostile: tuple[Path, Path], tmp_path: Path) -> None:
+    """The same hostile definition compiles to a package that imports cleanly and reproduces the text."""
+    from isfdsl.pipeline import build, load_package
+
+    src, _ = hostile
+    out = tmp_path / "hostile_pkg"
+    assert build(str(src), out).package is not None
+    pkg = load_package(out)
+    program = load(str(src))
+    assert pkg.VERSION_LABEL == program.label and "<script>" in pkg.VERSION_LABEL
+    result = pkg.group({"pdx": "A00", "level": "3"})
+    assert result.group == "1A" and result.name == program.catalogues["DRG"]["1A"].name
+    assert result.rule == "R1"
