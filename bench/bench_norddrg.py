@@ -54,8 +54,12 @@ def main() -> int:
         norddrg.write(shared / ZIPS[args.year], src)
         import_data_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        built = build(str(src), out)
+        built = build(str(src), out, analyse=False)
         compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        checked = check_paths([str(src)], analyse=True, episodes=False)
+        analyse_s = time.perf_counter() - t0
+        assert checked.ok
         assert built.package is not None
         load = [sys.executable, "-c", (f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); t = time.perf_counter(); "
                 f"import nd{args.year}; print(time.perf_counter() - t)")]
@@ -90,6 +94,7 @@ def main() -> int:
           f"{sum(len(t.rows) for t in program.tables.values()):,} table keys")
     print(f"import of the definition data (isf import norddrg): {import_data_s:.2f} s")
     print(f"compile of the full year (parse + check + lower + emit + write): {compile_s:.2f} s")
+    print(f"check + analyses of the decision table (isf verify, as `isf build` runs by default): {analyse_s:.2f} s")
     print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode), cached {cached_import:.2f} s")
     report(rows, 'cases', 'floor (split + 1 dict look-up)', "compiled grouper", "reference interpreter")
     return 0

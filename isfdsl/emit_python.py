@@ -519,6 +519,28 @@ def write_package(files: dict[str, str], out: Path) -> list[Path]:
     return written
 
 
+def _refs(e: ir.Expr) -> list[ir.Ref]:
+    if isinstance(e, ir.Ref):
+        return [e]
+    if isinstance(e, ir.Apply):
+        return [r for a in e.args for r in _refs(a)]
+    if isinstance(e, ir.Loop):
+        return [r for sub in (e.source, e.cond, e.body) if sub is not None for r in _refs(sub)]
+    return []
+
+
+def _memo_param(d: ir.Derivation, types: dict[str, Type]) -> str | None:
+    """The one scalar attribute or feature a derivation reads, when it is worth remembering its value per
+    value of that input (it tests code lists or tables: an MDC from 25 range lists, a table look-up)."""
+    refs = _refs(d.expr)
+    inputs = {r.name for r in refs if r.scope in ("attr", "feature")}
+    if len(inputs) != 1 or not any(r.scope in ("codelist", "table") for r in refs):
+        return None
+    name = next(iter(inputs))
+    t = types.get(name)
+    return name if t is not None and t.kind in ("code", "pair", "enum", "int", "text", "bool") else None
+
+
 def _ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
@@ -613,12 +635,18 @@ class _Context:
                 "comment": comment(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
         derivs = []
+        annotations = {a.name: pytype(a.type) for a in self.p.attributes}
         for d in self.p.derivations:
             code = self.writer.write(d.expr)
             if self.writer.nonnull(d.expr):
                 self.writer.nonnull_features.add(d.name)
-            derivs.append({"var": self.names.features[d.name], "code": bare(code),
-                           "annotation": pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables),
+            annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
+            annotations[d.name] = annotation
+            memo = _memo_param(d, self.types)
+            derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
+                           "ident": _ident(d.name),
+                           "param": (self.names.attrs.get(memo) or self.names.features[memo]) if memo else None,
+                           "param_annotation": annotations[memo] if memo else None,
                            "comment": comment(f"{d.name}: {d.type}" + (f" — {d.title}" if d.title else ""))})
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
         return {"attrs": attrs, "derivations": derivs, "case": wrap(case, 8)}

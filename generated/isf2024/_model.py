@@ -432,6 +432,14 @@ M_digital_followup: Final[R.Memo[bool]] = R.Memo(lambda x: R.to_bool(x))
 # ---------------------------------------------------------------------- case evaluation
 
 
+# mdc: text — Major diagnostic category (MDC) of the principal diagnosis — remembered per value of its one input
+def D_mdc(v_pdx: str | None) -> str | None:
+    return '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+
+
+K_mdc: Final[dict[str | None, str | None]] = {}
+
+
 def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[object, ...]:
     """The case: every attribute converted (missing or invalid -> default; problems recorded), then
     every derived feature in dependency order. Positions in the case:
@@ -557,7 +565,12 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # anti_vegf_given: bool — Et anti-VEGF-legemiddel er gitt
     f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs)
     # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
-    f_mdc: str | None = '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+    if v_pdx in K_mdc:
+        f_mdc: str | None = K_mdc[v_pdx]
+    else:
+        f_mdc = D_mdc(v_pdx)
+        if len(K_mdc) < R.CACHE_LIMIT:
+            K_mdc[v_pdx] = f_mdc
     # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
     f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
     return (
