@@ -42,8 +42,11 @@ def feature_label(program: ir.Program, name: str) -> str:
 
 
 def feature(program: ir.Program, name: str) -> Tok:
+    """A feature's label, linked to where it is declared (a table's own results, tested by its
+    post-rules, are not declared anywhere and stay unlinked)."""
     page = "pathway" if program.role == "pathway" else "features"
-    return Tok(feature_label(program, name), f"{page}#{anchor(name)}", "em")
+    declared = any(a.name == name for a in program.attributes) or any(d.name == name for d in program.derivations)
+    return Tok(feature_label(program, name), f"{page}#{anchor(name)}" if declared else None, "em")
 
 
 def codelist(program: ir.Program, name: str) -> Tok:
