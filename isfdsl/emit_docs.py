@@ -125,8 +125,10 @@ def _md(text: object) -> str:
     s = str(text).replace("\r", " ").replace("\n", " ")
     s = re.sub(r"([\\`*_\[\]|~])", r"\\\1", s)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = re.sub(r"^(\d+)\.", r"\1\\.", s)
-    return re.sub(r"^([-=+#])", r"\\\1", s)
+    # At the start of a line, what would open a list, a heading or a setext underline.
+    s = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", s)
+    s = re.sub(r"^([-+#])(?=[\s#]|$)", r"\\\1", s)
+    return re.sub(r"^(=+)$", r"\\\1", s)
 
 
 def _mdcode(text: object) -> str:
