@@ -210,7 +210,10 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
         click.echo(exc.text, err=True)
         raise SystemExit(1) from None
     if out is None:
-        site = Site("changes", "", "", f"{old} and {new}")
+        from .emit_docs import validity
+
+        site = Site("changes", f"{changes.old.label} → {changes.new.label}",
+                    f"{validity(changes.old)} → {validity(changes.new)}", f"{old} and {new}")
         click.echo(render_pages([page(changes)], site)["index.md"], nl=False)
         return
     for line in summary_lines(changes):
