@@ -244,8 +244,10 @@ class Program:
             pay = replace(pay, share_attr=pay.share_attr if pay.share_attr in names else None,
                           price_attr=pay.price_attr if pay.price_attr in names else None,
                           stay_attr=pay.stay_attr if pay.stay_attr in names else None)
+        # Only the code lists its rows test (it has no derivations, so no code tables).
+        used = {c.ref for t in pw.decisions for r in (*t.rows, *t.post) for c in r.constraints if c.ref}
         return replace(self, attributes=pw.attributes, derivations=(), decisions=pw.decisions, payment=pay, pathway=None,
-                       role="pathway")
+                       role="pathway", codesets={n: cs for n, cs in self.codesets.items() if n in used}, tables={})
 
     @property
     def entry(self) -> Table:
