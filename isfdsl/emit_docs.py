@@ -532,7 +532,7 @@ class _Docs:
     def table(self, t: ir.Table, program: ir.Program | None = None) -> Page:
         p = program or self.p
         page = Page(f"tables/{t.name}", f"Decision table {t.name}: {t.title or t.catalogue}")
-        page.p(f"Catalogue {t.catalogue}; policy `{t.policy}`; {len(t.rows)} rows.")
+        page.p(f"Catalogue {t.catalogue}, over {t.over}s; policy ", code(t.policy), f"; {len(t.rows)} rows.")
         for path, title in self.diagrams(t):
             page.blocks.append(Figure(f"{path}.svg", title))
         page.h(2, "Rows")
