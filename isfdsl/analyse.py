@@ -317,7 +317,7 @@ class Space:
             for c in cs:
                 out.extend(v for v in c.values if v is not None)
                 if c.ref is not None:
-                    out.extend(_codeset_examples(self.p.codesets[c.ref]))
+                    out.extend(codeset_examples(self.p.codesets[c.ref]))
             if t.kind == "bool":
                 out.extend([True, False])
             out.extend(_fresh(out))
@@ -425,7 +425,8 @@ def _classes(candidates: Iterable[object], signature: object) -> list[object]:
     return list(seen.values())
 
 
-def _codeset_examples(cs: ir.CodeSet) -> list[str]:
+def codeset_examples(cs: ir.CodeSet) -> list[str]:
+    """Codes a code list holds: its codes (sorted), then each prefix and range with codes inside."""
     out = sorted(cs.codes)
     for p in cs.prefixes:
         out += [p, p + "0", p + "99"]
@@ -849,7 +850,7 @@ def _pools(program: ir.Program, witness: Mapping[str, object]) -> dict[str, list
         pools.setdefault(t.key_system, set()).update(keys[:200])
     for cs in program.codesets.values():
         pool = pools.setdefault(cs.system, set())
-        pool.update(_codeset_examples(cs)[:200])
+        pool.update(codeset_examples(cs)[:200])
         # Codes just outside each range: the gaps between ranges are where lists usually leave codes out.
         pool.update(x for lo, hi in cs.ranges for x in (_step(lo, -1), _step(hi, 1)) if x)
     return {k: sorted(v) for k, v in pools.items()}

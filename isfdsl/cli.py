@@ -200,8 +200,7 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
     re-weighted, rows by rule id, code-list entries, codes whose reachable groups changed, payment
     parameters, fields and features."""
     from . import publish
-    from .diff import page, summary_lines
-    from .emit_docs import Site, render_pages
+    from .diff import summary_lines
 
     try:
         changes, done = publish.diff(old, new, Path(out) if out else None,
@@ -210,11 +209,7 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
         click.echo(exc.text, err=True)
         raise SystemExit(1) from None
     if out is None:
-        from .emit_docs import validity
-
-        site = Site("changes", f"{changes.old.label} → {changes.new.label}",
-                    f"{validity(changes.old)} → {validity(changes.new)}", f"{old} and {new}")
-        click.echo(render_pages([page(changes)], site)["index.md"], nl=False)
+        click.echo(done.detail, nl=False)
         return
     for line in summary_lines(changes):
         click.echo(line, err=True)

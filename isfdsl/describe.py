@@ -67,10 +67,13 @@ def value(program: ir.Program, feature_name: str, v: object) -> Tok:
         return Tok("yes" if v else "no", None, "code")
     if isinstance(v, str) and v in labels and labels[v] != v:
         return Tok(f"{labels[v]} ({v})", None, "code")
-    return Tok(_num(v) if isinstance(v, Decimal) else str(v), None, "code")
+    return Tok(number(v) if isinstance(v, Decimal) else str(v), None, "code")
 
 
-def _num(d: Decimal) -> str:
+def number(d: Decimal | None) -> str:
+    """A decimal as people write it: ``2``, ``0.15`` (no exponent, no trailing zeros); None as empty."""
+    if d is None:
+        return ""
     return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
 
 
@@ -101,8 +104,8 @@ def condition(program: ir.Program, c: ir.Constraint) -> Phrase:
         return [f, Tok(" is missing" if neg else " is given")]
     if c.kind == "bool":
         return [f, Tok(": "), value(program, c.feature, c.values[0])]
-    lo = None if c.lo is None else _num(c.lo)
-    hi = None if c.hi is None else _num(c.hi)
+    lo = None if c.lo is None else number(c.lo)
+    hi = None if c.hi is None else number(c.hi)
     if lo is not None and hi is not None:
         if lo == hi and not c.lo_open and not c.hi_open:
             words = [Tok(" is not " if neg else " is "), Tok(lo, None, "code")]

@@ -15,10 +15,9 @@ import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from . import interpret, ir, reverse
-from .analyse import find_episode, first_match
+from . import describe, interpret, ir, reverse
+from .analyse import codeset_examples, find_episode, first_match
 from .emit_docs import Page, code
 
 
@@ -76,11 +75,6 @@ class Changes:
                 "code-table keys": sum(a + r + c for _, a, r, c in self.code_tables)}
 
 
-def _dec(d: Decimal | None) -> str:
-    if d is None:
-        return ""
-    return str(int(d)) if d == d.to_integral_value() else str(d.normalize())
-
 
 def compare(old: ir.Program, new: ir.Program, progress: Callable[[int], None] | None = None) -> Changes:
     """The changes from ``old`` to ``new``; ``progress`` counts the codes of both reverse indexes."""
@@ -89,9 +83,7 @@ def compare(old: ir.Program, new: ir.Program, progress: Callable[[int], None] | 
     _rows(ch)
     _lists(ch)
     # Both indexes over the codes of both versions, so a code one version does not mention is still placed.
-    codes = reverse.known(old)
-    for system, more in reverse.known(new).items():
-        codes.setdefault(system, {}).update(more)
+    codes = reverse.known(old, new)
     old_index, new_index = reverse.build(old, progress, codes), reverse.build(new, progress, codes)
     _codes(ch, old_index, new_index)
     _examples(ch, old_index, new_index)
@@ -106,13 +98,13 @@ def _groups(ch: Changes) -> None:
         a, b = ch.old.catalogues.get(cat, {}), ch.new.catalogues.get(cat, {})
         for g in sorted(set(a) | set(b)):
             if g not in a:
-                ch.groups.append((cat, g, "added", "", f"{b[g].name} ({_dec(b[g].points)} points)"))
+                ch.groups.append((cat, g, "added", "", f"{b[g].name} ({describe.number(b[g].points)} points)"))
             elif g not in b:
-                ch.groups.append((cat, g, "removed", f"{a[g].name} ({_dec(a[g].points)} points)", ""))
+                ch.groups.append((cat, g, "removed", f"{a[g].name} ({describe.number(a[g].points)} points)", ""))
             else:
                 x, y = a[g], b[g]
-                for kind, u, v in (("renamed", x.name, y.name), ("points", _dec(x.points), _dec(y.points)),
-                                   ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", _dec(x.perday), _dec(y.perday)),
+                for kind, u, v in (("renamed", x.name, y.name), ("points", describe.number(x.points), describe.number(y.points)),
+                                   ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", describe.number(x.perday), describe.number(y.perday)),
                                    ("parent", x.parent or "", y.parent or ""), ("flags", ", ".join(x.flags), ", ".join(y.flags))):
                     if u != v:
                         ch.groups.append((cat, g, kind, u, v))
@@ -173,11 +165,7 @@ def _moved(a: list[str], b: list[str]) -> set[str]:
 
 
 def _entries(cs: ir.CodeSet) -> dict[str, str]:
-    return {_shown(e): e.description or "" for e in cs.entries}
-
-
-def _shown(e: ir.Entry) -> str:
-    return {"prefix": f"{e.lo}*", "range": f"{e.lo}-{e.hi}"}.get(e.kind, e.text)
+    return {e.shown: e.description or "" for e in cs.entries}
 
 
 def _lists(ch: Changes) -> None:
@@ -297,7 +285,7 @@ def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
             continue
         value: object = None
         if c.kind in ("codelist", "has") and c.ref is not None:
-            examples = _examples_of(program.codesets[c.ref])
+            examples = codeset_examples(program.codesets[c.ref])
             value = examples[0] if examples else None
         elif c.kind in ("set", "has", "bool") and c.values:
             value = c.values[0]
@@ -310,9 +298,6 @@ def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
         out[c.feature] = [*(have if isinstance(have, list) else []), value] if a.type.kind == "list" else value
     return out
 
-
-def _examples_of(cs: ir.CodeSet) -> list[str]:
-    return sorted(cs.codes) + list(cs.prefixes) + [lo for lo, _ in cs.ranges]
 
 
 def _differs(ch: Changes, episode: dict[str, object]) -> tuple[dict[str, object], tuple[str, str]] | None:
@@ -352,21 +337,9 @@ def _payment(ch: Changes) -> None:
         return
 
     def params(p: ir.Payment | None) -> dict[str, tuple[str, str]]:
-        if p is None:
-            return {}
-        out: dict[str, tuple[str, str]] = {}
-
-        def src(key: str) -> str:
-            s = p.provenance.get(key, "")
-            return "illustrative" if key in p.provenance and s is None else s or ""
-
-        if p.unit_price is not None:
-            out["unit price"] = (_dec(p.unit_price), src("unit_price"))
-        for m, v in p.prices.items():
-            out[f"unit price {m}"] = (_dec(v), src(f"price:{m}"))
-        for m, v in p.shares.items():
-            out[f"ISF share {m}"] = (f"{_dec(v * 100)} %", src(f"share:{m}"))
-        return out
+        labels = {"unit_price": "unit price", "price": "unit price {}", "share": "ISF share {}"}
+        return {labels[kind].format(m): (f"{describe.number(v * 100)} %" if kind == "share" else describe.number(v), origin or "")
+                for kind, m, v, origin in (p.parameters() if p else ())}
 
     x, y = params(a), params(b)
     for k in [*x, *(k for k in y if k not in x)]:

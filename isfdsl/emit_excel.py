@@ -105,8 +105,7 @@ def definition_sheets(program: ir.Program) -> list[Sheet]:
         sheets.append((f"Groups {cat_name}", ["Group", "Name", "Points", "Trim point", "Per-day points", "MDC", "Flags"],
                        [[g.code, g.name, g.points, g.trim, g.perday, g.parent or "", ", ".join(g.flags)] for g in groups.values()]))
     sheets.append(("Code lists", ["List", "Title", "System", "Entry", "Kind", "Description", "Source"],
-                   [[cs.name, cs.title or "", cs.system, e.text if e.kind == "code" else
-                     {"prefix": f"{e.lo}*", "range": f"{e.lo}-{e.hi}"}.get(e.kind, e.text), e.kind, e.description or "", e.where]
+                   [[cs.name, cs.title or "", cs.system, e.shown, e.kind, e.description or "", e.where]
                     for cs in program.codesets.values() for e in cs.entries]))
     for name, table in program.tables.items():
         sheets.append((f"Table {name}", ["Code", "Together with", "Value"],
@@ -117,12 +116,9 @@ def definition_sheets(program: ir.Program) -> list[Sheet]:
                    [[d.name, d.title or "", str(d.type), d.text] for d in program.derivations]))
     if program.payment is not None:
         pay = program.payment
-        rows = []
-        if pay.unit_price is not None:
-            rows.append(["unit price", "", pay.unit_price, _src(pay, "unit_price")])
-        rows += [[f"unit price by {pay.price_attr}", m, v, _src(pay, f"price:{m}")] for m, v in pay.prices.items()]
-        rows += [[f"ISF share by {pay.share_attr}", m, v, _src(pay, f"share:{m}")] for m, v in pay.shares.items()]
-        sheets.append(("Payment", ["Parameter", "For", "Value", "Source"], rows))
+        labels = {"unit_price": "unit price", "price": f"unit price by {pay.price_attr}", "share": f"ISF share by {pay.share_attr}"}
+        sheets.append(("Payment", ["Parameter", "For", "Value", "Source"],
+                       [[labels[kind], m, v, origin or ""] for kind, m, v, origin in pay.parameters()]))
     return sheets
 
 
@@ -131,11 +127,6 @@ def _cell(v: object) -> Cell:
         return v
     return str(v)
 
-
-def _src(pay: ir.Payment, key: str) -> str:
-    if key not in pay.provenance:
-        return ""
-    return pay.provenance[key] or "illustrative"
 
 
 def export(program: ir.Program, path: Path) -> int:

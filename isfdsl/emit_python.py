@@ -519,20 +519,10 @@ def write_package(files: dict[str, str], out: Path) -> list[Path]:
     return written
 
 
-def _refs(e: ir.Expr) -> list[ir.Ref]:
-    if isinstance(e, ir.Ref):
-        return [e]
-    if isinstance(e, ir.Apply):
-        return [r for a in e.args for r in _refs(a)]
-    if isinstance(e, ir.Loop):
-        return [r for sub in (e.source, e.cond, e.body) if sub is not None for r in _refs(sub)]
-    return []
-
-
 def _memo_param(d: ir.Derivation, types: dict[str, Type]) -> str | None:
     """The one scalar attribute or feature a derivation reads, when it is worth remembering its value per
     value of that input (it tests code lists or tables: an MDC from 25 range lists, a table look-up)."""
-    refs = _refs(d.expr)
+    refs = list(ir.refs(d.expr))
     inputs = {r.name for r in refs if r.scope in ("attr", "feature")}
     if len(inputs) != 1 or not any(r.scope in ("codelist", "table") for r in refs):
         return None

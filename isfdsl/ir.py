@@ -7,6 +7,7 @@ the emitters compare normalised codes only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -58,6 +59,19 @@ class Loop:
 
 Expr = Const | Ref | Apply | Loop
 
+def refs(e: Expr) -> Iterator[Ref]:
+    """Every reference in an expression (attributes, features, locals, code lists, tables)."""
+    if isinstance(e, Ref):
+        yield e
+    elif isinstance(e, Apply):
+        for a in e.args:
+            yield from refs(a)
+    elif isinstance(e, Loop):
+        for sub in (e.source, e.cond, e.body):
+            if sub is not None:
+                yield from refs(sub)
+
+
 # ---------------------------------------------------------------------- declarations
 
 
@@ -98,6 +112,11 @@ class Entry:
     hi: str
     where: str
     description: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The entry as a person writes it: ``H35.3``, ``H25*``, ``C81-C88``."""
+        return {"prefix": f"{self.lo}*", "range": f"{self.lo}-{self.hi}"}.get(self.kind, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +211,22 @@ class Payment:
     #: Where each number comes from: "unit_price", "share:MEMBER", "price:MEMBER" -> a source, or
     #: None for a number marked `illustrative`.
     provenance: dict[str, str | None] = field(default_factory=dict)
+
+    def origin(self, key: str) -> str | None:
+        """Where a number comes from: its source, ``illustrative``, or None when the definitions say nothing."""
+        if key not in self.provenance:
+            return None
+        return self.provenance[key] or "illustrative"
+
+    def parameters(self) -> Iterator[tuple[str, str, Decimal, str | None]]:
+        """Every number as (kind, member, value, origin): kind ``unit_price`` (member empty), ``price``
+        (a unit price per member of ``price_attr``) or ``share`` (per member of ``share_attr``)."""
+        if self.unit_price is not None:
+            yield "unit_price", "", self.unit_price, self.origin("unit_price")
+        for m, v in self.prices.items():
+            yield "price", m, v, self.origin(f"price:{m}")
+        for m, v in self.shares.items():
+            yield "share", m, v, self.origin(f"share:{m}")
 
 
 @dataclass(frozen=True, slots=True)

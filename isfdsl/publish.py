@@ -77,19 +77,21 @@ def _shown(path: str) -> str:
 
 
 def diff(old: str, new: str, out: Path | None, progress: bool = False) -> tuple[diffs.Changes, Done]:
+    """Compare two versions; with ``out``, write index.html, index.md and changes.xlsx there, else put
+    the Markdown in ``Done.detail``."""
     started = time.perf_counter()
     a, b = load(old), load(new)
-    codes = reverse.known(a)
-    for system, more in reverse.known(b).items():
-        codes.setdefault(system, {}).update(more)
+    codes = reverse.known(a, b)
     with progress_bar(progress, reverse.work(a, codes) + reverse.work(b, codes), "code indexes") as advance:
         changes = diffs.compare(a, b, advance)
-    if out is None:
-        return changes, Done(0, time.perf_counter() - started)
     page = diffs.page(changes)
-    site = emit_docs.Site(out.name, f"{a.label} → {b.label}", f"{emit_docs.validity(a)} → {emit_docs.validity(b)}",
-                          f"{_shown(old)} and {_shown(new)}", [("Changes", "index")])
-    files: dict[str, str | bytes] = dict(emit_docs.render_pages([page], site))
+    site = emit_docs.Site(out.name if out else "changes", f"{a.label} → {b.label}",
+                          f"{emit_docs.validity(a)} → {emit_docs.validity(b)}", f"{_shown(old)} and {_shown(new)}",
+                          [("Changes", "index")] if out else [])
+    rendered = emit_docs.render_pages([page], site)
+    if out is None:
+        return changes, Done(0, time.perf_counter() - started, rendered["index.md"])
+    files: dict[str, str | bytes] = dict(rendered)
     files["style.css"] = emit_docs.template_text("docs/style.css")
     files["search.js"] = emit_docs.template_text("docs/search.js")
     files["search-index.js"] = "window.ISF_SEARCH = {\"items\":[],\"ranges\":[],\"systems\":{}};\n"

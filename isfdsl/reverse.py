@@ -70,24 +70,12 @@ class ReverseIndex:
 # ---------------------------------------------------------------------- dependencies
 
 
-def _refs(e: ir.Expr) -> Iterator[ir.Ref]:
-    if isinstance(e, ir.Ref):
-        yield e
-    elif isinstance(e, ir.Apply):
-        for a in e.args:
-            yield from _refs(a)
-    elif isinstance(e, ir.Loop):
-        for sub in (e.source, e.cond, e.body):
-            if sub is not None:
-                yield from _refs(sub)
-
-
 def dependencies(program: ir.Program) -> dict[str, frozenset[str]]:
     """For every attribute and derivation, the attributes its value depends on (transitively)."""
     deps: dict[str, frozenset[str]] = {a.name: frozenset({a.name}) for a in program.attributes}
     for d in program.derivations:  # declared in dependency order
         found: set[str] = set()
-        for r in _refs(d.expr):
+        for r in ir.refs(d.expr):
             if r.scope in ("attr", "feature"):
                 found |= deps.get(r.name, frozenset())
         deps[d.name] = frozenset(found)
@@ -99,7 +87,7 @@ def uses(program: ir.Program) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     for d in program.derivations:
         found: set[str] = set()
-        for r in _refs(d.expr):
+        for r in ir.refs(d.expr):
             if r.scope in ("codelist", "table"):
                 found.add(r.name)
             elif r.scope == "feature":
@@ -155,7 +143,7 @@ def _codes(program: ir.Program) -> dict[str, dict[str, CodeUse]]:
     for cs in program.codesets.values():
         codes = systems.setdefault(cs.system, {})
         for e in cs.entries:
-            shown = {"code": e.text, "prefix": f"{e.lo}*", "range": f"{e.lo}-{e.hi}"}.get(e.kind, e.text)
+            shown = e.shown
             code = e.lo if e.kind == "code" else shown
             use = codes.setdefault(code, CodeUse(cs.system, code, shown))
             if e.description and e.description not in use.titles:
@@ -182,9 +170,14 @@ def probe(use: CodeUse) -> str:
     return use.code
 
 
-def known(program: ir.Program) -> dict[str, dict[str, str]]:
-    """The codes a program mentions: system -> code -> the code as written."""
-    return {s: {c: u.shown for c, u in codes.items()} for s, codes in _codes(program).items()}
+def known(*programs: ir.Program) -> dict[str, dict[str, str]]:
+    """The codes the programs mention: system -> code -> the code as written (the later program's way
+    of writing it where two differ)."""
+    out: dict[str, dict[str, str]] = {}
+    for program in programs:
+        for s, codes in _codes(program).items():
+            out.setdefault(s, {}).update((c, u.shown) for c, u in codes.items())
+    return out
 
 
 def build(program: ir.Program, progress: Callable[[int], None] | None = None,
