@@ -233,19 +233,20 @@ class _Checker:
             if pa.members is None or t.kind == "unknown":
                 continue
             if pa.members == "count":
-                want = "int"
+                want = INT  # a count fits any integer type
+                fits = t.kind == "int"
             elif pa.members == "group":
-                want = "list text"
+                want = list_of(TEXT)
+                fits = t == want
             elif pa.members in self.m.attr_types:
                 source = self.m.attr_types[pa.members]
                 self.m.used.add(pa.members)
-                want = str(source) if source.kind == "list" else f"list {source}"
+                want = source if source.kind == "list" else list_of(source)
+                fits = t == want
             else:
                 self._unknown(pa.span, pa.members, "episode attribute (or `group`, `count`)", [*self.m.attrs, "group", "count"])
                 continue
-            if str(t).split(" ")[0] == "int" and want == "int":
-                continue
-            if str(t) != want:
+            if not fits:
                 self.d.report("ISF203", pa.span, f"`{pa.name}` gathers `members {pa.members}`, which is {want}, "
                               f"but is declared {t}")
 

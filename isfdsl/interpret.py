@@ -451,20 +451,11 @@ def group_pathway(program: ir.Program, pathway: Mapping[str, object], episodes: 
     if view is None or program.pathway is None:
         raise KeyError("these definitions declare no pathway tables")
     members = tuple(group(program, e) for e in episodes)
-    record: dict[str, object] = dict(pathway)
-    for name, source in program.pathway.gather.items():
-        if source == "count":
-            record[name] = len(episodes)
-        elif source == "group":
-            record[name] = [r.group for r in members if r.group]
-        else:
-            values: list[object] = []
-            for e in episodes:
-                values.extend(runtime.to_list(e.get(source), lambda x: x))
-            record[name] = values
+    # The pathway record is gathered as the generated groupers gather it: one definition.
+    record = runtime.gather(pathway, episodes, members, program.pathway.gather)
     result = group(view, record, table)
     g = view.catalogues[result.catalogue].get(result.group)
-    if g is not None and g.points > 0 and "unfinanced" not in g.flags:
+    if g is not None and runtime.financed(g.points, g.flags):
         return PathwayOutcome(result, members, True, result.points, result.refund)
     refunds = [r.refund for r in members if r.refund is not None]
     return PathwayOutcome(result, members, False, sum((r.points for r in members), Decimal(0)),

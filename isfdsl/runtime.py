@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, replace
 from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -708,7 +708,12 @@ class PathwayResult:
 PATHWAY_FIELDS = (*RESULT_FIELDS, "financed", "members", "member_groups", "member_points", "paid_points", "paid_refund")
 
 
-def gather(pathway: object, episodes: object, members: Sequence[Result], rules: Mapping[str, str]) -> dict[str, object]:
+class _Grouped(Protocol):
+    @property
+    def group(self) -> str: ...
+
+
+def gather(pathway: object, episodes: object, members: Sequence[_Grouped], rules: Mapping[str, str]) -> dict[str, object]:
     """The pathway record: the values given with the pathway, and those gathered from the member
     episodes (``rules``: attribute -> an episode attribute, ``group`` or ``count``)."""
     record: dict[str, object] = dict(pathway) if isinstance(pathway, Mapping) else {}
@@ -726,10 +731,14 @@ def gather(pathway: object, episodes: object, members: Sequence[Result], rules: 
     return record
 
 
-def settle(result: Result, members: Sequence[Result], financed_record: GroupRecord | None) -> PathwayResult:
+def financed(points: Decimal, flags: Sequence[str]) -> bool:
+    """Whether a pathway group is financed at pathway level: points above zero, not flagged ``unfinanced``."""
+    return points > 0 and "unfinanced" not in flags
+
+
+def settle(result: Result, members: Sequence[Result], record: GroupRecord | None) -> PathwayResult:
     """Pathway points replace the members' points when the pathway group is financed."""
-    financed = financed_record is not None and financed_record.points > 0 and "unfinanced" not in financed_record.flags
-    if financed:
+    if record is not None and financed(record.points, record.flags):
         return PathwayResult(result, tuple(members), True, result.points, result.refund)
     points = sum((r.points for r in members), Decimal(0))
     refunds = [r.refund for r in members if r.refund is not None]
