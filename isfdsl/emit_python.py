@@ -519,16 +519,37 @@ def write_package(files: dict[str, str], out: Path) -> list[Path]:
     return written
 
 
-def _memo_param(d: ir.Derivation, types: dict[str, Type]) -> str | None:
-    """The one scalar attribute or feature a derivation reads, when it is worth remembering its value per
-    value of that input (it tests code lists or tables: an MDC from 25 range lists, a table look-up)."""
-    refs = list(ir.refs(d.expr))
-    inputs = {r.name for r in refs if r.scope in ("attr", "feature")}
-    if len(inputs) != 1 or not any(r.scope in ("codelist", "table") for r in refs):
-        return None
-    name = next(iter(inputs))
-    t = types.get(name)
-    return name if t is not None and t.kind in ("code", "pair", "enum", "int", "text", "bool") else None
+def _costly(d: ir.Derivation) -> bool:
+    """Whether a derivation is worth remembering: it tests code lists or tables, or loops over a list."""
+    return any(r.scope in ("codelist", "table") for r in ir.refs(d.expr)) or _has_loop(d.expr)
+
+
+def _has_loop(e: ir.Expr | None) -> bool:
+    if isinstance(e, ir.Loop):
+        return True
+    return isinstance(e, ir.Apply) and any(_has_loop(x) for x in e.args)
+
+
+def stages(program: ir.Program) -> list[tuple[tuple[str, ...], list[ir.Derivation]]]:
+    """The derived features grouped by their *support* — the attributes they read, directly or through
+    other features — in an order that computes every feature after those it reads (a feature's support
+    contains the support of each feature it reads, so smaller supports come first)."""
+    order = {a.name: k for k, a in enumerate(program.attributes)}
+    support: dict[str, frozenset[str]] = {}
+    for d in program.derivations:
+        s: set[str] = set()
+        for r in ir.refs(d.expr):
+            if r.scope == "attr":
+                s.add(r.name)
+            elif r.scope == "feature":
+                s |= support.get(r.name, frozenset())
+        support[d.name] = frozenset(s)
+    groups: dict[frozenset[str], list[ir.Derivation]] = {}
+    for d in program.derivations:
+        groups.setdefault(support[d.name], []).append(d)
+    first = {key: program.derivations.index(ds[0]) for key, ds in groups.items()}
+    ranked = sorted(groups, key=lambda key: (len(key), first[key]))
+    return [(tuple(sorted(key, key=order.__getitem__)), groups[key]) for key in ranked]
 
 
 def _ident(name: str) -> str:
@@ -624,22 +645,37 @@ class _Context:
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": comment(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
-        derivs = []
         annotations = {a.name: pytype(a.type) for a in self.p.attributes}
-        for d in self.p.derivations:
-            code = self.writer.write(d.expr)
-            if self.writer.nonnull(d.expr):
-                self.writer.nonnull_features.add(d.name)
-            annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
-            annotations[d.name] = annotation
-            memo = _memo_param(d, self.types)
-            derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
-                           "ident": _ident(d.name),
-                           "param": (self.names.attrs.get(memo) or self.names.features[memo]) if memo else None,
-                           "param_annotation": annotations[memo] if memo else None,
-                           "comment": comment(f"{d.name}: {d.type}" + (f" — {d.title}" if d.title else ""))})
+        groups = []
+        for support, members in stages(self.p):
+            derivs = []
+            for d in members:
+                code = self.writer.write(d.expr)
+                if self.writer.nonnull(d.expr):
+                    self.writer.nonnull_features.add(d.name)
+                annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
+                annotations[d.name] = annotation
+                derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
+                               "comment": comment(f"{d.name}: {d.type}" + (f" — {d.title}" if d.title else ""))})
+            own = {d.name for d in members}
+            read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
+                                 if r.scope in ("attr", "feature") and r.name not in own)
+            memo = bool(support) and any(_costly(d) for d in members)
+            ident = "_".join(_ident(a) for a in support)
+            groups.append({
+                "derivations": derivs, "memo": memo, "ident": ident,
+                "params": ", ".join(f"{self.names.attrs.get(n) or self.names.features[n]}: {annotations[n]}" for n in read),
+                "args": ", ".join(self.names.attrs.get(n) or self.names.features[n] for n in read),
+                "key": (self.names.attrs[support[0]] if len(support) == 1
+                        else "(" + ", ".join(self.names.attrs[a] for a in support) + ")"),
+                "key_annotation": (annotations[support[0]] if len(support) == 1
+                                   else "tuple[" + ", ".join(annotations[a] for a in support) + "]"),
+                "result": "tuple[" + ", ".join(d["annotation"] for d in derivs) + "]",
+                "vars": ", ".join(d["var"] for d in derivs) + ("," if len(derivs) == 1 else ""),
+                "support": ", ".join(support),
+            })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
-        return {"attrs": attrs, "derivations": derivs, "case": wrap(case, 8)}
+        return {"attrs": attrs, "stages": groups, "case": wrap(case, 8)}
 
     def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
         kind = t.kind

@@ -39,11 +39,12 @@ def parse_grouping_string(text: str) -> dict[str, object]:
     fields = text.rstrip("\r\n").replace("*", "").split(",")
     if len(fields) < FIELDS:
         fields += [""] * (FIELDS - len(fields))
-    slots = [(fields[i], fields[i + 1]) for i in SLOTS]
+    firsts, seconds = fields[SLOTS.start + 2:SLOTS.stop:2], fields[SLOTS.start + 3:SLOTS.stop:2]
     return {
         "sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
-        "pdx": slots[0], "sdx": [s for s in slots[1:] if s[0]],
-        "procedures": [p for p in fields[PROCEDURES] if p],
+        "pdx": (fields[SLOTS.start], fields[SLOTS.start + 1]),
+        "sdx": [(a, b) for a, b in zip(firsts, seconds) if a],
+        "procedures": list(filter(None, fields[PROCEDURES])),
     }
 
 

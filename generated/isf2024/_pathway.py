@@ -105,13 +105,13 @@ CAT_TFG: Final[dict[str, GroupRecord]] = {
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
-M_kind: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'))
-M_sector: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
-M_groups_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_text(x))
-M_groups: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_groups_item)))
-M_procedures_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
-M_procedures: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
-M_episodes: Final[R.Memo[int]] = R.Memo(lambda x: R.to_int(x, None, None, 'int'))
+M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'))
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
+M_groups_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_text(x))
+M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_groups_item)))
+M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
+M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, 'int'))
 
 # ---------------------------------------------------------------------- case evaluation
 

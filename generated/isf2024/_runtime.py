@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, replace
 from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -146,42 +147,61 @@ class _Invalid:
         self.reason = reason
 
 
-class Memo(Generic[T]):
+#: A converter of one raw input value (see ``memo``).
+Converter = Callable[[object], T | None]
+
+
+def memo(convert: Callable[[object], T | None]) -> Converter[T]:
     """A converter that remembers its answer (or its error) for every text input it has seen: in a
     year of activity the same codes and numbers recur, so each distinct text is converted once.
-    Blank input converts to None."""
+    Blank input converts to None. (A closure, not an object with ``__call__``: the call is cheaper.)"""
+    cache: dict[Hashable, T | None | _Invalid] = {}
 
-    __slots__ = ("cache", "convert")
+    def converted(raw: object) -> T | None:
+        return None if blank(raw) else convert(raw)
 
-    def __init__(self, convert: Callable[[object], T | None]) -> None:
-        self.convert = convert
-        self.cache: dict[Hashable, T | None | _Invalid] = {}
-
-    def __call__(self, raw: object) -> T | None:
+    def call(raw: object) -> T | None:
         cls = raw.__class__
         if cls is str:
+            hit = cache.get(raw, _MISS)
             key: Hashable = raw
-        elif (cls is list or cls is tuple) and all(x.__class__ is str for x in raw):  # type: ignore[attr-defined]
-            key = ("\0", *raw)  # type: ignore[misc]  # texts only (False == 0); unlike any text key
+        elif cls is list or cls is tuple:
+            try:
+                key = ("\0", *raw)  # type: ignore[misc]  # unlike any text key
+                hit = cache.get(key, _MISS)
+            except TypeError:  # an unhashable element (a list inside)
+                return converted(raw)
         else:
-            return self._convert(raw)
-        hit = self.cache.get(key, _MISS)
+            return converted(raw)
         if hit is _MISS:
             try:
-                hit = self._convert(raw)
+                hit = converted(raw)
             except ValueError as exc:
                 hit = _Invalid(str(exc))
-            if len(self.cache) < CACHE_LIMIT:
-                self.cache[key] = hit
+            if len(cache) < CACHE_LIMIT and _texts(raw):
+                cache[key] = hit
         if hit.__class__ is _Invalid:
             raise ValueError(hit.reason)
         return hit  # type: ignore[return-value]
 
-    def _convert(self, raw: object) -> T | None:
-        return None if blank(raw) else self.convert(raw)
+    return call
 
 
 _MISS = _Invalid("")
+
+
+def _texts(raw: object) -> bool:
+    """Whether ``raw`` is a text, or a list of texts and tuples of texts: only such inputs are
+    remembered, so a look-up never meets a key that is equal but converts differently (False == 0,
+    1 == 1.0 — and no other value equals a text). ``join`` checks at C speed."""
+    if raw.__class__ is str:
+        return True
+    try:
+        "".join(chain.from_iterable(raw))  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
 
 # ---------------------------------------------------------------------- code lists and code tables
 
@@ -216,13 +236,14 @@ class CodeTable(Generic[V]):
     """A code table: key -> ordered rows (second code or None, value). A row with a second code is a
     combination row ``second & key``, filed under the code it completes."""
 
-    __slots__ = ("_entries", "_pair_cache", "_plain", "_rows", "name")
+    __slots__ = ("_entries", "_many_cache", "_pair_cache", "_plain", "_rows", "name")
 
     def __init__(self, name: str, rows: Mapping[str, tuple[tuple[str | None, V], ...]]) -> None:
         self.name = name
         self._rows = rows
         self._plain: dict[str, tuple[V, ...]] = {k: _unique(v for s, v in rs if s is None) for k, rs in rows.items()}
         self._pair_cache: dict[tuple[str, str | None], tuple[V, ...]] = {}
+        self._many_cache: dict[Sequence[object], tuple[V, ...]] = {}
         self._entries: tuple[tuple[str, V], ...] | None = None
 
     @property
@@ -259,19 +280,37 @@ class CodeTable(Generic[V]):
         return () if b is None else _unique(v for s, v in self._rows.get(b, ()) if s == a)
 
     def many(self, keys: Sequence[object]) -> tuple[V, ...]:
-        """The union over several keys, in order."""
+        """The union over several keys, in order (remembered per tuple of keys)."""
         if len(keys) < 2:
             return self.get(keys[0]) if keys else ()
-        return _unique(v for k in keys for v in self.get(k))
+        hit = self._many_cache.get(keys) if keys.__class__ is tuple else None
+        if hit is None:
+            hit = _union([self.get(k) for k in keys])
+            if keys.__class__ is tuple and len(self._many_cache) < CACHE_LIMIT:
+                self._many_cache[keys] = hit
+        return hit
 
     def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
+        """The union of ``pair`` over several pairs, in order (remembered per tuple of pairs)."""
         if len(pairs) < 2:
             return self.pair(pairs[0]) if pairs else ()
-        return _unique(v for p in pairs for v in self.pair(p))
+        hit = self._many_cache.get(pairs) if pairs.__class__ is tuple else None
+        if hit is None:
+            hit = _union([self.pair(p) for p in pairs])
+            if pairs.__class__ is tuple and len(self._many_cache) < CACHE_LIMIT:
+                self._many_cache[pairs] = hit
+        return hit
 
 
 def _unique(xs: Iterable[T]) -> tuple[T, ...]:
     return tuple(dict.fromkeys(x for x in xs if x is not None))
+
+
+def _union(lists: Iterable[Iterable[T]]) -> tuple[T, ...]:
+    """The elements of several lists, each once, in order of first appearance, absent ones left out."""
+    seen: dict[Any, None] = dict.fromkeys(chain.from_iterable(lists))
+    seen.pop(None, None)
+    return tuple(seen)
 
 
 # ---------------------------------------------------------------------- operations of the derivation language
@@ -371,7 +410,7 @@ def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: An
 
 
 def union(*lists: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for xs in lists for x in xs)
+    return _union(lists)
 
 
 def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
@@ -389,7 +428,7 @@ def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
 
 def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
     """The present codes of every pair of a list, each once."""
-    return _unique(c for p in ps for c in p if c is not None)
+    return _union(ps)  # type: ignore[arg-type]  # pairs hold None for a missing second code: left out
 
 
 # ---------------------------------------------------------------------- decision tables
@@ -470,6 +509,15 @@ class _Index:
         self.free = free
         self.is_list = is_list
         self.codesets = codesets
+        #: The mask of every value seen so far (values in a case are hashable: lists are tuples).
+        self.known: dict[object, int] = {}
+
+    def learn(self, value: object) -> int:
+        """The mask of a value not yet known, remembered."""
+        m = self.mask(value)
+        if len(self.known) < CACHE_LIMIT:
+            self.known[value] = m
+        return m
 
     def compute(self, value: object) -> int:
         m = self.free
@@ -483,19 +531,10 @@ class _Index:
 
 
 class _ValueIndex(_Index):
-    """Any feature: masks remembered per value."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.cache: dict[object, int] = {}
+    """Any feature: each value's conditions evaluated (and remembered in ``known``)."""
 
     def mask(self, value: object) -> int:
-        m = self.cache.get(value)
-        if m is None:
-            m = self.compute(value)
-            if len(self.cache) < CACHE_LIMIT:
-                self.cache[value] = m
-        return m
+        return self.compute(value)
 
 
 class _IntervalIndex(_Index):
@@ -614,21 +653,45 @@ class DecisionTable:
                 index = _IntervalIndex(tested, free, is_list, codesets)
             else:
                 index = _ValueIndex(tested, free, is_list, codesets)
-            probes.append((len(tested), position, index.mask))
+            probes.append((len(tested), position, index))
         # The features most rows test go first: they empty the mask soonest.
-        self.probes = tuple((position, mask) for _, position, mask in sorted(probes, key=lambda p: -p[0]))
+        self.probes = tuple((position, index.known, index) for _, position, index in sorted(probes, key=lambda p: -p[0]))
 
     def select(self, case: Sequence[object]) -> int:
         """The position of the first row whose conditions all hold, or -1."""
         m = self.everyone
-        for position, mask in self.probes:
-            m &= mask(case[position])
-            if not m:
-                return -1
-        return (m & -m).bit_length() - 1
+        try:
+            for position, known, index in self.probes:
+                value = case[position]
+                bits = known.get(value, -1)
+                m &= bits if bits >= 0 else index.learn(value)
+                if not m:
+                    return -1
+        except TypeError:  # an unhashable value (a list given where a tuple is made): not remembered
+            m = self.everyone
+            for position, _, index in self.probes:
+                m &= index.mask(case[position])
+        return (m & -m).bit_length() - 1 if m else -1
 
     def value(self, case: Sequence[object], feature: str) -> object:
         return case[self.features[feature][0]]
+
+    def passes(self, post: Row, case: Sequence[object], group: str | None, rc: str) -> bool:
+        """Whether every condition of a post-rule holds, over the case and the result so far."""
+        value: object
+        for c in post.conditions:
+            if c.feature == "group" or c.feature == "return_code":
+                value = group if c.feature == "group" else rc
+                if c.kind == "set":  # the usual test of a post-rule, without the general machinery
+                    if (value in c.values) == c.negated:
+                        return False
+                    continue
+                is_list = False
+            else:
+                value, is_list = case[self.features[c.feature][0]], self.features[c.feature][1]
+            if not holds(c, value, is_list, self.codesets)[0]:
+                return False
+        return True
 
     def explain(self, row: Row, case: Sequence[object], outputs: Mapping[str, object] | None = None) -> tuple[bool, tuple[tuple[str, tuple[str, ...]], ...]]:
         """Whether every condition of ``row`` holds, and each condition with the codes that satisfied it."""
@@ -648,11 +711,11 @@ class DecisionTable:
 # ---------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     """The outcome for one episode: the group of one group system, the row that chose it, the return
     code, points and refund, the input problems met, and (when asked) the winning row's conditions
-    each with the codes that satisfied it."""
+    each with the codes that satisfied it. Immutable (a named tuple: a third of the cost of a frozen
+    dataclass, and a year of activity makes millions of them)."""
 
     system: str
     table: str
@@ -674,6 +737,7 @@ class Result:
 
 
 _CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 RESULT_FIELDS = ("system", "group", "name", "rule", "return_code", "points", "refund", "problems")
 
 
@@ -800,18 +864,19 @@ class Grouper:
         else:
             group, rule, rc = t.fallback, "fallback", t.fallback_rc
         for post in t.post:
-            if t.explain(post, case, {"group": group, "return_code": rc})[0]:
+            if t.passes(post, case, group, rc):
                 group = post.group or group
                 rc = post.rc or rc
         record = self.catalogues[t.system].get(group or "")
         points = self.points(record, case)
         explanation = t.explain(t.rows[k], case)[1] if explain and k >= 0 else (() if explain else None)
         return Result(t.system, t.name, group or "", record.name if record else "", rule, rc, points,
-                      self.refund(points, case), tuple(problems), explanation)
+                      self.refund(points, case) if self.payment is not None else None,
+                      tuple(problems) if problems else (), explanation)
 
     def points(self, record: GroupRecord | None, case: tuple[object, ...]) -> Decimal:
         if record is None:
-            return Decimal(0)
+            return _ZERO
         points = record.points
         pay = self.payment
         if record.perday is not None and record.trim is not None and pay is not None and pay.stay_position is not None:

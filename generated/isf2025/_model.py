@@ -445,32 +445,46 @@ CAT_TFG: Final[dict[str, GroupRecord]] = {
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
-M_sex: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'))
-M_age: Final[R.Memo[int]] = R.Memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'))
-M_care_level: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'))
-M_sector: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
-M_contact: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'))
-M_los: Final[R.Memo[int]] = R.Memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'))
-M_pdx: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, '.'))
-M_sdx_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, '.'))
-M_sdx: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_sdx_item)))
-M_procedures_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
-M_procedures: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
-M_drugs_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_code(x, ''))
-M_drugs: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_drugs_item)))
-M_self_administered: Final[R.Memo[bool]] = R.Memo(lambda x: R.to_bool(x))
-M_personnel_item: Final[R.Memo[str]] = R.Memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'))
-M_personnel: Final[R.Memo[tuple[str, ...]]] = R.Memo(lambda x: tuple(R.to_list(x, M_personnel_item)))
+M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'))
+M_age: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'))
+M_care_level: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'))
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
+M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'))
+M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'))
+M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'))
+M_sdx_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'))
+M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_sdx_item)))
+M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
+M_drugs_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
+M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_drugs_item)))
+M_self_administered: Final[R.Converter[bool]] = R.memo(lambda x: R.to_bool(x))
+M_personnel_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'))
+M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_personnel_item)))
 
 # ---------------------------------------------------------------------- case evaluation
 
 
-# mdc: text — Major diagnostic category (MDC) of the principal diagnosis — remembered per value of its one input
-def D_mdc(v_pdx: str | None) -> str | None:
-    return '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+def S_drugs(v_drugs: tuple[str, ...]) -> tuple[bool]:
+    """Features that depend on drugs only: computed once per distinct value and remembered."""
+    # anti_vegf_given: bool — Et anti-VEGF-legemiddel er gitt
+    f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs)
+    return (f_anti_vegf_given,)
 
 
-K_mdc: Final[dict[str | None, str | None]] = {}
+K_drugs: Final[dict[tuple[str, ...], tuple[bool]]] = {}
+
+
+def S_pdx(v_pdx: str | None) -> tuple[str | None, str | None]:
+    """Features that depend on pdx only: computed once per distinct value and remembered."""
+    # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
+    f_mdc: str | None = '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+    # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
+    f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
+    return (f_mdc, f_dgcat)
+
+
+K_pdx: Final[dict[str | None, tuple[str | None, str | None]]] = {}
 
 
 def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[object, ...]:
@@ -585,19 +599,24 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
             v_personnel = M_personnel(raw) or ()
         except ValueError as exc:
             problems.append(('personnel', str(raw), str(exc)))
-    # anti_vegf_given: bool — Et anti-VEGF-legemiddel er gitt
-    f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs)
+    # anti_vegf_given — remembered per drugs (S_drugs)
+    key_drugs = v_drugs
+    got_drugs = K_drugs.get(key_drugs)
+    if got_drugs is None:
+        got_drugs = S_drugs(v_drugs)
+        if len(K_drugs) < R.CACHE_LIMIT:
+            K_drugs[key_drugs] = got_drugs
+    f_anti_vegf_given, = got_drugs
     # indirect_contact: bool — Indirekte pasientkontakt (2025: kode 26 og 40)
     f_indirect_contact: bool = v_contact in ('collaboration', 'home_followup')
-    # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
-    if v_pdx in K_mdc:
-        f_mdc: str | None = K_mdc[v_pdx]
-    else:
-        f_mdc = D_mdc(v_pdx)
-        if len(K_mdc) < R.CACHE_LIMIT:
-            K_mdc[v_pdx] = f_mdc
-    # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
-    f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
+    # mdc, dgcat — remembered per pdx (S_pdx)
+    key_pdx = v_pdx
+    got_pdx = K_pdx.get(key_pdx)
+    if got_pdx is None:
+        got_pdx = S_pdx(v_pdx)
+        if len(K_pdx) < R.CACHE_LIMIT:
+            K_pdx[key_pdx] = got_pdx
+    f_mdc, f_dgcat = got_pdx
     return (
         v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_pdx, v_sdx, v_procedures, v_drugs,
         v_self_administered, v_personnel, f_anti_vegf_given, f_indirect_contact, f_mdc, f_dgcat,
