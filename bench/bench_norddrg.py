@@ -9,7 +9,8 @@ the reference grouping strings repeated to about N cases of
 
 * floor       — split the string and one dictionary look-up per case;
 * compiled    — parse the string into an episode and group it with the generated package;
-* interpreter — the same with ``isfdsl.interpret`` on a slice of the cases.
+* interpreter — the same with ``isfdsl.interpret`` on a slice of the cases;
+* compiled, cold — a fresh process grouping each distinct reference string once (its memories empty).
 
 with the peak traced memory of each loop. Nothing is written outside the temporary folder.
 """
@@ -65,6 +66,16 @@ def main() -> int:
                 f"import nd{args.year}; print(time.perf_counter() - t)")]
         first_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
         cached_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
+        # Every memory of a fresh process empty, each distinct reference string grouped once: what the
+        # remembered conversions and feature stages do not help with.
+        distinct = list(dict.fromkeys(strings))
+        cold = [sys.executable, "-c", (
+            f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); import nd{args.year} as pkg; "
+            "from isfdsl.norddrg import parse_grouping_string as parse; "
+            "cs = sys.stdin.read().splitlines(); t = time.perf_counter(); [pkg.group(parse(s)) for s in cs]; "
+            "print(time.perf_counter() - t)")]
+        cold_s = float(subprocess.run(cold, input="\n".join(distinct), capture_output=True, text=True,
+                                      check=True).stdout)
         pkg = load_package(out)
         program = lower(check_paths([str(src)]).models[0])
         parse = norddrg.parse_grouping_string
@@ -97,6 +108,8 @@ def main() -> int:
     print(f"check + analyses of the decision table (isf verify, as `isf build` runs by default): {analyse_s:.2f} s")
     print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode), cached {cached_import:.2f} s")
     report(rows, 'cases', 'floor (split + 1 dict look-up)', "compiled grouper", "reference interpreter")
+    print(f"compiled grouper, cold (a fresh process, each of the {len(distinct)} distinct strings once): "
+          f"{len(distinct) / cold_s:,.0f} cases/s ({cold_s / len(distinct) * 1e6:,.1f} µs per case)")
     return 0
 
 

@@ -4,6 +4,14 @@ Layout of a generated package: ``__init__.py`` (the API and metadata), ``_model.
 evaluation compiled to straight-line Python, the decision tables as rows of conditions), ``_runtime.py``
 (a verbatim copy of :mod:`isfdsl.runtime`), ``__main__.py`` (CSV) and ``py.typed``.
 
+How it is fast: input values are converted once per distinct text (``R.memo``); derived features are
+computed in *stages* (:func:`stages`), one per set of attributes they depend on, and a stage that tests
+code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
+``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
+episodes; code tables are dictionaries built at import; each decision table dispatches through one
+bit-set index per feature (``R.DecisionTable``), its masks remembered per value. Every memory is bounded
+(``R.CACHE_LIMIT`` entries) and holds only pure functions of its key.
+
 Every literal goes through :func:`py`, which sorts sets, so the output is byte-identical under any hash
 seed. Text from the definitions reaches the code only as ``repr`` literals or escaped comments.
 """

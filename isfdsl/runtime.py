@@ -839,7 +839,7 @@ class Grouper:
             raise KeyError(f"no decision table {table!r}; the tables are {', '.join(self.tables)}")
         problems: list[Problem] = []
         try:
-            if not isinstance(episode, Mapping):
+            if episode.__class__ is not dict and not isinstance(episode, Mapping):
                 problems.append(("", repr(episode)[:80], f"an episode is a mapping of attribute values, not {type(episode).__name__}"))
                 episode = {}
             case = self.evaluate(episode, problems)
