@@ -531,10 +531,36 @@ class _Index:
 
 
 class _ValueIndex(_Index):
-    """Any feature: each value's conditions evaluated (and remembered in ``known``)."""
+    """Any feature: each value's conditions evaluated (and remembered in ``known``). Rows whose only
+    condition on the feature is ``== v`` or ``in {…}`` are found through one dictionary of values."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.literal: dict[object, int] = {}
+        literal: list[tuple[int, tuple[C, ...]]] = []
+        general: list[tuple[int, tuple[C, ...]]] = []
+        for bit, conds in self.entries:
+            if len(conds) == 1 and conds[0].kind == "set" and not conds[0].negated:
+                literal.append((bit, conds))
+                for v in conds[0].values:
+                    self.literal[v] = self.literal.get(v, 0) | bit
+            else:
+                general.append((bit, conds))
+        self.literal_entries, self.general = literal, general
 
     def mask(self, value: object) -> int:
-        return self.compute(value)
+        try:
+            m = self.free | (self.literal.get(value, 0) if value is not None else 0)
+        except TypeError:  # unhashable: the literal rows tested one by one
+            m = self.free | self._scan(self.literal_entries, value)
+        return m | self._scan(self.general, value)
+
+    def _scan(self, entries: Sequence[tuple[int, tuple[C, ...]]], value: object) -> int:
+        m = 0
+        for bit, conds in entries:
+            if all(holds(c, value, self.is_list, self.codesets)[0] for c in conds):
+                m |= bit
+        return m
 
 
 class _IntervalIndex(_Index):
@@ -584,20 +610,24 @@ class _ListIndex(_Index):
                 self.when_filled |= bit
         everyone = self.free | sum(bit for bit, _ in self.entries)
         self.column_free = [everyone & ~sum(bit for bit, _ in col) for col in self.columns]
+        # Each column (and the negated atoms) as a dictionary of literal values -> rows, and the atoms
+        # that name a code list.
+        self.split = [_atoms(col) for col in self.columns]
+        self.split_negated = _atoms(self.negated)
         self.cache: dict[object, tuple[tuple[int, ...], int]] = {}
 
-    def _atom(self, c: C, x: object) -> bool:
-        return x in self.codesets[c.ref] if c.ref is not None else x in c.values
+    def _bits(self, split: tuple[dict[object, int], list[tuple[int, str]]], x: object) -> int:
+        literal, refs = split
+        m = literal.get(x, 0)
+        for bit, ref in refs:
+            if x in self.codesets[ref]:
+                m |= bit
+        return m
 
     def contribution(self, x: object) -> tuple[tuple[int, ...], int]:
         hit = self.cache.get(x)
         if hit is None:
-            cols = tuple(sum(bit for bit, c in col if self._atom(c, x)) for col in self.columns)
-            neg = 0
-            for bit, c in self.negated:
-                if self._atom(c, x):
-                    neg |= bit
-            hit = (cols, neg)
+            hit = (tuple(self._bits(split, x) for split in self.split), self._bits(self.split_negated, x))
             if len(self.cache) < CACHE_LIMIT:
                 self.cache[x] = hit
         return hit
@@ -617,6 +647,19 @@ class _ListIndex(_Index):
         for bits in cols:
             m &= bits
         return m
+
+
+def _atoms(atoms: list[tuple[int, C]]) -> tuple[dict[object, int], list[tuple[int, str]]]:
+    """``has`` atoms as a dictionary of their literal values -> rows, and (row, code list) pairs."""
+    literal: dict[object, int] = {}
+    refs: list[tuple[int, str]] = []
+    for bit, c in atoms:
+        if c.ref is not None:
+            refs.append((bit, c.ref))
+        else:
+            for v in c.values:
+                literal[v] = literal.get(v, 0) | bit
+    return literal, refs
 
 
 class DecisionTable:
