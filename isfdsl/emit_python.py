@@ -10,7 +10,8 @@ code lists or tables or loops is remembered per distinct value of those attribut
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
 episodes; code tables are dictionaries built at import; each decision table dispatches through one
 bit-set index per feature (``R.DecisionTable``), its masks remembered per value. Every memory is bounded
-(``R.CACHE_LIMIT`` entries) and holds only pure functions of its key.
+(``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT`` per combination, emptied when full)
+and holds only pure functions of its key.
 
 Every literal goes through :func:`py`, which sorts sets, so the output is byte-identical under any hash
 seed. Text from the definitions reaches the code only as ``repr`` literals or escaped comments.
@@ -681,6 +682,9 @@ class _Context:
                 "result": "tuple[" + ", ".join(d["annotation"] for d in derivs) + "]",
                 "vars": ", ".join(d["var"] for d in derivs) + ("," if len(derivs) == 1 else ""),
                 "support": ", ".join(support),
+                # one code or value per key: as many as the code system has; else combinations
+                "limit": ("CACHE_LIMIT" if len(support) == 1 and self.types[support[0]].kind not in ("list", "pair")
+                          else "COMBINATION_LIMIT"),
             })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
         return {"attrs": attrs, "stages": groups, "case": wrap(case, 8)}

@@ -273,3 +273,24 @@ def test_select_takes_unhashable_values(compiled: tuple[Program, ModuleType]) ->
     listed = tuple(list(v) if isinstance(v, tuple) and v and isinstance(v[0], str) and len(v[0]) > 1 else v for v in case)
     assert any(isinstance(v, list) for v in listed)
     assert table.select(listed) == table.select(case) >= 0
+
+
+def test_combination_memories_stay_bounded(compiled: tuple[Program, ModuleType]) -> None:
+    """A memory keyed by combinations empties itself when full instead of growing without end, and
+    the answers stay those of the interpreter."""
+    cache: dict[int, int] = {}
+    for k in range(10):
+        runtime.remember(cache, k, k, limit=4)
+        assert len(cache) <= 4 and cache[k] == k
+    program, package = compiled
+    model = sys.modules[f"{package.__name__}._model"]
+    stage_memories = [v for name, v in vars(model).items() if name.startswith("K_")]
+    assert stage_memories, "the bundled definitions have remembered feature stages"
+    rng = __import__("random").Random(5)
+    codes = [f"H{n:02d}{d}" for n in range(40) for d in "0123"]
+    for _ in range(600):
+        episode = {"age": str(rng.randint(0, 99)), "care_level": "3", "pdx": rng.choice(codes),
+                   "procedures": rng.sample(["CKD05", "CJE20", "CHC10", "NFB20", "QXGX20"], rng.randint(0, 3)),
+                   "drugs": rng.sample(["S01LA05", "L01FG01", "J01CA04", "B05BA01"], rng.randint(0, 3))}
+        _same(program, package, episode)
+    assert all(len(m) <= runtime.CACHE_LIMIT for m in stage_memories)

@@ -581,16 +581,14 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     got_drugs = K_drugs.get(key_drugs)
     if got_drugs is None:
         got_drugs = S_drugs(v_drugs)
-        if len(K_drugs) < R.CACHE_LIMIT:
-            K_drugs[key_drugs] = got_drugs
+        R.remember(K_drugs, key_drugs, got_drugs, R.COMBINATION_LIMIT)
     f_anti_vegf_given, = got_drugs
     # mdc, dgcat — remembered per pdx (S_pdx)
     key_pdx = v_pdx
     got_pdx = K_pdx.get(key_pdx)
     if got_pdx is None:
         got_pdx = S_pdx(v_pdx)
-        if len(K_pdx) < R.CACHE_LIMIT:
-            K_pdx[key_pdx] = got_pdx
+        R.remember(K_pdx, key_pdx, got_pdx, R.CACHE_LIMIT)
     f_mdc, f_dgcat = got_pdx
     return (
         v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_pdx, v_sdx, v_procedures, v_drugs,

@@ -28,8 +28,20 @@ V = TypeVar("V")
 #: (attribute, value as given, reason) for one input value that could not be used.
 Problem = tuple[str, str, str]
 
-#: Caches keyed by input values stop growing at this size (they stay correct, only slower).
+#: Caches keyed by one code or value stop growing at this size (they stay correct, only slower).
 CACHE_LIMIT = 1 << 17
+#: Caches keyed by combinations (a list of codes, several attributes) are smaller and start afresh when
+#: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
+COMBINATION_LIMIT = 1 << 15
+
+K = TypeVar("K")
+
+
+def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
 
 # ---------------------------------------------------------------------- input conversion
 
@@ -178,8 +190,11 @@ def memo(convert: Callable[[object], T | None]) -> Converter[T]:
                 hit = converted(raw)
             except ValueError as exc:
                 hit = _Invalid(str(exc))
-            if len(cache) < CACHE_LIMIT and _texts(raw):
-                cache[key] = hit
+            if cls is str:
+                if len(cache) < CACHE_LIMIT:
+                    cache[key] = hit
+            elif _texts(raw):
+                remember(cache, key, hit)
         if hit.__class__ is _Invalid:
             raise ValueError(hit.reason)
         return hit  # type: ignore[return-value]
@@ -286,8 +301,8 @@ class CodeTable(Generic[V]):
         hit = self._many_cache.get(keys) if keys.__class__ is tuple else None
         if hit is None:
             hit = _union([self.get(k) for k in keys])
-            if keys.__class__ is tuple and len(self._many_cache) < CACHE_LIMIT:
-                self._many_cache[keys] = hit
+            if keys.__class__ is tuple:
+                remember(self._many_cache, keys, hit)
         return hit
 
     def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
@@ -297,8 +312,8 @@ class CodeTable(Generic[V]):
         hit = self._many_cache.get(pairs) if pairs.__class__ is tuple else None
         if hit is None:
             hit = _union([self.pair(p) for p in pairs])
-            if pairs.__class__ is tuple and len(self._many_cache) < CACHE_LIMIT:
-                self._many_cache[pairs] = hit
+            if pairs.__class__ is tuple:
+                remember(self._many_cache, pairs, hit)
         return hit
 
 
@@ -631,6 +646,12 @@ class _ListIndex(_Index):
             if len(self.cache) < CACHE_LIMIT:
                 self.cache[x] = hit
         return hit
+
+    def learn(self, value: object) -> int:
+        """The mask of a list not yet known, remembered (lists are combinations: the smaller memory)."""
+        m = self.mask(value)
+        remember(self.known, value, m)
+        return m
 
     def mask(self, value: object) -> int:
         items: Sequence[object] = value if isinstance(value, (list, tuple)) else ()
