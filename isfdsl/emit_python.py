@@ -656,6 +656,7 @@ class _Context:
             })
         annotations = {a.name: pytype(a.type) for a in self.p.attributes}
         groups = []
+        idents: set[str] = set()
         for support, members in stages(self.p):
             derivs = []
             for d in members:
@@ -670,7 +671,10 @@ class _Context:
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
             memo = bool(support) and any(_costly(d) for d in members)
-            ident = "_".join(_ident(a) for a in support)
+            ident = base = "_".join(_ident(a) for a in support)  # a_b + c and a + b_c: numbered apart
+            while ident in idents:
+                ident = f"{base}_{len(idents)}"
+            idents.add(ident)
             groups.append({
                 "derivations": derivs, "memo": memo, "ident": ident,
                 "params": ", ".join(f"{self.names.attrs.get(n) or self.names.features[n]}: {annotations[n]}" for n in read),

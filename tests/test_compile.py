@@ -294,3 +294,29 @@ def test_combination_memories_stay_bounded(compiled: tuple[Program, ModuleType])
                    "drugs": rng.sample(["S01LA05", "L01FG01", "J01CA04", "B05BA01"], rng.randint(0, 3))}
         _same(program, package, episode)
     assert all(len(m) <= runtime.CACHE_LIMIT for m in stage_memories)
+
+
+COLLIDING = '''version ISF 2030 "stage names" valid 2030-01-01 .. 2030-12-31
+codesystem ICD10 "ICD-10" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}"
+episode { a_b: code ICD10 "1"  c: code ICD10 "2"  a: code ICD10 "3"  b_c: code ICD10 "4" }
+codelist early of ICD10 "early" { A00-A09 }
+derive x1: bool = a_b in early and c in early
+derive x2: bool = a in early and not (b_c in early)
+catalogue DRG "d" { 1A "one" points 1  2B "two" points 2  3C "three" points 3 }
+decision drg "t" for DRG policy first fallback 3C {
+  rule R1 when x1 -> 1A
+  rule R2 when x2 -> 2B
+}
+'''
+
+
+def test_feature_stages_of_like_named_attributes_stay_apart(tmp_path: Path) -> None:
+    """Supports {a_b, c} and {a, b_c} would both be named a_b_c: each stage keeps its own memory."""
+    src = tmp_path / "colliding"
+    src.mkdir()
+    (src / "c.isf").write_text(COLLIDING, encoding="utf-8")
+    built = build(str(src), tmp_path / "gen" / "colliding")
+    pkg = load_package(built.package)  # type: ignore[arg-type]
+    assert pkg.group({"a_b": "A01", "c": "A02", "a": "A01", "b_c": "A02"}).group == "1A"
+    assert pkg.group({"a_b": "Z99", "c": "Z99", "a": "A01", "b_c": "Z99"}).group == "2B"
+    assert pkg.group({"a_b": "A01", "c": "Z99", "a": "A01", "b_c": "A02"}).group == "3C"
