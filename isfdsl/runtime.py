@@ -317,7 +317,7 @@ class CodeTable(Generic[V]):
 
 
 def _unique(xs: Iterable[T]) -> tuple[T, ...]:
-    return tuple(dict.fromkeys(x for x in xs if x is not None))
+    return _union((xs,))
 
 
 def _union(lists: Iterable[Iterable[T]]) -> tuple[T, ...]:
@@ -526,16 +526,22 @@ class _Index:
         #: The mask of every value seen so far (values in a case are hashable: lists are tuples).
         self.known: dict[object, int] = {}
 
+    #: How many values ``known`` holds before it starts afresh (lists are combinations: fewer).
+    limit = CACHE_LIMIT
+
     def learn(self, value: object) -> int:
         """The mask of a value not yet known, remembered."""
         m = self.mask(value)
-        if len(self.known) < CACHE_LIMIT:
-            self.known[value] = m
+        remember(self.known, value, m, self.limit)
         return m
 
     def compute(self, value: object) -> int:
-        m = self.free
-        for bit, conds in self.entries:
+        return self.free | self._scan(self.entries, value)
+
+    def _scan(self, entries: Sequence[tuple[int, tuple[C, ...]]], value: object) -> int:
+        """The rows among ``entries`` whose conditions all hold for ``value``."""
+        m = 0
+        for bit, conds in entries:
             if all(holds(c, value, self.is_list, self.codesets)[0] for c in conds):
                 m |= bit
         return m
@@ -569,13 +575,6 @@ class _ValueIndex(_Index):
             m = self.free | self._scan(self.literal_entries, value)
         return m | self._scan(self.general, value)
 
-    def _scan(self, entries: Sequence[tuple[int, tuple[C, ...]]], value: object) -> int:
-        m = 0
-        for bit, conds in entries:
-            if all(holds(c, value, self.is_list, self.codesets)[0] for c in conds):
-                m |= bit
-        return m
-
 
 class _IntervalIndex(_Index):
     """A number feature tested by intervals only: masks per segment between the bounds (bisection)."""
@@ -602,6 +601,8 @@ class _ListIndex(_Index):
     """A list feature tested by ``has``/``lacks``/presence only. The k-th positive atom of every row
     forms column k; a row passes column k when some element satisfies its atom. Element contributions
     are remembered per element."""
+
+    limit = COMBINATION_LIMIT
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -645,12 +646,6 @@ class _ListIndex(_Index):
             if len(self.cache) < CACHE_LIMIT:
                 self.cache[x] = hit
         return hit
-
-    def learn(self, value: object) -> int:
-        """The mask of a list not yet known, remembered (lists are combinations: the smaller memory)."""
-        m = self.mask(value)
-        remember(self.known, value, m)
-        return m
 
     def mask(self, value: object) -> int:
         items: Sequence[object] = value if isinstance(value, (list, tuple)) else ()
@@ -756,15 +751,11 @@ class DecisionTable:
                 return False
         return True
 
-    def explain(self, row: Row, case: Sequence[object], outputs: Mapping[str, object] | None = None) -> tuple[bool, tuple[tuple[str, tuple[str, ...]], ...]]:
+    def explain(self, row: Row, case: Sequence[object]) -> tuple[bool, tuple[tuple[str, tuple[str, ...]], ...]]:
         """Whether every condition of ``row`` holds, and each condition with the codes that satisfied it."""
         out = []
         for c in row.conditions:
-            if outputs is not None and c.feature in outputs:
-                value, is_list = outputs[c.feature], False
-            else:
-                value, is_list = self.value(case, c.feature), self.features[c.feature][1]
-            ok, codes = holds(c, value, is_list, self.codesets)
+            ok, codes = holds(c, self.value(case, c.feature), self.features[c.feature][1], self.codesets)
             if not ok:
                 return False, ()
             out.append((c.text, codes))
@@ -934,8 +925,7 @@ class Grouper:
         points = self.points(record, case)
         explanation = t.explain(t.rows[k], case)[1] if explain and k >= 0 else (() if explain else None)
         return Result(t.system, t.name, group or "", record.name if record else "", rule, rc, points,
-                      self.refund(points, case) if self.payment is not None else None,
-                      tuple(problems) if problems else (), explanation)
+                      self.refund(points, case), tuple(problems) if problems else (), explanation)
 
     def points(self, record: GroupRecord | None, case: tuple[object, ...]) -> Decimal:
         if record is None:

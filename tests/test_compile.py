@@ -293,6 +293,7 @@ def test_combination_memories_stay_bounded(compiled: tuple[Program, ModuleType])
                    "procedures": rng.sample(["CKD05", "CJE20", "CHC10", "NFB20", "QXGX20"], rng.randint(0, 3)),
                    "drugs": rng.sample(["S01LA05", "L01FG01", "J01CA04", "B05BA01"], rng.randint(0, 3))}
         _same(program, package, episode)
+    assert any(stage_memories), "grouping filled the stage memories"
     assert all(len(m) <= runtime.CACHE_LIMIT for m in stage_memories)
 
 
