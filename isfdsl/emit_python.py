@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -539,20 +540,25 @@ def _has_loop(e: ir.Expr | None) -> bool:
     return isinstance(e, ir.Apply) and any(_has_loop(x) for x in e.args)
 
 
+def supports(program: ir.Program) -> dict[str, frozenset[str]]:
+    """The *support* of every attribute (itself) and derived feature: the attributes it reads,
+    directly or through other features."""
+    support = {a.name: frozenset((a.name,)) for a in program.attributes}
+    for d in program.derivations:
+        s: set[str] = set()
+        for r in ir.refs(d.expr):
+            if r.scope in ("attr", "feature"):
+                s |= support.get(r.name, frozenset())
+        support[d.name] = frozenset(s)
+    return support
+
+
 def stages(program: ir.Program) -> list[tuple[tuple[str, ...], list[ir.Derivation]]]:
     """The derived features grouped by their *support* — the attributes they read, directly or through
     other features — in an order that computes every feature after those it reads (a feature's support
     contains the support of each feature it reads, so smaller supports come first)."""
     order = {a.name: k for k, a in enumerate(program.attributes)}
-    support: dict[str, frozenset[str]] = {}
-    for d in program.derivations:
-        s: set[str] = set()
-        for r in ir.refs(d.expr):
-            if r.scope == "attr":
-                s.add(r.name)
-            elif r.scope == "feature":
-                s |= support.get(r.name, frozenset())
-        support[d.name] = frozenset(s)
+    support = supports(program)
     groups: dict[frozenset[str], list[ir.Derivation]] = {}
     for d in program.derivations:
         groups.setdefault(support[d.name], []).append(d)
@@ -580,6 +586,7 @@ class _Context:
             tables={n: f"TB_{n}" for n in program.tables},
         )
         self.writer = ExprWriter(program, self.names)
+        self.support = supports(program)
 
     def build(self) -> dict[str, object]:
         p = self.p
@@ -637,20 +644,22 @@ class _Context:
         attrs = []
         for a in self.p.attributes:
             is_list = a.type.kind == "list"
-            memo = f"M_{a.name}"
+            memo, known = f"M_{a.name}", f"V_{a.name}"
+            several = is_list or a.type.kind == "pair"  # given as a list or tuple: looked up as a tuple
+            limit = "COMBINATION_LIMIT" if several else "CACHE_LIMIT"
             if is_list:
                 assert a.type.elem is not None
-                convert = f"{memo}(raw) or ()"
-                memos = [(f"{memo}_item", pytype(a.type.elem, True), self.convert(a, a.type.elem, "x")),
-                         (memo, pytype(a.type, True), f"tuple(R.to_list(x, {memo}_item))")]
+                memos = [(f"{memo}_item", pytype(a.type.elem, True), self.convert(a, a.type.elem, "x"), ""),
+                         (memo, pytype(a.type, True), f"tuple(R.to_list(x, {memo}_item))", f", {known}, R.{limit}")]
             else:
-                convert = f"{memo}(raw)"
-                memos = [(memo, pytype(a.type, True), self.convert(a, a.type, "x"))]
+                memos = [(memo, pytype(a.type, True), self.convert(a, a.type, "x"), f", {known}, R.{limit}")]
             attrs.append({
-                "name": a.name, "var": self.names.attrs[a.name],
+                "name": a.name, "var": self.names.attrs[a.name], "memo": memo, "known": known,
+                "value_annotation": pytype(a.type, True),
+                "key": "tuple(raw) if raw.__class__ is list else raw" if several else "raw",
                 "annotation": pytype(a.type),
-                "empty": "()" if is_list else "None",
-                "convert": convert, "memos": memos,
+                "or_empty": " or ()" if is_list else "",
+                "memos": memos,
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": comment(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
@@ -685,13 +694,37 @@ class _Context:
                                    else "tuple[" + ", ".join(annotations[a] for a in support) + "]"),
                 "result": "tuple[" + ", ".join(d["annotation"] for d in derivs) + "]",
                 "vars": ", ".join(d["var"] for d in derivs) + ("," if len(derivs) == 1 else ""),
-                "support": ", ".join(support),
+                "support": ", ".join(support), "support_names": support,
                 # one code or value per key: as many as the code system has; else combinations
                 "limit": ("CACHE_LIMIT" if len(support) == 1 and self.types[support[0]].kind not in ("list", "pair")
                           else "COMBINATION_LIMIT"),
             })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
-        return {"attrs": attrs, "stages": groups, "case": wrap(case, 8)}
+        return {"attrs": attrs, "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
+
+    def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
+        """When the remembered stage with the largest support reads every attribute any feature reads,
+        all the features are a function of those attributes: they are remembered together, under the
+        key that stage had (no more entries), and a case seen before pays one look-up instead of one
+        per stage. The stages stay inside, each with its own memory, for combinations not seen yet.
+        Returns None (features computed stage by stage) otherwise."""
+        if not groups or not groups[-1]["memo"]:
+            return None
+        union = {a for g in groups for a in g["support_names"]}
+        top = groups[-1]
+        if set(top["support_names"]) != union:
+            return None
+        top["memo"] = False  # its memory would hold what the whole memory holds
+        names = top["support_names"]
+        features = [d.name for d in self.p.derivations]
+        return {
+            "params": ", ".join(f"{self.names.attrs[a]}: {annotations[a]}" for a in names),
+            "args": ", ".join(self.names.attrs[a] for a in names),
+            "key": top["key"], "key_annotation": top["key_annotation"], "limit": top["limit"],
+            "support": top["support"],
+            "result": "tuple[" + ", ".join(annotations[f] for f in features) + "]",
+            "vars": wrap([self.names.features[f] for f in features], 8).rstrip(",") + ",",
+        }
 
     def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
         kind = t.kind
@@ -716,7 +749,14 @@ class _Context:
             for c in row.constraints:
                 if c.feature in self.positions:
                     features.setdefault(c.feature, (self.positions[c.feature], self.types[c.feature].kind == "list"))
+        # Features that read the same attributes are probed as one: as many combinations as those attributes.
+        tested = dict.fromkeys(c.feature for row in t.rows for c in row.constraints if c.feature in self.positions)
+        by_support: dict[frozenset[str], list[str]] = {}
+        for feature in sorted(tested, key=self.positions.__getitem__):
+            by_support.setdefault(self.support[feature], []).append(feature)
+        together = tuple(tuple(names) for names in by_support.values() if len(names) > 1)
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
+                "together": together,
                 "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
                 "rows": [self.row(r) for r in t.rows], "post": [self.row(r) for r in t.post],
                 "features": dict(sorted(features.items(), key=lambda kv: kv[1][0])),

@@ -140,6 +140,28 @@ def test_grouping_string_parsing() -> None:
     assert ep["procedures"] == ["PROC1"]
 
 
+def _plain_reading(text: str) -> dict[str, object]:
+    """§1 field by field, as slowly and plainly as it is written."""
+    fields = text.rstrip("\r\n").replace("*", "").split(",")
+    fields += [""] * (norddrg.FIELDS - len(fields))
+    sdx = [(fields[i], fields[i + 1]) for i in norddrg.SLOTS[1:] if fields[i]]
+    procedures = [f for f in fields[norddrg.PROCEDURES] if f]
+    return {"sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
+            "pdx": (fields[5], fields[6]), "sdx": sdx, "procedures": procedures}
+
+
+_FIELD = st.sampled_from(["", "", "", "", "A01", "B02*", "*", "C3"])
+
+
+@given(st.one_of(st.lists(_FIELD, max_size=70), st.lists(_FIELD, min_size=160, max_size=175)),
+       st.sampled_from(["", "\n", "\r\n"]))
+def test_grouping_string_parse_is_the_plain_reading(fields: list[str], end: str) -> None:
+    """The fast parse (split up to the last slot, procedure tail stripped) reads every string as the
+    field-by-field reading does: short strings, long ones, empty slots anywhere, asterisks."""
+    text = ",".join(fields) + end
+    assert norddrg.parse_grouping_string(text) == _plain_reading(text)
+
+
 # ---------------------------------------------------------------------- rules the corpus does not exercise
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from . import _runtime as R
 from ._runtime import C, CodeSet, DecisionTable, GroupRecord, Payment, Row
@@ -445,22 +445,48 @@ CAT_TFG: Final[dict[str, GroupRecord]] = {
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
-M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'))
-M_age: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'))
-M_care_level: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'))
-M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
-M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'))
-M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'))
-M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'))
+# V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
+# `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors).
+
+V_sex: Final[dict[object, str | None]] = {}
+M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'), V_sex, R.CACHE_LIMIT)
+
+V_age: Final[dict[object, int | None]] = {}
+M_age: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'), V_age, R.CACHE_LIMIT)
+
+V_care_level: Final[dict[object, str | None]] = {}
+M_care_level: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'), V_care_level, R.CACHE_LIMIT)
+
+V_sector: Final[dict[object, str | None]] = {}
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'), V_sector, R.CACHE_LIMIT)
+
+V_contact: Final[dict[object, str | None]] = {}
+M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'), V_contact, R.CACHE_LIMIT)
+
+V_los: Final[dict[object, int | None]] = {}
+M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'), V_los, R.CACHE_LIMIT)
+
+V_pdx: Final[dict[object, str | None]] = {}
+M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), V_pdx, R.CACHE_LIMIT)
+
+V_sdx: Final[dict[object, tuple[str, ...] | None]] = {}
 M_sdx_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'))
-M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_sdx_item)))
+M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_sdx_item)), V_sdx, R.COMBINATION_LIMIT)
+
+V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
-M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)), V_procedures, R.COMBINATION_LIMIT)
+
+V_drugs: Final[dict[object, tuple[str, ...] | None]] = {}
 M_drugs_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
-M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_drugs_item)))
-M_self_administered: Final[R.Converter[bool]] = R.memo(lambda x: R.to_bool(x))
+M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_drugs_item)), V_drugs, R.COMBINATION_LIMIT)
+
+V_self_administered: Final[dict[object, bool | None]] = {}
+M_self_administered: Final[R.Converter[bool]] = R.memo(lambda x: R.to_bool(x), V_self_administered, R.CACHE_LIMIT)
+
+V_personnel: Final[dict[object, tuple[str, ...] | None]] = {}
 M_personnel_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'))
-M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_personnel_item)))
+M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_personnel_item)), V_personnel, R.COMBINATION_LIMIT)
 
 # ---------------------------------------------------------------------- case evaluation
 
@@ -493,112 +519,101 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     0 sex, 1 age, 2 care_level, 3 sector, 4 contact, 5 los, 6 pdx, 7 sdx, 8 procedures, 9 drugs,
     10 self_administered, 11 personnel, 12 anti_vegf_given, 13 indirect_contact, 14 mdc, 15 dgcat,
     """
+    raw: Any
     # sex: Sex — Kjønn
     raw = episode.get('sex')
-    v_sex: str | None = None
-    if raw is not None:
-        try:
-            v_sex = M_sex(raw)
-        except ValueError as exc:
-            problems.append(('sex', str(raw), str(exc)))
+    v_sex: str | None
+    try:
+        v_sex = V_sex[raw]
+    except (KeyError, TypeError):
+        v_sex = R.convert(M_sex, raw, 'sex', problems)
     if v_sex is None:
         v_sex = 'unknown'
     # age: int 0..125 — Alder i år
     raw = episode.get('age')
-    v_age: int | None = None
-    if raw is not None:
-        try:
-            v_age = M_age(raw)
-        except ValueError as exc:
-            problems.append(('age', str(raw), str(exc)))
+    v_age: int | None
+    try:
+        v_age = V_age[raw]
+    except (KeyError, TypeError):
+        v_age = R.convert(M_age, raw, 'age', problems)
     # care_level: CareLevel — Omsorgsnivå
     raw = episode.get('care_level')
-    v_care_level: str | None = None
-    if raw is not None:
-        try:
-            v_care_level = M_care_level(raw)
-        except ValueError as exc:
-            problems.append(('care_level', str(raw), str(exc)))
+    v_care_level: str | None
+    try:
+        v_care_level = V_care_level[raw]
+    except (KeyError, TypeError):
+        v_care_level = R.convert(M_care_level, raw, 'care_level', problems)
     # sector: Sector — Sektor
     raw = episode.get('sector')
-    v_sector: str | None = None
-    if raw is not None:
-        try:
-            v_sector = M_sector(raw)
-        except ValueError as exc:
-            problems.append(('sector', str(raw), str(exc)))
+    v_sector: str | None
+    try:
+        v_sector = V_sector[raw]
+    except (KeyError, TypeError):
+        v_sector = R.convert(M_sector, raw, 'sector', problems)
     if v_sector is None:
         v_sector = 'somatic'
     # contact: ContactType — Kontakttype
     raw = episode.get('contact')
-    v_contact: str | None = None
-    if raw is not None:
-        try:
-            v_contact = M_contact(raw)
-        except ValueError as exc:
-            problems.append(('contact', str(raw), str(exc)))
+    v_contact: str | None
+    try:
+        v_contact = V_contact[raw]
+    except (KeyError, TypeError):
+        v_contact = R.convert(M_contact, raw, 'contact', problems)
     if v_contact is None:
         v_contact = 'physical'
     # los: int 0..3650 — Liggetid i døgn
     raw = episode.get('los')
-    v_los: int | None = None
-    if raw is not None:
-        try:
-            v_los = M_los(raw)
-        except ValueError as exc:
-            problems.append(('los', str(raw), str(exc)))
+    v_los: int | None
+    try:
+        v_los = V_los[raw]
+    except (KeyError, TypeError):
+        v_los = R.convert(M_los, raw, 'los', problems)
     if v_los is None:
         v_los = 0
     # pdx: code ICD10 — Hovedtilstand
     raw = episode.get('pdx')
-    v_pdx: str | None = None
-    if raw is not None:
-        try:
-            v_pdx = M_pdx(raw)
-        except ValueError as exc:
-            problems.append(('pdx', str(raw), str(exc)))
+    v_pdx: str | None
+    try:
+        v_pdx = V_pdx[raw]
+    except (KeyError, TypeError):
+        v_pdx = R.convert(M_pdx, raw, 'pdx', problems)
     # sdx: list code ICD10 — Andre tilstander
     raw = episode.get('sdx')
-    v_sdx: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_sdx = M_sdx(raw) or ()
-        except ValueError as exc:
-            problems.append(('sdx', str(raw), str(exc)))
+    v_sdx: tuple[str, ...]
+    try:
+        v_sdx = V_sdx[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_sdx = R.convert(M_sdx, raw, 'sdx', problems) or ()
     # procedures: list code NCSP — Prosedyrer
     raw = episode.get('procedures')
-    v_procedures: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_procedures = M_procedures(raw) or ()
-        except ValueError as exc:
-            problems.append(('procedures', str(raw), str(exc)))
+    v_procedures: tuple[str, ...]
+    try:
+        v_procedures = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
     # drugs: list code ATC — Legemidler (ATC)
     raw = episode.get('drugs')
-    v_drugs: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_drugs = M_drugs(raw) or ()
-        except ValueError as exc:
-            problems.append(('drugs', str(raw), str(exc)))
+    v_drugs: tuple[str, ...]
+    try:
+        v_drugs = V_drugs[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_drugs = R.convert(M_drugs, raw, 'drugs', problems) or ()
     # self_administered: bool — Legemiddelet administreres av pasienten selv
     raw = episode.get('self_administered')
-    v_self_administered: bool | None = None
-    if raw is not None:
-        try:
-            v_self_administered = M_self_administered(raw)
-        except ValueError as exc:
-            problems.append(('self_administered', str(raw), str(exc)))
+    v_self_administered: bool | None
+    try:
+        v_self_administered = V_self_administered[raw]
+    except (KeyError, TypeError):
+        v_self_administered = R.convert(M_self_administered, raw, 'self_administered', problems)
     if v_self_administered is None:
         v_self_administered = False
     # personnel: list Personnel — Helsepersonell som deltok
     raw = episode.get('personnel')
-    v_personnel: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_personnel = M_personnel(raw) or ()
-        except ValueError as exc:
-            problems.append(('personnel', str(raw), str(exc)))
+    v_personnel: tuple[str, ...]
+    try:
+        v_personnel = V_personnel[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_personnel = R.convert(M_personnel, raw, 'personnel', problems) or ()
     # anti_vegf_given — remembered per drugs (S_drugs)
     key_drugs = v_drugs
     got_drugs = K_drugs.get(key_drugs)
@@ -714,6 +729,8 @@ TABLE_drg: Final = DecisionTable(
     ),
     features={'age': (1, False), 'care_level': (2, False), 'contact': (4, False), 'pdx': (6, False), 'procedures': (8, True), 'anti_vegf_given': (12, False), 'indirect_contact': (13, False), 'mdc': (14, False), 'dgcat': (15, False)},
     codesets=CODESETS,
+    # features that read the same attributes, looked up as one
+    together=(('contact', 'indirect_contact'), ('pdx', 'mdc', 'dgcat')),
 )
 
 #: decision table stg for STG, policy unique — Særskilte tjenestegrupper

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from . import _runtime as R
 from ._runtime import C, CodeSet, DecisionTable, GroupRecord, Payment, Row
@@ -108,13 +108,25 @@ CAT_TFG: Final[dict[str, GroupRecord]] = {
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
-M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'))
-M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'))
+# V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
+# `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors).
+
+V_kind: Final[dict[object, str | None]] = {}
+M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'), V_kind, R.CACHE_LIMIT)
+
+V_sector: Final[dict[object, str | None]] = {}
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'), V_sector, R.CACHE_LIMIT)
+
+V_groups: Final[dict[object, tuple[str, ...] | None]] = {}
 M_groups_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_text(x))
-M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_groups_item)))
+M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_groups_item)), V_groups, R.COMBINATION_LIMIT)
+
+V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''))
-M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)))
-M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, 'int'))
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo(lambda x: tuple(R.to_list(x, M_procedures_item)), V_procedures, R.COMBINATION_LIMIT)
+
+V_episodes: Final[dict[object, int | None]] = {}
+M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, 'int'), V_episodes, R.CACHE_LIMIT)
 
 # ---------------------------------------------------------------------- case evaluation
 
@@ -124,48 +136,44 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     every derived feature in dependency order. Positions in the case:
     0 kind, 1 sector, 2 groups, 3 procedures, 4 episodes
     """
+    raw: Any
     # kind: PathwayKind — Forløpstype
     raw = episode.get('kind')
-    v_kind: str | None = None
-    if raw is not None:
-        try:
-            v_kind = M_kind(raw)
-        except ValueError as exc:
-            problems.append(('kind', str(raw), str(exc)))
+    v_kind: str | None
+    try:
+        v_kind = V_kind[raw]
+    except (KeyError, TypeError):
+        v_kind = R.convert(M_kind, raw, 'kind', problems)
     # sector: Sector — Sektor
     raw = episode.get('sector')
-    v_sector: str | None = None
-    if raw is not None:
-        try:
-            v_sector = M_sector(raw)
-        except ValueError as exc:
-            problems.append(('sector', str(raw), str(exc)))
+    v_sector: str | None
+    try:
+        v_sector = V_sector[raw]
+    except (KeyError, TypeError):
+        v_sector = R.convert(M_sector, raw, 'sector', problems)
     if v_sector is None:
         v_sector = 'somatic'
     # groups: list text — Gruppene episodene fikk (DRG eller STG)
     raw = episode.get('groups')
-    v_groups: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_groups = M_groups(raw) or ()
-        except ValueError as exc:
-            problems.append(('groups', str(raw), str(exc)))
+    v_groups: tuple[str, ...]
+    try:
+        v_groups = V_groups[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_groups = R.convert(M_groups, raw, 'groups', problems) or ()
     # procedures: list code NCSP — Prosedyrer i forløpet
     raw = episode.get('procedures')
-    v_procedures: tuple[str, ...] = ()
-    if raw is not None:
-        try:
-            v_procedures = M_procedures(raw) or ()
-        except ValueError as exc:
-            problems.append(('procedures', str(raw), str(exc)))
+    v_procedures: tuple[str, ...]
+    try:
+        v_procedures = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
+    except (KeyError, TypeError):
+        v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
     # episodes: int — Antall episoder i forløpet
     raw = episode.get('episodes')
-    v_episodes: int | None = None
-    if raw is not None:
-        try:
-            v_episodes = M_episodes(raw)
-        except ValueError as exc:
-            problems.append(('episodes', str(raw), str(exc)))
+    v_episodes: int | None
+    try:
+        v_episodes = V_episodes[raw]
+    except (KeyError, TypeError):
+        v_episodes = R.convert(M_episodes, raw, 'episodes', problems)
     return (
         v_kind, v_sector, v_groups, v_procedures, v_episodes
     )

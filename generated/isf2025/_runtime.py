@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -163,43 +164,65 @@ class _Invalid:
 Converter = Callable[[object], T | None]
 
 
-def memo(convert: Callable[[object], T | None]) -> Converter[T]:
-    """A converter that remembers its answer (or its error) for every text input it has seen: in a
-    year of activity the same codes and numbers recur, so each distinct text is converted once.
-    Blank input converts to None. (A closure, not an object with ``__call__``: the call is cheaper.)"""
-    cache: dict[Hashable, T | None | _Invalid] = {}
+def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | None = None,
+         limit: int = CACHE_LIMIT) -> Converter[T]:
+    """A converter that remembers its answer (or its error) for every text, and every list of texts,
+    it has seen: in a year of activity the same codes and numbers recur, so each is converted once.
+    Blank input converts to None. (A closure, not an object with ``__call__``: the call is cheaper.)
+
+    ``known`` maps each valid text (a list as the tuple of its items) to its value: the generated
+    ``evaluate`` looks values up there directly and calls the converter only on a miss (see
+    ``convert``). It holds at most ``limit`` entries and starts afresh when full. Only texts are
+    remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
+    known = {} if known is None else known
+    known[None] = None
+    failed: dict[Hashable, str] = {}
 
     def converted(raw: object) -> T | None:
         return None if blank(raw) else convert(raw)
 
     def call(raw: object) -> T | None:
         cls = raw.__class__
-        if cls is str:
-            hit = cache.get(raw, _MISS)
-            key: Hashable = raw
-        elif cls is list or cls is tuple:
-            try:
-                key = ("\0", *raw)  # type: ignore[misc]  # unlike any text key
-                hit = cache.get(key, _MISS)
-            except TypeError:  # an unhashable element (a list inside)
-                return converted(raw)
-        else:
+        key: Any = raw
+        if cls is list or cls is tuple:
+            key = tuple(key)
+        elif cls is not str:
             return converted(raw)
-        if hit is _MISS:
-            try:
-                hit = converted(raw)
-            except ValueError as exc:
-                hit = _Invalid(str(exc))
-            if cls is str:
-                if len(cache) < CACHE_LIMIT:
-                    cache[key] = hit
-            elif _texts(raw):
-                remember(cache, key, hit)
-        if hit.__class__ is _Invalid:
-            raise ValueError(hit.reason)
-        return hit  # type: ignore[return-value]
+        try:
+            hit = known.get(key, _MISS)
+        except TypeError:  # an unhashable element (a list inside)
+            return converted(raw)
+        if hit is not _MISS:
+            return hit  # type: ignore[return-value]
+        reason = failed.get(key)
+        if reason is not None:
+            raise ValueError(reason)
+        if not _texts(raw):
+            return converted(raw)
+        try:
+            hit = converted(raw)
+        except ValueError as exc:
+            remember(failed, key, str(exc), limit)
+            raise
+        if len(known) >= limit:
+            known.clear()
+            known[None] = None
+        known[key] = hit
+        return hit
 
     return call
+
+
+def convert(converter: Converter[T], raw: object, attribute: str, problems: list[Problem]) -> T | None:
+    """What ``evaluate`` does when a value is not among the known ones (first sight of a text, a value
+    that is not a text, an invalid one): convert it, or record the problem and give None."""
+    if raw is None:
+        return None
+    try:
+        return converter(raw)
+    except ValueError as exc:
+        problems.append((attribute, str(raw), str(exc)))
+        return None
 
 
 _MISS = _Invalid("")
@@ -678,17 +701,45 @@ def _atoms(atoms: list[tuple[int, C]]) -> tuple[dict[object, int], list[tuple[in
     return literal, refs
 
 
+class _Together:
+    """Features probed as one (the generated code groups those that read the same attributes): the
+    mask of each combination of their values is remembered, so a case pays one look-up for them all.
+    There are no more combinations than of the attributes they read."""
+
+    limit = COMBINATION_LIMIT
+
+    def __init__(self, members: Sequence[_Index]) -> None:
+        self.members = tuple(members)
+        self.known: dict[object, int] = {}
+
+    def mask(self, values: Sequence[object]) -> int:
+        m = -1
+        for index, value in zip(self.members, values):
+            m &= index.mask(value)
+        return m
+
+    def learn(self, values: Sequence[object]) -> int:
+        m = -1
+        for index, value in zip(self.members, values):
+            bits = index.known.get(value, -1)
+            m &= bits if bits >= 0 else index.learn(value)
+        remember(self.known, values, m, self.limit)
+        return m
+
+
 class DecisionTable:
     """A compiled decision table: rows in order, dispatched through one bit-set index per feature.
 
     ``features`` maps each feature a row tests to (its position in the evaluated case, whether it is a
     list). Row k is bit k; the rows that can match are the AND of the masks of every feature, and the
-    first of them is the lowest set bit.
+    first of them is the lowest set bit. ``together`` names groups of features looked up as one (see
+    ``_Together``).
     """
 
     def __init__(self, name: str, system: str, policy: str, rows: Sequence[Row], fallback: str | None,
                  fallback_rc: str | None, post: Sequence[Row], features: Mapping[str, tuple[int, bool]],
-                 codesets: Mapping[str, CodeSet], otherwise: str | None = None) -> None:
+                 codesets: Mapping[str, CodeSet], otherwise: str | None = None,
+                 together: Sequence[Sequence[str]] = ()) -> None:
         self.name, self.system, self.policy = name, system, policy
         self.otherwise = otherwise
         self.rows = tuple(rows)
@@ -697,7 +748,9 @@ class DecisionTable:
         self.features = features
         self.codesets = codesets
         self.everyone = (1 << len(self.rows)) - 1
-        probes = []
+        #: per row: (group, row id, return code)
+        self.outcomes = tuple((row.group, row.id, row.rc or "0") for row in self.rows)
+        indexes: dict[str, tuple[int, int, _Index]] = {}
         for feature, (position, is_list) in features.items():
             entries = [(1 << k, tuple(c for c in row.conditions if c.feature == feature)) for k, row in enumerate(self.rows)]
             tested = [(bit, cs) for bit, cs in entries if cs]
@@ -712,14 +765,29 @@ class DecisionTable:
                 index = _IntervalIndex(tested, free, is_list, codesets)
             else:
                 index = _ValueIndex(tested, free, is_list, codesets)
-            probes.append((len(tested), position, index))
+            indexes[feature] = (len(tested), position, index)
+        joint = []
+        for names in together:
+            present = [n for n in names if n in indexes]
+            if len(present) < 2:  # a group of one (the others tested only by post-rules) stays single
+                continue
+            members = [indexes.pop(n) for n in present]
+            probe = _Together([index for _, _, index in members])
+            joint.append((max(n for n, _, _ in members), itemgetter(*(position for _, position, _ in members)), probe))
         # The features most rows test go first: they empty the mask soonest.
-        self.probes = tuple((position, index.known, index) for _, position, index in sorted(probes, key=lambda p: -p[0]))
+        self.joint = tuple((get, probe.known, probe) for _, get, probe in sorted(joint, key=lambda p: -p[0]))
+        self.probes = tuple((position, index.known, index) for _, position, index in sorted(indexes.values(), key=lambda p: -p[0]))
 
     def select(self, case: Sequence[object]) -> int:
         """The position of the first row whose conditions all hold, or -1."""
         m = self.everyone
         try:
+            for get, known, joint in self.joint:
+                values = get(case)
+                bits = known.get(values, -1)
+                m &= bits if bits >= 0 else joint.learn(values)
+                if not m:
+                    return -1
             for position, known, index in self.probes:
                 value = case[position]
                 bits = known.get(value, -1)
@@ -728,6 +796,8 @@ class DecisionTable:
                     return -1
         except TypeError:  # an unhashable value (a list given where a tuple is made): not remembered
             m = self.everyone
+            for get, _, joint in self.joint:
+                m &= joint.mask(get(case))
             for position, _, index in self.probes:
                 m &= index.mask(case[position])
         return (m & -m).bit_length() - 1 if m else -1
@@ -888,6 +958,8 @@ class Grouper:
         self.default = next((t.name for t in tables if t.name not in targets), tables[0].name)
         self.catalogues = catalogues
         self.payment = payment
+        self._catalogue = {t.name: catalogues.get(t.system, {}) for t in tables}
+        self._no_refund = payment is None or payment.share_position is None
 
     def group(self, episode: Mapping[str, object], table: str | None = None, explain: bool = False) -> Result:
         t = self.tables.get(table or self.default)
@@ -911,22 +983,24 @@ class Grouper:
 
     def _result(self, t: DecisionTable, case: tuple[object, ...], problems: list[Problem], explain: bool) -> Result:
         k = t.select(case)
-        if k < 0 and t.otherwise is not None:
-            return self._result(self.tables[t.otherwise], case, problems, explain)
         if k >= 0:
-            row = t.rows[k]
-            group, rule, rc = row.group, row.id, row.rc or "0"
+            group, rule, rc = t.outcomes[k]
+        elif t.otherwise is not None:
+            return self._result(self.tables[t.otherwise], case, problems, explain)
         else:
             group, rule, rc = t.fallback, "fallback", t.fallback_rc
         for post in t.post:
             if t.passes(post, case, group, rc):
                 group = post.group or group
                 rc = post.rc or rc
-        record = self.catalogues[t.system].get(group or "")
-        points = self.points(record, case)
-        explanation = t.explain(t.rows[k], case)[1] if explain and k >= 0 else (() if explain else None)
-        return Result(t.system, t.name, group or "", record.name if record else "", rule, rc, points,
-                      self.refund(points, case), tuple(problems) if problems else (), explanation)
+        record = self._catalogue[t.name].get(group or "")
+        if record is None:
+            name, points = "", _ZERO
+        else:
+            name, points = record.name, record.points if record.perday is None else self.points(record, case)
+        return Result(t.system, t.name, group or "", name, rule, rc, points,
+                      None if self._no_refund else self.refund(points, case), tuple(problems) if problems else (),
+                      (t.explain(t.rows[k], case)[1] if k >= 0 else ()) if explain else None)
 
     def points(self, record: GroupRecord | None, case: tuple[object, ...]) -> Decimal:
         if record is None:
@@ -964,6 +1038,7 @@ class Grouper:
                                prices=new_prices, shares={**pay.shares, **(shares or {})})
         other = copy.copy(self)
         other.payment = payment
+        other._no_refund = payment.share_position is None
         return other
 
     def group_many(self, episodes: Iterable[Mapping[str, object]], table: str | None = None) -> Iterator[Result]:
