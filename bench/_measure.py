@@ -11,7 +11,7 @@ from typing import Any
 Loop = Callable[[Any], object]
 
 
-def timed(fn: Loop, items: Sequence[Any], repeat: int = 3) -> float:
+def timed(fn: Loop, items: Sequence[Any], repeat: int = 5) -> float:
     """Best wall time of ``repeat`` runs of ``fn(items)`` (garbage collection off while timing)."""
     best = float("inf")
     for _ in range(repeat):

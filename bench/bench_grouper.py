@@ -7,7 +7,7 @@ definitions' own codes and domains, then measures side by side in one run:
 
 * floor       — one dictionary look-up per episode (the cost of touching the data at all);
 * compiled    — the generated package's ``group``: a first pass over the episodes, and the best of
-  three passes (its memories warm);
+  five passes (its memories warm);
 * interpreter — ``isfdsl.interpret.group`` on a slice of the same episodes (it is slow).
 
 It prints episodes per second, the ratios, peak traced memory of each loop, and the compile time.
@@ -112,9 +112,10 @@ def main() -> int:
                 interpret.group(program, e)
 
         compiled(episodes[:1000])  # the first look at each code, once, as a long run would
-        # The episodes are random: few of their code lists recur, so the first pass finds the
-        # generated grouper's memories (converted lists, feature stages, masks) mostly empty; the
-        # best of three passes over the same episodes finds them warm. Both are shown.
+        # The episodes are random: the first pass finds the generated grouper's memories (converted
+        # values, feature stages, masks) mostly empty; later passes find the codes and values again,
+        # but hardly any list of codes (100,000 random lists overflow the bounded memories of
+        # combinations, which start afresh when full). Both figures are shown.
         first = timed(compiled, episodes[1000:], repeat=1)
         rows = [("floor loop (1 dict look-up)", timed(floor, episodes), len(episodes), peak(floor, sample)),
                 ("compiled grouper, first pass", first, len(episodes) - 1000, 0),

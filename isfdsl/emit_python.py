@@ -4,14 +4,18 @@ Layout of a generated package: ``__init__.py`` (the API and metadata), ``_model.
 evaluation compiled to straight-line Python, the decision tables as rows of conditions), ``_runtime.py``
 (a verbatim copy of :mod:`isfdsl.runtime`), ``__main__.py`` (CSV) and ``py.typed``.
 
-How it is fast: input values are converted once per distinct text (``R.memo``); derived features are
+How it is fast: input values are converted once per distinct text (``R.memo``), and ``evaluate`` finds
+a text seen before in one dictionary look-up (``V_*``) without calling anything; derived features are
 computed in *stages* (:func:`stages`), one per set of attributes they depend on, and a stage that tests
 code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
-episodes; code tables are dictionaries built at import; each decision table dispatches through one
-bit-set index per feature (``R.DecisionTable``), its masks remembered per value. Every memory is bounded
-(``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT`` per combination, emptied when full)
-and holds only pure functions of its key.
+episodes; when one such stage reads every attribute any feature reads, all the features are remembered
+together under its key (:meth:`_Context.whole`: ``derive``, ``K_derived``). Code tables are dictionaries
+built at import; each decision table dispatches through one bit-set index per feature
+(``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
+value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
+per combination; emptied when full), holds only pure functions of its key, and none is keyed by a
+whole episode.
 
 Every literal goes through :func:`py`, which sorts sets, so the output is byte-identical under any hash
 seed. Text from the definitions reaches the code only as ``repr`` literals or escaped comments.

@@ -700,6 +700,13 @@ def _atoms(atoms: list[tuple[int, C]]) -> tuple[dict[object, int], list[tuple[in
     return literal, refs
 
 
+def _gate(post: Row) -> tuple[bool, frozenset[object] | None]:
+    for c in post.conditions:
+        if c.feature in ("group", "return_code") and c.kind == "set" and not c.negated:
+            return c.feature == "group", frozenset(c.values)
+    return False, None
+
+
 class _Together:
     """Features probed as one (the generated code groups those that read the same attributes): the
     mask of each combination of their values is remembered, so a case pays one look-up for them all.
@@ -744,6 +751,9 @@ class DecisionTable:
         self.rows = tuple(rows)
         self.fallback, self.fallback_rc = fallback, fallback_rc or "0"
         self.post = tuple(post)
+        #: per post-rule: whether its gate tests the group (else the return code), and the gate — the
+        #: values one of its ``group``/``return_code`` conditions accepts — tested before the rule is
+        self.post_gates = tuple((p, *_gate(p)) for p in self.post)
         self.features = features
         self.codesets = codesets
         self.everyone = (1 << len(self.rows)) - 1
@@ -860,6 +870,8 @@ class Result(NamedTuple):
                 "refund": "" if self.refund is None else str(self.refund.quantize(_CENT)), "problems": describe(self.problems)}
 
 
+#: Builds a Result from a tuple of all its fields: half the cost of the named tuple's keyword ``__new__``.
+_new_result = tuple.__new__
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 RESULT_FIELDS = ("system", "group", "name", "rule", "return_code", "points", "refund", "problems")
@@ -988,7 +1000,9 @@ class Grouper:
             return self._result(self.tables[t.otherwise], case, problems, explain)
         else:
             group, rule, rc = t.fallback, "fallback", t.fallback_rc
-        for post in t.post:
+        for post, on_group, gate in t.post_gates:
+            if gate is not None and (group if on_group else rc) not in gate:
+                continue
             if t.passes(post, case, group, rc):
                 group = post.group or group
                 rc = post.rc or rc
@@ -997,9 +1011,10 @@ class Grouper:
             name, points = "", _ZERO
         else:
             name, points = record.name, record.points if record.perday is None else self.points(record, case)
-        return Result(t.system, t.name, group or "", name, rule, rc, points,
-                      None if self._no_refund else self.refund(points, case), tuple(problems) if problems else (),
-                      (t.explain(t.rows[k], case)[1] if k >= 0 else ()) if explain else None)
+        return _new_result(Result, (t.system, t.name, group or "", name, rule, rc, points,
+                                    None if self._no_refund else self.refund(points, case),
+                                    tuple(problems) if problems else (),
+                                    (t.explain(t.rows[k], case)[1] if k >= 0 else ()) if explain else None))
 
     def points(self, record: GroupRecord | None, case: tuple[object, ...]) -> Decimal:
         if record is None:

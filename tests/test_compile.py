@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 
 from isfdsl import interpret, runtime
 from isfdsl.emit_python import LOOP_WRITERS, WRITERS
@@ -251,7 +251,6 @@ def test_remembered_answers_equal_fresh_ones(compiled: tuple[Program, ModuleType
     """Grouping the same episodes again (every memory warm) and in another order gives what the
     interpreter gives: nothing remembered leaks from one episode into another."""
     program, package = compiled
-    from hypothesis import HealthCheck, settings
     from hypothesis import strategies as st
 
     @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
@@ -321,3 +320,77 @@ def test_feature_stages_of_like_named_attributes_stay_apart(tmp_path: Path) -> N
     assert pkg.group({"a_b": "A01", "c": "A02", "a": "A01", "b_c": "A02"}).group == "1A"
     assert pkg.group({"a_b": "Z99", "c": "Z99", "a": "A01", "b_c": "Z99"}).group == "2B"
     assert pkg.group({"a_b": "A01", "c": "Z99", "a": "A01", "b_c": "A02"}).group == "3C"
+
+
+WHOLE = '''version ISF 2030 "whole" valid 2030-01-01 .. 2030-12-31
+codesystem ICD10 "ICD-10" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}"
+codesystem NCSP "NCSP" syntax "[A-Z]{3,4}[0-9]{2}"
+episode { pdx: code ICD10 "pdx"  procedures: list code NCSP "procedures"  age: int 0..125 "age" }
+codelist early of ICD10 "early" { A00-A09 }
+codelist big of NCSP "big" { NFB20 NFB30 }
+derive early_pdx: bool = pdx in early
+derive operated: bool = any(p in procedures where p in big)
+derive both: bool = pdx in early and operated
+catalogue DRG "d" { 1A "one" points 1  2B "two" points 2  3C "three" points 3  9Z "rest" points 0 }
+decision drg "t" for DRG policy first fallback 9Z {
+  rule R1 when both and age >= 18 -> 1A
+  rule R2 when operated -> 2B
+  rule R3 when early_pdx and age < 18 -> 3C
+}
+'''
+
+
+def test_features_remembered_together_when_one_stage_reads_everything(tmp_path: Path) -> None:
+    """`both` reads pdx and procedures, every attribute a feature reads: all features are remembered
+    together per (pdx, procedures) in `derive`, and the answers stay the interpreter's."""
+    src = tmp_path / "whole"
+    src.mkdir()
+    (src / "w.isf").write_text(WHOLE, encoding="utf-8")
+    built = build(str(src), tmp_path / "gen" / "whole")
+    assert built.package is not None
+    pkg = load_package(built.package)
+    model = sys.modules[f"{pkg.__name__}._model"]
+    assert callable(model.derive) and model.K_derived == {}
+    program = lower(check_paths([str(src)]).models[0])
+    rng = __import__("random").Random(3)
+    for _ in range(300):
+        episode = {"pdx": rng.choice(["A01", "A05", "B20", "Z99", "", "bad"]), "age": str(rng.randint(0, 40)),
+                   "procedures": rng.sample(["NFB20", "NFB30", "QXGX00"], rng.randint(0, 2))}
+        _same(program, pkg, episode)
+    assert 0 < len(model.K_derived) <= 6 * 10  # per (pdx, procedures): 6 x 10 at most, never per age
+    bundled = (ROOT / "generated" / "isf2025" / "_model.py").read_text(encoding="utf-8")
+    assert "def derive(" not in bundled  # no stage there reads every attribute: stage by stage
+
+
+def test_together_probes_select_what_single_probes_select(compiled: tuple[Program, ModuleType]) -> None:
+    """Features that read the same attributes are looked up as one in the decision table; the row
+    chosen is the one the feature-by-feature dispatch chooses."""
+    program, package = compiled
+    model = sys.modules[f"{package.__name__}._model"]
+    tables = [v for v in vars(model).values() if type(v).__name__ == "DecisionTable"]
+    assert any(t.joint for t in tables), "the bundled tables have features probed together"
+    for t in tables:
+        single = type(t)(t.name, t.system, t.policy, t.rows, t.fallback, t.fallback_rc, t.post, t.features, t.codesets,
+                         t.otherwise)
+        assert not single.joint
+
+        @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+        @given(episodes(program))
+        def check(episode: dict[str, object]) -> None:
+            case = model.evaluate(episode, [])
+            assert t.select(case) == single.select(case), episode  # noqa: B023
+
+        check()
+
+
+def test_invalid_values_are_not_known_and_reported_every_time(compiled: tuple[Program, ModuleType]) -> None:
+    """Only valid texts enter the dictionaries `evaluate` looks values up in: an invalid value is
+    reported as a problem each time it is met, and an equal non-text value is converted on its own."""
+    _, package = compiled
+    model = sys.modules[f"{package.__name__}._model"]
+    for _ in range(3):
+        r = package.group({"age": "abc", "pdx": "H35.3", "procedures": ["CKD05", 7]})
+        assert [p[0] for p in r.problems] == ["age"]
+    assert "abc" not in model.V_age and ("CKD05", 7) not in model.V_procedures
+    assert package.group({"age": "70"}).problems == () and model.V_age["70"] == 70
+    assert package.group({"age": 70.5}).problems != ()  # not served from the text "70"

@@ -136,16 +136,16 @@ def test_grouping_string_parsing() -> None:
     ep = norddrg.parse_grouping_string(s)
     assert ep["sex"] == "1" and ep["age"] == "400" and ep["disch"] == "H" and ep["los"] == "3"
     assert ep["pdx"] == ("A01", "B02")
-    assert ep["sdx"] == [("C03", "")]  # a slot whose first field is empty is invisible (§1.4)
-    assert ep["procedures"] == ["PROC1"]
+    assert ep["sdx"] == (("C03", ""),)  # a slot whose first field is empty is invisible (§1.4)
+    assert ep["procedures"] == ("PROC1",)
 
 
 def _plain_reading(text: str) -> dict[str, object]:
     """§1 field by field, as slowly and plainly as it is written."""
     fields = text.rstrip("\r\n").replace("*", "").split(",")
     fields += [""] * (norddrg.FIELDS - len(fields))
-    sdx = [(fields[i], fields[i + 1]) for i in norddrg.SLOTS[1:] if fields[i]]
-    procedures = [f for f in fields[norddrg.PROCEDURES] if f]
+    sdx = tuple((fields[i], fields[i + 1]) for i in norddrg.SLOTS[1:] if fields[i])
+    procedures = tuple(f for f in fields[norddrg.PROCEDURES] if f)
     return {"sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
             "pdx": (fields[5], fields[6]), "sdx": sdx, "procedures": procedures}
 
