@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -62,10 +63,15 @@ def main() -> int:
         analyse_s = time.perf_counter() - t0
         assert checked.ok
         assert built.package is not None
-        load = [sys.executable, "-c", (f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); t = time.perf_counter(); "
-                f"import nd{args.year}; print(time.perf_counter() - t)")]
-        first_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
-        cached_import = float(subprocess.run(load, capture_output=True, text=True, check=True).stdout)
+        # As users import it: bytecode written on the first import and read on the next (this machine
+        # may set PYTHONDONTWRITEBYTECODE, which would make every import compile the source again).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        load = [sys.executable, "-c", (
+            f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); t = time.perf_counter(); "
+            f"import nd{args.year}; t = time.perf_counter() - t; "  # peak resident memory of this process (Linux)
+            "print(t, next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')))")]
+        first_import, first_rss = map(float, subprocess.run(load, capture_output=True, text=True, check=True, env=env).stdout.split())
+        cached_import, cached_rss = map(float, subprocess.run(load, capture_output=True, text=True, check=True, env=env).stdout.split())
         # Every memory of a fresh process empty, each distinct reference string grouped once: what the
         # remembered conversions and feature stages do not help with.
         distinct = list(dict.fromkeys(strings))
@@ -106,7 +112,8 @@ def main() -> int:
     print(f"import of the definition data (isf import norddrg): {import_data_s:.2f} s")
     print(f"compile of the full year (parse + check + lower + emit + write): {compile_s:.2f} s")
     print(f"check + analyses of the decision table (isf verify, as `isf build` runs by default): {analyse_s:.2f} s")
-    print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode), cached {cached_import:.2f} s")
+    print(f"import of the generated package: first {first_import:.2f} s (compiles bytecode; peak {first_rss / 1024:,.0f} MiB), "
+          f"then {cached_import:.2f} s (bytecode cached; peak {cached_rss / 1024:,.0f} MiB)")
     report(rows, 'cases', 'floor (split + 1 dict look-up)', "compiled grouper", "reference interpreter")
     print(f"compiled grouper, cold (a fresh process, each of the {len(distinct)} distinct strings once): "
           f"{len(distinct) / cold_s:,.0f} cases/s ({cold_s / len(distinct) * 1e6:,.1f} µs per case)")
