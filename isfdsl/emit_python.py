@@ -653,10 +653,11 @@ class _Context:
             limit = "COMBINATION_LIMIT" if several else "CACHE_LIMIT"
             if is_list:
                 assert a.type.elem is not None
-                memos = [(f"{memo}_item", pytype(a.type.elem, True), self.convert(a, a.type.elem, "x"), ""),
-                         (memo, pytype(a.type, True), f"tuple(R.to_list(x, {memo}_item))", f", {known}, R.{limit}")]
+                item = pytype(a.type.elem, True)
+                memos = [(f"{known}_item", item, f"R.memo(lambda x: {self.convert(a, a.type.elem, 'x')}, {known}_item, R.CACHE_LIMIT)", f"{memo}_item"),
+                         (known, pytype(a.type, True), f"R.memo_list({memo}_item, {known}_item, {known}, R.{limit})", memo)]
             else:
-                memos = [(memo, pytype(a.type, True), self.convert(a, a.type, "x"), f", {known}, R.{limit}")]
+                memos = [(known, pytype(a.type, True), f"R.memo(lambda x: {self.convert(a, a.type, 'x')}, {known}, R.{limit})", memo)]
             attrs.append({
                 "name": a.name, "var": self.names.attrs[a.name], "memo": memo, "known": known,
                 "value_annotation": pytype(a.type, True),

@@ -228,6 +228,46 @@ def test_memo_keeps_texts_and_non_texts_apart() -> None:
             failing("12")
 
 
+def test_list_memo_converts_as_to_list_does() -> None:
+    """A list converted by look-ups of known items (memo_list) equals the item-by-item conversion,
+    error for error, whatever was converted before; only lists of texts are remembered."""
+    from hypothesis import strategies as st
+
+    def fresh() -> tuple[runtime.Converter[tuple[int, ...]], dict[object, object]]:
+        item_known: dict[object, int | None] = {}
+        item = runtime.memo(lambda raw: runtime.to_int(raw, 0, 50, "int 0..50"), item_known)
+        known: dict[object, tuple[int, ...] | None] = {}
+        return runtime.memo_list(item, item_known, known, limit=8), known  # type: ignore[return-value]
+
+    texts = st.sampled_from(["1", "2", "30", "", " ", "99", "x", "7"])
+    items = st.one_of(texts, st.none(), st.integers(0, 60), st.booleans())
+    plain = runtime.memo(lambda raw: runtime.to_int(raw, 0, 50, "int 0..50"))
+
+    def expected(raw: object) -> object:
+        try:
+            return None if runtime.blank(raw) else tuple(runtime.to_list(raw, plain))
+        except ValueError:
+            return ValueError
+
+    def got(m: runtime.Converter[tuple[int, ...]], raw: object) -> object:
+        try:
+            return m(raw)
+        except ValueError:
+            return ValueError
+
+    @settings(max_examples=300)
+    @given(st.lists(st.one_of(st.lists(items, max_size=4), st.lists(items, max_size=4).map(tuple), texts), max_size=12))
+    def check(raws: list[object]) -> None:
+        m, known = fresh()
+        for raw in raws * 2:
+            assert got(m, raw) == expected(raw), raw
+        assert all(k is None or isinstance(k, str) or all(x is None or isinstance(x, str) for x in k)  # type: ignore[attr-defined]
+                   for k in known)
+        assert len(known) <= 8
+
+    check()
+
+
 def test_feature_stages_compute_every_feature_after_its_inputs() -> None:
     from isfdsl import ir
     from isfdsl.emit_python import stages

@@ -213,6 +213,34 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
     return call
 
 
+def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
+              limit: int = COMBINATION_LIMIT) -> Converter[tuple[T, ...]]:
+    """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
+    tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
+    dictionary) is converted by look-ups alone — no call per item; any other goes through
+    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out."""
+    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    lookup = item_known.__getitem__
+
+    def call(raw: object) -> tuple[T, ...] | None:
+        cls = raw.__class__
+        items: Any = raw
+        if (cls is list or cls is tuple) and items:
+            try:
+                value = tuple([v for v in map(lookup, items) if v is not None])
+            except (KeyError, TypeError):  # an item not known (new, invalid, not a text) or unhashable
+                return whole(raw)
+            if len(known) >= limit:
+                known.clear()
+                known[None] = None
+            known[tuple(items)] = value
+            return value
+        return whole(raw)
+
+    return call
+
+
 def convert(converter: Converter[T], raw: object, attribute: str, problems: list[Problem]) -> T | None:
     """What ``evaluate`` does when a value is not among the known ones (first sight of a text, a value
     that is not a text, an invalid one): convert it, or record the problem and give None."""
