@@ -10,7 +10,7 @@ computed in *stages* (:func:`stages`), one per set of attributes they depend on,
 code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
 episodes; when one such stage reads every attribute any feature reads, all the features are remembered
-together under its key (:meth:`_Context.whole`: ``derive``, ``K_derived``). Code tables are dictionaries
+together under its key (:meth:`_Context.whole`: ``derive``, ``DERIVED``). Code tables are dictionaries
 built at import; each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
 value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
@@ -654,8 +654,10 @@ class _Context:
             if is_list:
                 assert a.type.elem is not None
                 item = pytype(a.type.elem, True)
-                memos = [(f"{known}_item", item, f"R.memo(lambda x: {self.convert(a, a.type.elem, 'x')}, {known}_item, R.CACHE_LIMIT)", f"{memo}_item"),
-                         (known, pytype(a.type, True), f"R.memo_list({memo}_item, {known}_item, {known}, R.{limit})", memo)]
+                # the items' memory: VI_/MI_, which no attribute's V_/M_ name can equal
+                item_known, item_memo = f"VI_{a.name}", f"MI_{a.name}"
+                memos = [(item_known, item, f"R.memo(lambda x: {self.convert(a, a.type.elem, 'x')}, {item_known}, R.CACHE_LIMIT)", item_memo),
+                         (known, pytype(a.type, True), f"R.memo_list({item_memo}, {item_known}, {known}, R.{limit})", memo)]
             else:
                 memos = [(known, pytype(a.type, True), f"R.memo(lambda x: {self.convert(a, a.type, 'x')}, {known}, R.{limit})", memo)]
             attrs.append({

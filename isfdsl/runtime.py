@@ -152,11 +152,10 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
     return out
 
 
-class _Invalid:
-    __slots__ = ("reason",)
+class _Missing:
+    """The sentinel of a memory look-up that found nothing (None is a remembered answer)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    __slots__ = ()
 
 
 #: A converter of one raw input value (see ``memo``).
@@ -252,7 +251,7 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
         return None
 
 
-_MISS = _Invalid("")
+_MISS = _Missing()
 
 
 def _texts(raw: object) -> bool:
@@ -729,6 +728,8 @@ def _atoms(atoms: list[tuple[int, C]]) -> tuple[dict[object, int], list[tuple[in
 
 
 def _gate(post: Row) -> tuple[bool, frozenset[object] | None]:
+    """A post-rule's cheap first test: whether it is on the group (else on the return code) and the
+    values its first plain ``group``/``return_code`` condition accepts (None: no such condition)."""
     for c in post.conditions:
         if c.feature in ("group", "return_code") and c.kind == "set" and not c.negated:
             return c.feature == "group", frozenset(c.values)

@@ -390,14 +390,14 @@ def test_features_remembered_together_when_one_stage_reads_everything(tmp_path: 
     assert built.package is not None
     pkg = load_package(built.package)
     model = sys.modules[f"{pkg.__name__}._model"]
-    assert callable(model.derive) and model.K_derived == {}
+    assert callable(model.derive) and model.DERIVED == {}
     program = lower(check_paths([str(src)]).models[0])
     rng = __import__("random").Random(3)
     for _ in range(300):
         episode = {"pdx": rng.choice(["A01", "A05", "B20", "Z99", "", "bad"]), "age": str(rng.randint(0, 40)),
                    "procedures": rng.sample(["NFB20", "NFB30", "QXGX00"], rng.randint(0, 2))}
         _same(program, pkg, episode)
-    assert 0 < len(model.K_derived) <= 6 * 10  # per (pdx, procedures): 6 x 10 at most, never per age
+    assert 0 < len(model.DERIVED) <= 6 * 10  # per (pdx, procedures): 6 x 10 at most, never per age
     bundled = (ROOT / "generated" / "isf2025" / "_model.py").read_text(encoding="utf-8")
     assert "def derive(" not in bundled  # no stage there reads every attribute: stage by stage
 
@@ -434,3 +434,53 @@ def test_invalid_values_are_not_known_and_reported_every_time(compiled: tuple[Pr
     assert "abc" not in model.V_age and ("CKD05", 7) not in model.V_procedures
     assert package.group({"age": "70"}).problems == () and model.V_age["70"] == 70
     assert package.group({"age": 70.5}).problems != ()  # not served from the text "70"
+
+
+ITEM_NAMES = '''version ISF 2030 "item names" valid 2030-01-01 .. 2030-12-31
+codesystem ICD10 "ICD-10" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}"
+episode { dx: list code ICD10 "list"  dx_item: int 0..9 "single" }
+codelist early of ICD10 "early" { A00-A09 }
+catalogue DRG "d" { 1A "one" points 1  2B "two" points 2  9Z "rest" points 0 }
+decision drg "t" for DRG policy first fallback 9Z {
+  rule R1 when dx has early -> 1A
+  rule R2 when dx_item >= 5 -> 2B
+}
+'''
+
+
+def test_list_items_memory_apart_from_an_attribute_named_like_it(tmp_path: Path) -> None:
+    """A list attribute `dx` keeps its items' memory apart from an attribute called `dx_item`."""
+    src = tmp_path / "items"
+    src.mkdir()
+    (src / "i.isf").write_text(ITEM_NAMES, encoding="utf-8")
+    built = build(str(src), tmp_path / "gen" / "items")
+    assert built.package is not None
+    pkg = load_package(built.package)
+    program = lower(check_paths([str(src)]).models[0])
+    for episode in ({"dx": ["A01"], "dx_item": "3"}, {"dx": ["Z99"], "dx_item": "7"}, {"dx": "A02 B20", "dx_item": ""}):
+        _same(program, pkg, episode)
+    assert [pkg.group(e).group for e in ({"dx": ["A01"]}, {"dx_item": "8"}, {"dx": ["B20"], "dx_item": "2"})] == ["1A", "2B", "9Z"]
+    assert _module_names_defined_twice(built.package / "_model.py") == []
+
+
+def _module_names_defined_twice(path: Path) -> list[str]:
+    import ast
+    from collections import Counter
+
+    names: Counter[str] = Counter()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names[node.target.id] += 1
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names[node.name] += 1
+    return [n for n, k in names.items() if k > 1]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generated_module_defines_each_name_once(version: str) -> None:
+    for module in ("_model.py", "_pathway.py"):
+        path = ROOT / "generated" / version / module
+        if path.exists():
+            assert _module_names_defined_twice(path) == [], (version, module)

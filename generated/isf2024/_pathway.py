@@ -107,7 +107,7 @@ CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': C
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
 # V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
 # `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors). A list not seen
-# before whose items are all in V_<attribute>_item is converted by look-ups alone.
+# before whose items are all in VI_<attribute> (the items' memory) is converted by look-ups alone.
 
 V_kind: Final[dict[object, str | None]] = {}
 M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'), V_kind, R.CACHE_LIMIT)
@@ -115,15 +115,15 @@ M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind
 V_sector: Final[dict[object, str | None]] = {}
 M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'), V_sector, R.CACHE_LIMIT)
 
-V_groups_item: Final[dict[object, str | None]] = {}
-M_groups_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_text(x), V_groups_item, R.CACHE_LIMIT)
+VI_groups: Final[dict[object, str | None]] = {}
+MI_groups: Final[R.Converter[str]] = R.memo(lambda x: R.to_text(x), VI_groups, R.CACHE_LIMIT)
 V_groups: Final[dict[object, tuple[str, ...] | None]] = {}
-M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_groups_item, V_groups_item, V_groups, R.COMBINATION_LIMIT)
+M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_groups, VI_groups, V_groups, R.COMBINATION_LIMIT)
 
-V_procedures_item: Final[dict[object, str | None]] = {}
-M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), V_procedures_item, R.CACHE_LIMIT)
+VI_procedures: Final[dict[object, str | None]] = {}
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
-M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_procedures_item, V_procedures_item, V_procedures, R.COMBINATION_LIMIT)
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
 V_episodes: Final[dict[object, int | None]] = {}
 M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, 'int'), V_episodes, R.CACHE_LIMIT)

@@ -447,7 +447,7 @@ CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': C
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
 # V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
 # `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors). A list not seen
-# before whose items are all in V_<attribute>_item is converted by look-ups alone.
+# before whose items are all in VI_<attribute> (the items' memory) is converted by look-ups alone.
 
 V_sex: Final[dict[object, str | None]] = {}
 M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'), V_sex, R.CACHE_LIMIT)
@@ -470,28 +470,28 @@ M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3
 V_pdx: Final[dict[object, str | None]] = {}
 M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), V_pdx, R.CACHE_LIMIT)
 
-V_sdx_item: Final[dict[object, str | None]] = {}
-M_sdx_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), V_sdx_item, R.CACHE_LIMIT)
+VI_sdx: Final[dict[object, str | None]] = {}
+MI_sdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), VI_sdx, R.CACHE_LIMIT)
 V_sdx: Final[dict[object, tuple[str, ...] | None]] = {}
-M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_sdx_item, V_sdx_item, V_sdx, R.COMBINATION_LIMIT)
+M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_sdx, VI_sdx, V_sdx, R.COMBINATION_LIMIT)
 
-V_procedures_item: Final[dict[object, str | None]] = {}
-M_procedures_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), V_procedures_item, R.CACHE_LIMIT)
+VI_procedures: Final[dict[object, str | None]] = {}
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
-M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_procedures_item, V_procedures_item, V_procedures, R.COMBINATION_LIMIT)
+M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
-V_drugs_item: Final[dict[object, str | None]] = {}
-M_drugs_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), V_drugs_item, R.CACHE_LIMIT)
+VI_drugs: Final[dict[object, str | None]] = {}
+MI_drugs: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_drugs, R.CACHE_LIMIT)
 V_drugs: Final[dict[object, tuple[str, ...] | None]] = {}
-M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_drugs_item, V_drugs_item, V_drugs, R.COMBINATION_LIMIT)
+M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_drugs, VI_drugs, V_drugs, R.COMBINATION_LIMIT)
 
 V_self_administered: Final[dict[object, bool | None]] = {}
 M_self_administered: Final[R.Converter[bool]] = R.memo(lambda x: R.to_bool(x), V_self_administered, R.CACHE_LIMIT)
 
-V_personnel_item: Final[dict[object, str | None]] = {}
-M_personnel_item: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'), V_personnel_item, R.CACHE_LIMIT)
+VI_personnel: Final[dict[object, str | None]] = {}
+MI_personnel: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'), VI_personnel, R.CACHE_LIMIT)
 V_personnel: Final[dict[object, tuple[str, ...] | None]] = {}
-M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo_list(M_personnel_item, V_personnel_item, V_personnel, R.COMBINATION_LIMIT)
+M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_personnel, VI_personnel, V_personnel, R.COMBINATION_LIMIT)
 
 # ---------------------------------------------------------------------- case evaluation
 
