@@ -495,6 +495,7 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     env.filters["py"] = py
     header = HEADER.format(version=__version__, root=comment(sources.name))
     context = _Context(program, sources, package, header).build()
+    context["imports"] = ""
     view = program.pathway_program()
     context["pathway"] = None if view is None or program.pathway is None else {
         "gather": program.pathway.gather, "tables": [t.name for t in view.decisions],
@@ -509,9 +510,20 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     out = {name: env.from_string(template_text(f"python/{name}.j2")).render(**context)
            for name in ("__init__.py", "__main__.py", "_model.py")}
     if view is not None:
-        # The pathway tables compile like any program whose "episode" is the pathway record.
-        out["_pathway.py"] = env.from_string(template_text("python/_model.py.j2")).render(
-            **_Context(view, sources, package, header).build())
+        # The pathway tables compile like any program whose "episode" is the pathway record; the
+        # enumerations, code lists and catalogues it shares with the model are imported from there.
+        pathway = _Context(view, sources, package, header).build()
+        shared = []
+        for kind in ("enums", "codesets", "catalogues"):
+            mine = {item["var"]: item for item in context[kind]}
+            for item in pathway[kind]:
+                item["shared"] = mine.get(item["var"]) == item
+                if item["shared"]:
+                    shared.append(item["var"])
+        line = "from ._model import " + ", ".join(sorted(shared))  # as isort writes it: one line, or one name per line
+        pathway["imports"] = (line if len(line) <= 88 else
+                              "from ._model import (\n" + "".join(f"    {n},\n" for n in sorted(shared)) + ")") if shared else ""
+        out["_pathway.py"] = env.from_string(template_text("python/_model.py.j2")).render(**pathway)
     out["_runtime.py"] = f"{header}\n{runtime_text()}"
     out["py.typed"] = ""
     return out
@@ -598,7 +610,7 @@ class _Context:
         self.positions = {name: k for k, name in enumerate(case)}
         self.types = {a.name: a.type for a in p.attributes} | {d.name: d.type for d in p.derivations}
         return {
-            "header": self.header, "package": self.package, "root": comment(self.sources.name),
+            "header": self.header, "package": self.package, "root": comment(self.sources.name), "role": p.role,
             "system": p.system, "year": p.year, "label": p.label, "valid_from": p.valid_from, "valid_to": p.valid_to,
             "source_hash": self.sources.hash, "source_files": tuple(sorted(self.sources.rel(f) for f in self.sources.files)),
             "compiler": f"isfdsl {__version__}",

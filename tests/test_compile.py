@@ -484,3 +484,13 @@ def test_generated_module_defines_each_name_once(version: str) -> None:
         path = ROOT / "generated" / version / module
         if path.exists():
             assert _module_names_defined_twice(path) == [], (version, module)
+
+
+def test_pathway_model_shares_the_episode_models_lists_and_catalogues(compiled: tuple[Program, ModuleType]) -> None:
+    """What the pathway tables share with the episode model is imported from it, not written twice."""
+    _, package = compiled
+    model = sys.modules[f"{package.__name__}._model"]
+    pathway = sys.modules[f"{package.__name__}._pathway"]
+    shared = [name for name in vars(pathway) if name.startswith(("CL_", "CAT_", "ENUM_")) and name in vars(model)]
+    assert shared and all(getattr(pathway, name) is getattr(model, name) for name in shared)
+    assert pathway.CATALOGUES["DRG"] is model.CAT_DRG
