@@ -603,6 +603,7 @@ class _Context:
         )
         self.writer = ExprWriter(program, self.names)
         self.support = supports(program)
+        self.whole_support: frozenset[str] = frozenset()  # set by `whole` when features are remembered together
 
     def build(self) -> dict[str, object]:
         p = self.p
@@ -735,6 +736,7 @@ class _Context:
             return None
         top["memo"] = False  # its memory would hold what the whole memory holds
         names = top["support_names"]
+        self.whole_support = frozenset(names)
         features = [d.name for d in self.p.derivations]
         return {
             "params": ", ".join(f"{self.names.attrs[a]}: {annotations[a]}" for a in names),
@@ -770,9 +772,13 @@ class _Context:
                     features.setdefault(c.feature, (self.positions[c.feature], self.types[c.feature].kind == "list"))
         # Features that read the same attributes are probed as one: as many combinations as those attributes.
         tested = dict.fromkeys(c.feature for row in t.rows for c in row.constraints if c.feature in self.positions)
+        # With the features remembered together (see `whole`), all that read only their attributes are
+        # one probe: as many combinations as DERIVED holds.
         by_support: dict[frozenset[str], list[str]] = {}
         for feature in sorted(tested, key=self.positions.__getitem__):
-            by_support.setdefault(self.support[feature], []).append(feature)
+            support = self.support[feature]
+            key = self.whole_support if self.whole_support.issuperset(support) else support
+            by_support.setdefault(key, []).append(feature)
         together = tuple(tuple(names) for names in by_support.values() if len(names) > 1)
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
                 "together": together,

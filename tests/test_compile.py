@@ -391,6 +391,8 @@ def test_features_remembered_together_when_one_stage_reads_everything(tmp_path: 
     pkg = load_package(built.package)
     model = sys.modules[f"{pkg.__name__}._model"]
     assert callable(model.derive) and model.DERIVED == {}
+    # the table looks the three features up as one, keyed like DERIVED; age on its own
+    assert [len(probe.members) for _, _, probe in model.TABLE_drg.joint] == [3] and len(model.TABLE_drg.probes) == 1
     program = lower(check_paths([str(src)]).models[0])
     rng = __import__("random").Random(3)
     for _ in range(300):
