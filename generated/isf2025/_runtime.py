@@ -702,10 +702,18 @@ class _ListIndex(_Index):
         items: Sequence[object] = value if isinstance(value, (list, tuple)) else ()
         if not items:
             return self.when_empty
-        cols = list(self.column_free)
+        cache = self.cache
         neg = 0
+        if len(self.columns) == 1:  # the usual shape: at most one `has` per row on this feature
+            col = 0
+            for x in items:
+                hit = cache.get(x) or self.contribution(x)
+                col |= hit[0][0]
+                neg |= hit[1]
+            return self.when_filled & ~neg & (self.column_free[0] | col)
+        cols = list(self.column_free)
         for x in items:
-            xs, n = self.contribution(x)
+            xs, n = cache.get(x) or self.contribution(x)
             for k, bits in enumerate(xs):
                 cols[k] |= bits
             neg |= n
