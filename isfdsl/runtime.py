@@ -202,13 +202,19 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
         except ValueError as exc:
             remember(failed, key, str(exc), limit)
             raise
-        if len(known) >= limit:
-            known.clear()
-            known[None] = None
-        known[key] = hit
+        _keep(known, key, hit, limit)
         return hit
 
     return call
+
+
+def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
+    """Store a converted value in a memory of known values, which starts afresh (knowing only that
+    None converts to None) when it holds ``limit`` entries."""
+    if len(known) >= limit:
+        known.clear()
+        known[None] = None
+    known[key] = value
 
 
 def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
@@ -229,10 +235,7 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
                 value = tuple([v for v in map(lookup, items) if v is not None])
             except (KeyError, TypeError):  # an item not known (new, invalid, not a text) or unhashable
                 return whole(raw)
-            if len(known) >= limit:
-                known.clear()
-                known[None] = None
-            known[tuple(items)] = value
+            _keep(known, tuple(items), value, limit)
             return value
         return whole(raw)
 
