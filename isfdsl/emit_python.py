@@ -556,25 +556,12 @@ def _has_loop(e: ir.Expr | None) -> bool:
     return isinstance(e, ir.Apply) and any(_has_loop(x) for x in e.args)
 
 
-def supports(program: ir.Program) -> dict[str, frozenset[str]]:
-    """The *support* of every attribute (itself) and derived feature: the attributes it reads,
-    directly or through other features."""
-    support = {a.name: frozenset((a.name,)) for a in program.attributes}
-    for d in program.derivations:
-        s: set[str] = set()
-        for r in ir.refs(d.expr):
-            if r.scope in ("attr", "feature"):
-                s |= support.get(r.name, frozenset())
-        support[d.name] = frozenset(s)
-    return support
-
-
 def stages(program: ir.Program) -> list[tuple[tuple[str, ...], list[ir.Derivation]]]:
     """The derived features grouped by their *support* — the attributes they read, directly or through
     other features — in an order that computes every feature after those it reads (a feature's support
     contains the support of each feature it reads, so smaller supports come first)."""
     order = {a.name: k for k, a in enumerate(program.attributes)}
-    support = supports(program)
+    support = ir.supports(program)
     groups: dict[frozenset[str], list[ir.Derivation]] = {}
     for d in program.derivations:
         groups.setdefault(support[d.name], []).append(d)
@@ -602,7 +589,7 @@ class _Context:
             tables={n: f"TB_{n}" for n in program.tables},
         )
         self.writer = ExprWriter(program, self.names)
-        self.support = supports(program)
+        self.support = ir.supports(program)
         self.whole_support: frozenset[str] = frozenset()  # set by `whole` when features are remembered together
 
     def build(self) -> dict[str, object]:

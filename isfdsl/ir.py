@@ -292,6 +292,19 @@ class Program:
         return next((t for t in self.decisions if t.name not in targets), self.decisions[0])
 
 
+def supports(program: Program) -> dict[str, frozenset[str]]:
+    """The *support* of every attribute (itself) and derived feature: the attributes its value
+    depends on, directly or through other features (derivations are declared in dependency order)."""
+    support = {a.name: frozenset((a.name,)) for a in program.attributes}
+    for d in program.derivations:
+        found: set[str] = set()
+        for r in refs(d.expr):
+            if r.scope in ("attr", "feature"):
+                found |= support.get(r.name, frozenset())
+        support[d.name] = frozenset(found)
+    return support
+
+
 # ---------------------------------------------------------------------- lowering
 
 

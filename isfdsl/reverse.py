@@ -70,18 +70,6 @@ class ReverseIndex:
 # ---------------------------------------------------------------------- dependencies
 
 
-def dependencies(program: ir.Program) -> dict[str, frozenset[str]]:
-    """For every attribute and derivation, the attributes its value depends on (transitively)."""
-    deps: dict[str, frozenset[str]] = {a.name: frozenset({a.name}) for a in program.attributes}
-    for d in program.derivations:  # declared in dependency order
-        found: set[str] = set()
-        for r in ir.refs(d.expr):
-            if r.scope in ("attr", "feature"):
-                found |= deps.get(r.name, frozenset())
-        deps[d.name] = frozenset(found)
-    return deps
-
-
 def uses(program: ir.Program) -> dict[str, frozenset[str]]:
     """For every derivation, the code lists and code tables it reads (transitively)."""
     out: dict[str, frozenset[str]] = {}
@@ -202,7 +190,7 @@ def build(program: ir.Program, progress: Callable[[int], None] | None = None,
 
 def _plan(program: ir.Program, systems: Mapping[str, object]) -> list[tuple[ir.Attribute, list[_Atom]]]:
     """The code attributes to index, each with the distinct conditions that depend on it."""
-    deps = dependencies(program)
+    deps = ir.supports(program)
     atoms: dict[tuple[object, ...], _Atom] = {}
     for table in program.decisions:
         for row in table.rows:

@@ -349,24 +349,20 @@ class CodeTable(Generic[V]):
 
     def many(self, keys: Sequence[object]) -> tuple[V, ...]:
         """The union over several keys, in order (remembered per tuple of keys)."""
-        if len(keys) < 2:
-            return self.get(keys[0]) if keys else ()
-        hit = self._many_cache.get(keys) if keys.__class__ is tuple else None
-        if hit is None:
-            hit = _union([self.get(k) for k in keys])
-            if keys.__class__ is tuple:
-                remember(self._many_cache, keys, hit)
-        return hit
+        return self._many(keys, self.get)
 
     def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
         """The union of ``pair`` over several pairs, in order (remembered per tuple of pairs)."""
-        if len(pairs) < 2:
-            return self.pair(pairs[0]) if pairs else ()
-        hit = self._many_cache.get(pairs) if pairs.__class__ is tuple else None
+        return self._many(pairs, self.pair)
+
+    def _many(self, keys: Sequence[Any], one: Callable[[Any], tuple[V, ...]]) -> tuple[V, ...]:
+        if len(keys) < 2:
+            return one(keys[0]) if keys else ()
+        hit = self._many_cache.get(keys) if keys.__class__ is tuple else None
         if hit is None:
-            hit = _union([self.pair(p) for p in pairs])
-            if pairs.__class__ is tuple:
-                remember(self._many_cache, pairs, hit)
+            hit = _union([one(k) for k in keys])
+            if keys.__class__ is tuple:  # a tuple of texts and a tuple of pairs are never equal
+                remember(self._many_cache, keys, hit)
         return hit
 
 
