@@ -11,8 +11,11 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
+
+from .runtime import sniff_delimiter
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
@@ -77,10 +80,15 @@ class Reader:
     records: Iterator[Record]
     size: int
     position: Callable[[], int]
+    #: whether ``columns`` are the file's own (a CSV header, a Parquet schema), not guessed from a record
+    header: bool = False
+    #: the CSV field separator used (None for other formats)
+    delimiter: str | None = None
 
 
-def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: str = ",") -> Reader:
-    """Open ``path`` and stream its records."""
+def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: str = "auto") -> Reader:
+    """Open ``path`` and stream its records. A CSV file's ``delimiter`` is read from its header line
+    when ``auto`` (a tab for ``.tsv``)."""
     p = Path(path)
     if not p.is_file():
         raise BatchError(f"{path}: no such file")
@@ -94,19 +102,20 @@ def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: s
     if fmt == "norddrg-string":
         return Reader(["string"], _grouping_strings(text), size, lambda: raw.count)
     if fmt == "csv":
-        if delimiter == "," and p.suffix.lower() == ".tsv":
-            delimiter = "\t"
-        return _read_csv(text, delimiter, size, raw)
+        return _read_csv(text, delimiter, p.suffix.lower() == ".tsv", size, raw)
     return Reader([], _jsonl(text), size, lambda: raw.count)
 
 
-def _read_csv(text: io.TextIOWrapper, delimiter: str, size: int, raw: _Counting) -> Reader:
-    reader = csv.reader(text, delimiter=delimiter)
+def _read_csv(text: io.TextIOWrapper, delimiter: str, tsv: bool, size: int, raw: _Counting) -> Reader:
     try:
+        first = text.readline()
+        if delimiter == "auto":
+            delimiter = "\t" if tsv else sniff_delimiter(first)
+        reader = csv.reader(chain([first], text) if first else text, delimiter=delimiter)
         header = next(reader, [])
     except (csv.Error, UnicodeDecodeError) as exc:
         raise BatchError(f"cannot read the header row: {exc}") from None
-    return Reader(list(header), _csv_records(reader, header, text), size, lambda: raw.count)
+    return Reader(list(header), _csv_records(reader, header, text), size, lambda: raw.count, True, delimiter)
 
 
 def _csv_records(reader: Any, header: Sequence[str], text: io.TextIOWrapper) -> Iterator[Record]:
@@ -188,7 +197,7 @@ def _read_parquet(path: Path, size: int) -> Reader:
                 n += 1
                 yield Record(n, values)
             done[0] = n
-    return Reader(list(f.schema_arrow.names), records(), size, lambda: size * done[0] // total_rows)
+    return Reader(list(f.schema_arrow.names), records(), size, lambda: size * done[0] // total_rows, True)
 
 
 # ---------------------------------------------------------------------- output

@@ -77,12 +77,16 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     console = Console()
     for attr, raw, reason in res.problems:
         console.print(f"[yellow]input problem[/]: {attr} = {raw!r}: {reason}")
-    grid = Table(title=f"{program.label}: decision table `{res.table}`")
-    for col in ("rule", "result", "first failing condition / codes that satisfied the row"):
+    tables = list(dict.fromkeys(step.table for step in res.trace)) or [res.table]
+    grid = Table(title=f"{program.label}: decision table{'s' if len(tables) > 1 else ''} "
+                       f"{' → '.join(f'`{t}`' for t in tables)}")
+    columns = ("table", "rule", "result", "first failing condition / codes that satisfied the row")
+    for col in columns if len(tables) > 1 else columns[1:]:
         grid.add_column(col)
     for step in res.trace:
         detail = step.failed or "; ".join(f"{text}: {', '.join(codes)}" for text, codes in step.witnesses)
-        grid.add_row(step.rule, "[green]match[/]" if step.matched else "no", detail)
+        cells = (step.table, step.rule, "[green]match[/]" if step.matched else "no", detail)
+        grid.add_row(*(cells if len(tables) > 1 else cells[1:]))
     console.print(grid)
     console.print(f"[bold]{res.catalogue} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
                   f"points {res.points}" + (f", refund {res.refund:.2f}" if res.refund is not None else ""))
@@ -140,7 +144,8 @@ def build_cmd(defs: str, out: str) -> None:
               help="Output format (default: from the extension).")
 @click.option("--encoding", default="auto", show_default=True,
               help="CSV/JSONL input encoding: auto (UTF-8, else ISO-8859-1), utf-8, iso-8859-1, …")
-@click.option("--delimiter", default=",", show_default=True, help="CSV field separator (tab for .tsv).")
+@click.option("--delimiter", default="auto", show_default=True,
+              help="CSV field separator; auto: the most frequent of , ; tab | in the header line (tab for .tsv).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
 @click.option("--unit-price", "prices", multiple=True, metavar="[MEMBER=]NOK",
               help="Override the unit price: for every sector (`56000`) or one (`phv=3800`); repeatable.")

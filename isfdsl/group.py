@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,31 @@ def load_grouper(source: str, stack: ExitStack) -> ModuleType:
     return load_package(built.package)
 
 
+def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: str | None) -> list[str]:
+    """Warnings about the input's columns: none of them an attribute (a wrong separator or file: every
+    row would be grouped as if all its values were missing), attributes missing from the input, and
+    columns that are no attribute (passed through)."""
+    present = set(columns)
+    used = [a for a in attributes if a in present]
+    if not columns:
+        return []
+    if not used:
+        sep = f" (separated by {delimiter!r})" if delimiter else ""
+        shown = ", ".join(map(repr, columns[:8])) + (" …" if len(columns) > 8 else "")
+        warning = (f"warning: no input column is an attribute of these definitions, so every row is grouped as if "
+                   f"all its values were missing. Input columns{sep}: {shown}; attributes: {', '.join(attributes)}. "
+                   "Check the file, or the separator (--delimiter).")
+        return [warning]
+    notes = []
+    missing = [a for a in attributes if a not in present]
+    if missing:
+        notes.append(f"note: {len(missing)} attribute(s) not in the input count as missing in every row: {', '.join(missing)}")
+    other = [c for c in columns if c not in set(attributes)]
+    if other:
+        notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: {', '.join(other)}")
+    return notes
+
+
 @dataclass(slots=True)
 class Summary:
     rows: int = 0
@@ -45,6 +71,8 @@ class Summary:
     with_problems: int = 0
     points: Decimal = Decimal(0)
     refund: Decimal = Decimal(0)
+    #: what the input's columns mean for the grouping (see :func:`column_notes`)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, system: str, group: str, rc: str, points: Decimal, refund: Decimal | None, problems: bool) -> None:
         self.rows += 1
@@ -55,8 +83,8 @@ class Summary:
         self.points += points
         self.refund += refund or 0
 
-    def table(self, label: str, out: str) -> Table:
-        grid = Table(title=f"isf group: {label} → {out}", show_header=False)
+    def table(self) -> Table:
+        grid = Table(show_header=False)
         grid.add_column(justify="left")
         grid.add_column(justify="right")
         grid.add_row("rows in = rows out", f"{self.rows:,}")
@@ -72,7 +100,7 @@ class Summary:
 
 
 def run(source: str, input_path: str, out: str, *, table: str | None = None, input_format: str | None = None,
-        output_format: str | None = None, encoding: str = "auto", delimiter: str = ",",
+        output_format: str | None = None, encoding: str = "auto", delimiter: str = "auto",
         progress: bool | None = None, console: Console | None = None,
         prices: dict[str, Decimal] | None = None, shares: dict[str, Decimal] | None = None) -> Summary:
     """Group ``input_path`` into ``out``; returns the summary (also printed to standard error).
@@ -99,6 +127,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             raise ValueError(str(exc)) from None
         stack.callback(writer.close)
         summary = Summary()
+        summary.notes = column_notes(reader.columns if reader.header else [], list(pkg.ATTRIBUTES), reader.delimiter)
+        for note in summary.notes:
+            console.print(note, style="yellow" if note.startswith("warning") else None, markup=False, highlight=False)
         show = console.is_terminal if progress is None else progress
         bar = Progress(TextColumn("grouping"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"),
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
@@ -119,6 +150,7 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         except batch.BatchError as exc:
             raise ValueError(f"{exc} (the {summary.rows:,} rows before it are in {out})") from None
         bar.update(task, completed=reader.position(), rows=summary.rows)
-    console.print(summary.table(f"{pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL})", out))
+    console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
+    console.print(summary.table())
     return summary
 

@@ -18,12 +18,14 @@ from .types import Type
 @dataclass(frozen=True, slots=True)
 class Step:
     """One row tried: whether it matched, the first condition that failed, and the codes that
-    satisfied its code-list conditions."""
+    satisfied its code-list conditions; ``table`` is the decision table it belongs to (filled in by
+    ``run_table``: a trace can pass from one table to the next)."""
 
     rule: str
     matched: bool
     failed: str | None = None
     witnesses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    table: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,15 +369,15 @@ def holds(program: ir.Program, c: ir.Constraint, value: object) -> tuple[bool, t
     return ok != c.negated, ()
 
 
-def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object]) -> Step:
+def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object], table: str = "") -> Step:
     witnesses = []
     for c in row.constraints:
         ok, codes = holds(program, c, lookup(c.feature))
         if not ok:
-            return Step(row.id, False, c.text)
+            return Step(row.id, False, c.text, table=table)
         if codes:
             witnesses.append((c.text, codes))
-    return Step(row.id, True, None, tuple(witnesses))
+    return Step(row.id, True, None, tuple(witnesses), table)
 
 
 def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[tuple[str, str, str]]) -> Result:
@@ -384,7 +386,7 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
     trace: list[Step] = []
     group, rule, rc = table.fallback, "fallback", table.fallback_rc or "0"
     for row in table.rows:
-        step = try_row(program, row, feature)
+        step = try_row(program, row, feature, table.name)
         trace.append(step)
         if step.matched:
             # Under `unique` at most one row can match (the analysis proves it), so the first is the one.
@@ -398,7 +400,7 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
                           inner.points, inner.refund, inner.problems, (*trace, *inner.trace))
     for post in table.post:
         outputs = {"group": group, "return_code": rc}
-        step = try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n))
+        step = try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n), table.name)
         trace.append(step)
         if step.matched:
             group = post.group or group

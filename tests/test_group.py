@@ -4,14 +4,18 @@ reason; CSV in UTF-8 and ISO-8859-1, JSON Lines and Parquet in and out."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from isfdsl.cli import main
+from isfdsl.runtime import DELIMITERS, sniff_delimiter
 
 from .conftest import DEFINITIONS
 
@@ -112,6 +116,49 @@ def test_arrow_batches_fit_map_in_arrow(tmp_path: Path) -> None:
     [out] = list(pkg.group_arrow(iter([batch]), keep=["id"]))
     assert out.num_rows == 10 and out.schema == pkg.arrow_schema([batch.schema.field("id")])
     assert out.column("group").to_pylist()[:2] == ["802U", "39O"]
+
+
+@pytest.mark.parametrize(("suffix", "delimiter"), [(".csv", ";"), (".csv", "\t"), (".tsv", "\t"), (".txt", "|")])
+def test_the_separator_is_read_from_the_header(tmp_path: Path, suffix: str, delimiter: str) -> None:
+    """Norwegian spreadsheets save CSV with semicolons: grouped the same as with commas, quoted
+    separators inside a field kept."""
+    src, out = tmp_path / f"in{suffix}", tmp_path / "out.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter=delimiter, lineterminator="\n")
+        w.writerow(HEADER)
+        w.writerows([[f"{n}{delimiter},x", *fields] for n, fields in enumerate(GOOD)])
+    output = _run(DEFS, str(src), "-o", str(out))
+    result = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [r["id"] for r in result] == [f"{n}{delimiter},x" for n in range(len(GOOD))]
+    assert [r["group"] for r in result] == ["802U", "39O", "901A", "373"]
+    assert "warning" not in output
+
+
+def test_columns_that_are_no_attribute_are_reported(tmp_path: Path) -> None:
+    """A file whose columns are none of the attributes (a wrong file or separator) is grouped row for
+    row, with a warning; attributes the input lacks and columns no rule reads are named."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("sex;age;pdx\n1;40;M16\n", encoding="utf-8")
+    output = _run(DEFS, str(src), "-o", str(out), "--delimiter", ",")
+    assert "no input column is an attribute of these definitions" in output and "'sex;age;pdx'" in output
+    assert len(list(csv.DictReader(out.open(encoding="utf-8")))) == 1
+    src.write_text("sex,age,pdx,ward\n1,40,M16,B3\n", encoding="utf-8")
+    output = " ".join(_run(DEFS, str(src), "-o", str(out)).split())
+    assert "warning" not in output
+    assert "9 attribute(s) not in the input count as missing in every row: care_level, sector," in output
+    assert "1 input column(s) are no attribute and pass through unused: ward" in output
+
+
+@given(st.lists(st.text(alphabet='ab_1 ,;\t|"', min_size=1, max_size=6), min_size=2, max_size=8),
+       st.sampled_from(DELIMITERS), st.booleans())
+def test_sniffed_separator_is_the_one_written(names: list[str], delimiter: str, quote_all: bool) -> None:
+    """The separator found is the one the header was written with: names plain, or quoted whatever
+    they hold (separators inside quotes do not count)."""
+    if not quote_all:
+        names = ["".join(c for c in name if c not in ',;\t|"') or "x" for name in names]
+    line = io.StringIO()
+    csv.writer(line, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerow(names)
+    assert sniff_delimiter(line.getvalue()) == delimiter
 
 
 def test_unknown_table_and_missing_pyarrow_messages(tmp_path: Path) -> None:

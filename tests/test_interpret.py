@@ -90,3 +90,7 @@ def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "802U" in proc.stdout and "102D010" in proc.stdout and "CKD05" in proc.stdout
     assert "pdx is absent" in proc.stdout
+    # The trace passes from the entry table `stg` to `drg`: each row says which table it is in.
+    assert "decision tables `stg` → `drg`" in proc.stdout
+    rows = [line.split("│")[1:3] for line in proc.stdout.splitlines() if "S-DS03" in line or "000D001" in line]
+    assert [[cell.strip() for cell in r] for r in rows] == [["stg", "S-DS03"], ["drg", "000D001"]]

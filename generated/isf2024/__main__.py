@@ -3,9 +3,9 @@
 
 import sys
 
-from . import VERSION_LABEL
+from . import ATTRIBUTES, VERSION_LABEL
 from ._model import GROUPER
 from ._runtime import csv_main
 
 if __name__ == "__main__":
-    sys.exit(csv_main(GROUPER, VERSION_LABEL))
+    sys.exit(csv_main(GROUPER, VERSION_LABEL, attributes=ATTRIBUTES))

@@ -1137,16 +1137,30 @@ def _arrow_value(r: Result, name: str) -> object:
 # ---------------------------------------------------------------------- python -m <package>
 
 
-def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None) -> int:
+#: The field separators ``sniff_delimiter`` chooses among, the first winning a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(header: str) -> str:
+    """The separator of a CSV header line: the one of :data:`DELIMITERS` that occurs most often
+    outside quotes (a comma when none does). Norwegian spreadsheets write semicolons."""
+    outside = "".join(header.split('"')[::2])
+    counts = [outside.count(d) for d in DELIMITERS]
+    return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+
+
+def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, attributes: Iterable[str] = ()) -> int:
     """Group CSV (a header row of attribute names) from a file or standard input to standard output:
     every input column, then the result columns. A row with the wrong number of fields is still
-    grouped, and flagged in ``problems``."""
+    grouped, and flagged in ``problems``. When no column is one of ``attributes``, says so on
+    standard error (a wrong separator or file: every row would be grouped as if empty)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=f"Group episodes with the {label} grouper (CSV in, CSV out).")
     parser.add_argument("input", nargs="?", default="-", help="CSV file with a header row (default: standard input)")
     parser.add_argument("--table", default=None, help=f"decision table (default: {grouper.default})")
-    parser.add_argument("--delimiter", default=",", help="field separator (default: ,)")
+    parser.add_argument("--delimiter", default="auto",
+                        help="field separator (default: auto, the most frequent of , ; tab | in the header row)")
     parser.add_argument("--encoding", default="utf-8", help="input encoding, e.g. iso-8859-1 (default: utf-8)")
     args = parser.parse_args(argv)
     if args.input == "-":
@@ -1154,10 +1168,17 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None) ->
     else:
         source = open(args.input, encoding=args.encoding, newline="")  # noqa: SIM115
     with source:
-        reader = csv.reader(source, delimiter=args.delimiter)
+        first = source.readline()
+        delimiter = sniff_delimiter(first) if args.delimiter == "auto" else args.delimiter
+        reader = csv.reader(chain([first], source) if first else source, delimiter=delimiter)
         header = next(reader, None)
         if header is None:
             return 0
+        known = set(attributes)
+        if known and not known.intersection(header):
+            print(f"warning: no column of the header {header!r} (separated by {delimiter!r}) is an attribute of the "
+                  f"{label} grouper; every row is grouped as if empty. Attributes: {', '.join(sorted(known))}",
+                  file=sys.stderr)
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
         for n, fields in enumerate(reader, start=2):
