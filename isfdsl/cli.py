@@ -243,14 +243,15 @@ def export_excel_cmd(defs: str, out: str) -> None:
 @click.argument("input_path", metavar="INPUT.jsonl", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="Output CSV file.")
 @click.option("--table", default=None, help="Pathway decision table (default: the first).")
-def group_pathways_cmd(grouper: str, input_path: str, out: str, table: str | None) -> None:
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def group_pathways_cmd(grouper: str, input_path: str, out: str, table: str | None, progress: bool | None) -> None:
     """Group pathways (one JSON object per line: `id`, `pathway` attributes, member `episodes`): each
     member episode, then the pathway (e.g. a TFG); where the pathway group is financed its points
     replace the members' points. One CSV row per input line."""
     from .pathways import run
 
     try:
-        run(grouper, input_path, out, table)
+        run(grouper, input_path, out, table, progress)
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
 

@@ -14,14 +14,30 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .group import load_grouper
 from .runtime import PATHWAY_FIELDS
 
 
-def run(source: str, input_path: str, out: str, table: str | None = None) -> tuple[int, Counter[str], Decimal]:
+def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
+    """One line as a JSON object, or an empty one and what was wrong with the line."""
+    try:
+        item = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return {}, f"row {n}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return {}, f"row {n}: not JSON: {exc}"
+    if not isinstance(item, dict):
+        return {}, f"row {n}: a line must be a JSON object with `pathway` and `episodes`"
+    return item, ""
+
+
+def run(source: str, input_path: str, out: str, table: str | None = None, progress: bool | None = None,
+        console: Console | None = None) -> tuple[int, Counter[str], Decimal]:
     """Group every pathway in ``input_path``; (rows, rows per group, points paid)."""
+    console = console or Console(stderr=True)
     groups: Counter[str] = Counter()
     paid = Decimal(0)
     refund = Decimal(0)
@@ -30,21 +46,23 @@ def run(source: str, input_path: str, out: str, table: str | None = None) -> tup
         pkg = load_grouper(source, stack)
         if not hasattr(pkg, "group_pathway"):
             raise ValueError(f"{source}: these definitions declare no pathway tables")
-        src = stack.enter_context(Path(input_path).open(encoding="utf-8"))
+        src = stack.enter_context(Path(input_path).open("rb"))
         dst = stack.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
         writer = csv.writer(dst)
         writer.writerow(["row", "id", *PATHWAY_FIELDS])
-        for n, line in enumerate(src, 1):
-            if not line.strip():
+        show = console.is_terminal if progress is None else progress
+        bar = stack.enter_context(Progress(TextColumn("grouping pathways"), BarColumn(), DownloadColumn(),
+                                           TimeRemainingColumn(), console=console, disable=not show, transient=True))
+        task = bar.add_task("pathways", total=Path(input_path).stat().st_size or None)
+        position = 0
+        for n, raw in enumerate(src, 1):
+            position += len(raw)
+            if n % 1024 == 0:
+                bar.update(task, completed=position)
+            if not raw.strip():
                 continue
             rows += 1
-            problem = ""
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                item, problem = {}, f"row {n}: not JSON: {exc}"
-            if not isinstance(item, dict):
-                item, problem = {}, problem or f"row {n}: a line must be a JSON object with `pathway` and `episodes`"
+            item, problem = _item(n, raw)
             pathway = item.get("pathway", {})
             if not isinstance(pathway, dict):
                 problem = problem or f"row {n}: field `pathway`: expected an object of pathway attributes"
@@ -52,6 +70,8 @@ def run(source: str, input_path: str, out: str, table: str | None = None) -> tup
             if not isinstance(episodes, list):
                 problem = problem or f"row {n}: field `episodes`: expected a list of episodes"
                 episodes = []
+            elif item and "episodes" not in item:
+                problem = problem or f"row {n}: no field `episodes` (the member episodes): grouped without members"
             res = pkg.group_pathway(pathway if isinstance(pathway, dict) else {}, episodes, table=table)
             values = res.as_dict()
             if problem:
@@ -61,11 +81,12 @@ def run(source: str, input_path: str, out: str, table: str | None = None) -> tup
             paid += res.points
             refund += res.refund or 0
             financed += res.financed
+        bar.update(task, completed=position)
     grid = Table(title=f"isf group-pathways → {out}", show_header=False)
     grid.add_row("pathways", str(rows))
     grid.add_row("financed at pathway level", str(financed))
     grid.add_row("groups", ", ".join(f"{g} {k}" for g, k in sorted(groups.items())))
     grid.add_row("points paid", f"{paid:.3f}")
     grid.add_row("refund paid", f"{refund:,.2f}")
-    Console(stderr=True).print(grid)
+    console.print(grid)
     return rows, groups, paid

@@ -98,6 +98,22 @@ def test_group_pathways_cli_keeps_every_line(tmp_path: Path) -> None:
     assert "row 7" in by_id["P7-broken"]["problems"] and by_id["P7-broken"]["group"] == "TNN"
 
 
+def test_group_pathways_reports_every_problem_of_a_line(tmp_path: Path) -> None:
+    """Problems of member episodes, a line that is not UTF-8, a line without `episodes`: each row says
+    what was wrong with it, and there is one row per line."""
+    src, out = tmp_path / "p.jsonl", tmp_path / "p.csv"
+    src.write_bytes(b'{"id": "a", "pathway": {"kind": "knee"}, "episodes": [{"pdx": "M17"}, {"age": "old"}]}\n'
+                    b'{"id": "\xf8"}\n'
+                    b'{"id": "c", "pathway": {"kind": "knee"}}\n')
+    r = CliRunner().invoke(main, ["group-pathways", str(DEFINITIONS / "isf2025"), str(src), "-o", str(out), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [row["row"] for row in rows] == ["1", "2", "3"]
+    assert rows[0]["problems"] == "episode 2: age='old': not an integer" and rows[0]["members"] == "2"
+    assert rows[1]["problems"].startswith("row 2: not UTF-8 text (invalid start byte at byte 8)")
+    assert rows[2]["problems"] == "row 3: no field `episodes` (the member episodes): grouped without members"
+
+
 SCHEMA = '''version T 2030 "t"
 codesystem NCSP
 enum Kind { knee = "K" }

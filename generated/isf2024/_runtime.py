@@ -934,7 +934,12 @@ class PathwayResult:
     refund: Decimal | None
 
     def as_dict(self) -> dict[str, object]:
+        """The pathway's result as plain values (see :meth:`Result.as_dict`); ``problems`` also holds
+        the member episodes' problems, each after ``episode K:`` (K counting members from 1)."""
         out = self.result.as_dict()
+        members = [f"episode {k}: {describe(r.problems)}" for k, r in enumerate(self.members, 1) if r.problems]
+        if members:
+            out["problems"] = "; ".join(p for p in (str(out["problems"]), *members) if p)
         out.update({"financed": "yes" if self.financed else "no", "members": len(self.members),
                     "member_groups": " ".join(r.group for r in self.members),
                     "member_points": str(sum((r.points for r in self.members), Decimal(0))),
