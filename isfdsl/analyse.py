@@ -17,23 +17,28 @@ interpreter, and says so when it finds none.
 from __future__ import annotations
 
 import functools
-import itertools
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import interpret, ir
+from .cubes import (
+    GAVE_UP,
+    Cube,
+    CubeIndex,
+    Possible,
+    Space,
+    Top,
+    Values,
+    codeset_examples,
+    display_order,
+    intersects,
+    meet_of,
+    uncovered,
+)
 from .diagnostics import CODES, Collector, Severity, Span
-from .types import Type
-
-#: Sets larger than this are not enumerated (the value is then "any value of its type").
-MAX_VALUES = 5000
-#: Search steps for one question "do these rows cover that one?" before the analysis gives up on it and
-#: says so (ISF455). The official NordDRG tables need at most 89.
-SEARCH_BUDGET = 5000
-
 
 # ---------------------------------------------------------------------- findings
 
@@ -112,485 +117,6 @@ def _jsonable(v: object) -> object:
     return v
 
 
-# ---------------------------------------------------------------------- possible values of features
-
-
-class _Top:
-    """Any value of the type (too many to list)."""
-
-    def __repr__(self) -> str:
-        return "TOP"
-
-
-TOP = _Top()
-Values = frozenset[object] | _Top
-
-
-def _join(*vs: Values) -> Values:
-    out: set[object] = set()
-    for v in vs:
-        if isinstance(v, _Top):
-            return TOP
-        out |= v
-        if len(out) > MAX_VALUES:
-            return TOP
-    return frozenset(out)
-
-
-def _drop_none(v: Values) -> Values:
-    """Lists never hold absent elements."""
-    return v if isinstance(v, _Top) else v - {None}
-
-
-class Possible:
-    """The values each derivation can produce: for a scalar the set of values (``None`` = absent), for
-    a list the set of its possible elements; ``TOP`` when unknown or too many."""
-
-    def __init__(self, program: ir.Program) -> None:
-        self.p = program
-        self.attrs = {a.name: a for a in program.attributes}
-        self.features: dict[str, Values] = {}
-        self._ev = interpret.Evaluator.__new__(interpret.Evaluator)
-        self._ev.p, self._ev.values, self._ev.features = program, {}, {}
-        for d in program.derivations:
-            self.features[d.name] = self.expr(d.expr, {})
-
-    def of(self, name: str) -> Values:
-        if name in self.features:
-            return self.features[name]
-        a = self.attrs.get(name)
-        if a is None:
-            return TOP
-        return self.attribute(a)
-
-    def attribute(self, a: ir.Attribute) -> Values:
-        t = a.type.elem if a.type.kind == "list" and a.type.elem else a.type
-        absent: set[object] = set() if a.type.kind == "list" or a.default is not None else {None}
-        if t.kind == "enum":
-            return frozenset(set(a.members.values()) | absent)
-        if t.kind == "bool":
-            return frozenset({True, False} | absent)
-        if t.kind == "int" and t.lo is not None and t.hi is not None and t.hi - t.lo < MAX_VALUES:
-            return frozenset(set(range(t.lo, t.hi + 1)) | absent)
-        return TOP
-
-    def expr(self, e: ir.Expr, local: dict[str, Values]) -> Values:
-        if isinstance(e, ir.Const):
-            if isinstance(e.value, list):
-                return frozenset(e.value)
-            return frozenset({e.value})
-        if isinstance(e, ir.Ref):
-            if e.scope == "local":
-                return local[e.name]
-            if e.scope in ("attr", "feature"):
-                return self.of(e.name)
-            return frozenset({e.name})
-        if isinstance(e, ir.Loop):
-            if e.kind in ("any", "all", "none"):
-                return frozenset({True, False})
-            source = self.expr(e.source, local)
-            if e.kind == "find":
-                return source if isinstance(source, _Top) else source | {None}
-            assert e.body is not None
-            if isinstance(source, _Top):
-                return self.expr(e.body, {**local, e.var: TOP})
-            return _drop_none(_join(*(self.expr(e.body, {**local, e.var: frozenset({x})}) for x in source)))
-        op = e.op
-        if op in ("lookup", "combo", "entries"):
-            table = self.p.tables.get(e.args[0].name) if isinstance(e.args[0], ir.Ref) else None
-            if table is None:
-                return TOP
-            if op == "entries":
-                items = [(k, v) for k, rows in table.rows.items() for s, v in rows if s is None]
-                return frozenset(items) if len(items) <= MAX_VALUES else TOP
-            return _join(frozenset(v for rows in table.rows.values() for _, v in rows))
-        if op == "if":
-            return _join(self.expr(e.args[1], local), self.expr(e.args[2], local))
-        if op in ("first",):
-            v = self.expr(e.args[0], local)
-            return v if isinstance(v, _Top) else v | {None}
-        if op == "coalesce":
-            return _join(*(self.expr(a, local) for a in e.args))
-        if op in ("union", "list"):
-            return _drop_none(_join(*(self.expr(a, local) for a in e.args)))
-        if op in ("intersect", "minus"):
-            return self.expr(e.args[0], local)
-        if op in ("max", "min"):
-            return _join(self.expr(e.args[0], local), self.expr(e.args[1], local))
-        if op in ("codes", "count"):
-            return TOP
-        if e.type.kind == "bool":
-            return frozenset({True, False})
-        # Any other operator: evaluate it over every combination of its arguments' values.
-        args = [self.expr(a, local) for a in e.args]
-        if any(isinstance(a, _Top) for a in args):
-            return TOP
-        sets = [sorted(a, key=repr) for a in args if isinstance(a, frozenset)]
-        size = 1
-        for s in sets:
-            size *= len(s)
-        if size > MAX_VALUES:
-            return TOP
-        out = set()
-        for combo in itertools.product(*sets):
-            out.add(self._ev.eval(ir.Apply(e.type, op, tuple(ir.Const(a.type, v) for a, v in zip(e.args, combo, strict=True))), {}))
-        return frozenset(out)
-
-
-# ---------------------------------------------------------------------- variables and cubes
-
-
-@dataclass(slots=True)
-class Var:
-    """One variable of the analysis: a scalar feature (``element`` None; ``reps`` its representatives)
-    or one class of elements of a list feature (``reps`` = [False, True]; ``element`` an example)."""
-
-    feature: str
-    reps: list[object]
-    element: object = None
-    is_class: bool = False
-
-    @property
-    def full(self) -> int:
-        return (1 << len(self.reps)) - 1
-
-
-Cube = dict[int, int]  # variable index -> mask of allowed representatives (a missing variable: any)
-
-
-class Space:
-    """The variables of one decision table and each row as a union of disjoint cubes."""
-
-    def __init__(self, program: ir.Program, table: ir.Table, possible: Possible) -> None:
-        self.p = program
-        self.table = table
-        self.possible = possible
-        self.vars: list[Var] = []
-        self.scalar: dict[str, int] = {}
-        self.classes: dict[str, list[int]] = {}
-        by_feature: dict[str, list[ir.Constraint]] = {}
-        for row in table.rows:
-            for c in row.constraints:
-                by_feature.setdefault(c.feature, []).append(c)
-        for name, cs in by_feature.items():
-            if self._is_list(name):
-                self._list_vars(name, cs)
-            else:
-                self._scalar_var(name, cs)
-
-    def _type(self, name: str) -> Type:
-        for a in self.p.attributes:
-            if a.name == name:
-                return a.type
-        for d in self.p.derivations:
-            if d.name == name:
-                return d.type
-        return Type("text")
-
-    def _is_list(self, name: str) -> bool:
-        return self._type(name).kind == "list"
-
-    # -- representatives
-
-    def _candidates(self, t: Type, cs: list[ir.Constraint], possible: Values) -> list[object]:
-        """Values that together meet every class the constraints can tell apart."""
-        if isinstance(possible, frozenset):
-            return sorted(possible, key=_order)
-        out: list[object] = []
-        if t.kind in ("int", "decimal"):
-            step = Decimal(1) if t.kind == "int" else Decimal("0.5")
-            points: set[Decimal] = set()
-            for c in cs:
-                for b in (c.lo, c.hi):
-                    if b is not None:
-                        points |= {b - step, b, b + step}
-                points |= {Decimal(str(v)) for v in c.values if isinstance(v, (int, Decimal)) and not isinstance(v, bool)}
-            lo, hi = t.lo, t.hi
-            points |= {Decimal(x) for x in (lo, hi) if x is not None}
-            if not points:
-                points = {Decimal(0)}
-            points |= {min(points) - 1000 * step, max(points) + 1000 * step}
-            for n in sorted(points):
-                if (lo is None or n >= lo) and (hi is None or n <= hi):
-                    out.append(int(n) if t.kind == "int" else n)
-        else:
-            for c in cs:
-                out.extend(v for v in c.values if v is not None)
-                if c.ref is not None:
-                    out.extend(codeset_examples(self.p.codesets[c.ref]))
-            if t.kind == "bool":
-                out.extend([True, False])
-            out.extend(_fresh(out))
-        out.append(None)
-        return out
-
-    def _scalar_var(self, name: str, cs: list[ir.Constraint]) -> None:
-        t = self._type(name)
-        possible = self.possible.of(name)
-        reps = _classes(self._candidates(t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
-        self.scalar[name] = len(self.vars)
-        self.vars.append(Var(name, reps))
-
-    def _list_vars(self, name: str, cs: list[ir.Constraint]) -> None:
-        t = self._type(name)
-        elem = t.elem or Type("text")
-        possible = self.possible.of(name)
-        cands = [x for x in self._candidates(elem, cs, possible) if x is not None]
-        has = [c for c in cs if c.kind == "has"]
-        reps = _classes(cands, lambda x: tuple(interpret.holds(self.p, c, [x])[0] for c in has))
-        keep_irrelevant = any(c.kind == "present" for c in cs)
-        idx = []
-        for x in reps:
-            relevant = any(interpret.holds(self.p, c, [x])[0] != c.negated for c in has)
-            if relevant or keep_irrelevant:
-                idx.append(len(self.vars))
-                self.vars.append(Var(name, [False, True], x, True))
-        self.classes[name] = idx
-
-    # -- rows as cubes
-
-    def constraint_cubes(self, c: ir.Constraint) -> list[Cube]:
-        """The constraint as a union of disjoint cubes."""
-        if c.feature in self.scalar:
-            i = self.scalar[c.feature]
-            mask = 0
-            for k, v in enumerate(self.vars[i].reps):
-                if interpret.holds(self.p, c, v)[0]:
-                    mask |= 1 << k
-            return [{i: mask}]
-        idx = self.classes.get(c.feature, [])
-        positive = [i for i in idx if interpret.holds(self.p, c, [self.vars[i].element])[0] != c.negated]
-        if c.kind == "present":
-            positive = list(idx)
-        if c.negated and c.kind in ("has", "present"):
-            return [{i: 0b01 for i in positive}]
-        cubes: list[Cube] = []
-        for n, i in enumerate(positive):
-            cube = {j: 0b01 for j in positive[:n]}
-            cube[i] = 0b10
-            cubes.append(cube)
-        return cubes
-
-    def row_cubes(self, row: ir.Row) -> tuple[list[Cube], ir.Constraint | None]:
-        """The row as disjoint cubes, and (when it is empty) the first condition that made it so."""
-        cubes: list[Cube] = [{}]
-        for c in row.constraints:
-            parts = self.constraint_cubes(c)
-            if not parts or all(any(m == 0 for m in p.values()) for p in parts):
-                return [], c
-            merged = []
-            for a in cubes:
-                for b in parts:
-                    m = _meet(a, b)
-                    if m is not None:
-                        merged.append(m)
-            cubes = merged
-            if not cubes:
-                return [], c
-        return cubes, None
-
-    # -- witnesses
-
-    def assignment(self, cube: Cube) -> dict[str, object]:
-        """One concrete feature assignment inside the cube (every tested feature)."""
-        out: dict[str, object] = {}
-        for name, i in self.scalar.items():
-            mask = cube.get(i, self.vars[i].full)
-            reps = self.vars[i].reps
-            k = _pick(mask, reps)
-            out[name] = reps[k]
-        for name, idx in self.classes.items():
-            items = [self.vars[i].element for i in idx if cube.get(i, 0b11) == 0b10]
-            out[name] = items
-        return out
-
-
-def _order(v: object) -> tuple[int, str]:
-    return (0 if v is None else 1, repr(v))
-
-
-def _pick(mask: int, reps: Sequence[object]) -> int:
-    """The representative to show: prefer a present value, the lowest allowed otherwise."""
-    allowed = [k for k in range(len(reps)) if mask >> k & 1]
-    present = [k for k in allowed if reps[k] is not None]
-    return (present or allowed)[0]
-
-
-def _classes(candidates: Iterable[object], signature: object) -> list[object]:
-    seen: dict[object, object] = {}
-    for v in candidates:
-        s = signature(v)  # type: ignore[operator]
-        if s not in seen:
-            seen[s] = v
-    return list(seen.values())
-
-
-def codeset_examples(cs: ir.CodeSet) -> list[str]:
-    """Codes a code list holds: its codes (sorted), then each prefix and range with codes inside."""
-    out = sorted(cs.codes)
-    for p in cs.prefixes:
-        out += [p, p + "0", p + "99"]
-    for lo, hi in cs.ranges:
-        out += [lo, hi, lo + "0", hi + "9"]
-    return out
-
-
-def _fresh(seen: Sequence[object]) -> list[str]:
-    """Values no condition names (one of them lands in the "anything else" class)."""
-    return [x for x in ("Z999", "~other", "00000") if x not in seen]
-
-
-def _meet(a: Cube, b: Cube) -> Cube | None:
-    out = dict(a)
-    for k, m in b.items():
-        m2 = out.get(k)
-        m = m if m2 is None else m & m2
-        if m == 0:
-            return None
-        out[k] = m
-    return out
-
-
-def _subtract(a: Cube, b: Cube, full: Sequence[int]) -> list[Cube]:
-    """``a`` minus ``b`` as disjoint cubes."""
-    out: list[Cube] = []
-    cur = dict(a)
-    for k, mb in b.items():
-        ma = cur.get(k, full[k])
-        rest = ma & ~mb
-        if rest:
-            piece = dict(cur)
-            piece[k] = rest
-            out.append(piece)
-        inter = ma & mb
-        if not inter:
-            return [a]
-        cur[k] = inter
-    return out
-
-
-def _contains(outer: Cube, inner: Cube, full: Sequence[int]) -> bool:
-    return all(not inner.get(k, full[k]) & ~m for k, m in outer.items())
-
-
-_GAVE_UP: Cube = {-1: 0}
-
-
-def _uncovered(cube: Cube, others: Sequence[Cube], full: Sequence[int], budget: int = SEARCH_BUDGET) -> Cube | None:
-    """A point of ``cube`` (as a cube of single values where it matters) that no cube of ``others``
-    covers, or None when they cover all of it; ``_GAVE_UP`` when the budget of search steps runs out.
-
-    This is satisfiability: every other cube is a clause "some variable lies outside its set". The
-    search is DPLL: unit propagation, then a branch on one variable of an open clause."""
-    if any(_contains(o, cube, full) for o in others):
-        return None
-    clauses = [tuple(o.items()) for o in others]
-    steps = [budget]
-
-    def solve(masks: Cube, active: list[tuple[tuple[int, int], ...]]) -> Cube | None:
-        steps[0] -= 1
-        if steps[0] < 0:
-            return _GAVE_UP
-        changed = True
-        while changed:
-            changed = False
-            still = []
-            for clause in active:
-                free: tuple[int, int] | None = None
-                nfree = 0
-                done = False
-                for k, m in clause:
-                    cur = masks.get(k, full[k])
-                    if not cur & m:
-                        done = True
-                        break
-                    if cur & ~m:
-                        nfree += 1
-                        free = (k, m)
-                if done:
-                    continue
-                if nfree == 0:
-                    return None
-                if nfree == 1:
-                    assert free is not None
-                    k, m = free
-                    masks[k] = masks.get(k, full[k]) & ~m
-                    changed = True
-                    continue
-                still.append(clause)
-            active = still
-        if not active:
-            return masks
-        for k, m in active[0]:
-            cur = masks.get(k, full[k])
-            if cur & ~m:
-                break
-        for part in (cur & ~m, cur & m):
-            branch = dict(masks)
-            branch[k] = part
-            found = solve(branch, active)
-            if found is not None:
-                return found
-        return None
-
-    return solve(dict(cube), clauses)
-
-
-def _intersects(a: Cube, b: Cube) -> bool:
-    if len(b) < len(a):
-        a, b = b, a
-    for k, m in a.items():
-        m2 = b.get(k)
-        if m2 is not None and not m & m2:
-            return False
-    return True
-
-
-class _Index:
-    """Earlier cubes by variable and representative, to find the cubes that can meet a new one."""
-
-    def __init__(self, nvars: int) -> None:
-        self.allow: list[dict[int, int]] = [{} for _ in range(nvars)]
-        self.constrained = [0] * nvars
-        self.all = 0
-        self.cubes: list[Cube] = []
-        self.owner: list[int] = []
-
-    def add(self, cube: Cube, owner: int) -> None:
-        n = len(self.cubes)
-        bit = 1 << n
-        self.cubes.append(cube)
-        self.owner.append(owner)
-        self.all |= bit
-        for k, m in cube.items():
-            self.constrained[k] |= bit
-            slots = self.allow[k]
-            while m:
-                low = m & -m
-                r = low.bit_length() - 1
-                slots[r] = slots.get(r, 0) | bit
-                m ^= low
-
-    def meeting(self, cube: Cube, full: Sequence[int]) -> Iterator[int]:
-        cand = self.all
-        for k, m in cube.items():
-            if m == full[k]:
-                continue
-            hit = self.all & ~self.constrained[k]
-            slots = self.allow[k]
-            while m:
-                low = m & -m
-                hit |= slots.get(low.bit_length() - 1, 0)
-                m ^= low
-            cand &= hit
-            if not cand:
-                return
-        while cand:
-            low = cand & -cand
-            yield low.bit_length() - 1
-            cand ^= low
-
-
 # ---------------------------------------------------------------------- the analyses
 
 
@@ -654,7 +180,7 @@ class _TableAnalysis:
         if t.fallback:
             produced.add(t.fallback)
         produced.update(r.group for r in t.post if r.group)
-        index = _Index(len(self.space.vars))
+        index = CubeIndex(len(self.space.vars))
         unique = t.policy == "unique"
         for n, row in enumerate(t.rows):
             if self.progress is not None:
@@ -698,13 +224,13 @@ class _TableAnalysis:
             self.add("ISF452", row, f"row {row.id}: its conditions contradict each other ({conds}), so the "
                      "row can never match")
 
-    def _shadow(self, row: ir.Row, cubes: list[Cube], index: _Index) -> bool:
+    def _shadow(self, row: ir.Row, cubes: list[Cube], index: CubeIndex) -> bool:
         for cube in cubes:
             others = [index.cubes[k] for k in index.meeting(cube, self.full)]
-            found = _uncovered(cube, others, self.full)
+            found = uncovered(cube, others, self.full)
             if found is None:
                 continue
-            if found is _GAVE_UP:
+            if found is GAVE_UP:
                 self.add("ISF455", row, f"row {row.id}: too many cases to decide whether earlier rows shadow it; "
                          "the analysis assumes it can match")
             return True
@@ -714,18 +240,18 @@ class _TableAnalysis:
                  f"take ({shown})", rows=tuple(names))
         return False
 
-    def _minimal(self, cubes: list[Cube], index: _Index) -> list[int]:
+    def _minimal(self, cubes: list[Cube], index: CubeIndex) -> list[int]:
         """Earlier rows that alone still cover the row: one row when one does, else a greedy reduction."""
         meeting = sorted({k for cube in cubes for k in index.meeting(cube, self.full)})
         owners = sorted({index.owner[k] for k in meeting})
         for owner in owners:
             mine = [index.cubes[k] for k in meeting if index.owner[k] == owner]
-            if all(_uncovered(cube, mine, self.full) is None for cube in cubes):
+            if all(uncovered(cube, mine, self.full) is None for cube in cubes):
                 return [owner]
 
         def covered(kept: set[int]) -> bool:
             others = [index.cubes[k] for k in meeting if index.owner[k] in kept]
-            return all(_uncovered(cube, others, self.full, 2000) is None for cube in cubes)
+            return all(uncovered(cube, others, self.full, 2000) is None for cube in cubes)
 
         keep = set(owners)
         for size in (64, 8, 1):
@@ -735,15 +261,15 @@ class _TableAnalysis:
                     keep -= block
         return sorted(keep)
 
-    def _overlaps(self, n: int, row: ir.Row, cubes: list[Cube], index: _Index) -> None:
+    def _overlaps(self, n: int, row: ir.Row, cubes: list[Cube], index: CubeIndex) -> None:
         seen: set[int] = set()
         for cube in cubes:
             for k in index.meeting(cube, self.full):
                 other = index.owner[k]
-                if other in seen or not _intersects(cube, index.cubes[k]):
+                if other in seen or not intersects(cube, index.cubes[k]):
                     continue
                 seen.add(other)
-                meet = _meet(cube, index.cubes[k])
+                meet = meet_of(cube, index.cubes[k])
                 assert meet is not None
                 first = self.t.rows[other]
                 witness = self.space.assignment(meet)
@@ -752,9 +278,9 @@ class _TableAnalysis:
                          "match some episodes", rows=(first.id, row.id), witness=witness, episode=episode,
                          notes=() if episode or not self.episodes else ("no concrete episode found for this feature assignment",))
 
-    def _gaps(self, index: _Index) -> None:
-        found = _uncovered({}, index.cubes, self.full)
-        if found is None or found is _GAVE_UP:
+    def _gaps(self, index: CubeIndex) -> None:
+        found = uncovered({}, index.cubes, self.full)
+        if found is None or found is GAVE_UP:
             return
         witness = self.space.assignment(found)
         episode = self._episode(witness, lambda tr: not any(s.matched for s in tr)) if self.episodes else None
@@ -886,9 +412,9 @@ def _sample(rng: random.Random, a: ir.Attribute, pools: Mapping[str, list[str]])
 
 
 def _domain_text(v: Values) -> str:
-    if isinstance(v, _Top):
+    if isinstance(v, Top):
         return ""
-    shown = sorted(v, key=_order)
+    shown = sorted(v, key=display_order)
     text = ", ".join("absent" if x is None else repr(x) for x in shown[:12])
     return f"one of {text}" + (f" (and {len(shown) - 12} more)" if len(shown) > 12 else "")
 
