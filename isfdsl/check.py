@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from . import ast
@@ -427,12 +427,12 @@ class _Checker:
                 self.d.report("ISF203", e.source.span, f"can only iterate over a list, not {src}")
             if src.kind == "codelist" or src.kind == "table":
                 src = ABSENT
-            inner = {**scope, e.var: src.elem if src.kind == "list" and src.elem else ABSENT}
+            local = {**scope, e.var: src.elem if src.kind == "list" and src.elem else ABSENT}
             if e.cond is not None:
-                self._want_bool(e.cond, inner, refs)
+                self._want_bool(e.cond, local, refs)
             if isinstance(e, ast.Comprehension):
-                return list_of(self.expr(e.expr, inner, refs))
-            return inner[e.var] if e.kind == "find" else BOOL
+                return list_of(self.expr(e.expr, local, refs))
+            return local[e.var] if e.kind == "find" else BOOL
         assert isinstance(e, ast.Call)
         return self._call(e, scope, refs)
 
@@ -541,8 +541,10 @@ class _Checker:
         if dec.fallback is not None:
             self._group_ref(dec.fallback, codes, cat, dec.span)
         if dec.otherwise is not None:
-            seen, name = {dec.name}, dec.otherwise
-            while name is not None:
+            seen: set[str] = {dec.name}
+            next_name: str | None = dec.otherwise
+            while next_name is not None:
+                name = next_name
                 target = self.m.decisions.get(name)
                 if target is None:
                     self._unknown(dec.span, name, "decision table", self.m.decisions)
@@ -551,7 +553,7 @@ class _Checker:
                     self.d.report("ISF212", dec.span, f"`otherwise` goes round in a circle: {' -> '.join([*seen, name])}")
                     break
                 seen.add(name)
-                name = target.otherwise
+                next_name = target.otherwise
         ids: dict[str, Span] = {}
         for rule in (*dec.rules, *dec.post):
             if rule.id in ids:
@@ -679,8 +681,8 @@ class _Checker:
                 self.d.report("ISF203", p.span, f"the length of stay must be an int; `{p.stay_attr}` is {t}")
 
     # ------------------------------------------------------------------ helpers
-    def _unknown(self, span: Span, name: str, what: str, candidates: object) -> None:
-        names = list(candidates) if not isinstance(candidates, dict) else list(candidates.keys())
+    def _unknown(self, span: Span, name: str, what: str, candidates: Iterable[str]) -> None:
+        names = list(candidates)  # a dictionary's names are its keys
         self.d.report("ISF201", span, f"unknown {what} `{name}`", did_you_mean(name, names))
 
     def _unused(self) -> None:
@@ -691,7 +693,8 @@ class _Checker:
             for g in cat.groups:
                 if f"group:{g.code}" not in self.m.used:
                     self.d.report("ISF251", g.span, f"group `{g.code}` of `{cat.name}` is produced by no rule")
-        for name, decl in (*self.m.tables.items(), *self.m.derives.items()):
+        declared: list[tuple[str, ast.Table | ast.Derive]] = [*self.m.tables.items(), *self.m.derives.items()]
+        for name, decl in declared:
             if name not in self.m.used:
                 self.d.report("ISF252", decl.span, f"`{name}` is never used")
 

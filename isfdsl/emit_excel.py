@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]
 
 from . import __version__, describe, ir
 

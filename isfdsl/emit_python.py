@@ -488,6 +488,12 @@ def sources_for(root: str, texts: dict[str, str]) -> Sources:
     return Sources(root if os.path.isdir(root) else os.path.dirname(root) or ".", dict(texts))
 
 
+def _items(value: object) -> list[dict[str, Any]]:
+    """A list of template items from a page context (whose values are typed ``object``)."""
+    assert isinstance(value, list)
+    return value
+
+
 def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str]:
     """The files of the generated package, by name."""
     env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
@@ -515,8 +521,8 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
         pathway = _Context(view, sources, package, header).build()
         shared = []
         for kind in ("enums", "codesets", "catalogues"):
-            mine = {item["var"]: item for item in context[kind]}
-            for item in pathway[kind]:
+            mine = {item["var"]: item for item in _items(context[kind])}
+            for item in _items(pathway[kind]):
                 item["shared"] = mine.get(item["var"]) == item
                 if item["shared"]:
                     shared.append(item["var"])
@@ -686,13 +692,13 @@ class _Context:
             own = {d.name for d in members}
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
-            memo = bool(support) and any(_costly(d) for d in members)
+            remembered = bool(support) and any(_costly(d) for d in members)
             ident = base = "_".join(_ident(a) for a in support)  # a_b + c and a + b_c: numbered apart
             while ident in idents:
                 ident = f"{base}_{len(idents)}"
             idents.add(ident)
             groups.append({
-                "derivations": derivs, "memo": memo, "ident": ident,
+                "derivations": derivs, "memo": remembered, "ident": ident,
                 "params": ", ".join(f"{self.names.attrs.get(n) or self.names.features[n]}: {annotations[n]}" for n in read),
                 "args": ", ".join(self.names.attrs.get(n) or self.names.features[n] for n in read),
                 "key": (self.names.attrs[support[0]] if len(support) == 1

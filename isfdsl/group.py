@@ -41,11 +41,10 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
     """Warnings about the input's columns: none of them an attribute (a wrong separator or file: every
     row would be grouped as if all its values were missing), attributes missing from the input, and
     columns that are no attribute (passed through)."""
-    present = set(columns)
-    used = [a for a in attributes if a in present]
     if not columns:
         return []
-    if not used:
+    present, known = set(columns), set(attributes)
+    if not present & known:
         sep = f" (separated by {delimiter!r})" if delimiter else ""
         shown = ", ".join(map(repr, columns[:8])) + (" …" if len(columns) > 8 else "")
         warning = (f"warning: no input column is an attribute of these definitions, so every row is grouped as if "
@@ -56,7 +55,7 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
     missing = [a for a in attributes if a not in present]
     if missing:
         notes.append(f"note: {len(missing)} attribute(s) not in the input count as missing in every row: {', '.join(missing)}")
-    other = [c for c in columns if c not in set(attributes)]
+    other = [c for c in columns if c not in known and c not in (*RESULT_FIELDS, "row")]  # results are replaced
     if other:
         notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: {', '.join(other)}")
     return notes

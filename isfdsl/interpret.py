@@ -289,7 +289,16 @@ def _starts_with(s: object, prefix: object) -> bool:
 
 
 def _keep(a: list[object], b: list[object], inside: bool) -> list[object]:
+    """The elements of ``a`` that are (``inside``) or are not in ``b``, once each."""
     return _dedup(x for x in a if (x in b) == inside)
+
+
+def _set_operation(inside: bool) -> Callable[[Evaluator, ir.Apply, dict[str, object]], object]:
+    """``intersect`` (``inside``) or ``minus`` of two lists."""
+    def run(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
+        a, b = _lists(_args(ev, e, local))
+        return _keep(a, b, inside)
+    return run
 
 
 def _lists(vals: list[object]) -> list[list[object]]:
@@ -328,8 +337,8 @@ OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]
     "max": _extreme(max),  # type: ignore[arg-type]
     "min": _extreme(min),  # type: ignore[arg-type]
     "union": lambda ev, e, l: _dedup(x for xs in _lists(_args(ev, e, l)) for x in xs),
-    "intersect": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=True),
-    "minus": lambda ev, e, l: _keep(*_lists(_args(ev, e, l)), inside=False),
+    "intersect": _set_operation(inside=True),
+    "minus": _set_operation(inside=False),
     "codes": lambda ev, e, l: _codes(ev.eval(e.args[0], l)),
     "entries": lambda ev, e, l: [(k, v) for k, rows in ev.p.tables[ev.eval(e.args[0], l)].rows.items()  # type: ignore[index]
                                  for second, v in rows if second is None],
@@ -399,8 +408,11 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
             return Result(inner.table, inner.catalogue, inner.group, inner.name, inner.rule, inner.return_code,
                           inner.points, inner.refund, inner.problems, (*trace, *inner.trace))
     for post in table.post:
-        outputs = {"group": group, "return_code": rc}
-        step = try_row(program, post, lambda n, out=outputs: out[n] if n in out else feature(n), table.name)
+        outputs: dict[str, object] = {"group": group, "return_code": rc}
+
+        def lookup(name: str, out: dict[str, object] = outputs) -> object:
+            return out[name] if name in out else feature(name)
+        step = try_row(program, post, lookup, table.name)
         trace.append(step)
         if step.matched:
             group = post.group or group

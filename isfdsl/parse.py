@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -87,11 +89,17 @@ def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
             except UnexpectedInput as exc:
                 _report_syntax(exc, path, padded, diags)
                 continue
-            items.extend(_Builder(path, diags).transform(tree).children)
+            items.extend(_children(_Builder(path, diags).transform(tree)))
         comments = _comments(text, path)
         return ast.Module(path, tuple(items), tuple(comments))
-    items = _Builder(path, diags).transform(tree).children
+    items = _children(_Builder(path, diags).transform(tree))
     return ast.Module(path, tuple(items), tuple(_comments(text, path)))
+
+
+def _children(tree: object) -> list[ast.Decl]:
+    """The declarations the builder made of a whole file (the children of its root)."""
+    assert isinstance(tree, Tree)
+    return list(tree.children)  # type: ignore[arg-type]
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
@@ -118,11 +126,12 @@ def _report_syntax(exc: UnexpectedInput, path: str, text: str, diags: Collector)
     line, col = exc.line, exc.column
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
         line, col = _end_of_content(text)
-        expected = getattr(exc, "expected", set()) or set()
+        expected: set[str] = set(getattr(exc, "expected", None) or ())
         diags.report("ISF103", Span(path, line, col), f"unexpected end of file; expected {_expected(set(expected))}")
         return
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
         allowed = set(exc.allowed or ())
         diags.report("ISF102", Span(path, line, col, line, col + 1),
                      f"unexpected character {char!r}; expected {_expected(allowed)}")
@@ -163,6 +172,23 @@ def _str(tok: Token | None) -> str | None:
 
 def _strings(children: list[object]) -> list[str]:
     return [unescape(str(c)) for c in children if isinstance(c, Token) and c.type == "STRING"]
+
+
+def _binary(op: str) -> Callable[[Any, Any, list[Any]], ast.Binary]:
+    """A transformer method building a binary expression with operator ``op``."""
+    def build(self: Any, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(self.sp(meta), op, c[0], c[-1])
+    return build
+
+
+def _cond(op: str) -> Callable[[Any, Any, list[Any]], ast.Cond]:
+    """A transformer method building a row condition with operator ``op``."""
+    def build(self: Any, meta: Any, c: list[Any]) -> ast.Cond:
+        rest = c[1] if len(c) > 1 else None
+        value = rest if isinstance(rest, ast.Value) else None
+        values = rest if isinstance(rest, ast.ValueSet) else None
+        return ast.Cond(self.sp(meta), str(c[0]), op, value, values)
+    return build
 
 
 @v_args(meta=True)
@@ -332,11 +358,6 @@ class _Builder(Transformer[Token, object]):
     def if_(self, meta, c):
         return ast.If(self.sp(meta), *c)
 
-    def _binary(op):
-        def build(self, meta, c):
-            return ast.Binary(self.sp(meta), op, c[0], c[-1])
-        return build
-
     or_ = _binary("or")
     and_ = _binary("and")
     in_ = _binary("in")
@@ -463,14 +484,6 @@ class _Builder(Transformer[Token, object]):
 
     def out_rc(self, meta, c):
         return (None, str(c[0]), _tok_span(self.path, c[0]))
-
-    def _cond(op):
-        def build(self, meta, c):
-            rest = c[1] if len(c) > 1 else None
-            value = rest if isinstance(rest, ast.Value) else None
-            values = rest if isinstance(rest, ast.ValueSet) else None
-            return ast.Cond(self.sp(meta), str(c[0]), op, value, values)
-        return build
 
     c_in = _cond("in")
     c_not_in = _cond("not in")

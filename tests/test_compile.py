@@ -116,6 +116,16 @@ def test_generated_code_is_typed_and_clean(tmp_path: Path) -> None:
     assert ruff.returncode == 0, ruff.stdout
 
 
+def test_the_compiler_itself_is_typed_and_clean() -> None:
+    """mypy over the compiler's own source, ruff over the source, tests and benchmarks."""
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "isfdsl"],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert mypy.returncode == 0, mypy.stdout
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "isfdsl", "tests", "bench"],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert ruff.returncode == 0, ruff.stdout
+
+
 HOSTILE = '''version ISF 2030 "label \\"\\"\\" with triple quotes\\nand a newline" valid 2030-01-01 .. 2030-12-31
 codesystem ICD10 "ICD-10 \\"\\"\\"); __import__('os').system('echo pwned') #" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."
 enum Sex "Kjønn" { male = "1\\"\\"\\"" "Mann\\n# not a comment" female = "æøå ÆØÅ ü" "Kvinne" }
