@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from isfdsl import interpret, runtime
-from isfdsl.emit_python import LOOP_WRITERS, WRITERS
+from isfdsl.emit_expr import LOOP_WRITERS, WRITERS
 from isfdsl.interpret import OPERATIONS
 from isfdsl.ir import Program, lower
 from isfdsl.pipeline import build, check_paths, load_package

@@ -1,0 +1,423 @@
+"""Emit: IR expressions as Python source — literals (sorted, so output is byte-identical under any
+hash seed), comments, type annotations, and the expression writer with one writer per operation
+(:data:`WRITERS`, :data:`LOOP_WRITERS`). Used by :mod:`isfdsl.emit_python` for the derivations of a
+generated package.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import ir
+from .types import Type
+
+# ---------------------------------------------------------------------- literals and comments
+
+
+def py(value: object) -> str:
+    """A Python literal for ``value``, deterministic under any hash seed (sets are sorted)."""
+    if isinstance(value, Decimal):
+        text = str(value)
+        return f"Decimal({text})" if re.fullmatch(r"-?\d+", text) else f"Decimal({text!r})"
+    if isinstance(value, (frozenset, set)):
+        items = sorted(value, key=_order)
+        return f"frozenset({{{', '.join(py(x) for x in items)}}})" if items else "frozenset()"
+    if isinstance(value, tuple):
+        if len(value) == 1:
+            return f"({py(value[0])},)"
+        return f"({', '.join(py(x) for x in value)})"
+    if isinstance(value, list):
+        return f"[{', '.join(py(x) for x in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py(k)}: {py(v)}" for k, v in value.items()) + "}"
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def bare(code: str) -> str:
+    """``code`` without parentheses around the whole of it (unless they make a tuple)."""
+    if not (code.startswith("(") and code.endswith(")")):
+        return code
+    depth, quote, k = 0, "", 0
+    while k < len(code):
+        ch = code[k]
+        if quote:
+            if ch == "\\":
+                k += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and k != len(code) - 1:
+                return code  # the first parenthesis closes early: `(a) and (b)`
+        elif ch == "," and depth == 1:
+            return code  # a tuple
+        k += 1
+    return code[1:-1]
+
+
+def _order(x: object) -> tuple[str, str]:
+    return (type(x).__name__, repr(x))
+
+
+def wrap(items: list[str], indent: int, width: int = 100) -> str:
+    """Items joined by commas, wrapped onto lines of about ``width`` characters."""
+    lines, line = [], ""
+    for item in items:
+        if line and len(line) + len(item) + 2 > width:
+            lines.append(line + ",")
+            line = item
+        else:
+            line = f"{line}, {item}" if line else item
+    lines.append(line + ("," if lines else ""))
+    pad = " " * indent
+    return ("\n" + pad).join(lines)
+
+
+def comment(text: str) -> str:
+    """Text made safe for a one-line comment: control and line-separator characters escaped."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] in "CZ" and ch != " "
+                   else ch for ch in text)
+
+
+# ---------------------------------------------------------------------- types
+
+
+def pytype(t: Type, nonnull: bool = False, tables: dict[str, ir.CodeTable] | None = None) -> str:
+    """The Python annotation of a value of ``t`` in generated code (lists are tuples, never None)."""
+    kind = t.kind
+    if kind == "list":
+        return f"tuple[{pytype(t.elem or Type('absent'), True, tables)}, ...]"
+    base = {"int": "int", "decimal": "int | Decimal", "text": "str", "code": "str", "enum": "str", "date": "str",
+            "bool": "bool", "pair": "tuple[str, str | None]"}.get(kind)
+    if kind == "row":
+        table = (tables or {}).get(t.ref or "")
+        value = pytype(table.value_type, True, tables) if table else "object"
+        base = f"tuple[str, {value}]"
+    if base is None:
+        return "None"
+    return base if nonnull else f"{base} | None"
+
+
+# ---------------------------------------------------------------------- expressions
+
+STRICT_BOOL = {"and", "or", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "present", "absent", "starts_with"}
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?|-?\d+|'[^'\\]*'|None|True|False")
+_FIELDS = {"first": 0, "key": 0, "second": 1, "value": 1}
+
+
+@dataclass(slots=True)
+class Names:
+    """Python names for the program's things."""
+
+    attrs: dict[str, str]
+    features: dict[str, str]
+    codesets: dict[str, str]
+    tables: dict[str, str]
+
+
+class ExprWriter:
+    """Writes an IR expression as one Python expression over the case's local variables."""
+
+    def __init__(self, program: ir.Program, names: Names) -> None:
+        self.p = program
+        self.names = names
+        self.nonnull_features: set[str] = set()
+
+    def write(self, e: ir.Expr) -> str:
+        if isinstance(e, ir.Const):
+            return "()" if e.value is None and e.type.kind == "list" else py(e.value)
+        if isinstance(e, ir.Ref):
+            return self._ref(e)
+        if isinstance(e, ir.Loop):
+            return LOOP_WRITERS[e.kind](self, e)
+        return WRITERS["field" if e.op.startswith("field:") else e.op](self, e)
+
+    def _ref(self, e: ir.Ref) -> str:
+        if e.scope == "local":
+            return f"l_{e.name}"
+        space = {"attr": self.names.attrs, "feature": self.names.features, "codelist": self.names.codesets,
+                 "table": self.names.tables}[e.scope]
+        return space[e.name]
+
+    # -- facts about an expression
+    def nonnull(self, e: ir.Expr) -> bool:
+        """Whether ``e`` can never be absent."""
+        if e.type.kind == "list":
+            return True
+        if isinstance(e, ir.Const):
+            return e.value is not None
+        if isinstance(e, ir.Ref):
+            if e.scope == "local" or e.scope in ("codelist", "table"):
+                return True
+            if e.scope == "feature":
+                return e.name in self.nonnull_features
+            attr = next(a for a in self.p.attributes if a.name == e.name)
+            return attr.default is not None
+        if isinstance(e, ir.Loop):
+            return e.kind in ("any", "all", "none", "map")
+        if e.op in STRICT_BOOL or e.op in ("count",):
+            return True
+        if e.op in ("field:first", "field:key"):
+            return self.nonnull(e.args[0])
+        if e.op == "if":
+            return self.nonnull(e.args[1]) and self.nonnull(e.args[2])
+        if e.op in ("prefix", "substr"):  # of present text, with constant positions
+            return (_is_str(e.args[0]) and self.nonnull(e.args[0])
+                    and all(isinstance(a, ir.Const) and isinstance(a.value, int) for a in e.args[1:]))
+        return False
+
+    def strict(self, e: ir.Expr) -> bool:
+        """Whether ``e`` is exactly True or False."""
+        return e.type.kind == "bool" and self.nonnull(e)
+
+    def test(self, e: ir.Expr) -> str:
+        """``e`` as a condition: absent counts as false."""
+        code = self.write(e)
+        return code if self.strict(e) else f"({code} is True)"
+
+    def simple(self, code: str) -> bool:
+        return _SIMPLE.fullmatch(code) is not None
+
+    def args(self, e: ir.Apply) -> list[str]:
+        return [self.write(a) for a in e.args]
+
+    def arg(self, e: ir.Expr) -> str:
+        """``e`` as a call argument or a generator's element (no needless parentheses)."""
+        return bare(self.write(e))
+
+
+def _logic(op: str) -> Callable[[ExprWriter, ir.Apply], str]:
+    def write(w: ExprWriter, e: ir.Apply) -> str:
+        return f"({w.test(e.args[0])} {op} {w.test(e.args[1])})"
+    return write
+
+
+def _not(w: ExprWriter, e: ir.Apply) -> str:
+    inner = e.args[0]
+    return f"(not {w.write(inner)})" if w.strict(inner) else f"({w.write(inner)} is not True)"
+
+
+_HELPERS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def _compare(w: ExprWriter, e: ir.Apply) -> str:
+    a, b = w.args(e)
+    if e.op == "==" and (w.nonnull(e.args[0]) or w.nonnull(e.args[1])):
+        return f"({a} == {b})"  # an absent side is unequal to a present one
+    if w.nonnull(e.args[1]) and w.simple(a) and w.simple(b):
+        return f"({a} is not None and {a} {e.op} {b})"
+    if w.nonnull(e.args[0]) and w.simple(a) and w.simple(b):
+        return f"({b} is not None and {a} {e.op} {b})"
+    return f"R.{_HELPERS[e.op]}({bare(a)}, {bare(b)})"
+
+
+def _membership(w: ExprWriter, e: ir.Apply) -> str:
+    a, xs = w.args(e)
+    if e.op == "in":
+        return f"({a} in {xs})"  # code lists and lists never hold an absent value
+    if w.nonnull(e.args[0]):
+        return f"({a} not in {xs})"
+    return f"({a} is not None and {a} not in {xs})" if w.simple(a) else f"R.not_in({bare(a)}, {bare(xs)})"
+
+
+def _presence(w: ExprWriter, e: ir.Apply) -> str:
+    a = w.write(e.args[0])
+    if e.args[0].type.kind == "list":
+        return f"(len({a}) {'>' if e.op == 'present' else '=='} 0)"
+    return f"({a} {'is not' if e.op == 'present' else 'is'} None)"
+
+
+def _if(w: ExprWriter, e: ir.Apply) -> str:
+    cond, then, other = e.args
+    return f"({w.write(then)} if {w.test(cond)} else {w.write(other)})"
+
+
+def _list(w: ExprWriter, e: ir.Apply) -> str:
+    items = w.args(e)
+    if not items:
+        return "()"
+    if all(w.nonnull(x) for x in e.args):
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    return f"R.compact(({', '.join(items)},))"
+
+
+def _field(w: ExprWriter, e: ir.Apply) -> str:
+    i = _FIELDS[e.op.split(":", 1)[1]]
+    v = w.write(e.args[0])
+    if w.nonnull(e.args[0]):
+        return f"{v}[{i}]"
+    return f"({v}[{i}] if {v} is not None else None)" if w.simple(v) else f"R.field({bare(v)}, {i})"
+
+
+def _lookup(w: ExprWriter, e: ir.Apply) -> str:
+    table, key = e.args
+    t, k = w.write(table), w.arg(key)
+    if not isinstance(table, ir.Ref) or table.scope != "table":
+        raise ValueError("a table argument must name a table")
+    if e.op == "combo":
+        return f"{t}.combo({k})"
+    kind = key.type.kind
+    if kind == "list":
+        elem = key.type.elem.kind if key.type.elem else "absent"
+        return f"{t}.many_pairs({k})" if elem == "pair" else f"{t}.many({k})"
+    return f"{t}.pair({k})" if kind == "pair" else f"{t}.get({k})"
+
+
+def _first(w: ExprWriter, e: ir.Apply) -> str:
+    xs = w.write(e.args[0])
+    return f"({xs}[0] if {xs} else None)" if w.simple(xs) else f"R.first({bare(xs)})"
+
+
+def _coalesce(w: ExprWriter, e: ir.Apply) -> str:
+    args = [a for a in e.args if not (isinstance(a, ir.Const) and a.value is None)]
+    if not args:
+        return "()" if e.type.kind == "list" else "None"
+    codes = [w.write(a) for a in args]
+    for k, a in enumerate(args):
+        if w.nonnull(a):  # nothing after a value that is always present is ever used
+            codes = codes[: k + 1]
+            break
+    if len(codes) == 1:
+        return codes[0]
+    if len(codes) == 2 and w.simple(codes[0]):
+        return f"({codes[0]} if {codes[0]} is not None else {codes[1]})"
+    return f"R.coalesce({', '.join(bare(c) for c in codes)})"
+
+
+def _is_str(e: ir.Expr) -> bool:
+    return e.type.kind in ("text", "code", "enum")
+
+
+def _prefix(w: ExprWriter, e: ir.Apply) -> str:
+    s, n = w.args(e)
+    if _is_str(e.args[0]) and w.simple(s) and isinstance(e.args[1], ir.Const) and isinstance(e.args[1].value, int):
+        return f"{s}[:{n}]" if w.nonnull(e.args[0]) else f"({s}[:{n}] if {s} is not None else None)"
+    return f"R.substr({bare(s)}, 0, {n})"
+
+
+def _substr(w: ExprWriter, e: ir.Apply) -> str:
+    s, *pos = w.args(e)
+    if w.nonnull(e) and w.simple(s):
+        return f"{s}[{pos[0]}:{pos[1] if len(pos) > 1 else ''}]"
+    return f"R.substr({', '.join(bare(a) for a in (s, *pos))})"
+
+
+def _char(w: ExprWriter, e: ir.Apply) -> str:
+    s, i = w.args(e)
+    index = e.args[1]
+    if _is_str(e.args[0]) and w.simple(s) and isinstance(index, ir.Const) and isinstance(index.value, int) and index.value >= 0:
+        guard = f"len({s}) > {index.value}" if w.nonnull(e.args[0]) else f"{s} is not None and len({s}) > {index.value}"
+        return f"({s}[{i}] if {guard} else None)"
+    return f"R.char({bare(s)}, {bare(i)})"
+
+
+def _starts_with(w: ExprWriter, e: ir.Apply) -> str:
+    s, p = w.args(e)
+    if _is_str(e.args[0]) and w.simple(s) and isinstance(e.args[1], ir.Const) and isinstance(e.args[1].value, str):
+        return f"({s} is not None and {s}.startswith({p}))"
+    return f"R.starts_with({bare(s)}, {p})"
+
+
+def _call(helper: str) -> Callable[[ExprWriter, ir.Apply], str]:
+    def write(w: ExprWriter, e: ir.Apply) -> str:
+        return f"R.{helper}({', '.join(w.arg(a) for a in e.args)})"
+    return write
+
+
+def _extreme(w: ExprWriter, e: ir.Apply) -> str:
+    return f"R.extreme({e.op}, {', '.join(w.arg(a) for a in e.args)})"
+
+
+def _codes(w: ExprWriter, e: ir.Apply) -> str:
+    helper = "pairs_codes" if e.args[0].type.kind == "list" else "pair_codes"
+    return f"R.{helper}({w.arg(e.args[0])})"
+
+
+#: One writer per operator of :class:`isfdsl.ir.Apply` (the same keys as the interpreter's OPERATIONS).
+WRITERS: dict[str, Callable[[ExprWriter, ir.Apply], str]] = {
+    "and": _logic("and"),
+    "or": _logic("or"),
+    "not": _not,
+    "==": _compare, "!=": _compare, "<": _compare, "<=": _compare, ">": _compare, ">=": _compare,
+    "in": _membership,
+    "not in": _membership,
+    "present": _presence,
+    "absent": _presence,
+    "+": _call("plus"),
+    "if": _if,
+    "list": _list,
+    "field": _field,
+    "lookup": _lookup,
+    "combo": _lookup,
+    "first": _first,
+    "coalesce": _coalesce,
+    "text": _call("text"),
+    "prefix": _prefix,
+    "substr": _substr,
+    "char": _char,
+    "starts_with": _starts_with,
+    "replace_prefix": _call("replace_prefix"),
+    "count": lambda w, e: f"len({w.write(e.args[0])})",
+    "max": _extreme,
+    "min": _extreme,
+    "union": _call("union"),
+    "intersect": _call("intersect"),
+    "minus": _call("minus"),
+    "codes": _codes,
+    "entries": lambda w, e: f"{w.write(e.args[0])}.entries",
+}
+
+
+def _loop_parts(w: ExprWriter, e: ir.Loop) -> tuple[str, str, str]:
+    var = f"l_{e.var}"
+    cond = f" if {w.test(e.cond)}" if e.cond is not None else ""
+    return var, w.write(e.source), cond
+
+
+def _any(w: ExprWriter, e: ir.Loop) -> str:
+    var, src, _ = _loop_parts(w, e)
+    if e.cond is None:
+        return f"(len({src}) > 0)"
+    return f"any({bare(w.test(e.cond))} for {var} in {src})"
+
+
+def _all(w: ExprWriter, e: ir.Loop) -> str:
+    var, src, _ = _loop_parts(w, e)
+    return "True" if e.cond is None else f"all({bare(w.test(e.cond))} for {var} in {src})"
+
+
+def _none(w: ExprWriter, e: ir.Loop) -> str:
+    var, src, _ = _loop_parts(w, e)
+    if e.cond is None:
+        return f"(len({src}) == 0)"
+    return f"(not any({bare(w.test(e.cond))} for {var} in {src}))"
+
+
+def _find(w: ExprWriter, e: ir.Loop) -> str:
+    var, src, cond = _loop_parts(w, e)
+    return f"next(({var} for {var} in {src}{cond}), None)"
+
+
+def _map(w: ExprWriter, e: ir.Loop) -> str:
+    var, src, cond = _loop_parts(w, e)
+    assert e.body is not None
+    body = w.arg(e.body)
+    if w.nonnull(e.body):
+        return f"tuple({body} for {var} in {src}{cond})"
+    return f"R.compact({body} for {var} in {src}{cond})"
+
+
+#: One writer per kind of :class:`isfdsl.ir.Loop`.
+LOOP_WRITERS: dict[str, Callable[[ExprWriter, ir.Loop], str]] = {
+    "any": _any, "all": _all, "none": _none, "find": _find, "map": _map,
+}
