@@ -24,7 +24,7 @@ from .runtime import PATHWAY_FIELDS
 def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
     """One line as a JSON object, or an empty one and what was wrong with the line."""
     try:
-        item = json.loads(raw.decode("utf-8"))
+        item = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (first line) is not part of the JSON
     except UnicodeDecodeError as exc:
         return {}, f"row {n}: not UTF-8 text ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:

@@ -100,9 +100,10 @@ def test_group_pathways_cli_keeps_every_line(tmp_path: Path) -> None:
 
 def test_group_pathways_reports_every_problem_of_a_line(tmp_path: Path) -> None:
     """Problems of member episodes, a line that is not UTF-8, a line without `episodes`: each row says
-    what was wrong with it, and there is one row per line."""
+    what was wrong with it, and there is one row per line (a byte-order mark before the first is no
+    problem)."""
     src, out = tmp_path / "p.jsonl", tmp_path / "p.csv"
-    src.write_bytes(b'{"id": "a", "pathway": {"kind": "knee"}, "episodes": [{"pdx": "M17"}, {"age": "old"}]}\n'
+    src.write_bytes(b'\xef\xbb\xbf{"id": "a", "pathway": {"kind": "knee"}, "episodes": [{"pdx": "M17"}, {"age": "old"}]}\n'
                     b'{"id": "\xf8"}\n'
                     b'{"id": "c", "pathway": {"kind": "knee"}}\n')
     r = CliRunner().invoke(main, ["group-pathways", str(DEFINITIONS / "isf2025"), str(src), "-o", str(out), "--no-progress"])
