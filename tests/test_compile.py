@@ -185,10 +185,10 @@ def test_stdlib_only_venv_imports_and_runs_python_m(tmp_path: Path) -> None:
     assert ",39O," in lines[1] and "age='x': not an integer" in lines[2] and "line 4: 6 fields where the header has 5" in lines[3]
     # A semicolon file (as Norwegian spreadsheets save it) is read by its header; a file whose header
     # holds no attribute is still grouped row for row, with a warning.
-    csv_in.write_text('id;note;age;pdx;procedures;care_level\n1;"a; b";70;H25.1;CJE20;2\n', encoding="utf-8")
+    csv_in.write_text('id;note;age;pdx;procedures;care_level\n1;"a; b";70;H25.1;CJE20;2\n', encoding="utf-8-sig")  # as Excel saves
     done = subprocess.run([str(python), "-m", "isf2025", str(csv_in)], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
-    assert done.stdout.splitlines()[1].startswith('1,a; b,70,H25.1,CJE20,2,DRG,39O,')
+    assert done.stdout.splitlines()[0].startswith("id,note,age,") and done.stdout.splitlines()[1].startswith('1,a; b,70,H25.1,CJE20,2,DRG,39O,')
     csv_in.write_text("a,b\n1,2\n", encoding="utf-8")
     done = subprocess.run([str(python), "-m", "isf2025", str(csv_in)], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 2

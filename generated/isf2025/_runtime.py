@@ -1166,7 +1166,8 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
     parser.add_argument("--table", default=None, help=f"decision table (default: {grouper.default})")
     parser.add_argument("--delimiter", default="auto",
                         help="field separator (default: auto, the most frequent of , ; tab | in the header row)")
-    parser.add_argument("--encoding", default="utf-8", help="input encoding, e.g. iso-8859-1 (default: utf-8)")
+    parser.add_argument("--encoding", default="utf-8-sig",
+                        help="input encoding, e.g. iso-8859-1 (default: UTF-8, with or without a byte-order mark)")
     args = parser.parse_args(argv)
     if args.input == "-":
         source: io.TextIOBase | Any = io.TextIOWrapper(sys.stdin.buffer, encoding=args.encoding, newline="")
