@@ -31,6 +31,19 @@ def _program(version: str) -> Program:
     return lower(checked.models[0])
 
 
+def _compile(tmp_path: Path, name: str, text: str) -> tuple[Program, ModuleType]:
+    """A program written as ``text`` into a folder ``name``: checked (no errors), lowered, built into a
+    package of that name and imported."""
+    src = tmp_path / name
+    src.mkdir()
+    (src / f"{name}.isf").write_text(text, encoding="utf-8")
+    checked = check_paths([str(src)])
+    assert checked.ok, checked.diags.sorted()
+    built = build(str(src), tmp_path / "gen" / name)
+    assert built.package is not None
+    return lower(checked.models[0]), load_package(built.package)
+
+
 @pytest.fixture(scope="module", params=VERSIONS)
 def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Program, ModuleType]:
     version = request.param
@@ -142,15 +155,8 @@ decision drg "t\\"\\"\\"\\n" for DRG policy first fallback 2B rc 8 {
 
 
 def test_hostile_text_compiles_and_is_reproduced(tmp_path: Path) -> None:
-    src = tmp_path / "hostile"
-    src.mkdir()
-    (src / "h.isf").write_text(HOSTILE, encoding="utf-8")
-    checked = check_paths([str(src)])
-    assert checked.ok, checked.diags.sorted()
-    program = lower(checked.models[0])
+    program, pkg = _compile(tmp_path, "hostile", HOSTILE)
     out = tmp_path / "gen" / "hostile"
-    build(str(src), out)
-    pkg = load_package(out)
     assert pkg.VERSION_LABEL == program.label and '"""' in pkg.VERSION_LABEL and "\n" in pkg.VERSION_LABEL
     assert pkg.ATTRIBUTES == {a.name: a.label for a in program.attributes}
     names = {g.code: g.name for g in program.catalogues["DRG"].values()}
@@ -372,11 +378,7 @@ decision drg "t" for DRG policy first fallback 3C {
 
 def test_feature_stages_of_like_named_attributes_stay_apart(tmp_path: Path) -> None:
     """Supports {a_b, c} and {a, b_c} would both be named a_b_c: each stage keeps its own memory."""
-    src = tmp_path / "colliding"
-    src.mkdir()
-    (src / "c.isf").write_text(COLLIDING, encoding="utf-8")
-    built = build(str(src), tmp_path / "gen" / "colliding")
-    pkg = load_package(built.package)  # type: ignore[arg-type]
+    _, pkg = _compile(tmp_path, "colliding", COLLIDING)
     assert pkg.group({"a_b": "A01", "c": "A02", "a": "A01", "b_c": "A02"}).group == "1A"
     assert pkg.group({"a_b": "Z99", "c": "Z99", "a": "A01", "b_c": "Z99"}).group == "2B"
     assert pkg.group({"a_b": "A01", "c": "Z99", "a": "A01", "b_c": "A02"}).group == "3C"
@@ -403,17 +405,11 @@ decision drg "t" for DRG policy first fallback 9Z {
 def test_features_remembered_together_when_one_stage_reads_everything(tmp_path: Path) -> None:
     """`both` reads pdx and procedures, every attribute a feature reads: all features are remembered
     together per (pdx, procedures) in `derive`, and the answers stay the interpreter's."""
-    src = tmp_path / "whole"
-    src.mkdir()
-    (src / "w.isf").write_text(WHOLE, encoding="utf-8")
-    built = build(str(src), tmp_path / "gen" / "whole")
-    assert built.package is not None
-    pkg = load_package(built.package)
+    program, pkg = _compile(tmp_path, "whole", WHOLE)
     model = sys.modules[f"{pkg.__name__}._model"]
     assert callable(model.derive) and model.DERIVED == {}
     # the table looks the three features up as one, keyed like DERIVED; age on its own
     assert [len(probe.members) for _, _, probe in model.TABLE_drg.joint] == [3] and len(model.TABLE_drg.probes) == 1
-    program = lower(check_paths([str(src)]).models[0])
     rng = __import__("random").Random(3)
     for _ in range(300):
         episode = {"pdx": rng.choice(["A01", "A05", "B20", "Z99", "", "bad"]), "age": str(rng.randint(0, 40)),
@@ -472,17 +468,11 @@ decision drg "t" for DRG policy first fallback 9Z {
 
 def test_list_items_memory_apart_from_an_attribute_named_like_it(tmp_path: Path) -> None:
     """A list attribute `dx` keeps its items' memory apart from an attribute called `dx_item`."""
-    src = tmp_path / "items"
-    src.mkdir()
-    (src / "i.isf").write_text(ITEM_NAMES, encoding="utf-8")
-    built = build(str(src), tmp_path / "gen" / "items")
-    assert built.package is not None
-    pkg = load_package(built.package)
-    program = lower(check_paths([str(src)]).models[0])
+    program, pkg = _compile(tmp_path, "items", ITEM_NAMES)
     for episode in ({"dx": ["A01"], "dx_item": "3"}, {"dx": ["Z99"], "dx_item": "7"}, {"dx": "A02 B20", "dx_item": ""}):
         _same(program, pkg, episode)
     assert [pkg.group(e).group for e in ({"dx": ["A01"]}, {"dx_item": "8"}, {"dx": ["B20"], "dx_item": "2"})] == ["1A", "2B", "9Z"]
-    assert _module_names_defined_twice(built.package / "_model.py") == []
+    assert _module_names_defined_twice(tmp_path / "gen" / "items" / "_model.py") == []
 
 
 def _module_names_defined_twice(path: Path) -> list[str]:
