@@ -37,6 +37,10 @@ def load_grouper(source: str, stack: ExitStack) -> ModuleType:
     return load_package(built.package)
 
 
+#: Input columns the output does not pass through: the results replace them (when regrouping an output).
+REPLACED = frozenset((*RESULT_FIELDS, "row"))
+
+
 def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: str | None) -> list[str]:
     """Warnings about the input's columns: none of them an attribute (a wrong separator or file: every
     row would be grouped as if all its values were missing), attributes missing from the input, and
@@ -55,7 +59,7 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
     missing = [a for a in attributes if a not in present]
     if missing:
         notes.append(f"note: {len(missing)} attribute(s) not in the input count as missing in every row: {', '.join(missing)}")
-    other = [c for c in columns if c not in known and c not in (*RESULT_FIELDS, "row")]  # results are replaced
+    other = [c for c in columns if c not in known and c not in REPLACED]
     if other:
         notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: {', '.join(other)}")
     return notes
@@ -119,8 +123,7 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             reader = batch.read(input_path, input_format, encoding, delimiter)
             records = iter(reader.records)
             first = next(records, None)
-            # Input columns pass through, except those the results replace (when regrouping an output).
-            columns = [c for c in reader.columns or (list(first.values) if first else []) if c not in (*RESULT_FIELDS, "row")]
+            columns = [c for c in reader.columns or (list(first.values) if first else []) if c not in REPLACED]
             writer = batch.Writer(out, output_format, ["row", *columns, *RESULT_FIELDS])
         except batch.BatchError as exc:
             raise ValueError(str(exc)) from None
