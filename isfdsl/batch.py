@@ -11,11 +11,10 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from .runtime import sniff_delimiter
+from .runtime import csv_reader
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
@@ -108,11 +107,8 @@ def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: s
 
 def _read_csv(text: io.TextIOWrapper, delimiter: str, tsv: bool, size: int, raw: _Counting) -> Reader:
     try:
-        first = text.readline()
-        if delimiter == "auto":
-            delimiter = "\t" if tsv else sniff_delimiter(first)
-        reader = csv.reader(chain([first], text) if first else text, delimiter=delimiter)
-        header = next(reader, [])
+        reader, delimiter = csv_reader(text, "\t" if tsv and delimiter == "auto" else delimiter)
+        header: list[str] = next(reader, [])
     except (csv.Error, UnicodeDecodeError) as exc:
         raise BatchError(f"cannot read the header row: {exc}") from None
     return Reader(list(header), _csv_records(reader, header, text), size, lambda: raw.count, True, delimiter)

@@ -21,7 +21,7 @@ from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TextIO, TypeVar
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -1154,6 +1154,15 @@ def sniff_delimiter(header: str) -> str:
     return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
 
 
+def csv_reader(source: TextIO, delimiter: str = "auto") -> tuple[Any, str]:
+    """A ``csv.reader`` over a text file, and the separator it uses: ``delimiter``, or when ``auto``
+    the one :func:`sniff_delimiter` finds in the header line."""
+    first = source.readline()
+    if delimiter == "auto":
+        delimiter = sniff_delimiter(first)
+    return csv.reader(chain([first], source) if first else source, delimiter=delimiter), delimiter
+
+
 def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, attributes: Iterable[str] = ()) -> int:
     """Group CSV (a header row of attribute names) from a file or standard input to standard output:
     every input column, then the result columns. A row with the wrong number of fields is still
@@ -1170,13 +1179,11 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
                         help="input encoding, e.g. iso-8859-1 (default: UTF-8, with or without a byte-order mark)")
     args = parser.parse_args(argv)
     if args.input == "-":
-        source: io.TextIOBase | Any = io.TextIOWrapper(sys.stdin.buffer, encoding=args.encoding, newline="")
+        source: TextIO = io.TextIOWrapper(sys.stdin.buffer, encoding=args.encoding, newline="")
     else:
         source = open(args.input, encoding=args.encoding, newline="")  # noqa: SIM115
     with source:
-        first = source.readline()
-        delimiter = sniff_delimiter(first) if args.delimiter == "auto" else args.delimiter
-        reader = csv.reader(chain([first], source) if first else source, delimiter=delimiter)
+        reader, delimiter = csv_reader(source, args.delimiter)
         header = next(reader, None)
         if header is None:
             return 0
