@@ -30,8 +30,8 @@ from pathlib import Path
 from _measure import peak, report, timed
 
 from isfdsl import interpret
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.ir.model import Program, lower
 from isfdsl.testing import codes_of
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,9 +29,10 @@ from pathlib import Path
 
 from _measure import peak, report, timed
 
-from isfdsl import interpret, norddrg
-from isfdsl.ir import lower
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl import interpret
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.importers import norddrg
+from isfdsl.ir.model import lower
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
@@ -77,7 +78,7 @@ def main() -> int:
         distinct = list(dict.fromkeys(strings))
         cold = [sys.executable, "-c", (
             f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); import nd{args.year} as pkg; "
-            "from isfdsl.norddrg import parse_grouping_string as parse; "
+            "from isfdsl.importers.norddrg import parse_grouping_string as parse; "
             "cs = sys.stdin.read().splitlines(); t = time.perf_counter(); [pkg.group(parse(s)) for s in cs]; "
             "print(time.perf_counter() - t)")]
         cold_s = float(subprocess.run(cold, input="\n".join(distinct), capture_output=True, text=True,

@@ -1,6 +1,6 @@
 """``python -m isfdsl``: the ``isf`` command line."""
 
-from .cli import main
+from isfdsl.commands.cli import main
 
 if __name__ == "__main__":
     main(prog_name="isf")

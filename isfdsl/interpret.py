@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import ir, runtime
-from .types import Type
+from isfdsl import runtime
+from isfdsl.ir import model as ir
+from isfdsl.types import Type
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 
 from hypothesis import strategies as st
 
-from . import ir
-from .types import Type
+from isfdsl.ir import model as ir
+from isfdsl.types import Type
 
 #: Values no attribute accepts as anything but text.
 JUNK = st.sampled_from(["", " ", "?", "abc", "-1", "1e9", "NaN", "∞", "null", "\x00", "'; DROP TABLE x", "9" * 30])
@@ -50,8 +50,8 @@ def codes_of(program: ir.Program, system: str) -> list[str]:
 
 def load(defs: str) -> ir.Program:
     """Check and lower the one version in ``defs`` (raises ValueError listing the errors)."""
-    from .ir import lower
-    from .pipeline import check_paths
+    from isfdsl.commands.pipeline import check_paths
+    from isfdsl.ir.model import lower
 
     checked = check_paths([defs])
     if not checked.ok or len(checked.models) != 1:
@@ -249,6 +249,6 @@ def _satisfying(c: ir.Constraint) -> object:
 def rows_hit(program: ir.Program, table: str, episodes: Iterable[Mapping[str, object]]) -> set[str]:
     """The rule ids of ``table`` (and ``fallback``) that the reference interpreter chooses for the
     episodes: what share of the rows a body of generated test data reaches."""
-    from .interpret import group
+    from isfdsl.interpret import group
 
     return {group(program, dict(e), table).rule for e in episodes}

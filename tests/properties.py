@@ -10,7 +10,7 @@ from types import ModuleType
 import pyarrow as pa
 
 from isfdsl import interpret
-from isfdsl.ir import Program
+from isfdsl.ir.model import Program
 
 #: Rows reached per (program label, table): printed in the test session's summary.
 COVERAGE: dict[tuple[str, str], tuple[set[str], int]] = {}

@@ -10,10 +10,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from isfdsl import interpret
-from isfdsl.analyse import Finding, Possible, analyse
-from isfdsl.cli import main
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import check_paths
+from isfdsl.analysis.analyse import Finding, Possible, analyse
+from isfdsl.commands.cli import main
+from isfdsl.commands.pipeline import check_paths
+from isfdsl.ir.model import Program, lower
 
 from .conftest import DEFINITIONS
 

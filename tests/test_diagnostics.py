@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from isfdsl.commands.pipeline import check_paths
 from isfdsl.diagnostics import CODES
-from isfdsl.pipeline import check_paths
 
 from .conftest import ROOT
 

@@ -14,9 +14,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from isfdsl import diff as diffs
-from isfdsl import emit_docs, publish, reverse
-from isfdsl.cli import main
+from isfdsl.analysis import reverse
+from isfdsl.commands import publish
+from isfdsl.commands.cli import main
+from isfdsl.emit import changes as diffs
+from isfdsl.emit import docs as emit_docs
 from isfdsl.testing import load
 
 from .conftest import ROOT
@@ -304,7 +306,7 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
 
 def test_hostile_text_is_inert_in_generated_python(hostile: tuple[Path, Path], tmp_path: Path) -> None:
     """The same hostile definition compiles to a package that imports cleanly and reproduces the text."""
-    from isfdsl.pipeline import build, load_package
+    from isfdsl.commands.pipeline import build, load_package
 
     src, _ = hostile
     out = tmp_path / "hostile_pkg"

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
+from isfdsl.commands.pipeline import check_paths
 from isfdsl.diagnostics import CODES, Collector
-from isfdsl.parse import parse_module
-from isfdsl.pipeline import check_paths
 from isfdsl.resources import grammar_text
+from isfdsl.syntax.parse import parse_module
 
 # The generator needs an Earley-free grammar object; terminals with look-alike regexes get explicit
 # strategies so that generated text lexes the way the contextual lexer reads it.

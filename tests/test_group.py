@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isfdsl.cli import main
+from isfdsl.commands.cli import main
 from isfdsl.runtime import DELIMITERS, sniff_delimiter
 
 from .conftest import DEFINITIONS
@@ -109,7 +109,7 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
 
 def test_arrow_batches_fit_map_in_arrow(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow", reason="pyarrow (the `arrow` extra) is not installed")
-    from isfdsl.pipeline import build, load_package
+    from isfdsl.commands.pipeline import build, load_package
 
     pkg = load_package(build(DEFS, tmp_path / "isf2025").package)  # type: ignore[arg-type]
     batch = pa.RecordBatch.from_pylist([dict(zip(HEADER, [str(n), *GOOD[n % 4]])) for n in range(10)])

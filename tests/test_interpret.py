@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isfdsl.builtins import BUILTINS
+from isfdsl.check.builtins import BUILTINS
+from isfdsl.commands.pipeline import check_paths
 from isfdsl.interpret import OPERATIONS, group
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import check_paths
+from isfdsl.ir.model import Program, lower
 
 from .conftest import DEFINITIONS, ROOT
 

@@ -18,11 +18,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isfdsl import interpret, norddrg
-from isfdsl.analyse import Report
-from isfdsl.cli import main
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl import interpret
+from isfdsl.analysis.analyse import Report
+from isfdsl.commands.cli import main
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.importers import norddrg
+from isfdsl.ir.model import Program, lower
 from isfdsl.testing import episodes
 
 from .conftest import ROOT

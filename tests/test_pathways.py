@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import given
 
 from isfdsl import interpret
-from isfdsl.cli import main
-from isfdsl.ir import Program
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.commands.cli import main
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.ir.model import Program
 from isfdsl.testing import load, pathways
 
 from .conftest import DEFINITIONS, ROOT

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isfdsl.ir import Program, lower
-from isfdsl.pipeline import build, check_paths, load_package
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.ir.model import Program, lower
 from isfdsl.testing import episodes
 
 from .conftest import DEFINITIONS

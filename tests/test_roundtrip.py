@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from isfdsl import ast
 from isfdsl.diagnostics import Collector, Span
-from isfdsl.format import format_module
-from isfdsl.parse import parse_module
+from isfdsl.syntax import ast
+from isfdsl.syntax.format import format_module
+from isfdsl.syntax.parse import parse_module
 
 from .conftest import DEFINITIONS
 

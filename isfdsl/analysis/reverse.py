@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from . import interpret, ir
+from isfdsl import interpret
+from isfdsl.ir import model as ir
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import ast
-from .diagnostics import Collector, Span
-from .parse import parse_module
+from isfdsl.diagnostics import Collector, Span
+from isfdsl.syntax import ast
+from isfdsl.syntax.parse import parse_module
 
 
 @dataclass(slots=True)

@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import batch
-from .diagnostics import render_text
-from .pipeline import build, load_package
-from .runtime import RESULT_FIELDS, describe
+from isfdsl.commands import batch
+from isfdsl.commands.pipeline import build, load_package
+from isfdsl.diagnostics import render_text
+from isfdsl.runtime import RESULT_FIELDS, describe
 
 
 def load_grouper(source: str, stack: ExitStack) -> ModuleType:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from .analyse import Report
-from .check import Model, check
-from .diagnostics import Collector
-from .loader import Program, discover, load_program
+from isfdsl.analysis.analyse import Report
+from isfdsl.check.checker import Model, check
+from isfdsl.diagnostics import Collector
+from isfdsl.syntax.loader import Program, discover, load_program
 
 
 @dataclass(slots=True)
@@ -31,7 +31,7 @@ class Checked:
 
 def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True) -> Checked:
     """Load, parse and check every program under ``paths``; with ``analyse``, also run the analyses of
-    the decision tables (:mod:`isfdsl.analyse`) on each program without errors, ``episodes`` asking
+    the decision tables (:mod:`isfdsl.analysis.analyse`) on each program without errors, ``episodes`` asking
     for concrete witness episodes. A program with syntax errors is not checked further, so its
     diagnostics are the syntax errors only."""
     out = Checked()
@@ -44,8 +44,8 @@ def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True) 
         model = check(program, out.diags)
         out.models.append(model)
         if analyse and len(out.diags.errors) == before:
-            from .analyse import analyse as run_analyses
-            from .ir import lower
+            from isfdsl.analysis.analyse import analyse as run_analyses
+            from isfdsl.ir.model import lower
 
             out.reports.append(run_analyses(lower(model), episodes=episodes))
             out.reports[-1].report_into(out.diags)
@@ -65,8 +65,8 @@ def build(defs: str, out: Path, package: str | None = None, analyse: bool = True
     """Check (and with ``analyse``, analyse) the one program in ``defs`` and write its Python grouper
     package into ``out`` (a folder named like the package, e.g. ``generated/isf2025``). Nothing is
     written when there are errors: overlapping rows of a `unique` table or a gap are errors too."""
-    from .emit_python import render, sources_for, write_package
-    from .ir import lower
+    from isfdsl.emit.python import render, sources_for, write_package
+    from isfdsl.ir.model import lower
 
     checked = check_paths([defs], analyse=analyse, episodes=False)
     if not checked.ok:

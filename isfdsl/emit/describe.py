@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import ir
+from isfdsl.ir import model as ir
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .diagnostics import render_json, render_text
-from .pipeline import check_paths
+from isfdsl import __version__
+from isfdsl.commands.pipeline import check_paths
+from isfdsl.diagnostics import render_json, render_text
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -57,8 +57,8 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .interpret import group
-    from .ir import lower
+    from isfdsl.interpret import group
+    from isfdsl.ir.model import lower
 
     result = check_paths([defs])
     if not result.ok or len(result.models) != 1:
@@ -102,7 +102,7 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
     """Analyse the decision tables of DEFS: rows earlier rows shadow, overlaps in `unique` tables, gaps
     in tables without a fallback, groups no row produces, conditions that can never hold and code-list
     entries no rule reaches, each with a witness. Exit code 1 when an error is found."""
-    from .verify import run_verify
+    from isfdsl.commands.verify import run_verify
 
     raise SystemExit(run_verify(defs, fmt, episodes, sys.stderr.isatty() if progress is None else progress))
 
@@ -115,7 +115,7 @@ def build_cmd(defs: str, out: str) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package."""
     import time
 
-    from .pipeline import build
+    from isfdsl.commands.pipeline import build
 
     started = time.perf_counter()
     try:
@@ -156,7 +156,7 @@ def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_
               prices: tuple[str, ...], shares: tuple[str, ...]) -> None:
     """Group every episode in INPUT with a generated PACKAGE (a folder from `isf build`) or with the
     definitions DEFS (compiled on the fly), writing one output row per input row."""
-    from .group import run
+    from isfdsl.commands.group import run
 
     try:
         run(grouper, input_path, out, table=table, input_format=input_format, output_format=output_format,
@@ -179,7 +179,7 @@ def docs_cmd(defs: str, out: str, diagrams: bool, excel: bool, progress: bool | 
     """Write the user guide of the definitions in DEFS: index, a page per group, table, code list and
     code table, the code index (codes to the rows and groups they can lead to), a reading guide,
     payment parameters, decision diagrams and an offline search."""
-    from . import publish
+    from isfdsl.commands import publish
 
     try:
         done = publish.docs(defs, Path(out), diagrams, sys.stderr.isatty() if progress is None else progress)
@@ -204,8 +204,8 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
     """Document the changes from the definitions OLD to NEW: groups added, removed, renamed and
     re-weighted, rows by rule id, code-list entries, codes whose reachable groups changed, payment
     parameters, fields and features."""
-    from . import publish
-    from .diff import summary_lines
+    from isfdsl.commands import publish
+    from isfdsl.emit.changes import summary_lines
 
     try:
         changes, done = publish.diff(old, new, Path(out) if out else None,
@@ -228,7 +228,7 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
 def export_excel_cmd(defs: str, out: str) -> None:
     """Write the definition tables of DEFS as an .xlsx workbook in the published layout: one sheet per
     decision table (a column per feature), catalogue, code lists, code table, fields, features, payment."""
-    from . import publish
+    from isfdsl.commands import publish
 
     try:
         done = publish.export_excel(defs, Path(out))
@@ -248,7 +248,7 @@ def group_pathways_cmd(grouper: str, input_path: str, out: str, table: str | Non
     """Group pathways (one JSON object per line: `id`, `pathway` attributes, member `episodes`): each
     member episode, then the pathway (e.g. a TFG); where the pathway group is financed its points
     replace the members' points. One CSV row per input line."""
-    from .pathways import run
+    from isfdsl.commands.pathways import run
 
     try:
         run(grouper, input_path, out, table, progress)
@@ -272,7 +272,7 @@ def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties:
     """Import NordDRG definition data (the official .zip or .json) into .isf files under OUTPUT.
     The tables belong to the Norwegian Directorate of Health: import into a working folder, never
     into a repository."""
-    from .norddrg import ImportError_, write
+    from isfdsl.importers.norddrg import ImportError_, write
 
     try:
         done = write(Path(path), Path(out), year, recode_properties)

@@ -12,9 +12,9 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast
-from .diagnostics import Collector, Span, did_you_mean
-from .resources import grammar_text
+from isfdsl.diagnostics import Collector, Span, did_you_mean
+from isfdsl.resources import grammar_text
+from isfdsl.syntax import ast
 
 TOP_KEYWORDS = (
     "version", "import", "codesystem", "enum", "episode", "codelist", "table", "derive",

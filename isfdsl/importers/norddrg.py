@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 
-from .parse import quote
+from isfdsl.syntax.parse import quote
 
 #: Positions in the grouping string (§1).
 FIELDS = 165

@@ -1,6 +1,6 @@
 """Emit: IR expressions as Python source — literals (sorted, so output is byte-identical under any
 hash seed), comments, type annotations, and the expression writer with one writer per operation
-(:data:`WRITERS`, :data:`LOOP_WRITERS`). Used by :mod:`isfdsl.emit_python` for the derivations of a
+(:data:`WRITERS`, :data:`LOOP_WRITERS`). Used by :mod:`isfdsl.emit.python` for the derivations of a
 generated package.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import ir
-from .types import Type
+from isfdsl.ir import model as ir
+from isfdsl.types import Type
 
 # ---------------------------------------------------------------------- literals and comments
 

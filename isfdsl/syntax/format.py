@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import ast
-from .parse import quote
+from isfdsl.syntax import ast
+from isfdsl.syntax.parse import quote
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
                "in": 4, "not in": 4, "present": 4, "absent": 4, "+": 5}

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import interpret, ir
-from .cubes import (
+from isfdsl import interpret
+from isfdsl.analysis.cubes import (
     GAVE_UP,
     Cube,
     CubeIndex,
@@ -38,7 +38,8 @@ from .cubes import (
     meet_of,
     uncovered,
 )
-from .diagnostics import CODES, Collector, Severity, Span
+from isfdsl.diagnostics import CODES, Collector, Severity, Span
+from isfdsl.ir import model as ir
 
 # ---------------------------------------------------------------------- findings
 

@@ -1,7 +1,7 @@
 """The closed set of built-in functions of the derivation language: names, arity and meaning.
 
-Each entry's type rule lives in :mod:`isfdsl.check`, its evaluation in :mod:`isfdsl.interpret` and its
-code generation in :mod:`isfdsl.emit_expr`; tests keep the four tables in step. Every function is
+Each entry's type rule lives in :mod:`isfdsl.check.checker`, its evaluation in :mod:`isfdsl.interpret` and its
+code generation in :mod:`isfdsl.emit.expr`; tests keep the four tables in step. Every function is
 total: an absent argument gives an absent (or empty, or false) result, never an error.
 """
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .runtime import csv_reader
+from isfdsl.runtime import csv_reader
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
@@ -137,7 +137,7 @@ def _csv_records(reader: Any, header: Sequence[str], text: io.TextIOWrapper) -> 
 
 def _grouping_strings(text: io.TextIOWrapper) -> Iterator[Record]:
     """NordDRG positional grouping strings, one per line; a first line ``DRGGrupperingsstreng`` is a header."""
-    from .norddrg import FIELDS, parse_grouping_string
+    from isfdsl.importers.norddrg import FIELDS, parse_grouping_string
 
     n = 0
     with text:

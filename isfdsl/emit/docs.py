@@ -1,8 +1,8 @@
 """Emit: user guides for the definition tables — a static HTML site and the same pages in Markdown.
 
 Each page is first built as a small document model (:class:`Page` of headings, paragraphs, grids,
-lists, figures) from the IR, the plain words of :mod:`isfdsl.describe` and the reverse index of
-:mod:`isfdsl.reverse`; two Jinja2 templates then render every page as HTML (autoescaped) and as
+lists, figures) from the IR, the plain words of :mod:`isfdsl.emit.describe` and the reverse index of
+:mod:`isfdsl.analysis.reverse`; two Jinja2 templates then render every page as HTML (autoescaped) and as
 Markdown (escaped by the ``md`` filter), so both always say the same thing. Output is deterministic:
 no timestamps unless ``SOURCE_DATE_EPOCH`` is set (then its date is shown in the footer), everything
 sorted, the Graphviz version line removed from the diagrams.
@@ -23,9 +23,12 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from . import __version__, describe, ir, reverse
-from .describe import Phrase, Tok, anchor
-from .resources import template_text
+from isfdsl import __version__
+from isfdsl.analysis import reverse
+from isfdsl.emit import describe
+from isfdsl.emit.describe import Phrase, Tok, anchor
+from isfdsl.ir import model as ir
+from isfdsl.resources import template_text
 
 #: Codes per page of the reverse index before a code system is split by first character.
 CODES_PER_PAGE = 1500

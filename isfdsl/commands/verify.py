@@ -1,4 +1,4 @@
-"""``isf verify``: run the analyses of :mod:`isfdsl.analyse` over one version and print a report."""
+"""``isf verify``: run the analyses of :mod:`isfdsl.analysis.analyse` over one version and print a report."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .analyse import Finding, Report, analyse, witness_notes
-from .analyse import span_of as span_of_where
-from .diagnostics import CODES, Severity, render_text
-from .ir import lower
-from .pipeline import check_paths
+from isfdsl.analysis.analyse import Finding, Report, analyse, witness_notes
+from isfdsl.analysis.analyse import span_of as span_of_where
+from isfdsl.commands.pipeline import check_paths
+from isfdsl.diagnostics import CODES, Severity, render_text
+from isfdsl.ir.model import lower
 
 
 def run_verify(defs: str, fmt: str, episodes: bool, progress: bool) -> int:

@@ -4,8 +4,8 @@ codes whose reachable groups changed (from the reverse index of each version); p
 fields, enumeration values and derived features.
 
 :func:`compare` computes a :class:`Changes` from two IR programs; :func:`page` lays it out as one
-documentation page (rendered to HTML and Markdown by :mod:`isfdsl.emit_docs`, to XLSX by
-:mod:`isfdsl.emit_excel`, one sheet per section).
+documentation page (rendered to HTML and Markdown by :mod:`isfdsl.emit.docs`, to XLSX by
+:mod:`isfdsl.emit.excel`, one sheet per section).
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import describe, interpret, ir, reverse
-from .analyse import codeset_examples, find_episode, first_match
-from .emit_docs import Page, code
+from isfdsl import interpret
+from isfdsl.analysis import reverse
+from isfdsl.analysis.analyse import codeset_examples, find_episode, first_match
+from isfdsl.emit import describe
+from isfdsl.emit.docs import Page, code
+from isfdsl.ir import model as ir
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from . import ast
-from .builtins import BUILTINS
-from .diagnostics import Collector, Span, did_you_mean
-from .loader import Program
-from .types import ABSENT, BOOL, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify
+from isfdsl.check.builtins import BUILTINS
+from isfdsl.diagnostics import Collector, Span, did_you_mean
+from isfdsl.syntax import ast
+from isfdsl.syntax.loader import Program
+from isfdsl.types import ABSENT, BOOL, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify
 
 
 @dataclass(slots=True)

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .group import load_grouper
-from .runtime import PATHWAY_FIELDS
+from isfdsl.commands.group import load_grouper
+from isfdsl.runtime import PATHWAY_FIELDS
 
 
 def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:

@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import diff as diffs
-from . import emit_docs, emit_excel, ir, reverse
-from .describe import plain
-from .pipeline import check_paths
+from isfdsl.analysis import reverse
+from isfdsl.commands.pipeline import check_paths
+from isfdsl.emit import changes as diffs
+from isfdsl.emit import docs as emit_docs
+from isfdsl.emit import excel as emit_excel
+from isfdsl.emit.describe import plain
+from isfdsl.ir import model as ir
 
 
 class DefinitionError(Exception):
@@ -25,8 +28,8 @@ class DefinitionError(Exception):
 
 def load(defs: str) -> ir.Program:
     """Check and lower the one version under ``defs``."""
-    from .diagnostics import render_text
-    from .ir import lower
+    from isfdsl.diagnostics import render_text
+    from isfdsl.ir.model import lower
 
     checked = check_paths([defs])
     if not checked.ok:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diagnostics import Span
+from isfdsl.diagnostics import Span
 
 # --------------------------------------------------------------------------- types
 
@@ -76,7 +76,7 @@ class Literal:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A call of a built-in function ``func`` (the closed set in :mod:`isfdsl.builtins`)."""
+    """A call of a built-in function ``func`` (the closed set in :mod:`isfdsl.check.builtins`)."""
 
     span: Span
     func: str

@@ -1,4 +1,4 @@
-"""Cubes: the finite domains the analysis works in (see :mod:`isfdsl.analyse`).
+"""Cubes: the finite domains the analysis works in (see :mod:`isfdsl.analysis.analyse`).
 
 The values a feature can take (``Possible``: computed by evaluating derivations over finite value
 sets), the variables of one decision table with their representatives (``Var``, ``Space``: every row
@@ -13,8 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import interpret, ir
-from .types import Type
+from isfdsl import interpret
+from isfdsl.ir import model as ir
+from isfdsl.types import Type
 
 #: Sets larger than this are not enumerated (the value is then "any value of its type").
 MAX_VALUES = 5000

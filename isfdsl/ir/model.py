@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from . import ast
-from .check import POST_FEATURES, Model, normalize_code
-from .format import format_cond, format_expr
-from .types import Type
+from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
+from isfdsl.syntax import ast
+from isfdsl.syntax.format import format_cond, format_expr
+from isfdsl.types import Type
 
 # ---------------------------------------------------------------------- expressions
 

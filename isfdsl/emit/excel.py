@@ -18,7 +18,9 @@ from pathlib import Path
 
 import xlsxwriter  # type: ignore[import-untyped]
 
-from . import __version__, describe, ir
+from isfdsl import __version__
+from isfdsl.emit import describe
+from isfdsl.ir import model as ir
 
 Cell = str | int | Decimal | None
 Sheet = tuple[str, list[str], list[list[Cell]]]

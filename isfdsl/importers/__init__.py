@@ -1,0 +1,1 @@
+"""Importers: official definition tables turned into .isf source."""

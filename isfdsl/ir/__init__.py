@@ -1,0 +1,1 @@
+"""IR: the checked program in a syntax-free form that the later stages share."""
