@@ -36,7 +36,7 @@ VERSION_LABEL: Final = '2025 model (after the final ISF rules 2025)'
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:3ac3f5dbf93390f137fd9fc03d430f296ab63f56855133b0a08a83fcea310e3e'
+SOURCE_HASH: Final = 'sha256:cd580cfbaeb70e42876980b8b00802e4c98f7c2a2cf52929899ad278a6127255'
 SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf', 'isf2025/tfg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
 #: Decision tables, the first is the default of ``group``.

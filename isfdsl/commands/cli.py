@@ -47,6 +47,25 @@ def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None, analyse: boo
     sys.exit(0 if result.ok else 1)
 
 
+@main.command("fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--check", is_flag=True, help="Change nothing: show a diff of what would change and exit 1 if anything would.")
+def fmt_cmd(paths: tuple[str, ...], check: bool) -> None:
+    """Rewrite the .isf files under PATHS (files or folders) in the canonical layout, keeping every comment.
+    Exit codes: 0 nothing (left) to change, 1 files would change (--check) or have syntax errors, 2 usage."""
+    from isfdsl.commands.fmt import run_fmt
+
+    result = run_fmt(list(paths), check, lambda line: click.echo(line, err=True))
+    for diff in result.diffs:
+        click.echo(diff, nl=False)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    verb = "would reformat" if check else "reformatted"
+    click.echo(f"{result.files} file{'s' if result.files != 1 else ''}: {verb} {len(result.changed)}, "
+               f"{len(result.problems)} with problems", err=True)
+    sys.exit(1 if result.problems or (check and result.changed) else 0)
+
+
 @main.command("explain")
 @click.argument("defs", type=click.Path(exists=True))
 @click.argument("episode", type=click.Path(exists=True, dir_okay=False))

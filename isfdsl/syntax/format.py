@@ -9,18 +9,100 @@ _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "==": 4, "!=": 4, "<": 4, "<=": 4, "
                "in": 4, "not in": 4, "present": 4, "absent": 4, "+": 5}
 
 
-def format_module(module: ast.Module) -> str:
-    """Canonical source of ``module``; each comment is printed before the declaration it preceded."""
+def format_module(module: ast.Module, text: str | None = None) -> str:
+    """Canonical source of ``module``. Every comment is kept: a comment on a line of its own stays before
+    the element it preceded (inside blocks too), at that element's indentation; a comment after code
+    stays at the end of that element's line. With the source ``text``, blank lines between elements are
+    kept (one at most); without it, declarations follow each other with no blank line."""
+    lines = text.splitlines() if text is not None else []
+    blank = [n for n, line in enumerate(lines, 1) if not line.strip()]
+    own: list[ast.Comment] = []
+    trailing: dict[int, ast.Comment] = {}
+    for c in sorted(module.comments, key=lambda c: (c.span.line, c.span.col)):
+        before = lines[c.span.line - 1][:c.span.col - 1] if c.span.line <= len(lines) else ""
+        if before.strip() and c.span.line not in trailing:
+            trailing[c.span.line] = c
+        else:
+            own.append(c)
+    entries = [entry for item in module.items for entry in _layout(item)]
+    lines_of_entries = {line for _, _, line in entries if line is not None}
+    for line in [n for n in trailing if n not in lines_of_entries]:  # after code that gets no line of its own
+        own.append(trailing.pop(line))
+    own.sort(key=lambda c: (c.span.line, c.span.col))
     out: list[str] = []
-    comments = sorted(module.comments, key=lambda c: c.span.line)
+    last = 0  # the last source line accounted for
+
+    def gap(upto: int) -> None:
+        """One blank line where the source had at least one between ``last`` and ``upto``."""
+        if out and out[-1] and not out[-1].endswith("{") and any(last < b < upto for b in blank):
+            out.append("")
+
     i = 0
-    for item in module.items:
-        while i < len(comments) and comments[i].span.line <= item.span.line:
-            out.append(comments[i].text)
-            i += 1
-        out.append(format_decl(item))
-    out.extend(c.text for c in comments[i:])
+    for indent, line_text, src in entries:
+        closer = line_text.lstrip().startswith("}")
+        if src is not None:
+            while i < len(own) and own[i].span.line < src:
+                gap(own[i].span.line)
+                out.append("  " * (indent + closer) + own[i].text)
+                last = own[i].span.line
+                i += 1
+            if not closer:
+                gap(src)
+            last = max(last, src)
+        extra = f"  {trailing.pop(src).text}" if src is not None and src in trailing else ""
+        out.append("  " * indent + line_text + extra)
+    for c in own[i:]:
+        gap(c.span.line)
+        out.append(c.text)
+        last = c.span.line
     return "\n".join(out) + "\n"
+
+
+#: One output line: indentation level, text, and the source line it comes from (None: made up).
+_Entry = tuple[int, str, "int | None"]
+
+
+def _layout(d: ast.Decl) -> list[_Entry]:
+    """The lines of one declaration, each with the source line of the element it prints, so that
+    comments and blank lines can be put back beside the right element."""
+    end = d.span.end_line or None
+    if isinstance(d, ast.EnumDecl):
+        return [(0, f"enum {d.name}{_q(d.title)} {{", d.span.line),
+                *[(1, f"{m.name} = {quote(m.value)}{_q(m.label)}", m.span.line) for m in d.members], (0, "}", end)]
+    if isinstance(d, ast.Episode):
+        return [(0, "episode {", d.span.line), *[(1, _attr(a), a.span.line) for a in d.attrs], (0, "}", end)]
+    if isinstance(d, ast.Pathway):
+        return [(0, f"pathway{_q(d.title)} {{", d.span.line), *[(1, _pathway_attr(a), a.span.line) for a in d.attrs],
+                (0, "}", end)]
+    if isinstance(d, ast.CodeList):
+        return [(0, f"codelist {d.name} of {d.system}{_q(d.title)} {{", d.span.line),
+                *[(1, f"{e.text}{_q(e.description)}", e.span.line) for e in d.entries], (0, "}", end)]
+    if isinstance(d, ast.Table) and d.source is None:
+        head = format_decl(d).split("\n", 1)[0]
+        return [(0, head, d.span.line), *[(1, _table_row(r), r.span.line) for r in d.rows], (0, "}", end)]
+    if isinstance(d, ast.Derive) and isinstance(d.expr, ast.If) and isinstance(d.expr.other, ast.If):
+        out: list[_Entry] = [(0, f"derive {d.name}: {format_type(d.type)}{_q(d.title)} =", d.span.line)]
+        e: ast.Expr = d.expr
+        word = "if"
+        while isinstance(e, ast.If):
+            out.append((1, f"{word} {format_expr(e.cond)} then {format_expr(e.then, 1)}", e.cond.span.line))
+            word, e = "else if", e.other
+        out.append((1, f"else {format_expr(e, 1)}", e.span.line))
+        return out
+    if isinstance(d, ast.Catalogue):
+        return [(0, f"catalogue {d.name}{_q(d.title)} {{", d.span.line),
+                *[(1, _group(g), g.span.line) for g in d.groups], (0, "}", end)]
+    if isinstance(d, ast.Decision):
+        head = format_decl(d).split("\n", 1)[0]
+        out = [(0, head, d.span.line), *[(1, _rule(r), r.span.line) for r in d.rules]]
+        if d.post:
+            out.append((1, "post {", None))
+            out.extend((2, _rule(r, True), r.span.line) for r in d.post)
+            out.append((1, "}", None))
+        return [*out, (0, "}", end)]
+    if isinstance(d, ast.Payment):
+        return [(0, f"payment{_q(d.title)} {{", d.span.line), *_payment_lines(d), (0, "}", end)]
+    return [(0, format_decl(d), d.span.line)]
 
 
 def _q(text: str | None) -> str:
@@ -110,6 +192,56 @@ def _rule(r: ast.Rule, post: bool = False) -> str:
     return f"rule {r.id}{_q(r.title)}{when} ->{out}{rc}"
 
 
+def _attr(a: ast.Attr) -> str:
+    default = f" default {format_literal(a.default)}" if a.default is not None else ""
+    return f"{a.name}: {format_type(a.type)}{_q(a.label)}{default}"
+
+
+def _pathway_attr(pa: ast.PathwayAttr) -> str:
+    default = f" default {format_literal(pa.default)}" if pa.default is not None else ""
+    members = f" = members {pa.members}" if pa.members else ""
+    return f"{pa.name}: {format_type(pa.type)}{_q(pa.label)}{default}{members}"
+
+
+def _table_row(r: ast.TableRow) -> str:
+    k = _code_token(r.key) + (f" & {_code_token(r.second)}" if r.second else "")
+    return f"{k} : " + ", ".join(_code_token(v) for v in r.values)
+
+
+def _group(g: ast.Group) -> str:
+    opts = ""
+    if g.points is not None:
+        opts += f" points {g.points}"
+    if g.trim is not None:
+        opts += f" trim {g.trim}"
+    if g.perday is not None:
+        opts += f" perday {g.perday}"
+    if g.parent is not None:
+        opts += f" parent {g.parent}"
+    if g.flags:
+        opts += " flags " + ", ".join(g.flags)
+    if g.source is not None:
+        opts += f" source {quote(g.source)}"
+    return f"{g.code} {quote(g.name)}{opts}"
+
+
+def _payment_lines(d: ast.Payment) -> list[_Entry]:
+    out: list[_Entry] = []
+    if d.unit_price is not None:
+        out.append((1, f"unit_price {d.unit_price}{_prov(d.unit_price_provenance)}", None))
+    if d.price_attr is not None:
+        out.append((1, f"unit_price by {d.price_attr} {{", None))
+        out.extend((2, f"{s.member} {s.value}{_prov(s.provenance)}", s.span.line) for s in d.prices)
+        out.append((1, "}", None))
+    if d.share_attr is not None:
+        out.append((1, f"share by {d.share_attr} {{", None))
+        out.extend((2, f"{s.member} {s.value}{_prov(s.provenance)}", s.span.line) for s in d.shares)
+        out.append((1, "}", None))
+    if d.stay_attr is not None:
+        out.append((1, f"stay {d.stay_attr}", None))
+    return out
+
+
 def _prov(p: ast.Provenance | None) -> str:
     if p is None:
         return ""
@@ -138,18 +270,9 @@ def format_decl(d: ast.Decl) -> str:
         members = "".join(f"\n  {m.name} = {quote(m.value)}{_q(m.label)}" for m in d.members)
         return f"enum {d.name}{_q(d.title)} {{{members}\n}}"
     if isinstance(d, ast.Episode):
-        lines = []
-        for a in d.attrs:
-            default = f" default {format_literal(a.default)}" if a.default is not None else ""
-            lines.append(f"\n  {a.name}: {format_type(a.type)}{_q(a.label)}{default}")
-        return "episode {" + "".join(lines) + "\n}"
+        return "episode {" + "".join(f"\n  {_attr(a)}" for a in d.attrs) + "\n}"
     if isinstance(d, ast.Pathway):
-        lines = []
-        for pa in d.attrs:
-            default = f" default {format_literal(pa.default)}" if pa.default is not None else ""
-            members = f" = members {pa.members}" if pa.members else ""
-            lines.append(f"\n  {pa.name}: {format_type(pa.type)}{_q(pa.label)}{default}{members}")
-        return f"pathway{_q(d.title)} {{" + "".join(lines) + "\n}"
+        return f"pathway{_q(d.title)} {{" + "".join(f"\n  {_pathway_attr(a)}" for a in d.attrs) + "\n}"
     if isinstance(d, ast.CodeList):
         entries = "".join(f"\n  {e.text}{_q(e.description)}" for e in d.entries)
         return f"codelist {d.name} of {d.system}{_q(d.title)} {{{entries}\n}}"
@@ -158,31 +281,11 @@ def format_decl(d: ast.Decl) -> str:
         head = f"table {d.name} of {key} -> {format_type(d.value_type)}{_q(d.title)}"
         if d.source is not None:
             return f"{head} from {quote(d.source)}"
-        rows = []
-        for r in d.rows:
-            k = _code_token(r.key) + (f" & {_code_token(r.second)}" if r.second else "")
-            rows.append(f"\n  {k} : " + ", ".join(_code_token(v) for v in r.values))
-        return head + " {" + "".join(rows) + "\n}"
+        return head + " {" + "".join(f"\n  {_table_row(r)}" for r in d.rows) + "\n}"
     if isinstance(d, ast.Derive):
         return f"derive {d.name}: {format_type(d.type)}{_q(d.title)} = {format_expr(d.expr)}"
     if isinstance(d, ast.Catalogue):
-        lines = []
-        for g in d.groups:
-            opts = ""
-            if g.points is not None:
-                opts += f" points {g.points}"
-            if g.trim is not None:
-                opts += f" trim {g.trim}"
-            if g.perday is not None:
-                opts += f" perday {g.perday}"
-            if g.parent is not None:
-                opts += f" parent {g.parent}"
-            if g.flags:
-                opts += " flags " + ", ".join(g.flags)
-            if g.source is not None:
-                opts += f" source {quote(g.source)}"
-            lines.append(f"\n  {g.code} {quote(g.name)}{opts}")
-        return f"catalogue {d.name}{_q(d.title)} {{" + "".join(lines) + "\n}"
+        return f"catalogue {d.name}{_q(d.title)} {{" + "".join(f"\n  {_group(g)}" for g in d.groups) + "\n}"
     if isinstance(d, ast.Decision):
         fallback = ""
         if d.fallback is not None:
@@ -195,15 +298,4 @@ def format_decl(d: ast.Decl) -> str:
         over = " over pathway" if d.over == "pathway" else ""
         return f"decision {d.name}{_q(d.title)} for {d.catalogue}{over} policy {d.policy}{fallback} {{{body}\n}}"
     assert isinstance(d, ast.Payment)
-    items = []
-    if d.unit_price is not None:
-        items.append(f"\n  unit_price {d.unit_price}{_prov(d.unit_price_provenance)}")
-    if d.price_attr is not None:
-        prices = "".join(f"\n    {s.member} {s.value}{_prov(s.provenance)}" for s in d.prices)
-        items.append(f"\n  unit_price by {d.price_attr} {{{prices}\n  }}")
-    if d.share_attr is not None:
-        shares = "".join(f"\n    {s.member} {s.value}{_prov(s.provenance)}" for s in d.shares)
-        items.append(f"\n  share by {d.share_attr} {{{shares}\n  }}")
-    if d.stay_attr is not None:
-        items.append(f"\n  stay {d.stay_attr}")
-    return f"payment{_q(d.title)} {{" + "".join(items) + "\n}"
+    return f"payment{_q(d.title)} {{" + "".join("\n" + "  " * n + t for n, t, _ in _payment_lines(d)) + "\n}"
