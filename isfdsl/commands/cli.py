@@ -66,6 +66,14 @@ def fmt_cmd(paths: tuple[str, ...], check: bool) -> None:
     sys.exit(1 if result.problems or (check and result.changed) else 0)
 
 
+@main.command("lsp")
+def lsp_cmd() -> None:
+    """Run the language server over standard input and output (for editors: see editors/)."""
+    from isfdsl.lsp.server import main as serve
+
+    serve()
+
+
 @main.command("explain")
 @click.argument("defs", type=click.Path(exists=True))
 @click.argument("episode", type=click.Path(exists=True, dir_okay=False))

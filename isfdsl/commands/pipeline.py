@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +13,7 @@ from types import ModuleType
 from isfdsl.analysis.analyse import Report
 from isfdsl.check.checker import Model, check
 from isfdsl.diagnostics import Collector
-from isfdsl.syntax.loader import Program, discover, load_program
+from isfdsl.syntax.loader import Memo, Program, discover, load_program
 
 
 @dataclass(slots=True)
@@ -29,15 +30,17 @@ class Checked:
         return not self.diags.errors
 
 
-def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True) -> Checked:
+def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True,
+                overlay: Mapping[Path, str] | None = None, memo: Memo | None = None) -> Checked:
     """Load, parse and check every program under ``paths``; with ``analyse``, also run the analyses of
     the decision tables (:mod:`isfdsl.analysis.analyse`) on each program without errors, ``episodes`` asking
     for concrete witness episodes. A program with syntax errors is not checked further, so its
-    diagnostics are the syntax errors only."""
+    diagnostics are the syntax errors only. ``overlay`` and ``memo`` are :func:`load_program`'s (unsaved
+    editor buffers; parsed files remembered across calls)."""
     out = Checked()
     for root, files in discover(paths):
         before = len(out.diags.errors)
-        program: Program = load_program(root, files, out.diags)
+        program: Program = load_program(root, files, out.diags, overlay, memo)
         out.sources.update(program.sources)
         if len(out.diags.errors) > before:
             continue

@@ -7,10 +7,12 @@ they import. A file named on its own is a program with its imports.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
-from isfdsl.diagnostics import Collector, Span
+from isfdsl.diagnostics import Collector, Diagnostic, Span
 from isfdsl.syntax import ast
 from isfdsl.syntax.parse import parse_module
 
@@ -58,8 +60,18 @@ def read_text(path: Path, diags: Collector, span: Span | None) -> str | None:
         return None
 
 
-def load_program(root: str, files: list[Path], diags: Collector) -> Program:
-    """Parse ``files`` and everything they import (each file once), resolving data files of tables."""
+T = TypeVar("T")
+
+#: Parsed files remembered by (display name, text), with the diagnostics parsing them gave: a long-lived
+#: caller (the language server) parses only the files that changed since its last run.
+Memo = MutableMapping[tuple[str, str], tuple[object, tuple[Diagnostic, ...]]]
+
+
+def load_program(root: str, files: list[Path], diags: Collector, overlay: Mapping[Path, str] | None = None,
+                 memo: Memo | None = None) -> Program:
+    """Parse ``files`` and everything they import (each file once), resolving data files of tables.
+    ``overlay`` gives the text of files (by resolved path) that differs from the disk, e.g. an editor's
+    unsaved buffers; ``memo`` remembers parsed files and data files across calls."""
     program = Program(root)
     seen: set[Path] = set()
     queue: list[tuple[Path, Span | None]] = [(f, None) for f in files]
@@ -69,24 +81,38 @@ def load_program(root: str, files: list[Path], diags: Collector) -> Program:
         if key in seen:
             continue
         seen.add(key)
-        text = read_text(path, diags, span)
+        text = overlay[key] if overlay is not None and key in overlay else read_text(path, diags, span)
         if text is None:
             continue
         name = display_path(path)
         program.sources[name] = text
-        module = parse_module(text, name, diags)
+        module = _remembered(memo, name, text, diags, parse_module)
         items: list[ast.Decl] = []
         for item in module.items:
             if isinstance(item, ast.Import):
                 queue.append((path.parent / item.path, item.span))
             elif isinstance(item, ast.Table) and item.source is not None:
-                item = replace(item, rows=_read_rows(path.parent / item.source, item, diags, program))
+                item = replace(item, rows=_read_rows(path.parent / item.source, item, diags, program, memo))
             items.append(item)
         program.modules.append(replace(module, items=tuple(items)))
     return program
 
 
-def _read_rows(path: Path, table: ast.Table, diags: Collector, program: Program) -> tuple[ast.TableRow, ...]:
+def _remembered(memo: Memo | None, name: str, text: str, diags: Collector,
+                make: Callable[[str, str, Collector], T], key: str = "") -> T:
+    """``make(text, name, diags)``, or what it gave (and reported) for the same file and text before."""
+    if memo is None:
+        return make(text, name, diags)
+    if (key or name, text) not in memo:
+        fresh = Collector()
+        memo[key or name, text] = (make(text, name, fresh), tuple(fresh.items))
+    value, reported = memo[key or name, text]
+    diags.items.extend(reported)
+    return value  # type: ignore[return-value]
+
+
+def _read_rows(path: Path, table: ast.Table, diags: Collector, program: Program,
+               memo: Memo | None = None) -> tuple[ast.TableRow, ...]:
     """Rows of a table's TSV data file: a header naming ``key`` (or ``code``), optionally ``second``,
     and ``value``; then one row per (key, value) pair. Bad rows are reported with row and column."""
     text = read_text(path, diags, table.span)
@@ -94,6 +120,10 @@ def _read_rows(path: Path, table: ast.Table, diags: Collector, program: Program)
         return ()
     name = display_path(path)
     program.sources[name] = text
+    return _remembered(memo, name, text, diags, _rows, key=f"{name}\0rows")
+
+
+def _rows(text: str, name: str, diags: Collector) -> tuple[ast.TableRow, ...]:
     lines = text.splitlines()
     if not lines:
         diags.report("ISF301", Span(name, 1, 1), "data file is empty; expected a header `key<TAB>value`")
