@@ -124,15 +124,16 @@ def main() -> int:
             for e in eps:
                 interpret.group(program, e)
 
-        compiled(episodes[:1000])  # the first look at each code, once, as a long run would
+        warm = min(1000, len(episodes) // 10)  # (so that a short run, -n 1000, still has a first pass)
+        compiled(episodes[:warm])  # the first look at each code, once, as a long run would
         # The episodes are random: the first pass finds the generated grouper's memories (converted
         # values, feature stages, masks) mostly empty; later passes find the codes and values again,
         # but hardly any list of codes (100,000 random lists overflow the bounded memories of
         # combinations, which start afresh when full). Both figures are shown.
-        first = timed(compiled, episodes[1000:], repeat=1)
+        first = timed(compiled, episodes[warm:], repeat=1)
         rows = [("floor loop (1 dict look-up)", timed(floor, episodes), len(episodes), peak(floor, sample)),
                 ("ceiling (read all, 1 look-up)", timed(ceiling, episodes), len(episodes), 0),
-                ("compiled grouper, first pass", first, len(episodes) - 1000, 0),
+                ("compiled grouper, first pass", first, len(episodes) - warm, 0),
                 ("compiled grouper", timed(compiled, episodes), len(episodes), peak(compiled, sample)),
                 ("reference interpreter", timed(interpreted, sample, repeat=1), len(sample), peak(interpreted, sample))]
 
@@ -140,7 +141,7 @@ def main() -> int:
           f"{len(program.codesets)} code lists, {sum(len(t.rows) for t in program.tables.values())} table keys")
     print(f"compile (check + lower + emit + write): {compile_s:.2f} s; import of the package: {import_s * 1000:.0f} ms")
     report(rows, 'episodes', 'floor loop (1 dict look-up)', "compiled grouper", "reference interpreter")
-    cold, interp = (len(episodes) - 1000) / first, len(sample) / rows[-1][1]
+    cold, interp = (len(episodes) - warm) / first, len(sample) / rows[-1][1]
     print(f"first pass / interpreter: {cold / interp:,.1f}×   (per item: {1e6 / cold:.2f} µs)")
     ceil = len(episodes) / rows[1][1]
     print(f"ceiling / interpreter: {ceil / interp:,.1f}×   (no grouper of these definitions that reads its "

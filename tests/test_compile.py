@@ -201,6 +201,28 @@ def test_stdlib_only_venv_imports_and_runs_python_m(tmp_path: Path) -> None:
     assert "no column of the header ['a', 'b'] (separated by ',') is an attribute" in done.stderr
 
 
+def test_python_m_ends_quietly_when_the_reader_stops(tmp_path: Path) -> None:
+    """`python -m isf2025 big.csv | head -1`: the closed pipe ends the run with exit status 1 (as Python's
+    documentation advises; `seq 1 1000000 | head -1` ends seq by SIGPIPE) and no traceback."""
+    out = tmp_path / "site" / "isf2025"
+    build(str(DEFINITIONS / "isf2025"), out)
+    csv_in = tmp_path / "big.csv"
+    csv_in.write_text("id,age,pdx,procedures,care_level\n" + "".join(f"{n},70,H25.1,CJE20,2\n" for n in range(5000)),
+                      encoding="utf-8")  # about 500 kB of output: more than a pipe holds
+    env = {**os.environ, "PYTHONPATH": str(out.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "isf2025", str(csv_in)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"id,age,")
+    proc.stdout.close()  # as `head -1` does after its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1, err
+    assert err == "", err  # no BrokenPipeError traceback, no "Exception ignored"
+    # Read to the end, the same command succeeds.
+    done = subprocess.run([sys.executable, "-m", "isf2025", str(csv_in)], capture_output=True, env=env, check=False)
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 5001, done.stderr
+
+
 KITCHEN = ROOT / "tests" / "programs" / "kitchen"
 
 

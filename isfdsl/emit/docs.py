@@ -66,8 +66,11 @@ class Bullets:
 
 @dataclass(slots=True)
 class Figure:
-    src: str
+    """A decision diagram: ``path`` (no extension) names ``path.dot``, always written, and ``path.svg``,
+    written only when ``drawn`` (a page never links to a diagram that was not drawn)."""
+    path: str
     alt: str
+    drawn: bool = True
 
 
 @dataclass(slots=True)
@@ -243,7 +246,7 @@ def build_docs(program: ir.Program, name: str, source: str, diagrams: bool = Tru
                  ("Payment", "payment")])
     if program.pathway_program() is not None:
         site.nav.insert(3, ("Pathways", "pathway"))
-    docs = _Docs(program, index, site)
+    docs = _Docs(program, index, site, drawn=diagrams)
     pages = docs.pages()
     files: dict[str, str | bytes] = dict(render_pages(pages, site))
     files["style.css"] = template_text("docs/style.css")
@@ -303,8 +306,10 @@ def _ours(path: Path, rel: str) -> bool:
 
 
 class _Docs:
-    def __init__(self, program: ir.Program, index: reverse.ReverseIndex, site: Site) -> None:
+    def __init__(self, program: ir.Program, index: reverse.ReverseIndex, site: Site, drawn: bool = True) -> None:
         self.p = program
+        #: Whether the diagrams are drawn as SVG (else only their .dot sources are written).
+        self.drawn = drawn
         self.index = index
         self.site = site
         self.search: dict[str, object] = {"items": [], "ranges": [], "systems": {}}
@@ -524,7 +529,7 @@ class _Docs:
         page = Page(f"tables/{t.name}", f"Decision table {t.name}: {t.title or t.catalogue}")
         page.p(f"Catalogue {t.catalogue}, over {t.over}s; policy ", code(t.policy), f"; {len(t.rows)} rows.")
         for path, title in self.diagrams(t):
-            page.blocks.append(Figure(f"{path}.svg", title))
+            page.blocks.append(Figure(path, title, self.drawn))
         page.h(2, "Rows")
         page.grid(["#", "Row", "Conditions", "Group", "Return code", "Source"],
                   [[str(n), code(r.id), describe.row(p, r), describe.group(p, t.catalogue, r.group), r.rc or "0", r.where]
