@@ -8,11 +8,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from isfdsl.analysis.analyse import Report
 from isfdsl.check.checker import Model, check
 from isfdsl.diagnostics import Collector
 from isfdsl.syntax.loader import Program, discover, load_program
+
+if TYPE_CHECKING:
+    from isfdsl.ir import model as ir
 
 
 @dataclass(slots=True)
@@ -59,6 +63,8 @@ class Built:
     checked: Checked
     package: Path | None = None
     files: list[Path] = field(default_factory=list)
+    #: the lowered definitions the package was built from
+    program: ir.Program | None = None
 
 
 def build(defs: str, out: Path, package: str | None = None, analyse: bool = True) -> Built:
@@ -73,8 +79,9 @@ def build(defs: str, out: Path, package: str | None = None, analyse: bool = True
         return Built(checked)
     if len(checked.models) != 1:
         raise ValueError(f"{defs}: holds {len(checked.models)} programs; build one folder at a time")
-    files = render(lower(checked.models[0]), sources_for(defs, checked.sources), package or out.name)
-    return Built(checked, out, write_package(files, out))
+    program = lower(checked.models[0])
+    files = render(program, sources_for(defs, checked.sources), package or out.name)
+    return Built(checked, out, write_package(files, out), program)
 
 
 def load_package(folder: Path, name: str | None = None) -> ModuleType:
