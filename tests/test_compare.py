@@ -258,3 +258,106 @@ def test_pages_open_in_a_browser(seeds: Path) -> None:
         page.wait_for_timeout(200)
         browser.close()
     assert not errors, errors[:5]
+
+
+# ---------------------------------------------------------------------- several versions by date
+
+
+def _dated(src: Path, out: Path, header: str = "by admitted", attr: str = 'admitted: date "Innskrivningsdato"') -> Path:
+    """A copy of a bundled version whose header names a date attribute that picks it."""
+    shutil.copytree(src, out)
+    schema = out / "schema.isf"
+    text = schema.read_text(encoding="utf-8")
+    text = re.sub(r"(valid \d{4}-\d\d-\d\d \.\. \d{4}-\d\d-\d\d)", rf"\1 {header}", text, count=1)
+    schema.write_text(text.replace("episode {\n", f"episode {{\n  {attr}\n", 1), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`isf build isf2024 isf2025 -o gen/isf` over dated copies, and each copy built alone."""
+    root = tmp_path_factory.mktemp("dated")
+    for year in (2024, 2025):
+        _dated(DEFS / f"isf{year}", root / f"isf{year}")
+        assert CliRunner().invoke(main, ["build", str(root / f"isf{year}"), "-o", str(root / "gen" / f"isf{year}")]).exit_code == 0
+    result = CliRunner().invoke(main, ["build", str(root / "isf2024"), str(root / "isf2025"), "-o", str(root / "gen" / "isf")])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
+    rows = _read(EXAMPLES)
+    dates = ["2024-06-30", "2025-01-01", "2024-12-31", "2025-12-31"]
+    undated = {3: "", 9: "2023-12-31", 17: "31.12.2024", 22: "2026-01-01"}
+    for n, r in enumerate(rows, 1):
+        r["admitted"] = undated.get(n, dates[n % len(dates)])
+    mixed = dated / "mixed.csv"
+    with mixed.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    for name in ("isf", "isf2024", "isf2025"):
+        result = CliRunner().invoke(main, ["group", str(dated / "gen" / name), str(mixed), "-o", str(dated / f"{name}.csv"),
+                                           "--no-progress"])
+        assert result.exit_code == 0, result.output
+    both, old, new = (_read(dated / f"{n}.csv") for n in ("isf", "isf2024", "isf2025"))
+    assert len(both) == len(rows) == 28
+    fields = ("system", "group", "rule", "return_code", "points", "refund", "problems")
+    for n, (b, o, w) in enumerate(zip(both, old, new, strict=True), 1):
+        if n in undated:
+            assert (b["group"], b["rule"], b["version"], b["points"]) == ("470", "undated", "", "0"), b
+            assert b["problems"].startswith(f"admitted={undated[n]!r}: "), b["problems"]
+            assert "no version can be chosen" in b["problems"] or "outside the validity of every version" in b["problems"]
+            continue
+        own = o if rows[n - 1]["admitted"].startswith("2024") else w
+        assert {f: b[f] for f in fields} == {f: own[f] for f in fields}, n
+        assert b["version"].startswith(rows[n - 1]["admitted"][:4]), b["version"]
+    assert {b["version"][:4] for b in both} == {"2024", "2025", ""}
+
+
+def test_the_package_of_several_versions(dated: Path, tmp_path: Path) -> None:
+    """Standard library only, typed, the same bytes on every build; `isf compare` takes it as a side."""
+    isf = load_package(dated / "gen" / "isf")
+    assert [v[0][:4] for v in isf.VERSIONS] == ["2024", "2025"] and isf.DATED_BY == "admitted"
+    assert (isf.VALID_FROM, isf.VALID_TO) == ("2024-01-01", "2025-12-31")
+    episode = {"sex": "1", "age": 81, "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["L01FG01"]}
+    import datetime
+
+    assert isf.group({**episode, "admitted": datetime.date(2024, 5, 1)}).group == "802P"
+    assert isf.group({**episode, "admitted": "2025-05-01"}).group == "802U"
+    assert isf.version_of({**episode, "admitted": "2025-05-01"}).startswith("2025")
+    assert isf.with_payment(Decimal(1000)).group({**episode, "admitted": "2025-05-01"}).refund == Decimal("0.1") * 1000 * Decimal("0.30")
+    again = tmp_path / "isf"
+    assert CliRunner().invoke(main, ["build", str(dated / "isf2024"), str(dated / "isf2025"), "-o", str(again)]).exit_code == 0
+    built = sorted(p.relative_to(dated / "gen" / "isf") for p in (dated / "gen" / "isf").rglob("*") if p.is_file())
+    assert built == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((again / p).read_bytes() == (dated / "gen" / "isf" / p).read_bytes() for p in built)
+    done = compare.run(str(dated / "gen" / "isf2025"), str(dated / "gen" / "isf"), str(EXAMPLES), tmp_path / "D",
+                       episodes="none", console=Console(file=io.StringIO()))
+    # No example row carries a date: under the package of several versions every one is undated.
+    assert done.tally.rows == 28 and {b for _, b in done.tally.cells} == {("DRG", "470")} and done.tally.new_unpaid == 28
+
+
+@pytest.mark.parametrize(("header", "attr", "message"), [
+    ("by admitted", "admitted_on: date", "unknown episode attribute `admitted`"),
+    ("by admitted", "admitted: int 0..9", "`admitted` picks the version by date, so it must be of type date"),
+])
+def test_the_date_attribute_is_checked(tmp_path: Path, header: str, attr: str, message: str) -> None:
+    folder = _dated(DEFS / "isf2025", tmp_path / "isf2025", header, attr)
+    result = CliRunner().invoke(main, ["check", str(folder), "--no-analyse"])
+    assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_versions_that_a_date_cannot_tell_apart_are_refused(tmp_path: Path) -> None:
+    a = _dated(DEFS / "isf2025", tmp_path / "a")
+    b = _dated(DEFS / "isf2025", tmp_path / "b")
+    result = CliRunner().invoke(main, ["build", str(a), str(b), "-o", str(tmp_path / "gen")])
+    assert result.exit_code == 2 and "overlaps" in result.output
+    result = CliRunner().invoke(main, ["build", str(DEFS / "isf2024"), str(a), "-o", str(tmp_path / "gen")])
+    assert result.exit_code == 2 and "no date attribute picks the version" in result.output
+    assert not (tmp_path / "gen").exists()

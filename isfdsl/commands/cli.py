@@ -108,18 +108,21 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 
 
 @main.command("build")
-@click.argument("defs", type=click.Path(exists=True))
+@click.argument("defs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
-def build_cmd(defs: str, out: str) -> None:
-    """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package."""
+def build_cmd(defs: tuple[str, ...], out: str) -> None:
+    """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
+    Several version folders make one package whose `group` picks the version valid on the episode's
+    date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
+    subpackage."""
     import time
 
-    from isfdsl.commands.pipeline import build
+    from isfdsl.commands.pipeline import build, build_versions
 
     started = time.perf_counter()
     try:
-        built = build(defs, Path(out))
+        built = build(defs[0], Path(out)) if len(defs) == 1 else build_versions(list(defs), Path(out))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     diags = built.checked.diags.sorted()

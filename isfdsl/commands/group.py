@@ -61,7 +61,7 @@ def grouping(pkg: ModuleType, table: str | None = None, prices: Mapping[str, Dec
 
 
 #: Input columns the output does not pass through: the results replace them (when regrouping an output).
-REPLACED = frozenset((*RESULT_FIELDS, "row"))
+REPLACED = frozenset((*RESULT_FIELDS, "row", "version"))
 
 
 def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: str | None) -> list[str]:
@@ -141,7 +141,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             records = iter(reader.records)
             first = next(records, None)
             columns = [c for c in reader.columns or (list(first.values) if first else []) if c not in REPLACED]
-            writer = batch.Writer(out, output_format, ["row", *columns, *RESULT_FIELDS])
+            #: a package of several versions (``isf build A B``) names the version that grouped each row
+            version_of = getattr(pkg, "version_of", None)
+            writer = batch.Writer(out, output_format, ["row", *columns, *RESULT_FIELDS, *(["version"] if version_of else [])])
         except batch.BatchError as exc:
             raise ValueError(str(exc)) from None
         stack.callback(writer.close)
@@ -162,6 +164,8 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                 row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
                 row.update(result.as_dict())
                 row["problems"] = "; ".join(p for p in problems if p)
+                if version_of is not None:
+                    row["version"] = version_of(record.values) or ""
                 writer.write(row)
                 summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
                 if summary.rows % 4096 == 0:

@@ -84,6 +84,31 @@ def build(defs: str, out: Path, package: str | None = None, analyse: bool = True
     return Built(checked, out, write_package(files, out), program)
 
 
+def build_versions(defs: list[str], out: Path) -> Built:
+    """Check each version folder in ``defs`` and write one package into ``out`` whose ``group`` picks
+    the version by the episode's date (:mod:`isfdsl.emit.versions`); ``ValueError`` when the versions
+    cannot share a package."""
+    from isfdsl.emit.python import sources_for
+    from isfdsl.emit.versions import render_versions, write_versions
+    from isfdsl.ir.model import lower
+
+    checked = Checked()
+    versions = []
+    for folder in defs:
+        one = check_paths([folder], analyse=True, episodes=False)
+        checked.models += one.models
+        checked.diags.items += one.diags.items
+        checked.sources.update(one.sources)
+        if one.ok and len(one.models) == 1:
+            versions.append((lower(one.models[0]), sources_for(folder, one.sources)))
+        elif one.ok:
+            raise ValueError(f"{folder}: holds {len(one.models)} programs; name one version folder each")
+    if not checked.ok:
+        return Built(checked)
+    files = render_versions(versions, out.name)
+    return Built(checked, out, write_versions(files, out))
+
+
 def load_package(folder: Path, name: str | None = None) -> ModuleType:
     """Import a generated package from its folder (under a private module name unless ``name``)."""
     name = name or f"_isf_{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]}"
