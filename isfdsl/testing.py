@@ -21,6 +21,7 @@ Use it in your own tests::
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 
 from hypothesis import strategies as st
@@ -252,3 +253,26 @@ def rows_hit(program: ir.Program, table: str, episodes: Iterable[Mapping[str, ob
     from isfdsl.interpret import group
 
     return {group(program, dict(e), table).rule for e in episodes}
+
+
+def random_episodes(program: ir.Program, n: int, seed: int) -> list[dict[str, object]]:
+    """``n`` valid episodes drawn with a seeded :mod:`random` (not Hypothesis: for benchmarks and large
+    samples): each attribute from its domain, codes from those the definitions mention."""
+    rng = random.Random(seed)
+    codes = {a.name: codes_of(program, (a.type.elem or a.type).ref or "") for a in program.attributes}
+    out = []
+    for _ in range(n):
+        e: dict[str, object] = {}
+        for a in program.attributes:
+            t = a.type.elem or a.type
+            if t.kind == "int":
+                e[a.name] = rng.randint(t.lo if t.lo is not None else 0, min(t.hi if t.hi is not None else 100, 120))
+            elif t.kind == "enum":
+                e[a.name] = rng.choice(sorted(a.members)) if a.members else None
+            elif t.kind in ("code", "pair") and codes[a.name]:
+                picks = [rng.choice(codes[a.name]) for _ in range(rng.randint(0, 3) if a.type.kind == "list" else 1)]
+                e[a.name] = picks if a.type.kind == "list" else picks[0]
+            elif t.kind == "bool":
+                e[a.name] = rng.random() < 0.2
+        out.append(e)
+    return out

@@ -173,6 +173,14 @@ class _Checker:
                 self.d.report("ISF211", v.span, f"`{text}` is not a calendar date")
         if len(dates) == 2 and dates[1] < dates[0]:
             self.d.report("ISF211", v.span, f"validity ends ({dates[1]}) before it starts ({dates[0]})")
+        if v.dated_by is not None:
+            attr = self.m.attrs.get(v.dated_by)
+            if attr is None:
+                self.d.report("ISF201", v.span, f"unknown episode attribute `{v.dated_by}` after `by`",
+                              "name the episode attribute (of type date) whose value picks this version")
+            elif not (isinstance(attr.type, ast.ScalarType) and attr.type.name == "date"):
+                self.d.report("ISF203", v.span, f"`{v.dated_by}` picks the version by date, so it must be of type date",
+                              f"declare it as `{v.dated_by}: date`")
 
     def _check_codesystem(self, cs: ast.CodeSystem) -> None:
         if cs.syntax is None:

@@ -135,18 +135,21 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 
 
 @main.command("build")
-@click.argument("defs", type=click.Path(exists=True))
+@click.argument("defs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
-def build_cmd(defs: str, out: str) -> None:
-    """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package."""
+def build_cmd(defs: tuple[str, ...], out: str) -> None:
+    """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
+    Several version folders make one package whose `group` picks the version valid on the episode's
+    date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
+    subpackage."""
     import time
 
-    from isfdsl.commands.pipeline import build
+    from isfdsl.commands.pipeline import build, build_versions
 
     started = time.perf_counter()
     try:
-        built = build(defs, Path(out))
+        built = build(defs[0], Path(out)) if len(defs) == 1 else build_versions(list(defs), Path(out))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     diags = built.checked.diags.sorted()
@@ -191,6 +194,58 @@ def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_
             prices=_overrides(prices, "--unit-price", default_key="*"), shares=_overrides(shares, "--share"))
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@main.command("compare")
+@click.argument("old", metavar="OLD", type=click.Path(exists=True))
+@click.argument("new", metavar="NEW", type=click.Path(exists=True))
+@click.argument("input_path", metavar="EPISODES", type=click.Path())
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for index.html, index.md, compare.xlsx, the charts and the per-episode file.")
+@click.option("--by", "by", multiple=True, metavar="COLUMN",
+              help="Also total per value of this input column (e.g. a hospital or health trust); repeatable.")
+@click.option("--keep", "keep", multiple=True, metavar="COLUMN",
+              help="Copy this input column (e.g. an episode id) into the per-episode file; repeatable.")
+@click.option("--episodes", "episodes", type=click.Choice(["parquet", "csv", "none"]), default=None,
+              help="The per-episode file, DIR/episodes.parquet or .csv (default: parquet when pyarrow is installed).")
+@click.option("--table", default=None, help="Decision table (default: each version's entry table).")
+@click.option("--input-format", type=click.Choice(["csv", "jsonl", "parquet", "norddrg-string"]), default=None,
+              help="Input format (default: from the extension), as for `isf group`.")
+@click.option("--encoding", default="auto", show_default=True, help="CSV/JSONL input encoding, as for `isf group`.")
+@click.option("--delimiter", default="auto", show_default=True, help="CSV field separator, as for `isf group`.")
+@click.option("--unit-price", "prices", multiple=True, metavar="[MEMBER=]NOK", help="Override the unit price of both versions.")
+@click.option("--share", "shares", multiple=True, metavar="MEMBER=FRACTION", help="Override an ISF share of both versions.")
+@click.option("--old-unit-price", "old_prices", multiple=True, metavar="[MEMBER=]NOK", help="… of the old version only.")
+@click.option("--old-share", "old_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the old version only.")
+@click.option("--new-unit-price", "new_prices", multiple=True, metavar="[MEMBER=]NOK", help="… of the new version only.")
+@click.option("--new-share", "new_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the new version only.")
+@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+              help="Worker processes grouping chunks of rows (0: one per processor).")
+@click.option("--top", type=int, default=12, show_default=True, help="Flows drawn in the chart of the largest flows.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
+def compare_cmd(old: str, new: str, input_path: str, out: str, by: tuple[str, ...], keep: tuple[str, ...],
+                episodes: str | None, table: str | None, input_format: str | None, encoding: str, delimiter: str,
+                prices: tuple[str, ...], shares: tuple[str, ...], old_prices: tuple[str, ...], old_shares: tuple[str, ...],
+                new_prices: tuple[str, ...], new_shares: tuple[str, ...], jobs: int, top: int, progress: bool | None) -> None:
+    """Group the episodes in EPISODES with the versions OLD and NEW (definitions folders or generated
+    packages) and show what changes: each episode's two results, the migration matrix between the old
+    and the new groups, totals per group system, group, MDC and --by column, and the budget-neutral
+    factor."""
+    from isfdsl.commands.compare import cpu_jobs, run
+
+    both_p, both_s = _overrides(prices, "--unit-price", default_key="*"), _overrides(shares, "--share")
+    old_pay = ({**both_p, **_overrides(old_prices, "--old-unit-price", default_key="*")},
+               {**both_s, **_overrides(old_shares, "--old-share")})
+    new_pay = ({**both_p, **_overrides(new_prices, "--new-unit-price", default_key="*")},
+               {**both_s, **_overrides(new_shares, "--new-share")})
+    try:
+        done = run(old, new, input_path, Path(out), by=by, keep=keep, table=table, episodes=episodes,
+                   input_format=input_format, encoding=encoding, delimiter=delimiter, old_payment=old_pay,
+                   new_payment=new_pay, jobs=cpu_jobs(jobs), top=top, progress=progress)
+    except (ValueError, KeyError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {len(done.files) + bool(done.episodes)} files to {out} in {done.seconds:.2f} s; open {out}/index.html",
+               err=True)
 
 
 @main.command("docs")

@@ -9,11 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from isfdsl.analysis.analyse import Report
 from isfdsl.check.checker import Model, check
 from isfdsl.diagnostics import Collector
 from isfdsl.syntax.loader import Memo, Program, discover, load_program
+
+if TYPE_CHECKING:
+    from isfdsl.ir import model as ir
 
 
 @dataclass(slots=True)
@@ -62,6 +66,8 @@ class Built:
     checked: Checked
     package: Path | None = None
     files: list[Path] = field(default_factory=list)
+    #: the lowered definitions the package was built from
+    program: ir.Program | None = None
 
 
 def build(defs: str, out: Path, package: str | None = None, analyse: bool = True) -> Built:
@@ -76,8 +82,34 @@ def build(defs: str, out: Path, package: str | None = None, analyse: bool = True
         return Built(checked)
     if len(checked.models) != 1:
         raise ValueError(f"{defs}: holds {len(checked.models)} programs; build one folder at a time")
-    files = render(lower(checked.models[0]), sources_for(defs, checked.sources), package or out.name)
-    return Built(checked, out, write_package(files, out))
+    program = lower(checked.models[0])
+    files = render(program, sources_for(defs, checked.sources), package or out.name)
+    return Built(checked, out, write_package(files, out), program)
+
+
+def build_versions(defs: list[str], out: Path) -> Built:
+    """Check each version folder in ``defs`` and write one package into ``out`` whose ``group`` picks
+    the version by the episode's date (:mod:`isfdsl.emit.versions`); ``ValueError`` when the versions
+    cannot share a package."""
+    from isfdsl.emit.python import sources_for
+    from isfdsl.emit.versions import render_versions, write_versions
+    from isfdsl.ir.model import lower
+
+    checked = Checked()
+    versions = []
+    for folder in defs:
+        one = check_paths([folder], analyse=True, episodes=False)
+        checked.models += one.models
+        checked.diags.items += one.diags.items
+        checked.sources.update(one.sources)
+        if one.ok and len(one.models) == 1:
+            versions.append((lower(one.models[0]), sources_for(folder, one.sources)))
+        elif one.ok:
+            raise ValueError(f"{folder}: holds {len(one.models)} programs; name one version folder each")
+    if not checked.ok:
+        return Built(checked)
+    files = render_versions(versions, out.name)
+    return Built(checked, out, write_versions(files, out))
 
 
 def load_package(folder: Path, name: str | None = None) -> ModuleType:

@@ -158,7 +158,8 @@ Expr = Name | Literal | Call | Quant | ListExpr | Comprehension | If | Binary | 
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """The version header: ``version SYSTEM YEAR "LABEL" valid FROM .. TO``."""
+    """The version header: ``version SYSTEM YEAR "LABEL" valid FROM .. TO by ATTR``; ``dated_by`` names
+    the episode attribute (a date) that picks this version when several are built into one package."""
 
     span: Span
     system: str
@@ -166,6 +167,7 @@ class Version:
     label: str
     valid_from: str | None = None
     valid_to: str | None = None
+    dated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

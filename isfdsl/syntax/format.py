@@ -258,6 +258,7 @@ def format_decl(d: ast.Decl) -> str:
         valid = ""
         if d.valid_from:
             valid = f" valid {d.valid_from} ..{' ' + d.valid_to if d.valid_to else ''}"
+            valid += f" by {d.dated_by}" if d.dated_by else ""
         return f"version {d.system} {d.year} {quote(d.label)}{valid}"
     if isinstance(d, ast.Import):
         return f"import {quote(d.path)}"

@@ -205,11 +205,13 @@ class _Builder(Transformer[Token, object]):
 
     # -- header and files
     def version(self, meta, c):
-        valid = next((x for x in c if isinstance(x, tuple)), (None, None))
+        valid = next((x for x in c if isinstance(x, tuple)), (None, None, None))
         return ast.Version(self.sp(meta), str(c[0]), int(c[1]), unescape(str(c[2])), *valid)
 
     def valid(self, meta, c):
-        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
+        dates = [str(x) for x in c if x.type == "DATE"]
+        by = next((str(x) for x in c if x.type == "NAME"), None)
+        return (dates[0], dates[1] if len(dates) > 1 else None, by)
 
     def import_(self, meta, c):
         return ast.Import(self.sp(meta), unescape(str(c[0])))

@@ -1,0 +1,263 @@
+"""Compare: what one file of episodes does under two versions — the migration of episodes between the
+old and the new groups, as aggregates that grow with the number of distinct group pairs and column
+values, never with the number of episodes (shared by the ``isf compare`` driver and its emitter).
+
+Money is exact: points and refunds are summed as :class:`~decimal.Decimal` without rounding; only
+what is shown is rounded, once, to :data:`POINTS` (points), :data:`CENT` (NOK) and :data:`FACTOR`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+#: The places shown: points to a thousandth, money to the øre, the budget-neutral factor to 1e-10
+#: (enough that the factor as shown, applied to 10 M episodes' points, still balances to the cent).
+POINTS = Decimal("0.001")
+CENT = Decimal("0.01")
+FACTOR = Decimal("1e-10")
+ZERO = Decimal(0)
+
+#: A group of one group system: (system, group), e.g. ("DRG", "802U").
+Key = tuple[str, str]
+K = TypeVar("K", Key, str)
+
+
+class Outcome(Protocol):
+    """What a comparison reads of a grouper's result (``runtime.Result`` has these fields)."""
+
+    @property
+    def system(self) -> str: ...
+    @property
+    def group(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def points(self) -> Decimal: ...
+    @property
+    def refund(self) -> Decimal | None: ...
+
+
+def label(key: Key) -> str:
+    """``DRG 802U``: a group with its group system."""
+    return f"{key[0]} {key[1]}".strip() or "(none)"
+
+
+@dataclass(slots=True)
+class Sums:
+    """Episodes, points and refund of one side."""
+
+    count: int = 0
+    points: Decimal = ZERO
+    refund: Decimal = ZERO
+
+    def add(self, count: int, points: Decimal, refund: Decimal) -> None:
+        self.count += count
+        self.points += points
+        self.refund += refund
+
+
+@dataclass(slots=True)
+class Flow:
+    """The episodes of one cell of the migration matrix (or of one value of a ``--by`` column): how
+    many, their points and refund under the old and the new version, and the first of them (its row
+    number) as an example."""
+
+    count: int = 0
+    old_points: Decimal = ZERO
+    new_points: Decimal = ZERO
+    old_refund: Decimal = ZERO
+    new_refund: Decimal = ZERO
+    example: int = 0
+
+    def add(self, row: int, old: Outcome, new: Outcome) -> None:
+        if not self.count or row < self.example:
+            self.example = row
+        self.count += 1
+        self.old_points += old.points
+        self.new_points += new.points
+        self.old_refund += old.refund or ZERO
+        self.new_refund += new.refund or ZERO
+
+    def merge(self, other: Flow) -> None:
+        if other.count and (not self.count or other.example < self.example):
+            self.example = other.example
+        self.count += other.count
+        self.old_points += other.old_points
+        self.new_points += other.new_points
+        self.old_refund += other.old_refund
+        self.new_refund += other.new_refund
+
+    @property
+    def old(self) -> Sums:
+        return Sums(self.count, self.old_points, self.old_refund)
+
+    @property
+    def new(self) -> Sums:
+        return Sums(self.count, self.new_points, self.new_refund)
+
+
+@dataclass(slots=True)
+class Tally:
+    """The aggregates of a comparison. ``cells`` is the migration matrix, sparse: (old group, new
+    group) -> the episodes that moved so (a group that stays is a cell on the diagonal). ``by``: column
+    -> value -> the episodes with that value. ``names``: the group names each side reported."""
+
+    columns: tuple[str, ...] = ()
+    cells: dict[tuple[Key, Key], Flow] = field(default_factory=dict)
+    by: dict[str, dict[str, Flow]] = field(default_factory=dict)
+    old_names: dict[Key, str] = field(default_factory=dict)
+    new_names: dict[Key, str] = field(default_factory=dict)
+    #: whether any result of each side had no refund (no payment parameters for its sector)
+    old_unpaid: int = 0
+    new_unpaid: int = 0
+
+    def add(self, row: int, old: Outcome, new: Outcome, values: Mapping[str, str] | None = None) -> None:
+        """Count one episode: its result under each version and its values of the ``--by`` columns."""
+        cell_key = ((old.system, old.group), (new.system, new.group))
+        cell = self.cells.get(cell_key)
+        if cell is None:
+            cell = self.cells[cell_key] = Flow()
+            self.old_names.setdefault(cell_key[0], old.name)
+            self.new_names.setdefault(cell_key[1], new.name)
+        cell.add(row, old, new)
+        self.old_unpaid += old.refund is None
+        self.new_unpaid += new.refund is None
+        if values:
+            for column in self.columns:
+                per = self.by.setdefault(column, {})
+                value = values.get(column, "")
+                flow = per.get(value)
+                if flow is None:
+                    flow = per[value] = Flow()
+                flow.add(row, old, new)
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts (of other rows) to this one."""
+        for cell_key, flow in other.cells.items():
+            self.cells.setdefault(cell_key, Flow()).merge(flow)
+        for column, per in other.by.items():
+            mine = self.by.setdefault(column, {})
+            for value, flow in per.items():
+                mine.setdefault(value, Flow()).merge(flow)
+        for key, name in other.old_names.items():
+            self.old_names.setdefault(key, name)
+        for key, name in other.new_names.items():
+            self.new_names.setdefault(key, name)
+        self.old_unpaid += other.old_unpaid
+        self.new_unpaid += other.new_unpaid
+
+    # -- what the aggregates add up to
+
+    @property
+    def rows(self) -> int:
+        return sum(f.count for f in self.cells.values())
+
+    def total(self) -> Flow:
+        out = Flow()
+        for flow in self.cells.values():
+            out.merge(flow)
+        return out
+
+    def moved(self) -> Flow:
+        """The episodes whose group (or group system) differs between the versions."""
+        out = Flow()
+        for (old, new), flow in self.cells.items():
+            if old != new:
+                out.merge(flow)
+        return out
+
+    def flows(self) -> list[tuple[Key, Key, Flow]]:
+        """The cells, moves first (most episodes, then the largest change in refund), then the groups
+        that stay (most episodes first); ties by the group labels."""
+        def order(item: tuple[tuple[Key, Key], Flow]) -> tuple[bool, int, Decimal, str, str]:
+            (old, new), f = item
+            return old == new, -f.count, -abs(f.new_refund - f.old_refund), label(old), label(new)
+        return [(old, new, f) for (old, new), f in sorted(self.cells.items(), key=order)]
+
+    def per_group(self) -> dict[Key, tuple[Sums, Sums]]:
+        """Group -> (its episodes under the old version, under the new), sorted by group."""
+        return _regroup(((old, new, f) for (old, new), f in self.cells.items()), lambda k: k)
+
+    def per_system(self) -> dict[str, tuple[Sums, Sums]]:
+        return _regroup(((old, new, f) for (old, new), f in self.cells.items()), lambda k: k[0])
+
+    def per_parent(self, old_parents: Mapping[Key, str | None], new_parents: Mapping[Key, str | None]) -> dict[str, tuple[Sums, Sums]]:
+        """MDC (the group's parent in its catalogue; ``""`` for a group without one) -> (old, new)."""
+        out: dict[str, tuple[Sums, Sums]] = {}
+        for (old, new), f in self.cells.items():
+            out.setdefault(old_parents.get(old) or "", (Sums(), Sums()))[0].add(f.count, f.old_points, f.old_refund)
+            out.setdefault(new_parents.get(new) or "", (Sums(), Sums()))[1].add(f.count, f.new_points, f.new_refund)
+        return {k: out[k] for k in sorted(out)}
+
+    def factor(self) -> Decimal | None:
+        """The budget-neutral factor (see :func:`budget_neutral`) on these episodes."""
+        total = self.total()
+        return budget_neutral(total.old_points, total.new_points)
+
+
+def budget_neutral(old_points: Decimal, new_points: Decimal) -> Decimal | None:
+    """The scale ``f`` on the new version's points that makes the new total equal the old total on
+    the same episodes: ``f = Σ old points / Σ new points``, rounded to :data:`FACTOR`. None when the
+    new total is zero (no scale can balance it)."""
+    if not new_points:
+        return None
+    return (old_points / new_points).quantize(FACTOR)
+
+
+def _regroup(cells: Iterable[tuple[Key, Key, Flow]], by: Callable[[Key], K]) -> dict[K, tuple[Sums, Sums]]:
+    out: dict[K, tuple[Sums, Sums]] = {}
+    for old, new, f in cells:
+        out.setdefault(by(old), (Sums(), Sums()))[0].add(f.count, f.old_points, f.old_refund)
+        out.setdefault(by(new), (Sums(), Sums()))[1].add(f.count, f.new_points, f.new_refund)
+    return {k: out[k] for k in sorted(out)}  # type: ignore[type-var]
+
+
+@dataclass(slots=True)
+class Side:
+    """One version of a comparison: where it came from, its name and validity, and each group's parent
+    (its MDC) from the definitions (empty for a generated package, which does not carry them)."""
+
+    source: str
+    title: str
+    label: str
+    valid_from: str | None
+    valid_to: str | None
+    package: Path
+    attributes: tuple[str, ...]
+    parents: dict[Key, str | None] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    shares: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def validity(self) -> str:
+        return f"valid {self.valid_from or '…'} to {self.valid_to or '…'}"
+
+    @property
+    def overridden(self) -> str:
+        """The payment overrides in words (empty when none)."""
+        parts = [f"unit price {'every sector' if k == '*' else k} = {v}" for k, v in self.prices.items()]
+        parts += [f"ISF share {k} = {v}" for k, v in self.shares.items()]
+        return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Comparison:
+    """The outcome of a comparison: both versions, the aggregates, and what was written."""
+
+    old: Side
+    new: Side
+    tally: Tally
+    input: str
+    episodes: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    files: list[Path] = field(default_factory=list)
+
+
+def shown(value: Decimal, places: Decimal = CENT) -> str:
+    """A number as shown: rounded once to ``places`` (half to even), no exponent."""
+    return f"{value.quantize(places):f}"
