@@ -75,7 +75,10 @@ class Figure:
 
 @dataclass(slots=True)
 class Pre:
+    """Preformatted text; ``lang`` ``isf`` marks .isf source, highlighted in HTML and fenced as ``isf`` in Markdown."""
+
     text: str
+    lang: str = ""
 
 
 Block = Heading | Para | Grid | Bullets | Figure | Pre
@@ -144,10 +147,23 @@ def _mdcode(text: object) -> str:
     return f"{ticks}{pad}{s}{pad}{ticks}"
 
 
-def _mdfence(text: object) -> str:
+def _mdfence(text: object, lang: str = "") -> str:
     s = str(text)
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
-    return f"{fence}\n{s}\n{fence}"
+    return f"{fence}{lang}\n{s}\n{fence}"
+
+
+def _highlight(text: str, lang: str) -> markupsafe.Markup:
+    """``text`` as HTML: .isf source through the ``isf`` Pygments lexer (classes styled in style.css),
+    anything else escaped."""
+    if lang != "isf":
+        return markupsafe.escape(text)
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+
+    from isfdsl.syntax.highlight import IsfLexer
+
+    return markupsafe.Markup(highlight(text, IsfLexer(), HtmlFormatter(nowrap=True)).rstrip("\n"))
 
 
 def _environment() -> jinja2.Environment:
@@ -157,6 +173,7 @@ def _environment() -> jinja2.Environment:
     env.filters["md"] = _md
     env.filters["mdcode"] = _mdcode
     env.filters["mdfence"] = _mdfence
+    env.filters["highlight"] = _highlight
     env.tests.update({
         "heading": lambda b: isinstance(b, Heading), "para": lambda b: isinstance(b, Para),
         "grid": lambda b: isinstance(b, Grid), "bullets": lambda b: isinstance(b, Bullets),
@@ -425,7 +442,7 @@ class _Docs:
             table = next(t for t in p.decisions if example in t.rows)
             page.p("Each row has a stable id, its conditions and the group it leads to. In the source, row ",
                    code(example.id), f" of {table.name} reads:")
-            page.blocks.append(Pre(" and ".join(c.text for c in example.constraints) + f" -> {example.group or ''}"))
+            page.blocks.append(Pre(" and ".join(c.text for c in example.constraints) + f" -> {example.group or ''}", "isf"))
             page.p("In plain words: ", describe.row(p, example), " → ", describe.group(p, table.catalogue, example.group))
         page.p("A condition on a list (all procedures, all drugs) holds when any of its elements satisfies it: "
                "“include a code in” a list. A condition on an absent value never holds, except “is missing”.")
