@@ -94,7 +94,7 @@ def build(c: Comparison, top: int = 12) -> tuple[docs.Page, dict[str, str | byte
            f"The chart draws the {top} largest moves; the table lists every cell, moves first, each with an example "
            "row.")
     charts["charts/flows.svg"] = flow_chart(t, top)
-    page.blocks.append(docs.Figure("charts/flows.svg", f"The {top} largest flows between groups, by episodes"))
+    page.blocks.append(docs.Figure("charts/flows", f"The {top} largest flows between groups, by episodes"))
     page.grid(["Before", "After", "Episodes", "Points before", "Points after", "Change in points", "Refund before (NOK)",
                "Refund after (NOK)", "Change in refund (NOK)", "Example row"],
               [[label(a), label(b), f"{f.count:,}", _n(f.old_points, POINTS), _n(f.new_points, POINTS),
@@ -109,14 +109,14 @@ def build(c: Comparison, top: int = 12) -> tuple[docs.Page, dict[str, str | byte
                "so the groups of " + " and ".join(s.label for s in (old, new) if not s.parents) + " count as without an MDC.")
     mdcs = t.per_parent(old.parents, new.parents)
     charts["charts/mdc.svg"] = change_chart([(f"MDC {m}" if m else "no MDC", a, b) for m, (a, b) in mdcs.items()])
-    page.blocks.append(docs.Figure("charts/mdc.svg", "Change in points and refund per MDC"))
+    page.blocks.append(docs.Figure("charts/mdc", "Change in points and refund per MDC"))
     page.grid(["MDC", *PAIR_HEADER], [[m or "(none)", *_pair_row(a, b)] for m, (a, b) in mdcs.items()])
     for n, column in enumerate(t.columns, 1):
         per = t.by.get(column, {})
         page.h(2, f"By {column}", f"by-{n}")
         path = f"charts/by-{n}.svg"
         charts[path] = change_chart([(v or "(blank)", f.old, f.new) for v, f in sorted(per.items())])
-        page.blocks.append(docs.Figure(path, f"Change in points and refund per value of {column}"))
+        page.blocks.append(docs.Figure(path.removesuffix(".svg"), f"Change in points and refund per value of {column}"))
         page.grid([column, *PAIR_HEADER, "Budget-neutral factor"],
                   [[v or "(blank)", *_pair_row(f.old, f.new), _factor(f)] for v, f in sorted(per.items())])
     page.h(2, "Versions", "versions")
