@@ -2,8 +2,10 @@
 dispatches decision tables, results, streaming and Arrow batches, and the CSV command line.
 
 This module is standard library only. The Python emitter copies it verbatim into every generated
-package as ``_runtime.py``; the reference interpreter shares its input conversion (one definition of
-what a valid value is) but not its decision logic, which it re-implements plainly as the oracle.
+package as ``_runtime.py``. It is the lowest layer of the compiler as well: its contract types
+(:class:`Constraint`, :class:`GroupRecord`, :class:`Result`, :class:`PathwayResult`) are the one
+definition the IR and the reference interpreter use; the interpreter shares no converter and no
+decision logic with it (it re-implements both plainly, as the oracle).
 """
 
 from __future__ import annotations
@@ -497,8 +499,12 @@ def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------- decision tables
 
 
-class C(NamedTuple):
-    """One condition of a row over one feature; see ``isfdsl.ir.Constraint`` for the kinds."""
+class Constraint(NamedTuple):
+    """One condition (atom) of a row over one feature — the one definition, used by the IR, the
+    reference interpreter and the generated tables alike. ``kind``: ``interval`` (``lo``/``hi``, None
+    unbounded, exclusive where ``lo_open``/``hi_open``), ``set`` (``values``), ``codelist`` (``ref``),
+    ``has`` (``values`` or ``ref``), ``present``, ``bool`` (``values`` = (True,) or (False,)).
+    ``negated`` inverts it. ``text`` is the source form."""
 
     feature: str
     kind: str
@@ -510,6 +516,10 @@ class C(NamedTuple):
     lo_open: bool = False
     hi_open: bool = False
     text: str = ""
+
+
+#: The short name the generated decision tables use for :class:`Constraint`.
+C = Constraint
 
 
 class Row(NamedTuple):
@@ -524,10 +534,16 @@ class Row(NamedTuple):
 
 
 class GroupRecord(NamedTuple):
+    """A group of a catalogue — the one definition, used by the IR, the reference interpreter and
+    the generated catalogues alike: its code and name, its points (cost weight), the trim point (days)
+    past which a stay adds ``perday`` points per day, its parent (e.g. the MDC) and its flags."""
+
+    code: str
     name: str
     points: Decimal
     trim: int | None = None
     perday: Decimal | None = None
+    parent: str | None = None
     flags: tuple[str, ...] = ()
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from hypothesis import strategies as st
 
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 from isfdsl.types import Type
 
 #: Values no attribute accepts as anything but text.
@@ -231,7 +232,7 @@ def targeted(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]] | N
     return st.sampled_from(aims).flatmap(build)
 
 
-def _satisfying(c: ir.Constraint) -> object:
+def _satisfying(c: Constraint) -> object:
     if c.kind == "set" and c.values:
         return c.values[0]
     if c.kind == "bool":

@@ -64,7 +64,7 @@ def _same(program: Program, package: ModuleType, episode: dict[str, object]) -> 
         got = package.group(episode, table=table)
         assert (got.group, got.rule, got.return_code, got.points, got.refund, got.problems) == (
             want.group, want.rule, want.return_code, want.points, want.refund, want.problems), episode
-        assert got.name == want.name and got.system == want.catalogue
+        assert got.name == want.name and got.system == want.system
 
 
 def test_compiled_equals_interpreter(compiled: tuple[Program, ModuleType]) -> None:

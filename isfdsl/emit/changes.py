@@ -305,7 +305,7 @@ def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
 
 def _differs(ch: Changes, episode: dict[str, object]) -> tuple[dict[str, object], tuple[str, str]] | None:
     before, after = interpret.group(ch.old, episode), interpret.group(ch.new, episode)
-    if (before.catalogue, before.group) == (after.catalogue, after.group):
+    if (before.system, before.group) == (after.system, after.group):
         return None
     return episode, (f"{before.group} ({before.rule})", f"{after.group} ({after.rule})")
 

@@ -29,6 +29,7 @@ from isfdsl.emit import describe
 from isfdsl.emit.describe import Phrase, Tok, anchor
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
+from isfdsl.runtime import GroupRecord
 
 #: Codes per page of the reverse index before a code system is split by first character.
 CODES_PER_PAGE = 1500
@@ -563,7 +564,7 @@ class _Docs:
 
     # -- groups
 
-    def group(self, cat: str, g: ir.GroupRecord) -> Page:
+    def group(self, cat: str, g: GroupRecord) -> Page:
         p = self.p
         path = describe.group_path(cat, g.code)
         self.item("group", g.code, g.name, path)

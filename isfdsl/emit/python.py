@@ -37,6 +37,7 @@ from isfdsl import __version__
 from isfdsl.emit.expr import ExprWriter, Names, bare, comment, py, pytype, wrap
 from isfdsl.ir import model as ir
 from isfdsl.resources import runtime_text, template_text
+from isfdsl.runtime import Constraint, GroupRecord
 from isfdsl.types import Type
 
 FILES = ("__init__.py", "__main__.py", "_model.py", "_runtime.py", "py.typed")
@@ -235,12 +236,12 @@ class _Context:
                 "rows": [(k, py(rows)) for k, rows in t.rows.items()],
                 "comment": comment(f"{t.name}: {t.key_system or 'text'} -> {t.value_type}")}
 
-    def catalogue(self, name: str, groups: dict[str, ir.GroupRecord]) -> dict[str, object]:
+    def catalogue(self, name: str, groups: dict[str, GroupRecord]) -> dict[str, object]:
         rows = []
         for code, g in groups.items():
-            extra = "".join(f", {k}={py(v)}" for k, v in (("trim", g.trim), ("perday", g.perday), ("flags", g.flags or None))
-                            if v is not None)
-            rows.append((code, f"GroupRecord({py(g.name)}, {py(g.points)}{extra})"))
+            extra = "".join(f", {k}={py(v)}" for k, v in (("trim", g.trim), ("perday", g.perday), ("parent", g.parent),
+                                                         ("flags", g.flags or None)) if v is not None)
+            rows.append((code, f"GroupRecord({py(code)}, {py(g.name)}, {py(g.points)}{extra})"))
         return {"var": f"CAT_{_ident(name)}", "name": name, "groups": rows, "comment": f"group catalogue {name}"}
 
     def evaluation(self) -> dict[str, object]:
@@ -384,7 +385,7 @@ class _Context:
         result = " ".join(x for x in (r.group or "", f"rc {r.rc}" if r.rc else "") if x)
         return {"code": code, "comment": comment(f"{r.id} ({source}): when {text} -> {result}")}
 
-    def condition(self, c: ir.Constraint) -> str:
+    def condition(self, c: Constraint) -> str:
         parts = [py(c.feature), py(c.kind)]
         for name in ("negated", "values", "ref", "lo", "hi", "lo_open", "hi_open"):
             value = getattr(c, name)

@@ -1,6 +1,9 @@
 """IR: the checked program lowered to a syntax-free form — typed expression graph for derivations,
 decision tables as ordered rows of per-feature constraints, catalogues as records, payment parameters.
 
+A row's atoms (:class:`Constraint`) and a catalogue's groups (:class:`GroupRecord`) are the runtime's
+contract types, defined once in :mod:`isfdsl.runtime` (the lowest layer) and imported here.
+
 Codes are normalised here once (ignored characters removed, upper case), so that the interpreter and
 the emitters compare normalised codes only.
 """
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
+from isfdsl.runtime import Constraint, GroupRecord  # the contract types: one definition, in the runtime
 from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_cond, format_expr
 from isfdsl.types import Type
@@ -141,24 +145,6 @@ class Derivation:
 
 
 @dataclass(frozen=True, slots=True)
-class Constraint:
-    """One atom of a row over one feature. ``kind``: ``interval`` (``lo``/``hi``, None unbounded,
-    exclusive where ``lo_open``/``hi_open``), ``set`` (``values``), ``codelist`` (``ref``), ``has`` (``values`` or ``ref``), ``present``,
-    ``bool`` (``values`` = (True,) or (False,)). ``negated`` inverts it. ``text`` is the source form."""
-
-    feature: str
-    kind: str
-    negated: bool = False
-    values: tuple[object, ...] = ()
-    ref: str | None = None
-    lo: Decimal | None = None
-    hi: Decimal | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Row:
     id: str
     title: str | None
@@ -187,17 +173,6 @@ class Table:
     otherwise: str | None = None
     #: What the rows test: ``episode`` or ``pathway``.
     over: str = "episode"
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRecord:
-    code: str
-    name: str
-    points: Decimal
-    trim: int | None
-    perday: Decimal | None
-    parent: str | None
-    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
