@@ -241,7 +241,7 @@ class Evaluator:
             return e.name
         if isinstance(e, ir.Loop):
             return self._loop(e, local)
-        return OPERATIONS[_op_key(e.op)](self, e, local)
+        return OPERATIONS[e.op](self, e, local)
 
     def _loop(self, e: ir.Loop, local: dict[str, object]) -> object:
         source = self.eval(e.source, local)
@@ -263,10 +263,6 @@ class Evaluator:
 def _without_absent(xs: Iterable[object]) -> list[object]:
     """Lists never hold absent elements."""
     return [x for x in xs if x is not None]
-
-
-def _op_key(op: str) -> str:
-    return "field" if op.startswith("field:") else op
 
 
 def _args(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> list[object]:
@@ -310,10 +306,9 @@ def _plus(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
 
 def _field(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
     v = ev.eval(e.args[0], local)
-    name = e.op.split(":", 1)[1]
-    if not isinstance(v, tuple):
+    if not isinstance(v, tuple) or e.field is None:
         return None
-    return v[{"first": 0, "key": 0, "second": 1, "value": 1}[name]]
+    return v[{"first": 0, "key": 0, "second": 1, "value": 1}[e.field]]
 
 
 def _text(v: object) -> str | None:
@@ -378,7 +373,7 @@ def _lists(vals: list[object]) -> list[list[object]]:
     return [v if isinstance(v, list) else [] for v in vals]
 
 
-OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]] = {
+OPERATIONS: dict[ir.Op, Callable[[Evaluator, ir.Apply, dict[str, object]], object]] = {
     "and": lambda ev, e, l: ev.eval(e.args[0], l) is True and ev.eval(e.args[1], l) is True,
     "or": lambda ev, e, l: ev.eval(e.args[0], l) is True or ev.eval(e.args[1], l) is True,
     "not": lambda ev, e, l: ev.eval(e.args[0], l) is not True,

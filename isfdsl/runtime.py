@@ -22,7 +22,7 @@ from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, NamedTuple, Protocol, TextIO, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TextIO, TypeVar
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -499,6 +499,10 @@ def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------- decision tables
 
 
+#: What a :class:`Constraint` tests (see there).
+ConstraintKind = Literal["interval", "set", "codelist", "has", "present", "bool"]
+
+
 class Constraint(NamedTuple):
     """One condition (atom) of a row over one feature — the one definition, used by the IR, the
     reference interpreter and the generated tables alike. ``kind``: ``interval`` (``lo``/``hi``, None
@@ -507,7 +511,7 @@ class Constraint(NamedTuple):
     ``negated`` inverts it. ``text`` is the source form."""
 
     feature: str
-    kind: str
+    kind: ConstraintKind
     negated: bool = False
     values: tuple[object, ...] = ()
     ref: str | None = None

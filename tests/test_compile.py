@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from isfdsl import interpret, runtime
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.expr import LOOP_WRITERS, WRITERS
 from isfdsl.interpret import OPERATIONS
-from isfdsl.ir.model import Program, lower
+from isfdsl.ir.model import LoopKind, Op, Program, lower
 from isfdsl.testing import episodes
 
 from .conftest import DEFINITIONS, ROOT
@@ -54,8 +55,8 @@ def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def test_every_operation_has_an_emitter() -> None:
-    assert set(WRITERS) == set(OPERATIONS)
-    assert set(LOOP_WRITERS) == {"any", "all", "none", "find", "map"}
+    assert set(WRITERS) == set(OPERATIONS) == set(get_args(Op))
+    assert set(LOOP_WRITERS) == set(get_args(LoopKind))
 
 
 def _same(program: Program, package: ModuleType, episode: dict[str, object]) -> None:
@@ -130,8 +131,8 @@ def test_generated_code_is_typed_and_clean(tmp_path: Path) -> None:
 
 
 def test_the_compiler_itself_is_typed_and_clean() -> None:
-    """mypy over the compiler's own source, ruff over the source, tests and benchmarks."""
-    mypy = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "isfdsl"],
+    """mypy --strict over the compiler's own source, ruff over the source, tests and benchmarks."""
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "isfdsl"],
                           capture_output=True, text=True, check=False, cwd=ROOT)
     assert mypy.returncode == 0, mypy.stdout
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "isfdsl", "tests", "bench"],

@@ -104,7 +104,7 @@ class _Features(dict[str, object]):
         super().__init__()
         self.ev = ev
 
-    def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+    def get(self, name: str, default: object = None) -> object:
         if name not in self:
             expr = self.ev.exprs.get(name)
             if expr is None:

@@ -36,7 +36,8 @@ class Model:
     pathway_types: dict[str, Type] = field(default_factory=dict)
     derive_types: dict[str, Type] = field(default_factory=dict)
     table_types: dict[str, Type] = field(default_factory=dict)
-    expr_types: dict[int, Type] = field(default_factory=dict)
+    #: The type of every expression node (nodes are frozen values whose span makes each one distinct).
+    expr_types: dict[ast.Expr, Type] = field(default_factory=dict)
     derive_order: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
 
@@ -230,7 +231,7 @@ class _Checker:
             seen[pa.name] = pa.span
             t = self._attr(ast.Attr(pa.span, pa.name, pa.type, pa.label, pa.default))
             self.m.pathway_types[pa.name] = t
-            if pa.members is None or t.kind == "unknown":
+            if pa.members is None or t.kind == "absent":
                 continue
             if pa.members == "count":
                 want = INT  # a count fits any integer type
@@ -372,7 +373,7 @@ class _Checker:
     def expr(self, e: ast.Expr, scope: dict[str, Type], refs: set[str], expect: Type | None = None) -> Type:
         """Infer (and record) the type of ``e``; report type errors. ``expect`` resolves enum members."""
         t = self._expr(e, scope, refs, expect)
-        self.m.expr_types[id(e)] = t
+        self.m.expr_types[e] = t
         return t
 
     def _expr(self, e: ast.Expr, scope: dict[str, Type], refs: set[str], expect: Type | None) -> Type:

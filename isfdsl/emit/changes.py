@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.analysis import reverse
-from isfdsl.analysis.analyse import codeset_examples, find_episode, first_match
+from isfdsl.analysis.analyse import find_episode, first_match
+from isfdsl.analysis.cubes import codeset_examples
 from isfdsl.emit import describe
 from isfdsl.emit.docs import Page, code
 from isfdsl.ir import model as ir

@@ -317,7 +317,7 @@ class _Docs:
         self.codes_of: dict[tuple[str, str], list[reverse.CodeUse]] = {}
         for u in index:
             for key in dict.fromkeys((catalogue_of[lead.table], lead.group) for lead in u.leads if lead.group):
-                self.codes_of.setdefault(key, []).append(u)  # type: ignore[arg-type]
+                self.codes_of.setdefault(key, []).append(u)
         #: The pathway tables' own program (its "episode" is the pathway record), if any.
         self.view = program.pathway_program()
         #: (catalogue, group) -> rows that lead to it (program, table, row).

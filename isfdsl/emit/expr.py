@@ -140,7 +140,7 @@ class ExprWriter:
             return self._ref(e)
         if isinstance(e, ir.Loop):
             return LOOP_WRITERS[e.kind](self, e)
-        return WRITERS["field" if e.op.startswith("field:") else e.op](self, e)
+        return WRITERS[e.op](self, e)
 
     def _ref(self, e: ir.Ref) -> str:
         if e.scope == "local":
@@ -167,7 +167,7 @@ class ExprWriter:
             return e.kind in ("any", "all", "none", "map")
         if e.op in STRICT_BOOL or e.op in ("count",):
             return True
-        if e.op in ("field:first", "field:key"):
+        if e.op == "field" and e.field in ("first", "key"):
             return self.nonnull(e.args[0])
         if e.op == "if":
             return self.nonnull(e.args[1]) and self.nonnull(e.args[2])
@@ -252,7 +252,8 @@ def _list(w: ExprWriter, e: ir.Apply) -> str:
 
 
 def _field(w: ExprWriter, e: ir.Apply) -> str:
-    i = _FIELDS[e.op.split(":", 1)[1]]
+    assert e.field is not None
+    i = _FIELDS[e.field]
     v = w.write(e.args[0])
     if w.nonnull(e.args[0]):
         return f"{v}[{i}]"
@@ -344,7 +345,7 @@ def _codes(w: ExprWriter, e: ir.Apply) -> str:
 
 
 #: One writer per operator of :class:`isfdsl.ir.Apply` (the same keys as the interpreter's OPERATIONS).
-WRITERS: dict[str, Callable[[ExprWriter, ir.Apply], str]] = {
+WRITERS: dict[ir.Op, Callable[[ExprWriter, ir.Apply], str]] = {
     "and": _logic("and"),
     "or": _logic("or"),
     "not": _not,
@@ -418,6 +419,6 @@ def _map(w: ExprWriter, e: ir.Loop) -> str:
 
 
 #: One writer per kind of :class:`isfdsl.ir.Loop`.
-LOOP_WRITERS: dict[str, Callable[[ExprWriter, ir.Loop], str]] = {
+LOOP_WRITERS: dict[ir.LoopKind, Callable[[ExprWriter, ir.Loop], str]] = {
     "any": _any, "all": _all, "none": _none, "find": _find, "map": _map,
 }

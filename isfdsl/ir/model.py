@@ -13,12 +13,41 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Literal, cast, get_args
 
 from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
 from isfdsl.runtime import Constraint, GroupRecord  # the contract types: one definition, in the runtime
 from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_cond, format_expr
 from isfdsl.types import Type
+
+# ---------------------------------------------------------------------- kinds and operations
+# Closed sets of words as ``Literal`` types: mypy checks every construction and every ``==`` against
+# them, and the tables keyed by them (the interpreter's ``OPERATIONS``, the emitter's ``WRITERS``) are
+# tested complete against ``get_args``.
+
+#: What a :class:`Ref` names.
+Scope = Literal["attr", "feature", "local", "codelist", "table"]
+#: What an :class:`Apply` applies: an operator, ``if``, ``list``, ``field`` (see ``Apply.field``) or a
+#: built-in function (:mod:`isfdsl.check.builtins`).
+Op = Literal["and", "or", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "present", "absent", "+",
+             "if", "list", "field",
+             "lookup", "combo", "first", "coalesce", "text", "prefix", "substr", "char", "starts_with",
+             "replace_prefix", "count", "max", "min", "union", "intersect", "minus", "codes", "entries"]
+OPS: frozenset[str] = frozenset(get_args(Op))
+#: The component ``x.NAME`` of a pair (``first``, ``second``) or a table row (``key``, ``value``).
+FieldName = Literal["first", "second", "key", "value"]
+#: What a :class:`Loop` does.
+LoopKind = Literal["any", "all", "none", "find", "map"]
+#: What a program's episode is: an episode, or a pathway record (:meth:`Program.pathway_program`).
+Role = Literal["episode", "pathway"]
+
+
+def as_op(name: str) -> Op:
+    """``name`` (an operator or built-in the checker accepted) as an :data:`Op`."""
+    assert name in OPS, name
+    return cast(Op, name)
+
 
 # ---------------------------------------------------------------------- expressions
 
@@ -34,18 +63,20 @@ class Ref:
     """A reference: ``scope`` is ``attr``, ``feature`` (a derivation), ``local``, ``codelist`` or ``table``."""
 
     type: Type
-    scope: str
+    scope: Scope
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Apply:
     """An operator or built-in: ``op`` is a built-in name, ``and``/``or``/``not``, a comparison,
-    ``in``/``not in``, ``+``, ``present``/``absent``, ``if``, ``list``, ``field:NAME``."""
+    ``in``/``not in``, ``+``, ``present``/``absent``, ``if``, ``list``, or ``field`` (the component
+    ``field`` of its one argument)."""
 
     type: Type
-    op: str
+    op: Op
     args: tuple[Expr, ...]
+    field: FieldName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +85,7 @@ class Loop:
     expression of ``map`` (else None) and ``cond`` the filter or predicate (None: always true)."""
 
     type: Type
-    kind: str
+    kind: LoopKind
     var: str
     source: Expr
     cond: Expr | None
@@ -110,7 +141,7 @@ class CodeSet:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    kind: str
+    kind: ast.EntryKind
     text: str
     lo: str
     hi: str
@@ -164,7 +195,7 @@ class Table:
     name: str
     title: str | None
     catalogue: str
-    policy: str
+    policy: ast.Policy
     rows: tuple[Row, ...]
     fallback: str | None
     fallback_rc: str | None
@@ -172,7 +203,7 @@ class Table:
     #: The table whose result stands when no row matches (instead of ``fallback``).
     otherwise: str | None = None
     #: What the rows test: ``episode`` or ``pathway``.
-    over: str = "episode"
+    over: ast.Over = "episode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +270,7 @@ class Program:
     #: The pathway schema and the tables over pathways (not in ``decisions``), if declared.
     pathway: Pathway | None = None
     #: ``episode``, or ``pathway`` for the program :meth:`pathway_program` makes.
-    role: str = "episode"
+    role: Role = "episode"
 
     def pathway_program(self) -> Program | None:
         """The pathway tables as a program of their own, whose "episode" is a pathway record (its
@@ -291,7 +322,7 @@ def lower(model: Model) -> Program:
 class _Lowerer:
     def __init__(self, model: Model) -> None:
         self.m = model
-        self.over = "episode"
+        self.over: ast.Over = "episode"
 
     def norm(self, system: str | None, code: str) -> str:
         return normalize_code(self.m.codesystems.get(system or ""), code)
@@ -390,7 +421,7 @@ class _Lowerer:
         return Derivation(d.name, self.m.derive_types[d.name], d.title, self.expr(d.expr, set()), format_expr(d.expr))
 
     def expr(self, e: ast.Expr, local: set[str]) -> Expr:
-        t = self.m.expr_types[id(e)]
+        t = self.m.expr_types[e]
         if isinstance(e, ast.Literal):
             if e.kind == "absent":
                 return Const(t, None)
@@ -412,7 +443,7 @@ class _Lowerer:
                 return Ref(t, "table", e.name)
             return Const(t, e.name)  # an enumeration member
         if isinstance(e, ast.Field):
-            return Apply(t, f"field:{e.name}", (self.expr(e.operand, local),))
+            return Apply(t, "field", (self.expr(e.operand, local),), cast(FieldName, e.name))
         if isinstance(e, ast.Unary):
             return Apply(t, e.op, (self.expr(e.operand, local),))
         if isinstance(e, ast.If):
@@ -422,7 +453,7 @@ class _Lowerer:
         if isinstance(e, ast.ListExpr):
             return Apply(t, "list", tuple(self.expr(x, local) for x in e.items))
         if isinstance(e, ast.Call):
-            return Apply(t, e.func, tuple(self.expr(x, local) for x in e.args))
+            return Apply(t, as_op(e.func), tuple(self.expr(x, local) for x in e.args))
         inner = local | {e.var}
         source = self.expr(e.source, local)
         cond = self.expr(e.cond, inner) if e.cond is not None else None
