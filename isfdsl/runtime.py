@@ -537,6 +537,14 @@ class Row(NamedTuple):
     title: str | None = None
 
 
+class Feature(NamedTuple):
+    """Where a decision table finds a feature in the case ``evaluate`` returns: its position, and
+    whether its value is a list."""
+
+    position: int
+    is_list: bool = False
+
+
 class GroupRecord(NamedTuple):
     """A group of a catalogue — the one definition, used by the IR, the reference interpreter and
     the generated catalogues alike: its code and name, its points (cost weight), the trim point (days)

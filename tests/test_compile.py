@@ -507,3 +507,31 @@ def test_pathway_model_shares_the_episode_models_lists_and_catalogues(compiled: 
     shared = [name for name in vars(pathway) if name.startswith(("CL_", "CAT_", "ENUM_")) and name in vars(model)]
     assert shared and all(getattr(pathway, name) is getattr(model, name) for name in shared)
     assert pathway.CATALOGUES["DRG"] is model.CAT_DRG
+
+
+def test_the_default_table_is_what_the_package_says(compiled: tuple[Program, ModuleType]) -> None:
+    """The contract constants are true: ``DEFAULT_TABLE`` is the table ``group`` uses (the program's
+    entry table, not simply the first of ``TABLES``), and the comment above ``TABLES`` claims no more."""
+    program, package = compiled
+    assert package.DEFAULT_TABLE == program.entry.name and package.DEFAULT_TABLE in package.TABLES
+    assert package._GROUPER.default == package.DEFAULT_TABLE
+    episode = {"sex": "2", "age": "78", "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["S01LA05"]}
+    assert package.group(episode) == package.group(episode, table=package.DEFAULT_TABLE)
+    if hasattr(package, "PATHWAY_TABLES"):
+        assert package._PATHWAY_GROUPER.default == package.PATHWAY_DEFAULT_TABLE in package.PATHWAY_TABLES
+    init = (Path(package.__file__)).read_text(encoding="utf-8")
+    assert "the first is the default" not in init
+
+
+def test_generated_tables_are_read_one_entry_per_line(compiled: tuple[Program, ModuleType]) -> None:
+    """What an embedder reads: rows, groups, features and payment with keyword arguments, dictionaries
+    and conditional chains one entry per line (no line over 160 characters but a group's or a row's own)."""
+    _, package = compiled
+    model = (Path(package.__file__).parent / "_model.py").read_text(encoding="utf-8")
+    long = [line for line in model.splitlines() if len(line) > 160
+            and not line.lstrip().startswith(("'", "id=", "C(", "#"))]
+    assert not long, long[:3]
+    assert "Row(\n" in model and "            id=" in model and "conditions=(" in model
+    assert "GroupRecord(code=" in model and "Feature(position=" in model
+    assert "PAYMENT: Final = Payment(\n    unit_price=" in model
+    assert "\n        else " in model  # the MDC chain, one branch per line

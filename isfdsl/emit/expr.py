@@ -40,8 +40,9 @@ def py(value: object) -> str:
 
 
 def bare(code: str) -> str:
-    """``code`` without parentheses around the whole of it (unless they make a tuple)."""
-    if not (code.startswith("(") and code.endswith(")")):
+    """``code`` without parentheses around the whole of it (unless they make a tuple, or hold several
+    lines: those need them)."""
+    if not (code.startswith("(") and code.endswith(")")) or "\n" in code:
         return code
     depth, quote, k = 0, "", 0
     while k < len(code):
@@ -238,8 +239,23 @@ def _presence(w: ExprWriter, e: ir.Apply) -> str:
 
 
 def _if(w: ExprWriter, e: ir.Apply) -> str:
-    cond, then, other = e.args
-    return f"({w.write(then)} if {w.test(cond)} else {w.write(other)})"
+    """``if`` as a conditional expression; a chain (``else if …``) as one flat chain, laid out one branch
+    per line when it has more than two branches or is long (a chain of code-list tests per MDC)."""
+    branches: list[tuple[str, str]] = []
+    other: ir.Expr = e
+    while isinstance(other, ir.Apply) and other.op == "if":
+        cond, then, other = other.args
+        branches.append((w.write(then), w.test(cond)))
+    last = w.write(other)
+    one_line = "(" + " else ".join(f"{then} if {cond}" for then, cond in branches) + f" else {last})"
+    if len(branches) <= 2 and len(one_line) <= CHAIN_WIDTH and "\n" not in one_line:
+        return one_line
+    lines = [f"{'else ' if k else ''}{then} if {cond}" for k, (then, cond) in enumerate(branches)]
+    return "(\n" + "".join(f"    {line}\n" for line in [*lines, f"else {last}"]) + ")"
+
+
+#: The longest conditional chain written on one line.
+CHAIN_WIDTH = 100
 
 
 def _list(w: ExprWriter, e: ir.Apply) -> str:
