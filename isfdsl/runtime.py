@@ -6,6 +6,11 @@ package as ``_runtime.py``. It is the lowest layer of the compiler as well: its 
 (:class:`Constraint`, :class:`GroupRecord`, :class:`Result`, :class:`PathwayResult`) are the one
 definition the IR and the reference interpreter use; the interpreter shares no converter and no
 decision logic with it (it re-implements both plainly, as the oracle).
+
+Why one file of ~1,200 lines: the emitter copies it verbatim, so one file is one thing to copy. Its
+sections (input conversion, code lists and tables, operations, decision tables and the bit-set index,
+results and payment, pathways, Arrow, CSV) are the modules it is to be split into and concatenated
+from (issue 17, item 4), once the changes other branches are making to it are merged.
 """
 
 from __future__ import annotations

@@ -1,5 +1,12 @@
 """Check: resolve every name across the files of a program, infer and check types, validate codes,
-ranges and references; report into a collector and return the checked model for the IR."""
+ranges and references; report into a collector and return the checked model for the IR.
+
+Why one module of ~830 lines: ``_Checker``'s passes (declarations, expression typing, decision tables,
+payment, unused names) read and fill one ``Model`` and report into one collector, in an order that
+matters (types before derivations, derivations before rows). Splitting them into modules by pass
+(declarations / expression typing / decisions, as issue 17 proposes) is the next step; until then the
+class keeps one section per pass, in that order.
+"""
 
 from __future__ import annotations
 

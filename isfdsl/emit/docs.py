@@ -6,6 +6,10 @@ lists, figures) from the IR, the plain words of :mod:`isfdsl.emit.describe` and 
 Markdown (escaped by the ``md`` filter), so both always say the same thing. Output is deterministic:
 no timestamps unless ``SOURCE_DATE_EPOCH`` is set (then its date is shown in the footer), everything
 sorted, the Graphviz version line removed from the diagrams.
+
+Why one module of ~750 lines: the page builders share the site's link table, anchors and the reverse
+index; the Markdown escaping, Graphviz call and clean-up of stale files are small helpers at the end.
+(Issue 17 proposes splitting the page model from those helpers.)
 """
 
 from __future__ import annotations
