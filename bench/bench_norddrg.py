@@ -32,6 +32,7 @@ from _measure import peak, report, timed
 from isfdsl import interpret
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.importers import norddrg
+from isfdsl.inputs import grouping_string
 from isfdsl.ir.model import lower
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,14 +79,14 @@ def main() -> int:
         distinct = list(dict.fromkeys(strings))
         cold = [sys.executable, "-c", (
             f"import sys, time; sys.path.insert(0, {str(out.parent)!r}); import nd{args.year} as pkg; "
-            "from isfdsl.importers.norddrg import parse_grouping_string as parse; "
+            "from isfdsl.inputs.grouping_string import parse_grouping_string as parse; "
             "cs = sys.stdin.read().splitlines(); t = time.perf_counter(); [pkg.group(parse(s)) for s in cs]; "
             "print(time.perf_counter() - t)")]
         cold_s = float(subprocess.run(cold, input="\n".join(distinct), capture_output=True, text=True,
                                       check=True).stdout)
         pkg = load_package(out)
         program = lower(check_paths([str(src)]).models[0])
-        parse = norddrg.parse_grouping_string
+        parse = grouping_string.parse_grouping_string
         table = {s.split(",", 6)[5]: 1 for s in strings}
 
         def floor(cs: list[str]) -> None:

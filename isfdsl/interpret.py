@@ -1,18 +1,24 @@
 """Interpret: a small reference interpreter over the IR, obviously correct rather than fast. It is the
 oracle every compiled grouper is tested against, and it explains its answers.
 
+Its results are the runtime's contract types (:class:`isfdsl.runtime.Result`,
+:class:`~isfdsl.runtime.PathwayResult`); everything else — input conversion, code lists and tables,
+expressions, rows, points and refund — it computes itself, sharing no code path with the runtime.
+
 Absent values: a function of an absent value is absent, empty or false; a comparison or membership test
 with an absent value is false; lists never hold absent elements; a boolean that is absent counts as false.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from isfdsl import runtime
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint, GroupRecord, PathwayResult, Problem, Result
 from isfdsl.types import Type
 
 
@@ -29,35 +35,32 @@ class Step:
     table: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """The outcome of one decision table for one episode."""
+class Traced(NamedTuple):
+    """An episode's result and the trace of how it was reached: every row tried, in order (across
+    tables when one table's result passes to its ``otherwise`` table), then the post-rules."""
 
-    table: str
-    catalogue: str
-    group: str
-    name: str
-    rule: str
-    return_code: str
-    points: Decimal
-    refund: Decimal | None
-    problems: tuple[tuple[str, str, str], ...] = ()
-    trace: tuple[Step, ...] = field(default=(), compare=False)
+    result: Result
+    trace: tuple[Step, ...]
 
 
 # ---------------------------------------------------------------------- input
+# The oracle's own conversion, written plainly from the language reference (docs/language.md, "Input
+# values"): it shares no code with the runtime's converters, so that the differential tests catch a
+# converter bug. The reasons are the contract's wording (they reach ``Result.problems``).
+
+_TRUE = ("1", "true", "yes", "j", "ja")
+_FALSE = ("0", "false", "no", "n", "nei")
 
 
-def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[tuple[str, str, str]]]:
+def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[Problem]]:
     """The typed value of every attribute (its default when missing or invalid; an empty list for a
-    list) and the problems found: (attribute, raw value, reason). Conversion is shared with the
-    generated groupers (:mod:`isfdsl.runtime`): there is one definition of a valid value."""
+    list) and the problems found: (attribute, raw value, reason)."""
     values: dict[str, object] = {}
-    problems: list[tuple[str, str, str]] = []
+    problems: list[Problem] = []
     for attr in program.attributes:
         raw = episode.get(attr.name)
         value: object = None
-        if not runtime.blank(raw):
+        if not _missing(raw):
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
@@ -68,26 +71,95 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
     return values, problems
 
 
+def _missing(raw: object) -> bool:
+    """None, empty text and an empty list count as missing."""
+    return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
+
+
 def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
     """One raw input value as a value of type ``t`` (raises ValueError with the reason)."""
     kind = t.kind
     if kind == "list":
         assert t.elem is not None
         elem = t.elem
-        return runtime.to_list(raw, lambda x: convert(attr, elem, x))
+        converted = [convert(attr, elem, item) for item in _items(raw)]
+        return [v for v in converted if v is not None]
     if kind == "int":
-        return runtime.to_int(raw, t.lo, t.hi, str(t))
+        if isinstance(raw, bool):
+            raise ValueError("not an integer")
+        if isinstance(raw, int):
+            n = raw
+        else:
+            try:
+                n = int(str(raw).strip())
+            except ValueError:
+                raise ValueError("not an integer") from None
+        if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
+            raise ValueError(f"outside {t}")
+        return n
     if kind == "decimal":
-        return runtime.to_decimal(raw)
+        if isinstance(raw, bool):
+            raise ValueError("not a number")
+        try:
+            d = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+        if not d.is_finite():
+            raise ValueError("not a finite number")
+        return d
     if kind == "bool":
-        return runtime.to_bool(raw)
+        word = str(raw).strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ValueError("not a boolean")
     if kind == "enum":
-        return runtime.to_enum(raw, attr.members, t.ref or "")
+        name = str(raw).strip()
+        if name not in attr.members:
+            raise ValueError(f"not a value of {t.ref or ''}")
+        return attr.members[name]
     if kind == "code":
-        return runtime.to_code(raw, attr.ignore, attr.upper)
+        return _code(attr, raw)
     if kind == "pair":
-        return runtime.to_pair(raw, attr.ignore, attr.upper)
-    return runtime.to_text(raw)
+        first, second = _halves(raw)
+        code = _code(attr, first)
+        return None if code is None else (code, _code(attr, second))
+    return str(raw)
+
+
+def _items(raw: object) -> list[object]:
+    """The items of a list value: a sequence's elements, or text split at commas, semicolons and white
+    space, or the one value; empty items left out."""
+    if isinstance(raw, str):
+        items: list[object] = list(re.split(r"[\s,;]+", raw))
+    elif isinstance(raw, (list, tuple)):
+        items = list(raw)
+    else:
+        items = [raw]
+    return [x for x in items if x is not None and x != ""]
+
+
+def _code(attr: ir.Attribute, raw: object) -> str | None:
+    """A code without the code system's ignored characters and outer white space, in upper case
+    unless the system is case sensitive; None when nothing is left."""
+    if raw is None:
+        return None
+    text = "".join(ch for ch in str(raw) if ch not in attr.ignore).strip()
+    if attr.upper:
+        text = text.upper()
+    return text or None
+
+
+def _halves(raw: object) -> tuple[object, object]:
+    """The two codes of a pair given as ``"A|B"`` (or ``"A&B"``), a sequence, a mapping or one code."""
+    if isinstance(raw, str):
+        sep = "|" if "|" in raw else "&"
+        first, _, second = raw.partition(sep)
+        return first, (second if sep in raw else None)
+    if isinstance(raw, Mapping):
+        return raw.get("first"), raw.get("second")
+    if isinstance(raw, (list, tuple)):
+        return (raw[0] if raw else None), (raw[1] if len(raw) > 1 else None)
+    return raw, None
 
 
 # ---------------------------------------------------------------------- code sets and tables
@@ -169,7 +241,7 @@ class Evaluator:
             return e.name
         if isinstance(e, ir.Loop):
             return self._loop(e, local)
-        return OPERATIONS[_op_key(e.op)](self, e, local)
+        return OPERATIONS[e.op](self, e, local)
 
     def _loop(self, e: ir.Loop, local: dict[str, object]) -> object:
         source = self.eval(e.source, local)
@@ -191,10 +263,6 @@ class Evaluator:
 def _without_absent(xs: Iterable[object]) -> list[object]:
     """Lists never hold absent elements."""
     return [x for x in xs if x is not None]
-
-
-def _op_key(op: str) -> str:
-    return "field" if op.startswith("field:") else op
 
 
 def _args(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> list[object]:
@@ -238,10 +306,9 @@ def _plus(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
 
 def _field(ev: Evaluator, e: ir.Apply, local: dict[str, object]) -> object:
     v = ev.eval(e.args[0], local)
-    name = e.op.split(":", 1)[1]
-    if not isinstance(v, tuple):
+    if not isinstance(v, tuple) or e.field is None:
         return None
-    return v[{"first": 0, "key": 0, "second": 1, "value": 1}[name]]
+    return v[{"first": 0, "key": 0, "second": 1, "value": 1}[e.field]]
 
 
 def _text(v: object) -> str | None:
@@ -306,7 +373,7 @@ def _lists(vals: list[object]) -> list[list[object]]:
     return [v if isinstance(v, list) else [] for v in vals]
 
 
-OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]] = {
+OPERATIONS: dict[ir.Op, Callable[[Evaluator, ir.Apply, dict[str, object]], object]] = {
     "and": lambda ev, e, l: ev.eval(e.args[0], l) is True and ev.eval(e.args[1], l) is True,
     "or": lambda ev, e, l: ev.eval(e.args[0], l) is True or ev.eval(e.args[1], l) is True,
     "not": lambda ev, e, l: ev.eval(e.args[0], l) is not True,
@@ -349,7 +416,7 @@ OPERATIONS: dict[str, Callable[[Evaluator, ir.Apply, dict[str, object]], object]
 # ---------------------------------------------------------------------- decision tables
 
 
-def holds(program: ir.Program, c: ir.Constraint, value: object) -> tuple[bool, tuple[str, ...]]:
+def holds(program: ir.Program, c: Constraint, value: object) -> tuple[bool, tuple[str, ...]]:
     """Whether constraint ``c`` holds for the feature value, and the codes that satisfied it."""
     if c.kind == "present":
         there = value is not None and value != []
@@ -390,7 +457,7 @@ def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object], t
     return Step(row.id, True, None, tuple(witnesses), table)
 
 
-def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[tuple[str, str, str]]) -> Result:
+def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[Problem]) -> Traced:
     """Apply one decision table (and its post-rules) to an evaluated episode."""
     feature = ev.feature
     trace: list[Step] = []
@@ -405,9 +472,8 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
     else:
         if table.otherwise is not None:
             other = next(t for t in program.decisions if t.name == table.otherwise)
-            inner = run_table(program, other, ev, problems)
-            return Result(inner.table, inner.catalogue, inner.group, inner.name, inner.rule, inner.return_code,
-                          inner.points, inner.refund, inner.problems, (*trace, *inner.trace))
+            inner, steps = run_table(program, other, ev, problems)
+            return Traced(inner, (*trace, *steps))
     for post in table.post:
         outputs: dict[str, object] = {"group": group, "return_code": rc}
 
@@ -421,11 +487,12 @@ def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: lis
     catalogue = program.catalogues[table.catalogue]
     record = catalogue.get(group or "")
     points = _points(program, record, ev.values)
-    return Result(table.name, table.catalogue, group or "", record.name if record else "", rule, rc, points,
-                  _refund(program, points, ev.values), tuple(problems), tuple(trace))
+    result = Result(table.catalogue, table.name, group or "", record.name if record else "", rule, rc, points,
+                    _refund(program, points, ev.values), tuple(problems))
+    return Traced(result, tuple(trace))
 
 
-def _points(program: ir.Program, record: ir.GroupRecord | None, values: dict[str, object]) -> Decimal:
+def _points(program: ir.Program, record: GroupRecord | None, values: dict[str, object]) -> Decimal:
     if record is None:
         return Decimal(0)
     points = record.points
@@ -447,41 +514,58 @@ def _refund(program: ir.Program, points: Decimal, values: dict[str, object]) -> 
     return None if share is None or price is None else points * price * share
 
 
-@dataclass(frozen=True, slots=True)
-class PathwayOutcome:
-    """A pathway's group and its members' results; the points and refund paid (the pathway's when its
-    group is financed — points above zero, not flagged ``unfinanced`` — else the members' sum)."""
+# ---------------------------------------------------------------------- pathways
 
-    result: Result
-    members: tuple[Result, ...]
-    financed: bool
-    points: Decimal
-    refund: Decimal | None
+
+def gather(program: ir.Program, pathway: object, episodes: object, members: Iterable[Result]) -> dict[str, object]:
+    """The pathway record: the values given with the pathway, and those gathered from the member
+    episodes as the pathway schema says (an episode attribute's items, ``group``: the members' groups,
+    ``count``: how many members)."""
+    assert program.pathway is not None
+    record: dict[str, object] = dict(pathway) if isinstance(pathway, Mapping) else {}
+    given = [e if isinstance(e, Mapping) else {} for e in episodes] if isinstance(episodes, (list, tuple)) else []
+    for name, source in program.pathway.gather.items():
+        if source == "count":
+            record[name] = len(given)
+        elif source == "group":
+            record[name] = [r.group for r in members if r.group]
+        else:
+            record[name] = [x for e in given for x in _items(e.get(source))]
+    return record
 
 
 def group_pathway(program: ir.Program, pathway: Mapping[str, object], episodes: list[Mapping[str, object]],
-                  table: str | None = None) -> PathwayOutcome:
-    """Group the member episodes, gather the pathway record and group it with a pathway table."""
+                  table: str | None = None) -> PathwayResult:
+    """Group the member episodes, gather the pathway record and group it with a pathway table. The
+    pathway's points and refund are paid when its group is financed (points above zero, not flagged
+    ``unfinanced``), else the members' sums."""
     view = program.pathway_program()
     if view is None or program.pathway is None:
         raise KeyError("these definitions declare no pathway tables")
     members = tuple(group(program, e) for e in episodes)
-    # The pathway record is gathered as the generated groupers gather it: one definition.
-    record = runtime.gather(pathway, episodes, members, program.pathway.gather)
-    result = group(view, record, table)
-    g = view.catalogues[result.catalogue].get(result.group)
-    if g is not None and runtime.financed(g.points, g.flags):
-        return PathwayOutcome(result, members, True, result.points, result.refund)
+    result = group(view, gather(program, pathway, episodes, members), table)
+    g = view.catalogues[result.system].get(result.group)
+    if g is not None and g.points > 0 and "unfinanced" not in g.flags:
+        return PathwayResult(result, members, True, result.points, result.refund)
     refunds = [r.refund for r in members if r.refund is not None]
-    return PathwayOutcome(result, members, False, sum((r.points for r in members), Decimal(0)),
-                          sum(refunds, Decimal(0)) if refunds else None)
+    return PathwayResult(result, members, False, sum((r.points for r in members), Decimal(0)),
+                         sum(refunds, Decimal(0)) if refunds else None)
 
 
-def group(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Result:
-    """Group one episode with the named decision table (default: the program's entry table)."""
+# ---------------------------------------------------------------------- entry points
+
+
+def trace(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Traced:
+    """Group one episode with the named decision table (default: the program's entry table), with
+    the trace of the rows tried."""
     values, problems = normalize(program, episode)
     ev = Evaluator(program, values)
     chosen = next((t for t in program.decisions if t.name == table), None) if table else program.entry
     if chosen is None:
         raise KeyError(f"no decision table `{table}`")
     return run_table(program, chosen, ev, problems)
+
+
+def group(program: ir.Program, episode: Mapping[str, object], table: str | None = None) -> Result:
+    """Group one episode with the named decision table (default: the program's entry table)."""
+    return trace(program, episode, table).result

@@ -2,8 +2,15 @@
 dispatches decision tables, results, streaming and Arrow batches, and the CSV command line.
 
 This module is standard library only. The Python emitter copies it verbatim into every generated
-package as ``_runtime.py``; the reference interpreter shares its input conversion (one definition of
-what a valid value is) but not its decision logic, which it re-implements plainly as the oracle.
+package as ``_runtime.py``. It is the lowest layer of the compiler as well: its contract types
+(:class:`Constraint`, :class:`GroupRecord`, :class:`Result`, :class:`PathwayResult`) are the one
+definition the IR and the reference interpreter use; the interpreter shares no converter and no
+decision logic with it (it re-implements both plainly, as the oracle).
+
+Why one file of ~1,200 lines: the emitter copies it verbatim, so one file is one thing to copy. Its
+sections (input conversion, code lists and tables, operations, decision tables and the bit-set index,
+results and payment, pathways, Arrow, CSV) are the modules it is to be split into and concatenated
+from (issue 17, item 4), once the changes other branches are making to it are merged.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from dataclasses import field as _dc_field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, NamedTuple, Protocol, TextIO, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TextIO, TypeVar
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -497,11 +504,19 @@ def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
 # ---------------------------------------------------------------------- decision tables
 
 
-class C(NamedTuple):
-    """One condition of a row over one feature; see ``isfdsl.ir.Constraint`` for the kinds."""
+#: What a :class:`Constraint` tests (see there).
+ConstraintKind = Literal["interval", "set", "codelist", "has", "present", "bool"]
+
+
+class Constraint(NamedTuple):
+    """One condition (atom) of a row over one feature — the one definition, used by the IR, the
+    reference interpreter and the generated tables alike. ``kind``: ``interval`` (``lo``/``hi``, None
+    unbounded, exclusive where ``lo_open``/``hi_open``), ``set`` (``values``), ``codelist`` (``ref``),
+    ``has`` (``values`` or ``ref``), ``present``, ``bool`` (``values`` = (True,) or (False,)).
+    ``negated`` inverts it. ``text`` is the source form."""
 
     feature: str
-    kind: str
+    kind: ConstraintKind
     negated: bool = False
     values: tuple[object, ...] = ()
     ref: str | None = None
@@ -510,6 +525,10 @@ class C(NamedTuple):
     lo_open: bool = False
     hi_open: bool = False
     text: str = ""
+
+
+#: The short name the generated decision tables use for :class:`Constraint`.
+C = Constraint
 
 
 class Row(NamedTuple):
@@ -523,11 +542,25 @@ class Row(NamedTuple):
     title: str | None = None
 
 
+class Feature(NamedTuple):
+    """Where a decision table finds a feature in the case ``evaluate`` returns: its position, and
+    whether its value is a list."""
+
+    position: int
+    is_list: bool = False
+
+
 class GroupRecord(NamedTuple):
+    """A group of a catalogue — the one definition, used by the IR, the reference interpreter and
+    the generated catalogues alike: its code and name, its points (cost weight), the trim point (days)
+    past which a stay adds ``perday`` points per day, its parent (e.g. the MDC) and its flags."""
+
+    code: str
     name: str
     points: Decimal
     trim: int | None = None
     perday: Decimal | None = None
+    parent: str | None = None
     flags: tuple[str, ...] = ()
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from hypothesis import strategies as st
 
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 from isfdsl.types import Type
 
 #: Values no attribute accepts as anything but text.
@@ -51,13 +52,20 @@ def codes_of(program: ir.Program, system: str) -> list[str]:
 
 def load(defs: str) -> ir.Program:
     """Check and lower the one version in ``defs`` (raises ValueError listing the errors)."""
-    from isfdsl.commands.pipeline import check_paths
+    from isfdsl.check.checker import check
+    from isfdsl.diagnostics import Collector
     from isfdsl.ir.model import lower
+    from isfdsl.syntax.loader import discover, load_program
 
-    checked = check_paths([defs])
-    if not checked.ok or len(checked.models) != 1:
-        raise ValueError(f"{defs}: " + "; ".join(f"{d.span}: {d.message}" for d in checked.diags.errors[:5]))
-    return lower(checked.models[0])
+    diags = Collector()
+    models = []
+    for root, files in discover([defs]):
+        program = load_program(root, files, diags)
+        if not diags.errors:  # a program with syntax errors is not checked (as `isf check` does)
+            models.append(check(program, diags))
+    if diags.errors or len(models) != 1:
+        raise ValueError(f"{defs}: " + "; ".join(f"{d.span}: {d.message}" for d in diags.errors[:5]))
+    return lower(models[0])
 
 
 def boundaries(program: ir.Program) -> dict[str, list[int]]:
@@ -232,7 +240,7 @@ def targeted(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]] | N
     return st.sampled_from(aims).flatmap(build)
 
 
-def _satisfying(c: ir.Constraint) -> object:
+def _satisfying(c: Constraint) -> object:
     if c.kind == "set" and c.values:
         return c.values[0]
     if c.kind == "bool":

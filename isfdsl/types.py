@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+#: The kinds of type (see :class:`Type`); a ``Literal``, so that mypy checks every comparison with one.
+TypeKind = Literal["int", "decimal", "text", "bool", "date", "code", "pair", "enum", "list", "row", "absent",
+                   "codelist", "table"]
+TYPE_KINDS: frozenset[str] = frozenset(get_args(TypeKind))
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,7 +17,7 @@ class Type:
     absent codelist table``; ``ref`` names the code system, enumeration or table; ``elem`` is a list's
     element type; ``lo``/``hi`` bound an integer."""
 
-    kind: str
+    kind: TypeKind
     ref: str | None = None
     elem: Type | None = None
     lo: int | None = None

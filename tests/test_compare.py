@@ -22,11 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
+from isfdsl.analysis.migration import CENT, Tally, budget_neutral
 from isfdsl.commands import compare
 from isfdsl.commands.cli import main
 from isfdsl.commands.group import grouping
 from isfdsl.commands.pipeline import load_package
-from isfdsl.migration import CENT, Tally, budget_neutral
 from isfdsl.testing import episodes, load, random_episodes
 
 from .conftest import ROOT

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from isfdsl import interpret, runtime
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.expr import LOOP_WRITERS, WRITERS
 from isfdsl.interpret import OPERATIONS
-from isfdsl.ir.model import Program, lower
+from isfdsl.ir.model import LoopKind, Op, Program, lower
 from isfdsl.testing import episodes
 
 from .conftest import DEFINITIONS, ROOT
@@ -54,8 +55,8 @@ def compiled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def test_every_operation_has_an_emitter() -> None:
-    assert set(WRITERS) == set(OPERATIONS)
-    assert set(LOOP_WRITERS) == {"any", "all", "none", "find", "map"}
+    assert set(WRITERS) == set(OPERATIONS) == set(get_args(Op))
+    assert set(LOOP_WRITERS) == set(get_args(LoopKind))
 
 
 def _same(program: Program, package: ModuleType, episode: dict[str, object]) -> None:
@@ -64,7 +65,7 @@ def _same(program: Program, package: ModuleType, episode: dict[str, object]) -> 
         got = package.group(episode, table=table)
         assert (got.group, got.rule, got.return_code, got.points, got.refund, got.problems) == (
             want.group, want.rule, want.return_code, want.points, want.refund, want.problems), episode
-        assert got.name == want.name and got.system == want.catalogue
+        assert got.name == want.name and got.system == want.system
 
 
 def test_compiled_equals_interpreter(compiled: tuple[Program, ModuleType]) -> None:
@@ -130,8 +131,8 @@ def test_generated_code_is_typed_and_clean(tmp_path: Path) -> None:
 
 
 def test_the_compiler_itself_is_typed_and_clean() -> None:
-    """mypy over the compiler's own source, ruff over the source, tests and benchmarks."""
-    mypy = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "isfdsl"],
+    """mypy --strict over the compiler's own source, ruff over the source, tests and benchmarks."""
+    mypy = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "isfdsl"],
                           capture_output=True, text=True, check=False, cwd=ROOT)
     assert mypy.returncode == 0, mypy.stdout
     ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "isfdsl", "tests", "bench"],
@@ -528,3 +529,31 @@ def test_pathway_model_shares_the_episode_models_lists_and_catalogues(compiled: 
     shared = [name for name in vars(pathway) if name.startswith(("CL_", "CAT_", "ENUM_")) and name in vars(model)]
     assert shared and all(getattr(pathway, name) is getattr(model, name) for name in shared)
     assert pathway.CATALOGUES["DRG"] is model.CAT_DRG
+
+
+def test_the_default_table_is_what_the_package_says(compiled: tuple[Program, ModuleType]) -> None:
+    """The contract constants are true: ``DEFAULT_TABLE`` is the table ``group`` uses (the program's
+    entry table, not simply the first of ``TABLES``), and the comment above ``TABLES`` claims no more."""
+    program, package = compiled
+    assert package.DEFAULT_TABLE == program.entry.name and package.DEFAULT_TABLE in package.TABLES
+    assert package._GROUPER.default == package.DEFAULT_TABLE
+    episode = {"sex": "2", "age": "78", "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["S01LA05"]}
+    assert package.group(episode) == package.group(episode, table=package.DEFAULT_TABLE)
+    if hasattr(package, "PATHWAY_TABLES"):
+        assert package._PATHWAY_GROUPER.default == package.PATHWAY_DEFAULT_TABLE in package.PATHWAY_TABLES
+    init = (Path(package.__file__)).read_text(encoding="utf-8")
+    assert "the first is the default" not in init
+
+
+def test_generated_tables_are_read_one_entry_per_line(compiled: tuple[Program, ModuleType]) -> None:
+    """What an embedder reads: rows, groups, features and payment with keyword arguments, dictionaries
+    and conditional chains one entry per line (no line over 160 characters but a group's or a row's own)."""
+    _, package = compiled
+    model = (Path(package.__file__).parent / "_model.py").read_text(encoding="utf-8")
+    long = [line for line in model.splitlines() if len(line) > 160
+            and not line.lstrip().startswith(("'", "id=", "C(", "#"))]
+    assert not long, long[:3]
+    assert "Row(\n" in model and "            id=" in model and "conditions=(" in model
+    assert "GroupRecord(code=" in model and "Feature(position=" in model
+    assert "PAYMENT: Final = Payment(\n    unit_price=" in model
+    assert "\n        else " in model  # the MDC chain, one branch per line

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from isfdsl.check.builtins import BUILTINS
 from isfdsl.commands.pipeline import check_paths
-from isfdsl.interpret import OPERATIONS, group
+from isfdsl.interpret import OPERATIONS, group, trace
 from isfdsl.ir.model import Program, lower
 
 from .conftest import DEFINITIONS, ROOT
@@ -58,12 +58,12 @@ def test_invalid_values_are_reported_not_raised(isf2025: Program) -> None:
 
 
 def test_trace_names_the_codes_that_satisfied_the_winning_row(isf2025: Program) -> None:
-    r = group(isf2025, {**AMD, "drugs": ["L01FG01"]})
-    winner = next(s for s in r.trace if s.matched)
+    _, steps = trace(isf2025, {**AMD, "drugs": ["L01FG01"]})
+    winner = next(s for s in steps if s.matched)
     assert dict(winner.witnesses)["procedures has intravitreal_injection"] == ("CKD05",)
     # The entry table is `stg` (otherwise `drg`): its rows are tried first, then the DRG rows.
-    assert r.trace[0].failed == "self_administered"
-    assert any(s.failed == "pdx is absent" for s in r.trace)
+    assert steps[0].failed == "self_administered"
+    assert any(s.failed == "pdx is absent" for s in steps)
 
 
 def test_every_builtin_and_operator_has_an_evaluation() -> None:
@@ -77,9 +77,9 @@ RAW = st.one_of(st.none(), st.text(max_size=6), st.integers(-5, 5000), st.sample
 @given(st.dictionaries(st.sampled_from(["sex", "age", "care_level", "sector", "contact", "los", "pdx", "sdx",
                                         "procedures", "drugs", "unknown"]), RAW))
 def test_any_episode_gets_exactly_one_catalogued_group(isf2025: Program, episode: dict[str, object]) -> None:
-    r = group(isf2025, episode)
+    r, steps = trace(isf2025, episode)
     assert r.group in isf2025.catalogues["DRG"]
-    assert sum(1 for s in r.trace if s.matched and not s.rule.startswith("P")) <= 1
+    assert sum(1 for s in steps if s.matched and not s.rule.startswith("P")) <= 1
 
 
 def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
@@ -94,3 +94,22 @@ def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
     assert "decision tables `stg` → `drg`" in proc.stdout
     rows = [line.split("│")[1:3] for line in proc.stdout.splitlines() if "S-DS03" in line or "000D001" in line]
     assert [[cell.strip() for cell in r] for r in rows] == [["stg", "S-DS03"], ["drg", "000D001"]]
+
+
+def test_the_oracle_converts_input_on_its_own(isf2025: Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interpreter is the oracle for the runtime's converters: breaking every one of them (and the
+    pathway gathering) must not change what it reads from an episode."""
+    from isfdsl import interpret, runtime
+
+    episode = {"sex": " 2 ", "age": "78", "care_level": 3, "pdx": "h35.3", "sdx": "E11.9; I10",
+               "procedures": ["CKD05", "", None], "drugs": "S01LA05", "los": "x", "sector": "S"}
+    want = interpret.normalize(isf2025, episode)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the oracle called the runtime")
+
+    for name in ("blank", "to_int", "to_decimal", "to_bool", "to_enum", "to_code", "to_pair", "to_text", "to_list",
+                 "memo", "convert", "gather", "financed", "settle"):
+        monkeypatch.setattr(runtime, name, broken)
+    assert interpret.normalize(isf2025, episode) == want
+    assert want[0]["pdx"] == "H353" and want[0]["age"] == 78 and want[1] == [("los", "x", "not an integer")]

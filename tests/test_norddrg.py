@@ -23,6 +23,7 @@ from isfdsl.analysis.analyse import Report
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.importers import norddrg
+from isfdsl.inputs import grouping_string
 from isfdsl.ir.model import Program, lower
 from isfdsl.testing import episodes
 
@@ -84,7 +85,7 @@ def test_reference_cases_2015_all_match(y2015: Year, name: str) -> None:
     wrong, n = [], 0
     for case in _cases(name):
         n += 1
-        r = y2015.package.group(norddrg.parse_grouping_string(case["DRGGrupperingsstreng"]))
+        r = y2015.package.group(grouping_string.parse_grouping_string(case["DRGGrupperingsstreng"]))
         want = (case["DRGKode"].strip(), case["DRGGrupperingsregel"].strip(), case["Returkode"].strip() or "0")
         if (r.group, r.rule, r.return_code) != want:
             wrong.append((case["RegelNr"], want, (r.group, r.rule, r.return_code)))
@@ -94,7 +95,7 @@ def test_reference_cases_2015_all_match(y2015: Year, name: str) -> None:
 
 def test_interpreter_agrees_on_reference_cases(y2015: Year) -> None:
     for k, case in enumerate(_cases("reference-2015-small.csv")):
-        ep = norddrg.parse_grouping_string(case["DRGGrupperingsstreng"])
+        ep = grouping_string.parse_grouping_string(case["DRGGrupperingsstreng"])
         want = interpret.group(y2015.program, ep)
         got = y2015.package.group(ep)
         assert (got.group, got.rule, got.return_code) == (want.group, want.rule, want.return_code), k
@@ -134,7 +135,7 @@ def test_group_cli_reads_grouping_strings(y2015: Year, tmp_path: Path) -> None:
 
 def test_grouping_string_parsing() -> None:
     s = "1,400,H,3,,A01*,B02," + "C03,,,D04" + "," * 56 + "PROC1,," + "," * 96 + "IGNORED"
-    ep = norddrg.parse_grouping_string(s)
+    ep = grouping_string.parse_grouping_string(s)
     assert ep["sex"] == "1" and ep["age"] == "400" and ep["disch"] == "H" and ep["los"] == "3"
     assert ep["pdx"] == ("A01", "B02")
     assert ep["sdx"] == (("C03", ""),)  # a slot whose first field is empty is invisible (§1.4)
@@ -144,9 +145,9 @@ def test_grouping_string_parsing() -> None:
 def _plain_reading(text: str) -> dict[str, object]:
     """§1 field by field, as slowly and plainly as it is written."""
     fields = text.rstrip("\r\n").replace("*", "").split(",")
-    fields += [""] * (norddrg.FIELDS - len(fields))
-    sdx = tuple((fields[i], fields[i + 1]) for i in norddrg.SLOTS[1:] if fields[i])
-    procedures = tuple(f for f in fields[norddrg.PROCEDURES] if f)
+    fields += [""] * (grouping_string.FIELDS - len(fields))
+    sdx = tuple((fields[i], fields[i + 1]) for i in grouping_string.SLOTS[1:] if fields[i])
+    procedures = tuple(f for f in fields[grouping_string.PROCEDURES] if f)
     return {"sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
             "pdx": (fields[5], fields[6]), "sdx": sdx, "procedures": procedures}
 
@@ -160,7 +161,7 @@ def test_grouping_string_parse_is_the_plain_reading(fields: list[str], end: str)
     """The fast parse (split up to the last slot, procedure tail stripped) reads every string as the
     field-by-field reading does: short strings, long ones, empty slots anywhere, asterisks."""
     text = ",".join(fields) + end
-    assert norddrg.parse_grouping_string(text) == _plain_reading(text)
+    assert grouping_string.parse_grouping_string(text) == _plain_reading(text)
 
 
 # ---------------------------------------------------------------------- rules the corpus does not exercise

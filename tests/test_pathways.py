@@ -17,6 +17,7 @@ from isfdsl import interpret
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program
+from isfdsl.runtime import PathwayResult
 from isfdsl.testing import load, pathways
 
 from .conftest import DEFINITIONS, ROOT
@@ -32,7 +33,7 @@ def version(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return request.param, load(str(DEFINITIONS / request.param)), load_package(out)
 
 
-def _both(v: tuple[str, Program, ModuleType], key: str) -> tuple[object, interpret.PathwayOutcome]:
+def _both(v: tuple[str, Program, ModuleType], key: str) -> tuple[object, PathwayResult]:
     _, program, pkg = v
     ex = EXAMPLES[key]
     return pkg.group_pathway(ex["pathway"], ex["episodes"]), interpret.group_pathway(program, ex["pathway"], ex["episodes"])

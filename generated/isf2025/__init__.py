@@ -25,9 +25,10 @@ from ._pathway import GROUPER as _PATHWAY_GROUPER
 from ._runtime import Grouper, PathwayResult, Problem, Result, gather, settle
 
 __all__ = [
-    'ATTRIBUTES', 'COMPILER', 'GROUP_SYSTEMS', 'PATHWAY_ATTRIBUTES', 'PATHWAY_GATHER', 'PATHWAY_TABLES', 'SOURCE_FILES', 'SOURCE_HASH',
-    'SYSTEM', 'TABLES', 'VALID_FROM', 'VALID_TO', 'VERSION_LABEL', 'YEAR', 'PathwayResult', 'Problem',
-    'Result', 'arrow_schema', 'group', 'group_arrow', 'group_many', 'group_pathway', 'with_payment',
+    'ATTRIBUTES', 'COMPILER', 'DEFAULT_TABLE', 'GROUP_SYSTEMS', 'PATHWAY_ATTRIBUTES', 'PATHWAY_DEFAULT_TABLE', 'PATHWAY_GATHER', 'PATHWAY_TABLES',
+    'SOURCE_FILES', 'SOURCE_HASH', 'SYSTEM', 'TABLES', 'VALID_FROM', 'VALID_TO', 'VERSION_LABEL', 'YEAR',
+    'PathwayResult', 'Problem', 'Result', 'arrow_schema', 'group', 'group_arrow', 'group_many', 'group_pathway',
+    'with_payment',
 ]
 
 SYSTEM: Final = 'ISF'
@@ -39,8 +40,11 @@ VALID_TO: Final = '2025-12-31'
 SOURCE_HASH: Final = 'sha256:cd580cfbaeb70e42876980b8b00802e4c98f7c2a2cf52929899ad278a6127255'
 SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf', 'isf2025/tfg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
-#: Decision tables, the first is the default of ``group``.
+#: Decision tables, in the order the definitions declare them.
 TABLES: Final = ('drg', 'stg')
+#: The table ``group`` uses unless asked for another: the first declared table that no other table
+#: names in ``otherwise`` (it hands the episodes no row of it takes to that table).
+DEFAULT_TABLE: Final = 'stg'
 #: Decision table -> the group system (catalogue) it assigns.
 GROUP_SYSTEMS: Final = {'drg': 'DRG', 'stg': 'STG'}
 #: Attribute name -> its label in the definitions.
@@ -48,7 +52,7 @@ ATTRIBUTES: Final[dict[str, str]] = {'sex': 'Kjønn', 'age': 'Alder i år', 'car
 
 
 def group(episode: Mapping[str, object], *, table: str | None = None, explain: bool = False) -> Result:
-    """Group one episode with ``table`` (default 'stg', the entry table). With ``explain``, the result
+    """Group one episode with ``table`` (default ``DEFAULT_TABLE``, 'stg'). With ``explain``, the result
     carries the winning row's conditions, each with the codes that satisfied it."""
     return _GROUPER.group(episode, table, explain)
 
@@ -75,8 +79,10 @@ def arrow_schema(keep_fields: Sequence[Any] = ()) -> Any:
     return _GROUPER.arrow_schema(keep_fields)
 
 
-#: Pathway decision tables, the first is the default of ``group_pathway``.
+#: Pathway decision tables, in the order the definitions declare them.
 PATHWAY_TABLES: Final = ['tfg']
+#: The table ``group_pathway`` uses unless asked for another (chosen as for ``DEFAULT_TABLE``).
+PATHWAY_DEFAULT_TABLE: Final = 'tfg'
 #: Pathway attribute -> its label in the definitions.
 PATHWAY_ATTRIBUTES: Final[dict[str, str]] = {'kind': 'Forløpstype', 'sector': 'Sektor', 'groups': 'Gruppene episodene fikk (DRG eller STG)', 'procedures': 'Prosedyrer i forløpet', 'episodes': 'Antall episoder i forløpet'}
 #: Pathway attribute -> what it is gathered from: an episode attribute, ``group`` (the members' groups)

@@ -9,24 +9,65 @@ from decimal import Decimal
 from typing import Any, Final
 
 from . import _runtime as R
-from ._runtime import C, CodeSet, DecisionTable, GroupRecord, Payment, Row
+from ._runtime import C, CodeSet, DecisionTable, Feature, GroupRecord, Payment, Row
 
 # ---------------------------------------------------------------------- enumerations
 
 #: Sex: input value or member name -> member name
-ENUM_Sex: Final[dict[str, str]] = {'1': 'male', 'male': 'male', '2': 'female', 'female': 'female', '9': 'unknown', 'unknown': 'unknown'}
+ENUM_Sex: Final[dict[str, str]] = {
+    '1': 'male',
+    'male': 'male',
+    '2': 'female',
+    'female': 'female',
+    '9': 'unknown',
+    'unknown': 'unknown',
+}
 
 #: CareLevel: input value or member name -> member name
-ENUM_CareLevel: Final[dict[str, str]] = {'1': 'inpatient', 'inpatient': 'inpatient', '2': 'day', 'day': 'day', '3': 'outpatient', 'outpatient': 'outpatient'}
+ENUM_CareLevel: Final[dict[str, str]] = {
+    '1': 'inpatient',
+    'inpatient': 'inpatient',
+    '2': 'day',
+    'day': 'day',
+    '3': 'outpatient',
+    'outpatient': 'outpatient',
+}
 
 #: Sector: input value or member name -> member name
-ENUM_Sector: Final[dict[str, str]] = {'S': 'somatic', 'somatic': 'somatic', 'P': 'phv', 'phv': 'phv', 'T': 'tsb', 'tsb': 'tsb'}
+ENUM_Sector: Final[dict[str, str]] = {
+    'S': 'somatic',
+    'somatic': 'somatic',
+    'P': 'phv',
+    'phv': 'phv',
+    'T': 'tsb',
+    'tsb': 'tsb',
+}
 
 #: ContactType: input value or member name -> member name
-ENUM_ContactType: Final[dict[str, str]] = {'1': 'physical', 'physical': 'physical', '11': 'video', 'video': 'video', '12': 'telephone', 'telephone': 'telephone', '26': 'collaboration', 'collaboration': 'collaboration', '40': 'home_followup', 'home_followup': 'home_followup'}
+ENUM_ContactType: Final[dict[str, str]] = {
+    '1': 'physical',
+    'physical': 'physical',
+    '11': 'video',
+    'video': 'video',
+    '12': 'telephone',
+    'telephone': 'telephone',
+    '26': 'collaboration',
+    'collaboration': 'collaboration',
+    '40': 'home_followup',
+    'home_followup': 'home_followup',
+}
 
 #: Personnel: input value or member name -> member name
-ENUM_Personnel: Final[dict[str, str]] = {'LE': 'doctor', 'doctor': 'doctor', 'SP': 'nurse', 'nurse': 'nurse', 'PS': 'psychologist', 'psychologist': 'psychologist', 'AN': 'other', 'other': 'other'}
+ENUM_Personnel: Final[dict[str, str]] = {
+    'LE': 'doctor',
+    'doctor': 'doctor',
+    'SP': 'nurse',
+    'nurse': 'nurse',
+    'PS': 'psychologist',
+    'psychologist': 'psychologist',
+    'AN': 'other',
+    'other': 'other',
+}
 
 # ---------------------------------------------------------------------- code lists
 
@@ -374,7 +415,54 @@ CL_external_causes: Final = CodeSet(
     ranges=(('V01', 'Y98'),),
 )
 
-CODESETS: Final[dict[str, CodeSet]] = {'amd_macular_oedema': CL_amd_macular_oedema, 'cataract': CL_cataract, 'intravitreal_injection': CL_intravitreal_injection, 'eye_procedures': CL_eye_procedures, 'cataract_surgery': CL_cataract_surgery, 'anti_vegf': CL_anti_vegf, 'hip_prosthesis': CL_hip_prosthesis, 'knee_prosthesis': CL_knee_prosthesis, 'caesarean': CL_caesarean, 'lymphoma': CL_lymphoma, 'car_t': CL_car_t, 'light_therapy': CL_light_therapy, 'ipl': CL_ipl, 'light_indication': CL_light_indication, 'dialysis': CL_dialysis, 'tuberculosis': CL_tuberculosis, 'tb_drugs': CL_tb_drugs, 'iv_antibiotics': CL_iv_antibiotics, 'parenteral_nutrition': CL_parenteral_nutrition, 'ms': CL_ms, 'ms_drugs': CL_ms_drugs, 'mdc01': CL_mdc01, 'mdc02': CL_mdc02, 'mdc03': CL_mdc03, 'mdc04': CL_mdc04, 'mdc05': CL_mdc05, 'mdc06': CL_mdc06, 'mdc07': CL_mdc07, 'mdc08': CL_mdc08, 'mdc09': CL_mdc09, 'mdc10': CL_mdc10, 'mdc11': CL_mdc11, 'mdc12': CL_mdc12, 'mdc13': CL_mdc13, 'mdc14': CL_mdc14, 'mdc15': CL_mdc15, 'mdc16': CL_mdc16, 'mdc17': CL_mdc17, 'mdc18': CL_mdc18, 'mdc19': CL_mdc19, 'mdc20': CL_mdc20, 'mdc21': CL_mdc21, 'mdc22': CL_mdc22, 'mdc23': CL_mdc23, 'mdc25': CL_mdc25, 'external_causes': CL_external_causes}
+CODESETS: Final[dict[str, CodeSet]] = {
+    'amd_macular_oedema': CL_amd_macular_oedema,
+    'cataract': CL_cataract,
+    'intravitreal_injection': CL_intravitreal_injection,
+    'eye_procedures': CL_eye_procedures,
+    'cataract_surgery': CL_cataract_surgery,
+    'anti_vegf': CL_anti_vegf,
+    'hip_prosthesis': CL_hip_prosthesis,
+    'knee_prosthesis': CL_knee_prosthesis,
+    'caesarean': CL_caesarean,
+    'lymphoma': CL_lymphoma,
+    'car_t': CL_car_t,
+    'light_therapy': CL_light_therapy,
+    'ipl': CL_ipl,
+    'light_indication': CL_light_indication,
+    'dialysis': CL_dialysis,
+    'tuberculosis': CL_tuberculosis,
+    'tb_drugs': CL_tb_drugs,
+    'iv_antibiotics': CL_iv_antibiotics,
+    'parenteral_nutrition': CL_parenteral_nutrition,
+    'ms': CL_ms,
+    'ms_drugs': CL_ms_drugs,
+    'mdc01': CL_mdc01,
+    'mdc02': CL_mdc02,
+    'mdc03': CL_mdc03,
+    'mdc04': CL_mdc04,
+    'mdc05': CL_mdc05,
+    'mdc06': CL_mdc06,
+    'mdc07': CL_mdc07,
+    'mdc08': CL_mdc08,
+    'mdc09': CL_mdc09,
+    'mdc10': CL_mdc10,
+    'mdc11': CL_mdc11,
+    'mdc12': CL_mdc12,
+    'mdc13': CL_mdc13,
+    'mdc14': CL_mdc14,
+    'mdc15': CL_mdc15,
+    'mdc16': CL_mdc16,
+    'mdc17': CL_mdc17,
+    'mdc18': CL_mdc18,
+    'mdc19': CL_mdc19,
+    'mdc20': CL_mdc20,
+    'mdc21': CL_mdc21,
+    'mdc22': CL_mdc22,
+    'mdc23': CL_mdc23,
+    'mdc25': CL_mdc25,
+    'external_causes': CL_external_causes,
+}
 
 # ---------------------------------------------------------------------- code tables
 
@@ -382,67 +470,71 @@ CODESETS: Final[dict[str, CodeSet]] = {'amd_macular_oedema': CL_amd_macular_oede
 
 #: group catalogue DRG
 CAT_DRG: Final[dict[str, GroupRecord]] = {
-    '470': GroupRecord('Ugrupperbar', Decimal(0), flags=('error',)),
-    '39': GroupRecord('Linseoperasjoner', Decimal('0.6'), trim=3, perday=Decimal('0.1'), flags=('illustrative',)),
-    '39O': GroupRecord('Linseoperasjoner, dagkirurgisk', Decimal('0.45'), flags=('illustrative',)),
-    '802U': GroupRecord('Injeksjon av legemiddel i øyet ved AMD og makulaødem', Decimal('0.1'), flags=('illustrative',)),
-    '802P': GroupRecord('Annen poliklinisk øyebehandling med spesifiserte prosedyrer', Decimal('0.12'), flags=('illustrative',)),
-    '209A': GroupRecord('Primær hofteprotese', Decimal('2.2'), trim=10, perday=Decimal('0.15'), flags=('illustrative',)),
-    '209B': GroupRecord('Primær kneprotese', Decimal('2.1'), trim=10, perday=Decimal('0.15'), flags=('illustrative',)),
-    '371': GroupRecord('Keisersnitt', Decimal('1.3'), trim=8, perday=Decimal('0.1'), flags=('illustrative',)),
-    '373': GroupRecord('Vaginal fødsel', Decimal('0.6'), trim=5, perday=Decimal('0.1'), flags=('illustrative',)),
-    '804A': GroupRecord('CAR-T-celleterapi ved lymfom', Decimal(40), trim=30, perday=Decimal('0.4'), flags=('illustrative',)),
-    '810O': GroupRecord('IPL-behandling (fra 2025 i DRG)', Decimal('0.04'), flags=('illustrative',)),
-    '901A': GroupRecord('Poliklinisk konsultasjon, fysisk eller video', Decimal('0.05'), flags=('illustrative',)),
-    '901T': GroupRecord('Poliklinisk konsultasjon, telefon', Decimal('0.03'), flags=('illustrative',)),
-    '901I': GroupRecord('Indirekte pasientkontakt (samhandling, digital heimeoppfølging)', Decimal('0.02'), flags=('illustrative',)),
-    'M01': GroupRecord('Medisinsk behandling, MDC 01 Sykdommer i nervesystemet', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M02': GroupRecord('Medisinsk behandling, MDC 02 Øyesykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M03': GroupRecord('Medisinsk behandling, MDC 03 Øre-, nese-, munn- og halssykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M04': GroupRecord('Medisinsk behandling, MDC 04 Sykdommer i åndedrettsorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M05': GroupRecord('Medisinsk behandling, MDC 05 Sykdommer i sirkulasjonsorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M06': GroupRecord('Medisinsk behandling, MDC 06 Sykdommer i fordøyelsesorganene', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M07': GroupRecord('Medisinsk behandling, MDC 07 Sykdommer i lever, galleveier og bukspyttkjertel', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M08': GroupRecord('Medisinsk behandling, MDC 08 Sykdommer i muskel-skjelettsystemet og bindevev', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M09': GroupRecord('Medisinsk behandling, MDC 09 Sykdommer i hud, underhud og bryst', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M10': GroupRecord('Medisinsk behandling, MDC 10 Endokrine sykdommer, ernærings- og stoffskiftesykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M11': GroupRecord('Medisinsk behandling, MDC 11 Nyre- og urinveissykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M12': GroupRecord('Medisinsk behandling, MDC 12 Sykdommer i mannlige kjønnsorganer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M13': GroupRecord('Medisinsk behandling, MDC 13 Sykdommer i kvinnelige kjønnsorganer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M14': GroupRecord('Medisinsk behandling, MDC 14 Svangerskap, fødsel og barsel', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M15': GroupRecord('Medisinsk behandling, MDC 15 Nyfødte med tilstander oppstått i perinatalperioden', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M16': GroupRecord('Medisinsk behandling, MDC 16 Sykdommer i blod og bloddannende organer og immunsystemet', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M17': GroupRecord('Medisinsk behandling, MDC 17 Svulster i lymfatisk og bloddannende vev; andre svulster', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M18': GroupRecord('Medisinsk behandling, MDC 18 Infeksjonssykdommer og parasittære sykdommer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M19': GroupRecord('Medisinsk behandling, MDC 19 Psykiske lidelser', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M20': GroupRecord('Medisinsk behandling, MDC 20 Rusmiddelbruk og rusmiddelbetingede psykiske lidelser', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M21': GroupRecord('Medisinsk behandling, MDC 21 Skader, forgiftninger og toksiske virkninger', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M22': GroupRecord('Medisinsk behandling, MDC 22 Forbrenninger', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M23': GroupRecord('Medisinsk behandling, MDC 23 Faktorer som påvirker helsetilstand og kontakt med helsetjenesten; symptomer', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
-    'M25': GroupRecord('Medisinsk behandling, MDC 25 HIV-infeksjon', Decimal('0.8'), trim=15, perday=Decimal('0.08'), flags=('illustrative',)),
+    '470': GroupRecord(code='470', name='Ugrupperbar', points=Decimal(0), flags=('error',)),
+    '39': GroupRecord(code='39', name='Linseoperasjoner', points=Decimal('0.6'), trim=3, perday=Decimal('0.1'), parent='02', flags=('illustrative',)),
+    '39O': GroupRecord(code='39O', name='Linseoperasjoner, dagkirurgisk', points=Decimal('0.45'), parent='02', flags=('illustrative',)),
+    '802U': GroupRecord(code='802U', name='Injeksjon av legemiddel i øyet ved AMD og makulaødem', points=Decimal('0.1'), parent='02', flags=('illustrative',)),
+    '802P': GroupRecord(code='802P', name='Annen poliklinisk øyebehandling med spesifiserte prosedyrer', points=Decimal('0.12'), parent='02', flags=('illustrative',)),
+    '209A': GroupRecord(code='209A', name='Primær hofteprotese', points=Decimal('2.2'), trim=10, perday=Decimal('0.15'), parent='08', flags=('illustrative',)),
+    '209B': GroupRecord(code='209B', name='Primær kneprotese', points=Decimal('2.1'), trim=10, perday=Decimal('0.15'), parent='08', flags=('illustrative',)),
+    '371': GroupRecord(code='371', name='Keisersnitt', points=Decimal('1.3'), trim=8, perday=Decimal('0.1'), parent='14', flags=('illustrative',)),
+    '373': GroupRecord(code='373', name='Vaginal fødsel', points=Decimal('0.6'), trim=5, perday=Decimal('0.1'), parent='14', flags=('illustrative',)),
+    '804A': GroupRecord(code='804A', name='CAR-T-celleterapi ved lymfom', points=Decimal(40), trim=30, perday=Decimal('0.4'), parent='17', flags=('illustrative',)),
+    '810O': GroupRecord(code='810O', name='IPL-behandling (fra 2025 i DRG)', points=Decimal('0.04'), parent='09', flags=('illustrative',)),
+    '901A': GroupRecord(code='901A', name='Poliklinisk konsultasjon, fysisk eller video', points=Decimal('0.05'), flags=('illustrative',)),
+    '901T': GroupRecord(code='901T', name='Poliklinisk konsultasjon, telefon', points=Decimal('0.03'), flags=('illustrative',)),
+    '901I': GroupRecord(code='901I', name='Indirekte pasientkontakt (samhandling, digital heimeoppfølging)', points=Decimal('0.02'), flags=('illustrative',)),
+    'M01': GroupRecord(code='M01', name='Medisinsk behandling, MDC 01 Sykdommer i nervesystemet', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='01', flags=('illustrative',)),
+    'M02': GroupRecord(code='M02', name='Medisinsk behandling, MDC 02 Øyesykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='02', flags=('illustrative',)),
+    'M03': GroupRecord(code='M03', name='Medisinsk behandling, MDC 03 Øre-, nese-, munn- og halssykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='03', flags=('illustrative',)),
+    'M04': GroupRecord(code='M04', name='Medisinsk behandling, MDC 04 Sykdommer i åndedrettsorganene', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='04', flags=('illustrative',)),
+    'M05': GroupRecord(code='M05', name='Medisinsk behandling, MDC 05 Sykdommer i sirkulasjonsorganene', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='05', flags=('illustrative',)),
+    'M06': GroupRecord(code='M06', name='Medisinsk behandling, MDC 06 Sykdommer i fordøyelsesorganene', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='06', flags=('illustrative',)),
+    'M07': GroupRecord(code='M07', name='Medisinsk behandling, MDC 07 Sykdommer i lever, galleveier og bukspyttkjertel', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='07', flags=('illustrative',)),
+    'M08': GroupRecord(code='M08', name='Medisinsk behandling, MDC 08 Sykdommer i muskel-skjelettsystemet og bindevev', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='08', flags=('illustrative',)),
+    'M09': GroupRecord(code='M09', name='Medisinsk behandling, MDC 09 Sykdommer i hud, underhud og bryst', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='09', flags=('illustrative',)),
+    'M10': GroupRecord(code='M10', name='Medisinsk behandling, MDC 10 Endokrine sykdommer, ernærings- og stoffskiftesykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='10', flags=('illustrative',)),
+    'M11': GroupRecord(code='M11', name='Medisinsk behandling, MDC 11 Nyre- og urinveissykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='11', flags=('illustrative',)),
+    'M12': GroupRecord(code='M12', name='Medisinsk behandling, MDC 12 Sykdommer i mannlige kjønnsorganer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='12', flags=('illustrative',)),
+    'M13': GroupRecord(code='M13', name='Medisinsk behandling, MDC 13 Sykdommer i kvinnelige kjønnsorganer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='13', flags=('illustrative',)),
+    'M14': GroupRecord(code='M14', name='Medisinsk behandling, MDC 14 Svangerskap, fødsel og barsel', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='14', flags=('illustrative',)),
+    'M15': GroupRecord(code='M15', name='Medisinsk behandling, MDC 15 Nyfødte med tilstander oppstått i perinatalperioden', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='15', flags=('illustrative',)),
+    'M16': GroupRecord(code='M16', name='Medisinsk behandling, MDC 16 Sykdommer i blod og bloddannende organer og immunsystemet', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='16', flags=('illustrative',)),
+    'M17': GroupRecord(code='M17', name='Medisinsk behandling, MDC 17 Svulster i lymfatisk og bloddannende vev; andre svulster', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='17', flags=('illustrative',)),
+    'M18': GroupRecord(code='M18', name='Medisinsk behandling, MDC 18 Infeksjonssykdommer og parasittære sykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='18', flags=('illustrative',)),
+    'M19': GroupRecord(code='M19', name='Medisinsk behandling, MDC 19 Psykiske lidelser', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='19', flags=('illustrative',)),
+    'M20': GroupRecord(code='M20', name='Medisinsk behandling, MDC 20 Rusmiddelbruk og rusmiddelbetingede psykiske lidelser', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='20', flags=('illustrative',)),
+    'M21': GroupRecord(code='M21', name='Medisinsk behandling, MDC 21 Skader, forgiftninger og toksiske virkninger', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='21', flags=('illustrative',)),
+    'M22': GroupRecord(code='M22', name='Medisinsk behandling, MDC 22 Forbrenninger', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='22', flags=('illustrative',)),
+    'M23': GroupRecord(code='M23', name='Medisinsk behandling, MDC 23 Faktorer som påvirker helsetilstand og kontakt med helsetjenesten; symptomer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='23', flags=('illustrative',)),
+    'M25': GroupRecord(code='M25', name='Medisinsk behandling, MDC 25 HIV-infeksjon', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='25', flags=('illustrative',)),
 }
 
 #: group catalogue STG
 CAT_STG: Final[dict[str, GroupRecord]] = {
-    'DS03': GroupRecord('Pasientadministrert legemiddelbehandling ved tuberkulose', Decimal(0), flags=('unfinanced',)),
-    'XS82': GroupRecord('Pasientadministrert antibiotikabehandling (ITAD)', Decimal(0), flags=('unfinanced',)),
-    'XS83': GroupRecord('Pasientadministrert parenteral ernæring', Decimal(0), flags=('unfinanced',)),
-    'NS21': GroupRecord('Pasientadministrert legemiddelbehandling ved MS', Decimal('0.05'), flags=('illustrative',)),
-    'HS08': GroupRecord('Lysbehandling', Decimal('0.03'), flags=('illustrative',)),
-    'NS10': GroupRecord('Dialyse', Decimal('0.2'), flags=('illustrative',)),
+    'DS03': GroupRecord(code='DS03', name='Pasientadministrert legemiddelbehandling ved tuberkulose', points=Decimal(0), flags=('unfinanced',)),
+    'XS82': GroupRecord(code='XS82', name='Pasientadministrert antibiotikabehandling (ITAD)', points=Decimal(0), flags=('unfinanced',)),
+    'XS83': GroupRecord(code='XS83', name='Pasientadministrert parenteral ernæring', points=Decimal(0), flags=('unfinanced',)),
+    'NS21': GroupRecord(code='NS21', name='Pasientadministrert legemiddelbehandling ved MS', points=Decimal('0.05'), flags=('illustrative',)),
+    'HS08': GroupRecord(code='HS08', name='Lysbehandling', points=Decimal('0.03'), flags=('illustrative',)),
+    'NS10': GroupRecord(code='NS10', name='Dialyse', points=Decimal('0.2'), flags=('illustrative',)),
 }
 
 #: group catalogue TFG
 CAT_TFG: Final[dict[str, GroupRecord]] = {
-    'T01A': GroupRecord('Primær hofteprotese, forløp', Decimal('2.9'), flags=('illustrative',)),
-    'T01B': GroupRecord('Primær kneprotese, forløp', Decimal('2.8'), flags=('illustrative',)),
-    'T02': GroupRecord('Svangerskap og fødsel, forløp', Decimal(0), flags=('unfinanced',)),
-    'T03': GroupRecord('Strålebehandling, forløp', Decimal(0), flags=('unfinanced',)),
-    'T04': GroupRecord('AMD og makulaødem, forløp', Decimal(0), flags=('unfinanced',)),
-    'TNN': GroupRecord('Forløp uten TFG', Decimal(0), flags=('unfinanced',)),
+    'T01A': GroupRecord(code='T01A', name='Primær hofteprotese, forløp', points=Decimal('2.9'), flags=('illustrative',)),
+    'T01B': GroupRecord(code='T01B', name='Primær kneprotese, forløp', points=Decimal('2.8'), flags=('illustrative',)),
+    'T02': GroupRecord(code='T02', name='Svangerskap og fødsel, forløp', points=Decimal(0), flags=('unfinanced',)),
+    'T03': GroupRecord(code='T03', name='Strålebehandling, forløp', points=Decimal(0), flags=('unfinanced',)),
+    'T04': GroupRecord(code='T04', name='AMD og makulaødem, forløp', points=Decimal(0), flags=('unfinanced',)),
+    'TNN': GroupRecord(code='TNN', name='Forløp uten TFG', points=Decimal(0), flags=('unfinanced',)),
 }
 
-CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
+CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {
+    'DRG': CAT_DRG,
+    'STG': CAT_STG,
+    'TFG': CAT_TFG,
+}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
 # V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
@@ -509,7 +601,33 @@ K_drugs: Final[dict[tuple[str, ...], tuple[bool]]] = {}
 def S_pdx(v_pdx: str | None) -> tuple[str | None, str | None]:
     """Features that depend on pdx only: computed once per distinct value and remembered."""
     # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
-    f_mdc: str | None = '01' if (v_pdx in CL_mdc01) else ('02' if (v_pdx in CL_mdc02) else ('03' if (v_pdx in CL_mdc03) else ('04' if (v_pdx in CL_mdc04) else ('05' if (v_pdx in CL_mdc05) else ('06' if (v_pdx in CL_mdc06) else ('07' if (v_pdx in CL_mdc07) else ('08' if (v_pdx in CL_mdc08) else ('09' if (v_pdx in CL_mdc09) else ('10' if (v_pdx in CL_mdc10) else ('11' if (v_pdx in CL_mdc11) else ('12' if (v_pdx in CL_mdc12) else ('13' if (v_pdx in CL_mdc13) else ('14' if (v_pdx in CL_mdc14) else ('15' if (v_pdx in CL_mdc15) else ('16' if (v_pdx in CL_mdc16) else ('17' if (v_pdx in CL_mdc17) else ('18' if (v_pdx in CL_mdc18) else ('19' if (v_pdx in CL_mdc19) else ('20' if (v_pdx in CL_mdc20) else ('21' if (v_pdx in CL_mdc21) else ('22' if (v_pdx in CL_mdc22) else ('23' if (v_pdx in CL_mdc23) else ('25' if (v_pdx in CL_mdc25) else None)))))))))))))))))))))))
+    f_mdc: str | None = (
+        '01' if (v_pdx in CL_mdc01)
+        else '02' if (v_pdx in CL_mdc02)
+        else '03' if (v_pdx in CL_mdc03)
+        else '04' if (v_pdx in CL_mdc04)
+        else '05' if (v_pdx in CL_mdc05)
+        else '06' if (v_pdx in CL_mdc06)
+        else '07' if (v_pdx in CL_mdc07)
+        else '08' if (v_pdx in CL_mdc08)
+        else '09' if (v_pdx in CL_mdc09)
+        else '10' if (v_pdx in CL_mdc10)
+        else '11' if (v_pdx in CL_mdc11)
+        else '12' if (v_pdx in CL_mdc12)
+        else '13' if (v_pdx in CL_mdc13)
+        else '14' if (v_pdx in CL_mdc14)
+        else '15' if (v_pdx in CL_mdc15)
+        else '16' if (v_pdx in CL_mdc16)
+        else '17' if (v_pdx in CL_mdc17)
+        else '18' if (v_pdx in CL_mdc18)
+        else '19' if (v_pdx in CL_mdc19)
+        else '20' if (v_pdx in CL_mdc20)
+        else '21' if (v_pdx in CL_mdc21)
+        else '22' if (v_pdx in CL_mdc22)
+        else '23' if (v_pdx in CL_mdc23)
+        else '25' if (v_pdx in CL_mdc25)
+        else None
+    )
     # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
     f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
     return (f_mdc, f_dgcat)
@@ -644,95 +762,329 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
 
 #: decision table drg for DRG, policy first — DRG-logikk
 TABLE_drg: Final = DecisionTable(
-    'drg', 'DRG', 'first',
+    name='drg', system='DRG', policy='first',
     rows=(
         # 000D001 (isf2025/drg.isf:54): when pdx is absent -> 470 rc 1
-        Row('000D001', '470', '1', (C('pdx', 'present', negated=True, text='pdx is absent'),), 'isf2025/drg.isf:54', title='Hovedtilstand mangler'),
+        Row(
+            id='000D001', group='470', rc='1', source='isf2025/drg.isf:54', title='Hovedtilstand mangler',
+            conditions=(
+                C('pdx', 'present', negated=True, text='pdx is absent'),
+            ),
+        ),
         # 000D002 (isf2025/drg.isf:55): when age is absent -> 470 rc 6
-        Row('000D002', '470', '6', (C('age', 'present', negated=True, text='age is absent'),), 'isf2025/drg.isf:55', title='Alder mangler'),
+        Row(
+            id='000D002', group='470', rc='6', source='isf2025/drg.isf:55', title='Alder mangler',
+            conditions=(
+                C('age', 'present', negated=True, text='age is absent'),
+            ),
+        ),
         # 000D003 (isf2025/drg.isf:56): when pdx in external_causes -> 470 rc 8
-        Row('000D003', '470', '8', (C('pdx', 'codelist', ref='external_causes', text='pdx in external_causes'),), 'isf2025/drg.isf:56', title='Ytre årsak som hovedtilstand'),
+        Row(
+            id='000D003', group='470', rc='8', source='isf2025/drg.isf:56', title='Ytre årsak som hovedtilstand',
+            conditions=(
+                C('pdx', 'codelist', ref='external_causes', text='pdx in external_causes'),
+            ),
+        ),
         # 000D004 (isf2025/drg.isf:57): when mdc is absent -> 470 rc 9
-        Row('000D004', '470', '9', (C('mdc', 'present', negated=True, text='mdc is absent'),), 'isf2025/drg.isf:57', title='Hovedtilstand ikke en ICD-10-kode i noen MDC'),
+        Row(
+            id='000D004', group='470', rc='9', source='isf2025/drg.isf:57', title='Hovedtilstand ikke en ICD-10-kode i noen MDC',
+            conditions=(
+                C('mdc', 'present', negated=True, text='mdc is absent'),
+            ),
+        ),
         # 017D001 (isf2025/drg.isf:58): when pdx in lymphoma and procedures has car_t -> 804A
-        Row('017D001', '804A', None, (C('pdx', 'codelist', ref='lymphoma', text='pdx in lymphoma'), C('procedures', 'has', ref='car_t', text='procedures has car_t')), 'isf2025/drg.isf:58', title='CAR-T ved lymfom'),
+        Row(
+            id='017D001', group='804A', rc=None, source='isf2025/drg.isf:58', title='CAR-T ved lymfom',
+            conditions=(
+                C('pdx', 'codelist', ref='lymphoma', text='pdx in lymphoma'),
+                C('procedures', 'has', ref='car_t', text='procedures has car_t'),
+            ),
+        ),
         # 102D001 (isf2025/drg.isf:60): when mdc == "02" and pdx in cataract and procedures has cataract_surgery and care_level in {day, outpatient} -> 39O
-        Row('102D001', '39O', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:60'),
+        Row(
+            id='102D001', group='39O', rc=None, source='isf2025/drg.isf:60',
+            conditions=(
+                C('mdc', 'set', values=('02',), text='mdc == "02"'),
+                C('pdx', 'codelist', ref='cataract', text='pdx in cataract'),
+                C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'),
+                C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}'),
+            ),
+        ),
         # 102D002 (isf2025/drg.isf:61): when mdc == "02" and pdx in cataract and procedures has cataract_surgery -> 39
-        Row('102D002', '39', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('pdx', 'codelist', ref='cataract', text='pdx in cataract'), C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery')), 'isf2025/drg.isf:61'),
+        Row(
+            id='102D002', group='39', rc=None, source='isf2025/drg.isf:61',
+            conditions=(
+                C('mdc', 'set', values=('02',), text='mdc == "02"'),
+                C('pdx', 'codelist', ref='cataract', text='pdx in cataract'),
+                C('procedures', 'has', ref='cataract_surgery', text='procedures has cataract_surgery'),
+            ),
+        ),
         # 102D010 (isf2025/drg.isf:62): when pdx in amd_macular_oedema and procedures has intravitreal_injection and anti_vegf_given -> 802U
-        Row('102D010', '802U', None, (C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'), C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'), C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given')), 'isf2025/drg.isf:62', title='AMD/makulaødem, intravitreal anti-VEGF'),
+        Row(
+            id='102D010', group='802U', rc=None, source='isf2025/drg.isf:62', title='AMD/makulaødem, intravitreal anti-VEGF',
+            conditions=(
+                C('pdx', 'codelist', ref='amd_macular_oedema', text='pdx in amd_macular_oedema'),
+                C('procedures', 'has', ref='intravitreal_injection', text='procedures has intravitreal_injection'),
+                C('anti_vegf_given', 'bool', values=(True,), text='anti_vegf_given'),
+            ),
+        ),
         # 102D011 (isf2025/drg.isf:63): when mdc == "02" and care_level == outpatient and procedures has eye_procedures -> 802P
-        Row('102D011', '802P', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('procedures', 'has', ref='eye_procedures', text='procedures has eye_procedures')), 'isf2025/drg.isf:63'),
+        Row(
+            id='102D011', group='802P', rc=None, source='isf2025/drg.isf:63',
+            conditions=(
+                C('mdc', 'set', values=('02',), text='mdc == "02"'),
+                C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
+                C('procedures', 'has', ref='eye_procedures', text='procedures has eye_procedures'),
+            ),
+        ),
         # 108D001 (isf2025/drg.isf:65): when procedures has hip_prosthesis and care_level == inpatient -> 209A
-        Row('108D001', '209A', None, (C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:65'),
+        Row(
+            id='108D001', group='209A', rc=None, source='isf2025/drg.isf:65',
+            conditions=(
+                C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'),
+                C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
+            ),
+        ),
         # 108D002 (isf2025/drg.isf:66): when procedures has knee_prosthesis and care_level == inpatient -> 209B
-        Row('108D002', '209B', None, (C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:66'),
+        Row(
+            id='108D002', group='209B', rc=None, source='isf2025/drg.isf:66',
+            conditions=(
+                C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'),
+                C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
+            ),
+        ),
         # 109D001 (isf2025/drg.isf:68): when procedures has ipl and care_level in {day, outpatient} -> 810O
-        Row('109D001', '810O', None, (C('procedures', 'has', ref='ipl', text='procedures has ipl'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}')), 'isf2025/drg.isf:68'),
+        Row(
+            id='109D001', group='810O', rc=None, source='isf2025/drg.isf:68',
+            conditions=(
+                C('procedures', 'has', ref='ipl', text='procedures has ipl'),
+                C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}'),
+            ),
+        ),
         # 114D001 (isf2025/drg.isf:70): when mdc == "14" and procedures has caesarean and care_level == inpatient -> 371
-        Row('114D001', '371', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'), C('procedures', 'has', ref='caesarean', text='procedures has caesarean'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:70'),
+        Row(
+            id='114D001', group='371', rc=None, source='isf2025/drg.isf:70',
+            conditions=(
+                C('mdc', 'set', values=('14',), text='mdc == "14"'),
+                C('procedures', 'has', ref='caesarean', text='procedures has caesarean'),
+                C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
+            ),
+        ),
         # 114D002 (isf2025/drg.isf:71): when dgcat in {"O80", "O81", "O82", "O83", "O84"} and care_level == inpatient -> 373
-        Row('114D002', '373', None, (C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'), C('care_level', 'set', values=('inpatient',), text='care_level == inpatient')), 'isf2025/drg.isf:71'),
+        Row(
+            id='114D002', group='373', rc=None, source='isf2025/drg.isf:71',
+            conditions=(
+                C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'),
+                C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
+            ),
+        ),
         # 190D001 (isf2025/drg.isf:73): when care_level == outpatient and indirect_contact -> 901I
-        Row('190D001', '901I', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('indirect_contact', 'bool', values=(True,), text='indirect_contact')), 'isf2025/drg.isf:73', title='Indirekte kontakt (26, 40)'),
+        Row(
+            id='190D001', group='901I', rc=None, source='isf2025/drg.isf:73', title='Indirekte kontakt (26, 40)',
+            conditions=(
+                C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
+                C('indirect_contact', 'bool', values=(True,), text='indirect_contact'),
+            ),
+        ),
         # 190D002 (isf2025/drg.isf:74): when care_level == outpatient and contact == telephone -> 901T
-        Row('190D002', '901T', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('contact', 'set', values=('telephone',), text='contact == telephone')), 'isf2025/drg.isf:74'),
+        Row(
+            id='190D002', group='901T', rc=None, source='isf2025/drg.isf:74',
+            conditions=(
+                C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
+                C('contact', 'set', values=('telephone',), text='contact == telephone'),
+            ),
+        ),
         # 190D003 (isf2025/drg.isf:75): when care_level == outpatient -> 901A
-        Row('190D003', '901A', None, (C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),), 'isf2025/drg.isf:75', title='Fysisk oppmøte eller video'),
+        Row(
+            id='190D003', group='901A', rc=None, source='isf2025/drg.isf:75', title='Fysisk oppmøte eller video',
+            conditions=(
+                C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
+            ),
+        ),
         # 401D999 (isf2025/drg.isf:77): when mdc == "01" -> M01
-        Row('401D999', 'M01', None, (C('mdc', 'set', values=('01',), text='mdc == "01"'),), 'isf2025/drg.isf:77'),
+        Row(
+            id='401D999', group='M01', rc=None, source='isf2025/drg.isf:77',
+            conditions=(
+                C('mdc', 'set', values=('01',), text='mdc == "01"'),
+            ),
+        ),
         # 402D999 (isf2025/drg.isf:78): when mdc == "02" -> M02
-        Row('402D999', 'M02', None, (C('mdc', 'set', values=('02',), text='mdc == "02"'),), 'isf2025/drg.isf:78'),
+        Row(
+            id='402D999', group='M02', rc=None, source='isf2025/drg.isf:78',
+            conditions=(
+                C('mdc', 'set', values=('02',), text='mdc == "02"'),
+            ),
+        ),
         # 403D999 (isf2025/drg.isf:79): when mdc == "03" -> M03
-        Row('403D999', 'M03', None, (C('mdc', 'set', values=('03',), text='mdc == "03"'),), 'isf2025/drg.isf:79'),
+        Row(
+            id='403D999', group='M03', rc=None, source='isf2025/drg.isf:79',
+            conditions=(
+                C('mdc', 'set', values=('03',), text='mdc == "03"'),
+            ),
+        ),
         # 404D999 (isf2025/drg.isf:80): when mdc == "04" -> M04
-        Row('404D999', 'M04', None, (C('mdc', 'set', values=('04',), text='mdc == "04"'),), 'isf2025/drg.isf:80'),
+        Row(
+            id='404D999', group='M04', rc=None, source='isf2025/drg.isf:80',
+            conditions=(
+                C('mdc', 'set', values=('04',), text='mdc == "04"'),
+            ),
+        ),
         # 405D999 (isf2025/drg.isf:81): when mdc == "05" -> M05
-        Row('405D999', 'M05', None, (C('mdc', 'set', values=('05',), text='mdc == "05"'),), 'isf2025/drg.isf:81'),
+        Row(
+            id='405D999', group='M05', rc=None, source='isf2025/drg.isf:81',
+            conditions=(
+                C('mdc', 'set', values=('05',), text='mdc == "05"'),
+            ),
+        ),
         # 406D999 (isf2025/drg.isf:82): when mdc == "06" -> M06
-        Row('406D999', 'M06', None, (C('mdc', 'set', values=('06',), text='mdc == "06"'),), 'isf2025/drg.isf:82'),
+        Row(
+            id='406D999', group='M06', rc=None, source='isf2025/drg.isf:82',
+            conditions=(
+                C('mdc', 'set', values=('06',), text='mdc == "06"'),
+            ),
+        ),
         # 407D999 (isf2025/drg.isf:83): when mdc == "07" -> M07
-        Row('407D999', 'M07', None, (C('mdc', 'set', values=('07',), text='mdc == "07"'),), 'isf2025/drg.isf:83'),
+        Row(
+            id='407D999', group='M07', rc=None, source='isf2025/drg.isf:83',
+            conditions=(
+                C('mdc', 'set', values=('07',), text='mdc == "07"'),
+            ),
+        ),
         # 408D999 (isf2025/drg.isf:84): when mdc == "08" -> M08
-        Row('408D999', 'M08', None, (C('mdc', 'set', values=('08',), text='mdc == "08"'),), 'isf2025/drg.isf:84'),
+        Row(
+            id='408D999', group='M08', rc=None, source='isf2025/drg.isf:84',
+            conditions=(
+                C('mdc', 'set', values=('08',), text='mdc == "08"'),
+            ),
+        ),
         # 409D999 (isf2025/drg.isf:85): when mdc == "09" -> M09
-        Row('409D999', 'M09', None, (C('mdc', 'set', values=('09',), text='mdc == "09"'),), 'isf2025/drg.isf:85'),
+        Row(
+            id='409D999', group='M09', rc=None, source='isf2025/drg.isf:85',
+            conditions=(
+                C('mdc', 'set', values=('09',), text='mdc == "09"'),
+            ),
+        ),
         # 410D999 (isf2025/drg.isf:86): when mdc == "10" -> M10
-        Row('410D999', 'M10', None, (C('mdc', 'set', values=('10',), text='mdc == "10"'),), 'isf2025/drg.isf:86'),
+        Row(
+            id='410D999', group='M10', rc=None, source='isf2025/drg.isf:86',
+            conditions=(
+                C('mdc', 'set', values=('10',), text='mdc == "10"'),
+            ),
+        ),
         # 411D999 (isf2025/drg.isf:87): when mdc == "11" -> M11
-        Row('411D999', 'M11', None, (C('mdc', 'set', values=('11',), text='mdc == "11"'),), 'isf2025/drg.isf:87'),
+        Row(
+            id='411D999', group='M11', rc=None, source='isf2025/drg.isf:87',
+            conditions=(
+                C('mdc', 'set', values=('11',), text='mdc == "11"'),
+            ),
+        ),
         # 412D999 (isf2025/drg.isf:88): when mdc == "12" -> M12
-        Row('412D999', 'M12', None, (C('mdc', 'set', values=('12',), text='mdc == "12"'),), 'isf2025/drg.isf:88'),
+        Row(
+            id='412D999', group='M12', rc=None, source='isf2025/drg.isf:88',
+            conditions=(
+                C('mdc', 'set', values=('12',), text='mdc == "12"'),
+            ),
+        ),
         # 413D999 (isf2025/drg.isf:89): when mdc == "13" -> M13
-        Row('413D999', 'M13', None, (C('mdc', 'set', values=('13',), text='mdc == "13"'),), 'isf2025/drg.isf:89'),
+        Row(
+            id='413D999', group='M13', rc=None, source='isf2025/drg.isf:89',
+            conditions=(
+                C('mdc', 'set', values=('13',), text='mdc == "13"'),
+            ),
+        ),
         # 414D999 (isf2025/drg.isf:90): when mdc == "14" -> M14
-        Row('414D999', 'M14', None, (C('mdc', 'set', values=('14',), text='mdc == "14"'),), 'isf2025/drg.isf:90'),
+        Row(
+            id='414D999', group='M14', rc=None, source='isf2025/drg.isf:90',
+            conditions=(
+                C('mdc', 'set', values=('14',), text='mdc == "14"'),
+            ),
+        ),
         # 415D999 (isf2025/drg.isf:91): when mdc == "15" -> M15
-        Row('415D999', 'M15', None, (C('mdc', 'set', values=('15',), text='mdc == "15"'),), 'isf2025/drg.isf:91'),
+        Row(
+            id='415D999', group='M15', rc=None, source='isf2025/drg.isf:91',
+            conditions=(
+                C('mdc', 'set', values=('15',), text='mdc == "15"'),
+            ),
+        ),
         # 416D999 (isf2025/drg.isf:92): when mdc == "16" -> M16
-        Row('416D999', 'M16', None, (C('mdc', 'set', values=('16',), text='mdc == "16"'),), 'isf2025/drg.isf:92'),
+        Row(
+            id='416D999', group='M16', rc=None, source='isf2025/drg.isf:92',
+            conditions=(
+                C('mdc', 'set', values=('16',), text='mdc == "16"'),
+            ),
+        ),
         # 417D999 (isf2025/drg.isf:93): when mdc == "17" -> M17
-        Row('417D999', 'M17', None, (C('mdc', 'set', values=('17',), text='mdc == "17"'),), 'isf2025/drg.isf:93'),
+        Row(
+            id='417D999', group='M17', rc=None, source='isf2025/drg.isf:93',
+            conditions=(
+                C('mdc', 'set', values=('17',), text='mdc == "17"'),
+            ),
+        ),
         # 418D999 (isf2025/drg.isf:94): when mdc == "18" -> M18
-        Row('418D999', 'M18', None, (C('mdc', 'set', values=('18',), text='mdc == "18"'),), 'isf2025/drg.isf:94'),
+        Row(
+            id='418D999', group='M18', rc=None, source='isf2025/drg.isf:94',
+            conditions=(
+                C('mdc', 'set', values=('18',), text='mdc == "18"'),
+            ),
+        ),
         # 419D999 (isf2025/drg.isf:95): when mdc == "19" -> M19
-        Row('419D999', 'M19', None, (C('mdc', 'set', values=('19',), text='mdc == "19"'),), 'isf2025/drg.isf:95'),
+        Row(
+            id='419D999', group='M19', rc=None, source='isf2025/drg.isf:95',
+            conditions=(
+                C('mdc', 'set', values=('19',), text='mdc == "19"'),
+            ),
+        ),
         # 420D999 (isf2025/drg.isf:96): when mdc == "20" -> M20
-        Row('420D999', 'M20', None, (C('mdc', 'set', values=('20',), text='mdc == "20"'),), 'isf2025/drg.isf:96'),
+        Row(
+            id='420D999', group='M20', rc=None, source='isf2025/drg.isf:96',
+            conditions=(
+                C('mdc', 'set', values=('20',), text='mdc == "20"'),
+            ),
+        ),
         # 421D999 (isf2025/drg.isf:97): when mdc == "21" -> M21
-        Row('421D999', 'M21', None, (C('mdc', 'set', values=('21',), text='mdc == "21"'),), 'isf2025/drg.isf:97'),
+        Row(
+            id='421D999', group='M21', rc=None, source='isf2025/drg.isf:97',
+            conditions=(
+                C('mdc', 'set', values=('21',), text='mdc == "21"'),
+            ),
+        ),
         # 422D999 (isf2025/drg.isf:98): when mdc == "22" -> M22
-        Row('422D999', 'M22', None, (C('mdc', 'set', values=('22',), text='mdc == "22"'),), 'isf2025/drg.isf:98'),
+        Row(
+            id='422D999', group='M22', rc=None, source='isf2025/drg.isf:98',
+            conditions=(
+                C('mdc', 'set', values=('22',), text='mdc == "22"'),
+            ),
+        ),
         # 423D999 (isf2025/drg.isf:99): when mdc == "23" -> M23
-        Row('423D999', 'M23', None, (C('mdc', 'set', values=('23',), text='mdc == "23"'),), 'isf2025/drg.isf:99'),
+        Row(
+            id='423D999', group='M23', rc=None, source='isf2025/drg.isf:99',
+            conditions=(
+                C('mdc', 'set', values=('23',), text='mdc == "23"'),
+            ),
+        ),
         # 425D999 (isf2025/drg.isf:100): when mdc == "25" -> M25
-        Row('425D999', 'M25', None, (C('mdc', 'set', values=('25',), text='mdc == "25"'),), 'isf2025/drg.isf:100'),
+        Row(
+            id='425D999', group='M25', rc=None, source='isf2025/drg.isf:100',
+            conditions=(
+                C('mdc', 'set', values=('25',), text='mdc == "25"'),
+            ),
+        ),
     ),
     fallback='470', fallback_rc='8',
     post=(
     ),
-    features={'age': (1, False), 'care_level': (2, False), 'contact': (4, False), 'pdx': (6, False), 'procedures': (8, True), 'anti_vegf_given': (12, False), 'indirect_contact': (13, False), 'mdc': (14, False), 'dgcat': (15, False)},
+    # feature -> where the case holds it
+    features={
+        'age': Feature(position=1),
+        'care_level': Feature(position=2),
+        'contact': Feature(position=4),
+        'pdx': Feature(position=6),
+        'procedures': Feature(position=8, is_list=True),
+        'anti_vegf_given': Feature(position=12),
+        'indirect_contact': Feature(position=13),
+        'mdc': Feature(position=14),
+        'dgcat': Feature(position=15),
+    },
     codesets=CODESETS,
     # features that read the same attributes, looked up as one
     together=(('contact', 'indirect_contact'), ('pdx', 'mdc', 'dgcat')),
@@ -740,29 +1092,103 @@ TABLE_drg: Final = DecisionTable(
 
 #: decision table stg for STG, policy unique — Særskilte tjenestegrupper
 TABLE_stg: Final = DecisionTable(
-    'stg', 'STG', 'unique',
+    name='stg', system='STG', policy='unique',
     rows=(
         # S-DS03 (isf2025/stg.isf:16): when self_administered and pdx in tuberculosis and drugs has tb_drugs -> DS03
-        Row('S-DS03', 'DS03', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', ref='tuberculosis', text='pdx in tuberculosis'), C('drugs', 'has', ref='tb_drugs', text='drugs has tb_drugs')), 'isf2025/stg.isf:16', title='Ny 2025'),
+        Row(
+            id='S-DS03', group='DS03', rc=None, source='isf2025/stg.isf:16', title='Ny 2025',
+            conditions=(
+                C('self_administered', 'bool', values=(True,), text='self_administered'),
+                C('pdx', 'codelist', ref='tuberculosis', text='pdx in tuberculosis'),
+                C('drugs', 'has', ref='tb_drugs', text='drugs has tb_drugs'),
+            ),
+        ),
         # S-XS82 (isf2025/stg.isf:17): when self_administered and pdx not in tuberculosis and pdx not in ms and drugs has iv_antibiotics -> XS82
-        Row('S-XS82', 'XS82', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'), C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'), C('drugs', 'has', ref='iv_antibiotics', text='drugs has iv_antibiotics')), 'isf2025/stg.isf:17', title='Ny 2025'),
+        Row(
+            id='S-XS82', group='XS82', rc=None, source='isf2025/stg.isf:17', title='Ny 2025',
+            conditions=(
+                C('self_administered', 'bool', values=(True,), text='self_administered'),
+                C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'),
+                C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'),
+                C('drugs', 'has', ref='iv_antibiotics', text='drugs has iv_antibiotics'),
+            ),
+        ),
         # S-XS83 (isf2025/stg.isf:18): when self_administered and pdx not in tuberculosis and pdx not in ms and drugs lacks iv_antibiotics and drugs has parenteral_nutrition -> XS83
-        Row('S-XS83', 'XS83', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'), C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'), C('drugs', 'has', negated=True, ref='iv_antibiotics', text='drugs lacks iv_antibiotics'), C('drugs', 'has', ref='parenteral_nutrition', text='drugs has parenteral_nutrition')), 'isf2025/stg.isf:18', title='Ny 2025'),
+        Row(
+            id='S-XS83', group='XS83', rc=None, source='isf2025/stg.isf:18', title='Ny 2025',
+            conditions=(
+                C('self_administered', 'bool', values=(True,), text='self_administered'),
+                C('pdx', 'codelist', negated=True, ref='tuberculosis', text='pdx not in tuberculosis'),
+                C('pdx', 'codelist', negated=True, ref='ms', text='pdx not in ms'),
+                C('drugs', 'has', negated=True, ref='iv_antibiotics', text='drugs lacks iv_antibiotics'),
+                C('drugs', 'has', ref='parenteral_nutrition', text='drugs has parenteral_nutrition'),
+            ),
+        ),
         # S-NS21 (isf2025/stg.isf:19): when self_administered and pdx in ms and drugs has ms_drugs -> NS21
-        Row('S-NS21', 'NS21', None, (C('self_administered', 'bool', values=(True,), text='self_administered'), C('pdx', 'codelist', ref='ms', text='pdx in ms'), C('drugs', 'has', ref='ms_drugs', text='drugs has ms_drugs')), 'isf2025/stg.isf:19'),
+        Row(
+            id='S-NS21', group='NS21', rc=None, source='isf2025/stg.isf:19',
+            conditions=(
+                C('self_administered', 'bool', values=(True,), text='self_administered'),
+                C('pdx', 'codelist', ref='ms', text='pdx in ms'),
+                C('drugs', 'has', ref='ms_drugs', text='drugs has ms_drugs'),
+            ),
+        ),
         # S-HS08 (isf2025/stg.isf:20): when not self_administered and care_level == outpatient and pdx in light_indication and procedures has light_therapy and procedures lacks dialysis -> HS08
-        Row('S-HS08', 'HS08', None, (C('self_administered', 'bool', values=(False,), text='not self_administered'), C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'), C('pdx', 'codelist', ref='light_indication', text='pdx in light_indication'), C('procedures', 'has', ref='light_therapy', text='procedures has light_therapy'), C('procedures', 'has', negated=True, ref='dialysis', text='procedures lacks dialysis')), 'isf2025/stg.isf:20', title='Indikasjonen utvidet 2025'),
+        Row(
+            id='S-HS08', group='HS08', rc=None, source='isf2025/stg.isf:20', title='Indikasjonen utvidet 2025',
+            conditions=(
+                C('self_administered', 'bool', values=(False,), text='not self_administered'),
+                C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
+                C('pdx', 'codelist', ref='light_indication', text='pdx in light_indication'),
+                C('procedures', 'has', ref='light_therapy', text='procedures has light_therapy'),
+                C('procedures', 'has', negated=True, ref='dialysis', text='procedures lacks dialysis'),
+            ),
+        ),
         # S-NS10 (isf2025/stg.isf:21): when not self_administered and care_level in {day, outpatient} and procedures has dialysis -> NS10
-        Row('S-NS10', 'NS10', None, (C('self_administered', 'bool', values=(False,), text='not self_administered'), C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}'), C('procedures', 'has', ref='dialysis', text='procedures has dialysis')), 'isf2025/stg.isf:21'),
+        Row(
+            id='S-NS10', group='NS10', rc=None, source='isf2025/stg.isf:21',
+            conditions=(
+                C('self_administered', 'bool', values=(False,), text='not self_administered'),
+                C('care_level', 'set', values=('day', 'outpatient'), text='care_level in {day, outpatient}'),
+                C('procedures', 'has', ref='dialysis', text='procedures has dialysis'),
+            ),
+        ),
     ),
     fallback=None, fallback_rc=None,
     post=(
     ),
-    features={'care_level': (2, False), 'pdx': (6, False), 'procedures': (8, True), 'drugs': (9, True), 'self_administered': (10, False)},
+    # feature -> where the case holds it
+    features={
+        'care_level': Feature(position=2),
+        'pdx': Feature(position=6),
+        'procedures': Feature(position=8, is_list=True),
+        'drugs': Feature(position=9, is_list=True),
+        'self_administered': Feature(position=10),
+    },
     codesets=CODESETS,
     otherwise='drg',
 )
 
-PAYMENT: Final = Payment(None, 3, {'somatic': Decimal('0.30'), 'phv': Decimal('0.50'), 'tsb': Decimal('0.50')}, 5, 3, {'somatic': Decimal(56155), 'phv': Decimal(3800), 'tsb': Decimal(3800)})
+PAYMENT: Final = Payment(
+    unit_price=None,
+    share_position=3,  # sector
+    shares={
+        'somatic': Decimal('0.30'),
+        'phv': Decimal('0.50'),
+        'tsb': Decimal('0.50'),
+    },
+    stay_position=5,  # los
+    price_position=3,  # sector
+    prices={
+        'somatic': Decimal(56155),
+        'phv': Decimal(3800),
+        'tsb': Decimal(3800),
+    },
+)
 
-GROUPER: Final = R.Grouper(evaluate, (TABLE_drg, TABLE_stg, ), CATALOGUES, PAYMENT)
+GROUPER: Final = R.Grouper(
+    evaluate=evaluate,
+    tables=(TABLE_drg, TABLE_stg),
+    catalogues=CATALOGUES,
+    payment=PAYMENT,
+)

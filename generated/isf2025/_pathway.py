@@ -18,22 +18,40 @@ from ._model import (
     CL_knee_prosthesis,
     ENUM_Sector,
 )
-from ._runtime import C, CodeSet, DecisionTable, GroupRecord, Payment, Row
+from ._runtime import C, CodeSet, DecisionTable, Feature, GroupRecord, Payment, Row
 
 # ---------------------------------------------------------------------- enumerations
 
 #: PathwayKind: input value or member name -> member name
-ENUM_PathwayKind: Final[dict[str, str]] = {'HOFTE': 'hip', 'hip': 'hip', 'KNE': 'knee', 'knee': 'knee', 'SVANGER': 'pregnancy', 'pregnancy': 'pregnancy', 'STRALE': 'radiotherapy', 'radiotherapy': 'radiotherapy', 'AMD': 'amd', 'amd': 'amd'}
+ENUM_PathwayKind: Final[dict[str, str]] = {
+    'HOFTE': 'hip',
+    'hip': 'hip',
+    'KNE': 'knee',
+    'knee': 'knee',
+    'SVANGER': 'pregnancy',
+    'pregnancy': 'pregnancy',
+    'STRALE': 'radiotherapy',
+    'radiotherapy': 'radiotherapy',
+    'AMD': 'amd',
+    'amd': 'amd',
+}
 
 # ---------------------------------------------------------------------- code lists
 
-CODESETS: Final[dict[str, CodeSet]] = {'hip_prosthesis': CL_hip_prosthesis, 'knee_prosthesis': CL_knee_prosthesis}
+CODESETS: Final[dict[str, CodeSet]] = {
+    'hip_prosthesis': CL_hip_prosthesis,
+    'knee_prosthesis': CL_knee_prosthesis,
+}
 
 # ---------------------------------------------------------------------- code tables
 
 # ---------------------------------------------------------------------- catalogues
 
-CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {'DRG': CAT_DRG, 'STG': CAT_STG, 'TFG': CAT_TFG}
+CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {
+    'DRG': CAT_DRG,
+    'STG': CAT_STG,
+    'TFG': CAT_TFG,
+}
 
 # ---------------------------------------------------------------------- input conversion (remembered per distinct text)
 # V_<attribute>: each valid text seen (a list as a tuple of texts) -> its value, looked up directly by
@@ -113,26 +131,82 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
 
 #: decision table tfg for TFG, policy first — TFG-logikk
 TABLE_tfg: Final = DecisionTable(
-    'tfg', 'TFG', 'first',
+    name='tfg', system='TFG', policy='first',
     rows=(
         # T-HIP (isf2025/tfg.isf:35): when kind == hip and procedures has hip_prosthesis -> T01A
-        Row('T-HIP', 'T01A', None, (C('kind', 'set', values=('hip',), text='kind == hip'), C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis')), 'isf2025/tfg.isf:35', title='Hofteprotese med operasjon i forløpet'),
+        Row(
+            id='T-HIP', group='T01A', rc=None, source='isf2025/tfg.isf:35', title='Hofteprotese med operasjon i forløpet',
+            conditions=(
+                C('kind', 'set', values=('hip',), text='kind == hip'),
+                C('procedures', 'has', ref='hip_prosthesis', text='procedures has hip_prosthesis'),
+            ),
+        ),
         # T-KNEE (isf2025/tfg.isf:36): when kind == knee and procedures has knee_prosthesis -> T01B
-        Row('T-KNEE', 'T01B', None, (C('kind', 'set', values=('knee',), text='kind == knee'), C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis')), 'isf2025/tfg.isf:36', title='Kneprotese med operasjon i forløpet'),
+        Row(
+            id='T-KNEE', group='T01B', rc=None, source='isf2025/tfg.isf:36', title='Kneprotese med operasjon i forløpet',
+            conditions=(
+                C('kind', 'set', values=('knee',), text='kind == knee'),
+                C('procedures', 'has', ref='knee_prosthesis', text='procedures has knee_prosthesis'),
+            ),
+        ),
         # T-PREG (isf2025/tfg.isf:37): when kind == pregnancy and episodes >= 1 -> T02
-        Row('T-PREG', 'T02', None, (C('kind', 'set', values=('pregnancy',), text='kind == pregnancy'), C('episodes', 'interval', lo=Decimal(1), text='episodes >= 1')), 'isf2025/tfg.isf:37'),
+        Row(
+            id='T-PREG', group='T02', rc=None, source='isf2025/tfg.isf:37',
+            conditions=(
+                C('kind', 'set', values=('pregnancy',), text='kind == pregnancy'),
+                C('episodes', 'interval', lo=Decimal(1), text='episodes >= 1'),
+            ),
+        ),
         # T-RAD (isf2025/tfg.isf:38): when kind == radiotherapy and episodes >= 1 -> T03
-        Row('T-RAD', 'T03', None, (C('kind', 'set', values=('radiotherapy',), text='kind == radiotherapy'), C('episodes', 'interval', lo=Decimal(1), text='episodes >= 1')), 'isf2025/tfg.isf:38'),
+        Row(
+            id='T-RAD', group='T03', rc=None, source='isf2025/tfg.isf:38',
+            conditions=(
+                C('kind', 'set', values=('radiotherapy',), text='kind == radiotherapy'),
+                C('episodes', 'interval', lo=Decimal(1), text='episodes >= 1'),
+            ),
+        ),
         # T-AMD (isf2025/tfg.isf:39): when kind == amd and groups has "802U" -> T04
-        Row('T-AMD', 'T04', None, (C('kind', 'set', values=('amd',), text='kind == amd'), C('groups', 'has', values=('802U',), text='groups has "802U"')), 'isf2025/tfg.isf:39', title='AMD-forløp med minst én injeksjon (802U)'),
+        Row(
+            id='T-AMD', group='T04', rc=None, source='isf2025/tfg.isf:39', title='AMD-forløp med minst én injeksjon (802U)',
+            conditions=(
+                C('kind', 'set', values=('amd',), text='kind == amd'),
+                C('groups', 'has', values=('802U',), text='groups has "802U"'),
+            ),
+        ),
     ),
     fallback='TNN', fallback_rc=None,
     post=(
     ),
-    features={'kind': (0, False), 'groups': (2, True), 'procedures': (3, True), 'episodes': (4, False)},
+    # feature -> where the case holds it
+    features={
+        'kind': Feature(position=0),
+        'groups': Feature(position=2, is_list=True),
+        'procedures': Feature(position=3, is_list=True),
+        'episodes': Feature(position=4),
+    },
     codesets=CODESETS,
 )
 
-PAYMENT: Final = Payment(None, 1, {'somatic': Decimal('0.30'), 'phv': Decimal('0.50'), 'tsb': Decimal('0.50')}, None, 1, {'somatic': Decimal(56155), 'phv': Decimal(3800), 'tsb': Decimal(3800)})
+PAYMENT: Final = Payment(
+    unit_price=None,
+    share_position=1,  # sector
+    shares={
+        'somatic': Decimal('0.30'),
+        'phv': Decimal('0.50'),
+        'tsb': Decimal('0.50'),
+    },
+    stay_position=None,
+    price_position=1,  # sector
+    prices={
+        'somatic': Decimal(56155),
+        'phv': Decimal(3800),
+        'tsb': Decimal(3800),
+    },
+)
 
-GROUPER: Final = R.Grouper(evaluate, (TABLE_tfg, ), CATALOGUES, PAYMENT)
+GROUPER: Final = R.Grouper(
+    evaluate=evaluate,
+    tables=(TABLE_tfg,),
+    catalogues=CATALOGUES,
+    payment=PAYMENT,
+)

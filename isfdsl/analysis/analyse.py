@@ -40,6 +40,7 @@ from isfdsl.analysis.cubes import (
 )
 from isfdsl.diagnostics import CODES, Collector, Severity, Span
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 
 # ---------------------------------------------------------------------- findings
 
@@ -213,7 +214,7 @@ class _TableAnalysis:
             if c.ref is not None:
                 used[c.ref] = used.get(c.ref, False) or reachable
 
-    def _impossible(self, row: ir.Row, culprit: ir.Constraint | None) -> None:
+    def _impossible(self, row: ir.Row, culprit: Constraint | None) -> None:
         alone, _ = self.space.row_cubes(ir.Row(row.id, None, (culprit,), None, None, row.source, row.col)) \
             if culprit is not None else ([{}], None)
         if culprit is not None and not alone:

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from isfdsl import interpret
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 from isfdsl.types import Type
 
 #: Sets larger than this are not enumerated (the value is then "any value of its type").
@@ -180,7 +181,7 @@ class Space:
         self.vars: list[Var] = []
         self.scalar: dict[str, int] = {}
         self.classes: dict[str, list[int]] = {}
-        by_feature: dict[str, list[ir.Constraint]] = {}
+        by_feature: dict[str, list[Constraint]] = {}
         for row in table.rows:
             for c in row.constraints:
                 by_feature.setdefault(c.feature, []).append(c)
@@ -204,7 +205,7 @@ class Space:
 
     # -- representatives
 
-    def _candidates(self, t: Type, cs: list[ir.Constraint], possible: Values) -> list[object]:
+    def _candidates(self, t: Type, cs: list[Constraint], possible: Values) -> list[object]:
         """Values that together meet every class the constraints can tell apart."""
         if isinstance(possible, frozenset):
             return sorted(possible, key=display_order)
@@ -236,14 +237,14 @@ class Space:
         out.append(None)
         return out
 
-    def _scalar_var(self, name: str, cs: list[ir.Constraint]) -> None:
+    def _scalar_var(self, name: str, cs: list[Constraint]) -> None:
         t = self._type(name)
         possible = self.possible.of(name)
         reps = _classes(self._candidates(t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
         self.scalar[name] = len(self.vars)
         self.vars.append(Var(name, reps))
 
-    def _list_vars(self, name: str, cs: list[ir.Constraint]) -> None:
+    def _list_vars(self, name: str, cs: list[Constraint]) -> None:
         t = self._type(name)
         elem = t.elem or Type("text")
         possible = self.possible.of(name)
@@ -261,7 +262,7 @@ class Space:
 
     # -- rows as cubes
 
-    def constraint_cubes(self, c: ir.Constraint) -> list[Cube]:
+    def constraint_cubes(self, c: Constraint) -> list[Cube]:
         """The constraint as a union of disjoint cubes."""
         if c.feature in self.scalar:
             i = self.scalar[c.feature]
@@ -283,7 +284,7 @@ class Space:
             cubes.append(cube)
         return cubes
 
-    def row_cubes(self, row: ir.Row) -> tuple[list[Cube], ir.Constraint | None]:
+    def row_cubes(self, row: ir.Row) -> tuple[list[Cube], Constraint | None]:
         """The row as disjoint cubes, and (when it is empty) the first condition that made it so."""
         cubes: list[Cube] = [{}]
         for c in row.constraints:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class _Features(dict[str, object]):
         super().__init__()
         self.ev = ev
 
-    def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+    def get(self, name: str, default: object = None) -> object:
         if name not in self:
             expr = self.ev.exprs.get(name)
             if expr is None:
@@ -119,11 +120,11 @@ class _Features(dict[str, object]):
 class _Atom:
     """One distinct condition over one feature, and the rows (table, row) that use it."""
 
-    c: ir.Constraint
+    c: Constraint
     rows: list[tuple[ir.Table, ir.Row]] = field(default_factory=list)
 
 
-def _key(c: ir.Constraint) -> tuple[object, ...]:
+def _key(c: Constraint) -> tuple[object, ...]:
     return (c.feature, c.kind, c.negated, c.values, c.ref, c.lo, c.hi, c.lo_open, c.hi_open)
 
 

@@ -1,5 +1,12 @@
 """Check: resolve every name across the files of a program, infer and check types, validate codes,
-ranges and references; report into a collector and return the checked model for the IR."""
+ranges and references; report into a collector and return the checked model for the IR.
+
+Why one module of ~830 lines: ``_Checker``'s passes (declarations, expression typing, decision tables,
+payment, unused names) read and fill one ``Model`` and report into one collector, in an order that
+matters (types before derivations, derivations before rows). Splitting them into modules by pass
+(declarations / expression typing / decisions, as issue 17 proposes) is the next step; until then the
+class keeps one section per pass, in that order.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +43,8 @@ class Model:
     pathway_types: dict[str, Type] = field(default_factory=dict)
     derive_types: dict[str, Type] = field(default_factory=dict)
     table_types: dict[str, Type] = field(default_factory=dict)
-    expr_types: dict[int, Type] = field(default_factory=dict)
+    #: The type of every expression node (nodes are frozen values whose span makes each one distinct).
+    expr_types: dict[ast.Expr, Type] = field(default_factory=dict)
     derive_order: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
 
@@ -238,7 +246,7 @@ class _Checker:
             seen[pa.name] = pa.span
             t = self._attr(ast.Attr(pa.span, pa.name, pa.type, pa.label, pa.default))
             self.m.pathway_types[pa.name] = t
-            if pa.members is None or t.kind == "unknown":
+            if pa.members is None or t.kind == "absent":
                 continue
             if pa.members == "count":
                 want = INT  # a count fits any integer type
@@ -380,7 +388,7 @@ class _Checker:
     def expr(self, e: ast.Expr, scope: dict[str, Type], refs: set[str], expect: Type | None = None) -> Type:
         """Infer (and record) the type of ``e``; report type errors. ``expect`` resolves enum members."""
         t = self._expr(e, scope, refs, expect)
-        self.m.expr_types[id(e)] = t
+        self.m.expr_types[e] = t
         return t
 
     def _expr(self, e: ast.Expr, scope: dict[str, Type], refs: set[str], expect: Type | None) -> Type:

@@ -137,7 +137,7 @@ def _csv_records(reader: Any, header: Sequence[str], text: io.TextIOWrapper) -> 
 
 def _grouping_strings(text: io.TextIOWrapper) -> Iterator[Record]:
     """NordDRG positional grouping strings, one per line; a first line ``DRGGrupperingsstreng`` is a header."""
-    from isfdsl.importers.norddrg import FIELDS, parse_grouping_string
+    from isfdsl.inputs.grouping_string import FIELDS, parse_grouping_string
 
     n = 0
     with text:

@@ -84,7 +84,7 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from isfdsl.interpret import group
+    from isfdsl.interpret import trace
     from isfdsl.ir.model import lower
 
     result = check_paths([defs])
@@ -100,22 +100,22 @@ def explain_cmd(defs: str, episode: str, table: str | None) -> None:
     program = lower(result.models[0])
     if table is not None and table not in {t.name for t in program.decisions}:
         raise click.UsageError(f"no decision table `{table}`")
-    res = group(program, data, table)
+    res, steps = trace(program, data, table)
     console = Console()
     for attr, raw, reason in res.problems:
         console.print(f"[yellow]input problem[/]: {attr} = {raw!r}: {reason}")
-    tables = list(dict.fromkeys(step.table for step in res.trace)) or [res.table]
+    tables = list(dict.fromkeys(step.table for step in steps)) or [res.table]
     grid = Table(title=f"{program.label}: decision table{'s' if len(tables) > 1 else ''} "
                        f"{' → '.join(f'`{t}`' for t in tables)}")
     columns = ("table", "rule", "result", "first failing condition / codes that satisfied the row")
     for col in columns if len(tables) > 1 else columns[1:]:
         grid.add_column(col)
-    for step in res.trace:
+    for step in steps:
         detail = step.failed or "; ".join(f"{text}: {', '.join(codes)}" for text, codes in step.witnesses)
         cells = (step.table, step.rule, "[green]match[/]" if step.matched else "no", detail)
         grid.add_row(*(cells if len(tables) > 1 else cells[1:]))
     console.print(grid)
-    console.print(f"[bold]{res.catalogue} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
+    console.print(f"[bold]{res.system} {res.group}[/] {res.name} — rule {res.rule}, return code {res.return_code}, "
                   f"points {res.points}" + (f", refund {res.refund:.2f}" if res.refund is not None else ""))
 
 

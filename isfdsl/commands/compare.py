@@ -1,5 +1,5 @@
 """``isf compare``: one file of episodes grouped by two versions side by side, streamed — each row's two
-results go to the per-episode file and into a :class:`~isfdsl.migration.Tally` (the aggregates; the
+results go to the per-episode file and into a :class:`~isfdsl.analysis.migration.Tally` (the aggregates; the
 results themselves are not kept), then :mod:`isfdsl.emit.compare` writes the pages, charts and workbook.
 With ``jobs`` > 1, chunks of rows are grouped in worker processes, a bounded number of chunks at a time,
 and their tallies merged in row order."""
@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, shown
 from isfdsl.commands import batch
 from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source
 from isfdsl.commands.pipeline import load_package
-from isfdsl.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, shown
 from isfdsl.runtime import Result, describe
 
 #: Rows per chunk handed to a worker process (and per progress update).

@@ -16,6 +16,7 @@ from isfdsl.emit import docs as emit_docs
 from isfdsl.emit import excel as emit_excel
 from isfdsl.emit.describe import plain
 from isfdsl.ir import model as ir
+from isfdsl.resources import template_text
 
 
 class DefinitionError(Exception):
@@ -95,8 +96,8 @@ def diff(old: str, new: str, out: Path | None, progress: bool = False) -> tuple[
     if out is None:
         return changes, Done(0, time.perf_counter() - started, rendered["index.md"])
     files: dict[str, str | bytes] = dict(rendered)
-    files["style.css"] = emit_docs.template_text("docs/style.css")
-    files["search.js"] = emit_docs.template_text("docs/search.js")
+    files["style.css"] = template_text("docs/style.css")
+    files["search.js"] = template_text("docs/search.js")
     files["search-index.js"] = "window.ISF_SEARCH = {\"items\":[],\"ranges\":[],\"systems\":{}};\n"
     written = emit_docs.write_docs(files, out)
     emit_excel.write_workbook(out / "changes.xlsx", grid_sheets(page), page.title)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.analysis import reverse
-from isfdsl.analysis.analyse import codeset_examples, find_episode, first_match
+from isfdsl.analysis.analyse import find_episode, first_match
+from isfdsl.analysis.cubes import codeset_examples
 from isfdsl.emit import describe
 from isfdsl.emit.docs import Page, code
 from isfdsl.ir import model as ir
@@ -305,7 +306,7 @@ def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
 
 def _differs(ch: Changes, episode: dict[str, object]) -> tuple[dict[str, object], tuple[str, str]] | None:
     before, after = interpret.group(ch.old, episode), interpret.group(ch.new, episode)
-    if (before.catalogue, before.group) == (after.catalogue, after.group):
+    if (before.system, before.group) == (after.system, after.group):
         return None
     return episode, (f"{before.group} ({before.rule})", f"{after.group} ({after.rule})")
 

@@ -1,7 +1,7 @@
 """Emit: a comparison of two versions on one file of episodes (``isf compare``) as a page in HTML and
 Markdown (through the document model of :mod:`isfdsl.emit.docs`), charts as static SVG drawn here at
 build time (no script, no network), and a workbook with a sheet per table (:mod:`isfdsl.emit.excel`).
-Numbers are Decimal throughout and rounded once, when shown (:mod:`isfdsl.migration`)."""
+Numbers are Decimal throughout and rounded once, when shown (:mod:`isfdsl.analysis.migration`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from isfdsl.analysis.migration import CENT, FACTOR, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, shown
 from isfdsl.emit import docs, excel
-from isfdsl.migration import CENT, FACTOR, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, shown
+from isfdsl.resources import template_text
 
 #: Largest |change| rows drawn in a bar chart (the tables hold them all).
 BARS = 30
@@ -24,8 +25,8 @@ def write(c: Comparison, out: Path, top: int = 12) -> list[Path]:
     site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
                      f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}")
     files: dict[str, str | bytes] = dict(docs.render_pages([page], site))
-    files["style.css"] = docs.template_text("docs/style.css")
-    files["search.js"] = docs.template_text("docs/search.js")
+    files["style.css"] = template_text("docs/style.css")
+    files["search.js"] = template_text("docs/search.js")
     files["search-index.js"] = "window.ISF_SEARCH = {\"items\":[],\"ranges\":[],\"systems\":{}};\n"
     files.update(charts)
     written = docs.write_docs(files, out)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from isfdsl.ir import model as ir
+from isfdsl.runtime import Constraint
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def _join(program: ir.Program, feature_name: str, values: tuple[object, ...], la
     return out
 
 
-def condition(program: ir.Program, c: ir.Constraint) -> Phrase:
+def condition(program: ir.Program, c: Constraint) -> Phrase:
     """One condition of a row in plain words."""
     f = feature(program, c.feature)
     neg = c.negated

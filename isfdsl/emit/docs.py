@@ -6,6 +6,10 @@ lists, figures) from the IR, the plain words of :mod:`isfdsl.emit.describe` and 
 Markdown (escaped by the ``md`` filter), so both always say the same thing. Output is deterministic:
 no timestamps unless ``SOURCE_DATE_EPOCH`` is set (then its date is shown in the footer), everything
 sorted, the Graphviz version line removed from the diagrams.
+
+Why one module of ~750 lines: the page builders share the site's link table, anchors and the reverse
+index; the Markdown escaping, Graphviz call and clean-up of stale files are small helpers at the end.
+(Issue 17 proposes splitting the page model from those helpers.)
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from isfdsl.emit import describe
 from isfdsl.emit.describe import Phrase, Tok, anchor
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
+from isfdsl.runtime import GroupRecord
 
 #: Codes per page of the reverse index before a code system is split by first character.
 CODES_PER_PAGE = 1500
@@ -338,7 +343,7 @@ class _Docs:
         self.codes_of: dict[tuple[str, str], list[reverse.CodeUse]] = {}
         for u in index:
             for key in dict.fromkeys((catalogue_of[lead.table], lead.group) for lead in u.leads if lead.group):
-                self.codes_of.setdefault(key, []).append(u)  # type: ignore[arg-type]
+                self.codes_of.setdefault(key, []).append(u)
         #: The pathway tables' own program (its "episode" is the pathway record), if any.
         self.view = program.pathway_program()
         #: (catalogue, group) -> rows that lead to it (program, table, row).
@@ -585,7 +590,7 @@ class _Docs:
 
     # -- groups
 
-    def group(self, cat: str, g: ir.GroupRecord) -> Page:
+    def group(self, cat: str, g: GroupRecord) -> Page:
         p = self.p
         path = describe.group_path(cat, g.code)
         self.item("group", g.code, g.name, path)

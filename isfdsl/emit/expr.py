@@ -40,8 +40,9 @@ def py(value: object) -> str:
 
 
 def bare(code: str) -> str:
-    """``code`` without parentheses around the whole of it (unless they make a tuple)."""
-    if not (code.startswith("(") and code.endswith(")")):
+    """``code`` without parentheses around the whole of it (unless they make a tuple, or hold several
+    lines: those need them)."""
+    if not (code.startswith("(") and code.endswith(")")) or "\n" in code:
         return code
     depth, quote, k = 0, "", 0
     while k < len(code):
@@ -140,7 +141,7 @@ class ExprWriter:
             return self._ref(e)
         if isinstance(e, ir.Loop):
             return LOOP_WRITERS[e.kind](self, e)
-        return WRITERS["field" if e.op.startswith("field:") else e.op](self, e)
+        return WRITERS[e.op](self, e)
 
     def _ref(self, e: ir.Ref) -> str:
         if e.scope == "local":
@@ -167,7 +168,7 @@ class ExprWriter:
             return e.kind in ("any", "all", "none", "map")
         if e.op in STRICT_BOOL or e.op in ("count",):
             return True
-        if e.op in ("field:first", "field:key"):
+        if e.op == "field" and e.field in ("first", "key"):
             return self.nonnull(e.args[0])
         if e.op == "if":
             return self.nonnull(e.args[1]) and self.nonnull(e.args[2])
@@ -238,8 +239,23 @@ def _presence(w: ExprWriter, e: ir.Apply) -> str:
 
 
 def _if(w: ExprWriter, e: ir.Apply) -> str:
-    cond, then, other = e.args
-    return f"({w.write(then)} if {w.test(cond)} else {w.write(other)})"
+    """``if`` as a conditional expression; a chain (``else if …``) as one flat chain, laid out one branch
+    per line when it has more than two branches or is long (a chain of code-list tests per MDC)."""
+    branches: list[tuple[str, str]] = []
+    other: ir.Expr = e
+    while isinstance(other, ir.Apply) and other.op == "if":
+        cond, then, other = other.args
+        branches.append((w.write(then), w.test(cond)))
+    last = w.write(other)
+    one_line = "(" + " else ".join(f"{then} if {cond}" for then, cond in branches) + f" else {last})"
+    if len(branches) <= 2 and len(one_line) <= CHAIN_WIDTH and "\n" not in one_line:
+        return one_line
+    lines = [f"{'else ' if k else ''}{then} if {cond}" for k, (then, cond) in enumerate(branches)]
+    return "(\n" + "".join(f"    {line}\n" for line in [*lines, f"else {last}"]) + ")"
+
+
+#: The longest conditional chain written on one line.
+CHAIN_WIDTH = 100
 
 
 def _list(w: ExprWriter, e: ir.Apply) -> str:
@@ -252,7 +268,8 @@ def _list(w: ExprWriter, e: ir.Apply) -> str:
 
 
 def _field(w: ExprWriter, e: ir.Apply) -> str:
-    i = _FIELDS[e.op.split(":", 1)[1]]
+    assert e.field is not None
+    i = _FIELDS[e.field]
     v = w.write(e.args[0])
     if w.nonnull(e.args[0]):
         return f"{v}[{i}]"
@@ -344,7 +361,7 @@ def _codes(w: ExprWriter, e: ir.Apply) -> str:
 
 
 #: One writer per operator of :class:`isfdsl.ir.Apply` (the same keys as the interpreter's OPERATIONS).
-WRITERS: dict[str, Callable[[ExprWriter, ir.Apply], str]] = {
+WRITERS: dict[ir.Op, Callable[[ExprWriter, ir.Apply], str]] = {
     "and": _logic("and"),
     "or": _logic("or"),
     "not": _not,
@@ -418,6 +435,6 @@ def _map(w: ExprWriter, e: ir.Loop) -> str:
 
 
 #: One writer per kind of :class:`isfdsl.ir.Loop`.
-LOOP_WRITERS: dict[str, Callable[[ExprWriter, ir.Loop], str]] = {
+LOOP_WRITERS: dict[ir.LoopKind, Callable[[ExprWriter, ir.Loop], str]] = {
     "any": _any, "all": _all, "none": _none, "find": _find, "map": _map,
 }

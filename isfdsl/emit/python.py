@@ -37,6 +37,7 @@ from isfdsl import __version__
 from isfdsl.emit.expr import ExprWriter, Names, bare, comment, py, pytype, wrap
 from isfdsl.ir import model as ir
 from isfdsl.resources import runtime_text, template_text
+from isfdsl.runtime import Constraint, GroupRecord
 from isfdsl.types import Type
 
 FILES = ("__init__.py", "__main__.py", "_model.py", "_runtime.py", "py.typed")
@@ -97,13 +98,13 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     context["imports"] = ""
     view = program.pathway_program()
     context["pathway"] = None if view is None or program.pathway is None else {
-        "gather": program.pathway.gather, "tables": [t.name for t in view.decisions],
+        "gather": program.pathway.gather, "tables": [t.name for t in view.decisions], "entry": view.entry.name,
         "attributes": {a.name: a.label or a.name for a in view.attributes}}
-    names = ["ATTRIBUTES", "COMPILER", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
+    names = ["ATTRIBUTES", "COMPILER", "DEFAULT_TABLE", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
              "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
              "with_payment"]
     if context["pathway"]:
-        names += ["PATHWAY_ATTRIBUTES", "PATHWAY_GATHER", "PATHWAY_TABLES", "PathwayResult", "group_pathway"]
+        names += ["PATHWAY_ATTRIBUTES", "PATHWAY_DEFAULT_TABLE", "PATHWAY_GATHER", "PATHWAY_TABLES", "PathwayResult", "group_pathway"]
     names.sort(key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
     context["all_lines"] = [", ".join(py(n) for n in names[k:k + 8]) + "," for k in range(0, len(names), 8)]
     out = {name: env.from_string(template_text(f"python/{name}.j2")).render(**context)
@@ -235,12 +236,12 @@ class _Context:
                 "rows": [(k, py(rows)) for k, rows in t.rows.items()],
                 "comment": comment(f"{t.name}: {t.key_system or 'text'} -> {t.value_type}")}
 
-    def catalogue(self, name: str, groups: dict[str, ir.GroupRecord]) -> dict[str, object]:
+    def catalogue(self, name: str, groups: dict[str, GroupRecord]) -> dict[str, object]:
         rows = []
         for code, g in groups.items():
-            extra = "".join(f", {k}={py(v)}" for k, v in (("trim", g.trim), ("perday", g.perday), ("flags", g.flags or None))
-                            if v is not None)
-            rows.append((code, f"GroupRecord({py(g.name)}, {py(g.points)}{extra})"))
+            fields = (("code", code), ("name", g.name), ("points", g.points), ("trim", g.trim), ("perday", g.perday),
+                      ("parent", g.parent), ("flags", g.flags or None))
+            rows.append((code, "GroupRecord(" + ", ".join(f"{k}={py(v)}" for k, v in fields if v is not None) + ")"))
         return {"var": f"CAT_{_ident(name)}", "name": name, "groups": rows, "comment": f"group catalogue {name}"}
 
     def evaluation(self) -> dict[str, object]:
@@ -370,21 +371,23 @@ class _Context:
                 "together": together,
                 "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
                 "rows": [self.row(r) for r in t.rows], "post": [self.row(r) for r in t.post],
-                "features": dict(sorted(features.items(), key=lambda kv: kv[1][0])),
+                "features": [(name, position, is_list)
+                             for name, (position, is_list) in sorted(features.items(), key=lambda kv: kv[1][0])],
                 "comment": comment(f"decision table {t.name} for {t.catalogue}, policy {t.policy}"
                                    + (f" — {t.title}" if t.title else ""))}
 
     def row(self, r: ir.Row) -> dict[str, str]:
-        conds = ", ".join(self.condition(c) for c in r.constraints)
-        conds = f"({conds},)" if len(r.constraints) == 1 else f"({conds})"
+        """A row as ``Row(...)`` with keyword arguments, one condition per line."""
         source = self.sources.relative(r.source)
         title = f", title={py(r.title)}" if r.title else ""
-        code = f"Row({py(r.id)}, {py(r.group)}, {py(r.rc)}, {conds}, {py(source)}{title})"
+        conds = "".join(f"        {self.condition(c)},\n" for c in r.constraints)
+        code = (f"Row(\n    id={py(r.id)}, group={py(r.group)}, rc={py(r.rc)}, source={py(source)}{title},\n"
+                + (f"    conditions=(\n{conds}    ),\n" if conds else "    conditions=(),\n") + ")")
         text = " and ".join(c.text for c in r.constraints) or "always"
         result = " ".join(x for x in (r.group or "", f"rc {r.rc}" if r.rc else "") if x)
         return {"code": code, "comment": comment(f"{r.id} ({source}): when {text} -> {result}")}
 
-    def condition(self, c: ir.Constraint) -> str:
+    def condition(self, c: Constraint) -> str:
         parts = [py(c.feature), py(c.kind)]
         for name in ("negated", "values", "ref", "lo", "hi", "lo_open", "hi_open"):
             value = getattr(c, name)
@@ -397,7 +400,12 @@ class _Context:
         pay = self.p.payment
         if pay is None:
             return "None"
-        share = self.positions.get(pay.share_attr or "")
-        stay = self.positions.get(pay.stay_attr or "")
-        price = self.positions.get(pay.price_attr or "")
-        return f"Payment({py(pay.unit_price)}, {py(share)}, {py(pay.shares)}, {py(stay)}, {py(price)}, {py(pay.prices)})"
+        lines = [f"unit_price={py(pay.unit_price)},"]
+        for what, attr, values in (("share", pay.share_attr, pay.shares), ("stay", pay.stay_attr, None),
+                                   ("price", pay.price_attr, pay.prices)):
+            position = self.positions.get(attr or "")
+            lines.append(f"{what}_position={py(position)}," + (f"  # {attr}" if position is not None else ""))
+            if values is not None:
+                lines.append(f"{what}s={{" + "".join(f"\n    {py(k)}: {py(v)}," for k, v in values.items()) + "\n},"
+                             if values else f"{what}s={{}},")
+        return "Payment(\n" + "".join("    " + line.replace("\n", "\n    ") + "\n" for line in lines) + ")"

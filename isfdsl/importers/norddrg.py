@@ -1,5 +1,6 @@
-"""Import the official Norwegian NordDRG definition data (JSON, 2015–2017) as .isf source, and read
-the official positional grouping string.
+"""Import the official Norwegian NordDRG definition data (JSON, 2015–2017) as .isf source. (The
+official positional grouping string, the input the imported definitions group, is read by
+:mod:`isfdsl.inputs.grouping_string`.)
 
 The import is a translation into general language constructs — code tables with combination rows,
 ``lookup``/``combo``/``coalesce`` for the slot match and the category fallback, comprehensions for the
@@ -18,46 +19,13 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 
 from isfdsl.syntax.parse import quote
 
-#: Positions in the grouping string (§1).
-FIELDS = 165
-SLOTS = range(5, 65, 2)
-PROCEDURES = slice(65, 164)  # the official grouper reads up to index 163 (an off-by-one it has)
-_SLOT_END, _PROCEDURE_COUNT = SLOTS.stop, PROCEDURES.stop - PROCEDURES.start
-
 
 class ImportError_(Exception):
     """The file is not NordDRG definition data."""
-
-
-def parse_grouping_string(text: str) -> dict[str, object]:
-    """One grouping string (165 comma-separated fields, §1) as an episode of the imported schema:
-    ``*`` deleted, slot 1 the principal diagnosis pair, slots 2–30 secondary pairs, fields 65–163
-    procedures (lists as tuples). Missing trailing fields count as empty.
-
-    Read for speed (a year of activity is millions of strings): the fields up to the last diagnosis
-    slot are split one by one; the procedure fields stay one text, split only up to its first empty
-    field when nothing but empty fields follow (the usual case: most of the 99 are empty); slots are
-    paired and filtered at C speed. ``tests/test_norddrg.py`` pins this against a plain reading."""
-    if "*" in text:
-        text = text.replace("*", "")
-    fields = text.rstrip("\r\n").split(",", _SLOT_END)
-    if len(fields) <= _SLOT_END:
-        fields += [""] * (_SLOT_END + 1 - len(fields))
-    firsts = fields[SLOTS.start + 2:_SLOT_END:2]
-    rest = fields[_SLOT_END]
-    filled, _, tail = rest.partition(",,")
-    procedures = (filled if tail.count(",") == len(tail) else rest).split(",", _PROCEDURE_COUNT)[:_PROCEDURE_COUNT]
-    return {
-        "sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
-        "pdx": (fields[SLOTS.start], fields[SLOTS.start + 1]),
-        "sdx": tuple(compress(zip(firsts, fields[SLOTS.start + 3:_SLOT_END:2]), firsts)) if any(firsts) else (),
-        "procedures": tuple(filter(None, procedures)),
-    }
 
 
 def load(path: Path) -> tuple[dict[str, list[dict[str, str]]], str]:

@@ -1,6 +1,9 @@
 """IR: the checked program lowered to a syntax-free form — typed expression graph for derivations,
 decision tables as ordered rows of per-feature constraints, catalogues as records, payment parameters.
 
+A row's atoms (:class:`Constraint`) and a catalogue's groups (:class:`GroupRecord`) are the runtime's
+contract types, defined once in :mod:`isfdsl.runtime` (the lowest layer) and imported here.
+
 Codes are normalised here once (ignored characters removed, upper case), so that the interpreter and
 the emitters compare normalised codes only.
 """
@@ -10,11 +13,41 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Literal, cast, get_args
 
 from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
+from isfdsl.runtime import Constraint, GroupRecord  # the contract types: one definition, in the runtime
 from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_cond, format_expr
 from isfdsl.types import Type
+
+# ---------------------------------------------------------------------- kinds and operations
+# Closed sets of words as ``Literal`` types: mypy checks every construction and every ``==`` against
+# them, and the tables keyed by them (the interpreter's ``OPERATIONS``, the emitter's ``WRITERS``) are
+# tested complete against ``get_args``.
+
+#: What a :class:`Ref` names.
+Scope = Literal["attr", "feature", "local", "codelist", "table"]
+#: What an :class:`Apply` applies: an operator, ``if``, ``list``, ``field`` (see ``Apply.field``) or a
+#: built-in function (:mod:`isfdsl.check.builtins`).
+Op = Literal["and", "or", "not", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "present", "absent", "+",
+             "if", "list", "field",
+             "lookup", "combo", "first", "coalesce", "text", "prefix", "substr", "char", "starts_with",
+             "replace_prefix", "count", "max", "min", "union", "intersect", "minus", "codes", "entries"]
+OPS: frozenset[str] = frozenset(get_args(Op))
+#: The component ``x.NAME`` of a pair (``first``, ``second``) or a table row (``key``, ``value``).
+FieldName = Literal["first", "second", "key", "value"]
+#: What a :class:`Loop` does.
+LoopKind = Literal["any", "all", "none", "find", "map"]
+#: What a program's episode is: an episode, or a pathway record (:meth:`Program.pathway_program`).
+Role = Literal["episode", "pathway"]
+
+
+def as_op(name: str) -> Op:
+    """``name`` (an operator or built-in the checker accepted) as an :data:`Op`."""
+    assert name in OPS, name
+    return cast(Op, name)
+
 
 # ---------------------------------------------------------------------- expressions
 
@@ -30,18 +63,20 @@ class Ref:
     """A reference: ``scope`` is ``attr``, ``feature`` (a derivation), ``local``, ``codelist`` or ``table``."""
 
     type: Type
-    scope: str
+    scope: Scope
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Apply:
     """An operator or built-in: ``op`` is a built-in name, ``and``/``or``/``not``, a comparison,
-    ``in``/``not in``, ``+``, ``present``/``absent``, ``if``, ``list``, ``field:NAME``."""
+    ``in``/``not in``, ``+``, ``present``/``absent``, ``if``, ``list``, or ``field`` (the component
+    ``field`` of its one argument)."""
 
     type: Type
-    op: str
+    op: Op
     args: tuple[Expr, ...]
+    field: FieldName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +85,7 @@ class Loop:
     expression of ``map`` (else None) and ``cond`` the filter or predicate (None: always true)."""
 
     type: Type
-    kind: str
+    kind: LoopKind
     var: str
     source: Expr
     cond: Expr | None
@@ -106,7 +141,7 @@ class CodeSet:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    kind: str
+    kind: ast.EntryKind
     text: str
     lo: str
     hi: str
@@ -141,24 +176,6 @@ class Derivation:
 
 
 @dataclass(frozen=True, slots=True)
-class Constraint:
-    """One atom of a row over one feature. ``kind``: ``interval`` (``lo``/``hi``, None unbounded,
-    exclusive where ``lo_open``/``hi_open``), ``set`` (``values``), ``codelist`` (``ref``), ``has`` (``values`` or ``ref``), ``present``,
-    ``bool`` (``values`` = (True,) or (False,)). ``negated`` inverts it. ``text`` is the source form."""
-
-    feature: str
-    kind: str
-    negated: bool = False
-    values: tuple[object, ...] = ()
-    ref: str | None = None
-    lo: Decimal | None = None
-    hi: Decimal | None = None
-    lo_open: bool = False
-    hi_open: bool = False
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Row:
     id: str
     title: str | None
@@ -178,7 +195,7 @@ class Table:
     name: str
     title: str | None
     catalogue: str
-    policy: str
+    policy: ast.Policy
     rows: tuple[Row, ...]
     fallback: str | None
     fallback_rc: str | None
@@ -186,18 +203,7 @@ class Table:
     #: The table whose result stands when no row matches (instead of ``fallback``).
     otherwise: str | None = None
     #: What the rows test: ``episode`` or ``pathway``.
-    over: str = "episode"
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRecord:
-    code: str
-    name: str
-    points: Decimal
-    trim: int | None
-    perday: Decimal | None
-    parent: str | None
-    flags: tuple[str, ...]
+    over: ast.Over = "episode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +270,7 @@ class Program:
     #: The pathway schema and the tables over pathways (not in ``decisions``), if declared.
     pathway: Pathway | None = None
     #: ``episode``, or ``pathway`` for the program :meth:`pathway_program` makes.
-    role: str = "episode"
+    role: Role = "episode"
     #: The episode attribute (a date) that picks this version among several (``valid … by ATTR``).
     dated_by: str | None = None
 
@@ -318,7 +324,7 @@ def lower(model: Model) -> Program:
 class _Lowerer:
     def __init__(self, model: Model) -> None:
         self.m = model
-        self.over = "episode"
+        self.over: ast.Over = "episode"
 
     def norm(self, system: str | None, code: str) -> str:
         return normalize_code(self.m.codesystems.get(system or ""), code)
@@ -417,7 +423,7 @@ class _Lowerer:
         return Derivation(d.name, self.m.derive_types[d.name], d.title, self.expr(d.expr, set()), format_expr(d.expr))
 
     def expr(self, e: ast.Expr, local: set[str]) -> Expr:
-        t = self.m.expr_types[id(e)]
+        t = self.m.expr_types[e]
         if isinstance(e, ast.Literal):
             if e.kind == "absent":
                 return Const(t, None)
@@ -439,7 +445,7 @@ class _Lowerer:
                 return Ref(t, "table", e.name)
             return Const(t, e.name)  # an enumeration member
         if isinstance(e, ast.Field):
-            return Apply(t, f"field:{e.name}", (self.expr(e.operand, local),))
+            return Apply(t, "field", (self.expr(e.operand, local),), cast(FieldName, e.name))
         if isinstance(e, ast.Unary):
             return Apply(t, e.op, (self.expr(e.operand, local),))
         if isinstance(e, ast.If):
@@ -449,7 +455,7 @@ class _Lowerer:
         if isinstance(e, ast.ListExpr):
             return Apply(t, "list", tuple(self.expr(x, local) for x in e.items))
         if isinstance(e, ast.Call):
-            return Apply(t, e.func, tuple(self.expr(x, local) for x in e.args))
+            return Apply(t, as_op(e.func), tuple(self.expr(x, local) for x in e.args))
         inner = local | {e.var}
         source = self.expr(e.source, local)
         cond = self.expr(e.cond, inner) if e.cond is not None else None

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal as Lit
 
 from isfdsl.diagnostics import Span
+
+# The closed sets of words the grammar allows in a node's ``kind``/``op`` fields, as ``Literal`` types:
+# mypy checks every construction and every ``==`` against them (the parser's tokens are these words).
+ScalarName = Lit["decimal", "text", "bool", "date"]
+LiteralKind = Lit["string", "number", "bool", "absent", "name"]
+QuantKind = Lit["any", "all", "none", "find"]
+BinaryOp = Lit["and", "or", "+", "==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+UnaryOp = Lit["not", "present", "absent"]
+EntryKind = Lit["code", "range", "prefix"]
+ValueKind = Lit["string", "number", "name"]
+CondOp = Lit["==", "!=", "<", "<=", ">", ">=", "in", "not in", "has", "lacks", "present", "absent", "true", "false"]
+Policy = Lit["first", "unique"]
+Over = Lit["episode", "pathway"]
 
 # --------------------------------------------------------------------------- types
 
@@ -23,7 +37,7 @@ class ScalarType:
     """One of ``decimal``, ``text``, ``bool``, ``date`` (``name``)."""
 
     span: Span
-    name: str
+    name: ScalarName
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +81,11 @@ class Name:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """A constant: ``kind`` is ``string``, ``number``, ``bool`` or ``absent``; ``value`` its text."""
+    """A constant: ``kind`` is ``string``, ``number``, ``bool``, ``absent`` or ``name`` (an enumeration
+    member, as a default); ``value`` its text."""
 
     span: Span
-    kind: str
+    kind: LiteralKind
     value: str
 
 
@@ -88,7 +103,7 @@ class Quant:
     """``any|all|none|find(var in source where cond)``."""
 
     span: Span
-    kind: str
+    kind: QuantKind
     var: str
     source: Expr
     cond: Expr
@@ -128,7 +143,7 @@ class Binary:
     """A binary operator: ``and``, ``or``, ``+``, a comparison, ``in`` or ``not in``."""
 
     span: Span
-    op: str
+    op: BinaryOp
     left: Expr
     right: Expr
 
@@ -138,7 +153,7 @@ class Unary:
     """``not x`` (``op`` = ``not``), ``x is present`` (``present``) or ``x is absent`` (``absent``)."""
 
     span: Span
-    op: str
+    op: UnaryOp
     operand: Expr
 
 
@@ -255,7 +270,7 @@ class CodeEntry:
     """One code-list entry: ``kind`` is ``code``, ``range`` (``lo``-``hi``) or ``prefix`` (``lo*``)."""
 
     span: Span
-    kind: str
+    kind: EntryKind
     lo: str
     hi: str | None = None
     description: str | None = None
@@ -341,7 +356,7 @@ class Value:
     """A value in a rule condition: ``kind`` is ``string``, ``number`` or ``name``."""
 
     span: Span
-    kind: str
+    kind: ValueKind
     text: str
 
 
@@ -364,7 +379,7 @@ class Cond:
 
     span: Span
     feature: str
-    op: str
+    op: CondOp
     value: Value | None = None
     values: ValueSet | None = None
 
@@ -390,7 +405,7 @@ class Decision:
     name: str
     title: str | None
     catalogue: str
-    policy: str
+    policy: Policy
     rules: tuple[Rule, ...]
     fallback: str | None = None
     fallback_rc: str | None = None
@@ -398,7 +413,7 @@ class Decision:
     #: The table whose result stands when no row matches (instead of a fallback group).
     otherwise: str | None = None
     #: ``episode`` or ``pathway``: what the table's rows test.
-    over: str = "episode"
+    over: Over = "episode"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import itertools
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -174,14 +174,14 @@ def _strings(children: list[object]) -> list[str]:
     return [unescape(str(c)) for c in children if isinstance(c, Token) and c.type == "STRING"]
 
 
-def _binary(op: str) -> Callable[[Any, Any, list[Any]], ast.Binary]:
+def _binary(op: ast.BinaryOp) -> Callable[[Any, Any, list[Any]], ast.Binary]:
     """A transformer method building a binary expression with operator ``op``."""
     def build(self: Any, meta: Any, c: list[Any]) -> ast.Binary:
         return ast.Binary(self.sp(meta), op, c[0], c[-1])
     return build
 
 
-def _cond(op: str) -> Callable[[Any, Any, list[Any]], ast.Cond]:
+def _cond(op: ast.CondOp) -> Callable[[Any, Any, list[Any]], ast.Cond]:
     """A transformer method building a row condition with operator ``op``."""
     def build(self: Any, meta: Any, c: list[Any]) -> ast.Cond:
         rest = c[1] if len(c) > 1 else None
@@ -204,114 +204,114 @@ class _Builder(Transformer[Token, object]):
         return _span(self.path, meta)
 
     # -- header and files
-    def version(self, meta, c):
+    def version(self, meta: Any, c: list[Any]) -> ast.Version:
         valid = next((x for x in c if isinstance(x, tuple)), (None, None, None))
         return ast.Version(self.sp(meta), str(c[0]), int(c[1]), unescape(str(c[2])), *valid)
 
-    def valid(self, meta, c):
+    def valid(self, meta: Any, c: list[Any]) -> Any:
         dates = [str(x) for x in c if x.type == "DATE"]
         by = next((str(x) for x in c if x.type == "NAME"), None)
         return (dates[0], dates[1] if len(dates) > 1 else None, by)
 
-    def import_(self, meta, c):
+    def import_(self, meta: Any, c: list[Any]) -> ast.Import:
         return ast.Import(self.sp(meta), unescape(str(c[0])))
 
-    def codesystem(self, meta, c):
+    def codesystem(self, meta: Any, c: list[Any]) -> ast.CodeSystem:
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
-        opts = dict(x for x in c if isinstance(x, tuple))
+        opts: dict[str, str] = dict(x for x in c if isinstance(x, tuple))
         return ast.CodeSystem(self.sp(meta), str(c[0]), title, opts.get("syntax"), opts.get("ignore", ""),
                               bool(opts.get("case")))
 
-    def cs_syntax(self, meta, c):
+    def cs_syntax(self, meta: Any, c: list[Any]) -> Any:
         return ("syntax", unescape(str(c[0])))
 
-    def cs_ignore(self, meta, c):
+    def cs_ignore(self, meta: Any, c: list[Any]) -> Any:
         return ("ignore", unescape(str(c[0])))
 
-    def cs_case_sensitive(self, meta, c):
+    def cs_case_sensitive(self, meta: Any, c: list[Any]) -> Any:
         return ("case", "sensitive")
 
-    def enum(self, meta, c):
+    def enum(self, meta: Any, c: list[Any]) -> ast.EnumDecl:
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
         members = tuple(x for x in c if isinstance(x, ast.EnumMember))
         return ast.EnumDecl(self.sp(meta), str(c[0]), title, members)
 
-    def enum_member(self, meta, c):
+    def enum_member(self, meta: Any, c: list[Any]) -> ast.EnumMember:
         return ast.EnumMember(self.sp(meta), str(c[0]), unescape(str(c[1])), _str(c[2]) if len(c) > 2 else None)
 
-    def episode(self, meta, c):
+    def episode(self, meta: Any, c: list[Any]) -> ast.Episode:
         return ast.Episode(self.sp(meta), tuple(c))
 
-    def pathway(self, meta, c):
+    def pathway(self, meta: Any, c: list[Any]) -> ast.Pathway:
         title = next(iter(_strings(c[:1])), None)
         return ast.Pathway(self.sp(meta), title, tuple(x for x in c if isinstance(x, ast.PathwayAttr)))
 
-    def pathway_attr(self, meta, c):
+    def pathway_attr(self, meta: Any, c: list[Any]) -> ast.PathwayAttr:
         label = next(iter(_strings(c[2:3])), None)
         default = next((x for x in c if isinstance(x, ast.Literal)), None)
         members = str(c[-1]) if len(c) > 2 and isinstance(c[-1], Token) and c[-1].type == "NAME" else None
         return ast.PathwayAttr(self.sp(meta), str(c[0]), c[1], label, default, members)
 
-    def over(self, meta, c):
+    def over(self, meta: Any, c: list[Any]) -> Any:
         return ("over", "pathway")
 
-    def attr(self, meta, c):
+    def attr(self, meta: Any, c: list[Any]) -> ast.Attr:
         label = next(iter(_strings(c[2:3])), None)
         default = next((x for x in c if isinstance(x, ast.Literal)), None)
         return ast.Attr(self.sp(meta), str(c[0]), c[1], label, default)
 
     # -- types
-    def t_int(self, meta, c):
+    def t_int(self, meta: Any, c: list[Any]) -> ast.IntType:
         lo = int(c[0]) if c else None
         hi = int(c[1]) if len(c) > 1 else None
         return ast.IntType(self.sp(meta), lo, hi)
 
-    def t_decimal(self, meta, c):
+    def t_decimal(self, meta: Any, c: list[Any]) -> ast.ScalarType:
         return ast.ScalarType(self.sp(meta), "decimal")
 
-    def t_text(self, meta, c):
+    def t_text(self, meta: Any, c: list[Any]) -> ast.ScalarType:
         return ast.ScalarType(self.sp(meta), "text")
 
-    def t_bool(self, meta, c):
+    def t_bool(self, meta: Any, c: list[Any]) -> ast.ScalarType:
         return ast.ScalarType(self.sp(meta), "bool")
 
-    def t_date(self, meta, c):
+    def t_date(self, meta: Any, c: list[Any]) -> ast.ScalarType:
         return ast.ScalarType(self.sp(meta), "date")
 
-    def t_code(self, meta, c):
+    def t_code(self, meta: Any, c: list[Any]) -> ast.CodeType:
         return ast.CodeType(self.sp(meta), str(c[0]))
 
-    def t_pair(self, meta, c):
+    def t_pair(self, meta: Any, c: list[Any]) -> ast.CodeType:
         return ast.CodeType(self.sp(meta), str(c[0]), pair=True)
 
-    def t_list(self, meta, c):
+    def t_list(self, meta: Any, c: list[Any]) -> ast.ListType:
         return ast.ListType(self.sp(meta), c[0])
 
-    def t_named(self, meta, c):
+    def t_named(self, meta: Any, c: list[Any]) -> ast.NamedType:
         return ast.NamedType(self.sp(meta), str(c[0]))
 
-    def lit_string(self, meta, c):
+    def lit_string(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
 
-    def lit_number(self, meta, c):
+    def lit_number(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "number", str(c[0]))
 
-    def lit_true(self, meta, c):
+    def lit_true(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "bool", "true")
 
-    def lit_false(self, meta, c):
+    def lit_false(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "bool", "false")
 
-    def lit_name(self, meta, c):
+    def lit_name(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "name", str(c[0]))
 
     # -- code lists and tables
-    def codelist(self, meta, c):
+    def codelist(self, meta: Any, c: list[Any]) -> ast.CodeList:
         title = _str(c[2]) if len(c) > 2 and isinstance(c[2], Token) else None
         entries = tuple(x for x in c if isinstance(x, ast.CodeEntry))
         return ast.CodeList(self.sp(meta), str(c[0]), str(c[1]), title, entries)
 
-    def code_entry(self, meta, c):
+    def code_entry(self, meta: Any, c: list[Any]) -> ast.CodeEntry:
         text = str(c[0])
         desc = _str(c[1]) if len(c) > 1 else None
         span = _tok_span(self.path, c[0])
@@ -322,42 +322,42 @@ class _Builder(Transformer[Token, object]):
             return ast.CodeEntry(span, "range", lo, hi, desc)
         return ast.CodeEntry(span, "code", text, None, desc)
 
-    def table(self, meta, c):
+    def table(self, meta: Any, c: list[Any]) -> ast.Table:
         name, key, vtype = str(c[0]), c[1], c[2]
         title = _str(c[3]) if isinstance(c[3], Token) else None
         body = c[-1]
         rows, source = (body, None) if isinstance(body, tuple) else ((), body)
         return ast.Table(self.sp(meta), name, key, vtype, title, rows, source)
 
-    def key_code(self, meta, c):
+    def key_code(self, meta: Any, c: list[Any]) -> Any:
         return str(c[0])
 
-    def key_text(self, meta, c):
+    def key_text(self, meta: Any, c: list[Any]) -> Any:
         return None
 
-    def inline_rows(self, meta, c):
+    def inline_rows(self, meta: Any, c: list[Any]) -> Any:
         return tuple(c)
 
-    def file_rows(self, meta, c):
+    def file_rows(self, meta: Any, c: list[Any]) -> Any:
         return unescape(str(c[0]))
 
-    def table_row(self, meta, c):
+    def table_row(self, meta: Any, c: list[Any]) -> ast.TableRow:
         key, second = c[0]
         return ast.TableRow(self.sp(meta), key, second, tuple(c[1:]))
 
-    def row_key(self, meta, c):
+    def row_key(self, meta: Any, c: list[Any]) -> Any:
         return (c[0], c[1] if len(c) > 1 else None)
 
-    def row_value(self, meta, c):
+    def row_value(self, meta: Any, c: list[Any]) -> Any:
         tok = c[0]
         return unescape(str(tok)) if tok.type == "STRING" else str(tok)
 
     # -- derivations and expressions
-    def derive(self, meta, c):
+    def derive(self, meta: Any, c: list[Any]) -> ast.Derive:
         title = _str(c[2]) if isinstance(c[2], Token) else None
         return ast.Derive(self.sp(meta), str(c[0]), c[1], title, c[-1])
 
-    def if_(self, meta, c):
+    def if_(self, meta: Any, c: list[Any]) -> ast.If:
         return ast.If(self.sp(meta), *c)
 
     or_ = _binary("or")
@@ -366,104 +366,104 @@ class _Builder(Transformer[Token, object]):
     not_in = _binary("not in")
     plus = _binary("+")
 
-    def compare(self, meta, c):
-        return ast.Binary(self.sp(meta), str(c[1]), c[0], c[2])
+    def compare(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(self.sp(meta), cast(ast.BinaryOp, str(c[1])), c[0], c[2])
 
-    def not_(self, meta, c):
+    def not_(self, meta: Any, c: list[Any]) -> ast.Unary:
         return ast.Unary(self.sp(meta), "not", c[0])
 
-    def is_present(self, meta, c):
+    def is_present(self, meta: Any, c: list[Any]) -> ast.Unary:
         return ast.Unary(self.sp(meta), "present", c[0])
 
-    def is_absent(self, meta, c):
+    def is_absent(self, meta: Any, c: list[Any]) -> ast.Unary:
         return ast.Unary(self.sp(meta), "absent", c[0])
 
-    def field(self, meta, c):
+    def field(self, meta: Any, c: list[Any]) -> ast.Field:
         return ast.Field(self.sp(meta), c[0], str(c[1]))
 
-    def name(self, meta, c):
+    def name(self, meta: Any, c: list[Any]) -> ast.Name:
         return ast.Name(self.sp(meta), str(c[0]))
 
-    def string(self, meta, c):
+    def string(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
 
-    def number(self, meta, c):
+    def number(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "number", str(c[0]))
 
-    def true(self, meta, c):
+    def true(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "bool", "true")
 
-    def false(self, meta, c):
+    def false(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "bool", "false")
 
-    def absent(self, meta, c):
+    def absent(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "absent", "absent")
 
-    def call(self, meta, c):
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
         return ast.Call(self.sp(meta), str(c[0]), tuple(x for x in c[1:] if x is not None))
 
-    def quant(self, meta, c):
-        return ast.Quant(self.sp(meta), str(c[0]), str(c[1]), c[2], c[3])
+    def quant(self, meta: Any, c: list[Any]) -> ast.Quant:
+        return ast.Quant(self.sp(meta), cast(ast.QuantKind, str(c[0])), str(c[1]), c[2], c[3])
 
-    def list_(self, meta, c):
+    def list_(self, meta: Any, c: list[Any]) -> ast.ListExpr:
         return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None))
 
-    def comprehension(self, meta, c):
+    def comprehension(self, meta: Any, c: list[Any]) -> ast.Comprehension:
         return ast.Comprehension(self.sp(meta), c[0], str(c[1]), c[2], c[3] if len(c) > 3 else None)
 
     # -- catalogues
-    def catalogue(self, meta, c):
+    def catalogue(self, meta: Any, c: list[Any]) -> ast.Catalogue:
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
         return ast.Catalogue(self.sp(meta), str(c[0]), title, tuple(x for x in c if isinstance(x, ast.Group)))
 
-    def group(self, meta, c):
+    def group(self, meta: Any, c: list[Any]) -> ast.Group:
         opts: dict[str, object] = {}
         for key, value in c[2:]:
             opts[key] = value
         return ast.Group(self.sp(meta), str(c[0]), unescape(str(c[1])), **opts)  # type: ignore[arg-type]
 
-    def g_points(self, meta, c):
+    def g_points(self, meta: Any, c: list[Any]) -> Any:
         return ("points", str(c[0]))
 
-    def g_trim(self, meta, c):
+    def g_trim(self, meta: Any, c: list[Any]) -> Any:
         return ("trim", int(c[0]))
 
-    def g_perday(self, meta, c):
+    def g_perday(self, meta: Any, c: list[Any]) -> Any:
         return ("perday", str(c[0]))
 
-    def g_parent(self, meta, c):
+    def g_parent(self, meta: Any, c: list[Any]) -> Any:
         return ("parent", str(c[0]))
 
-    def g_flags(self, meta, c):
+    def g_flags(self, meta: Any, c: list[Any]) -> Any:
         return ("flags", tuple(str(x) for x in c))
 
-    def g_source(self, meta, c):
+    def g_source(self, meta: Any, c: list[Any]) -> Any:
         return ("source", unescape(str(c[0])))
 
     # -- decisions
-    def decision(self, meta, c):
+    def decision(self, meta: Any, c: list[Any]) -> ast.Decision:
         name = str(c[0])
         i = 1
         title = None
         if isinstance(c[i], Token) and c[i].type == "STRING":
             title, i = unescape(str(c[i])), i + 1
         rest = [x for x in c[i:] if not (isinstance(x, tuple) and x == ("over", "pathway"))]
-        catalogue, policy = str(rest[0]), str(rest[1])
+        catalogue, policy = str(rest[0]), cast(ast.Policy, str(rest[1]))
         fallback = next((x for x in c if isinstance(x, tuple) and x[0] not in ("otherwise", "over")), (None, None))
-        over = "pathway" if ("over", "pathway") in c else "episode"
+        over: ast.Over = "pathway" if ("over", "pathway") in c else "episode"
         otherwise = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "otherwise"), None)
         rules = tuple(x for x in c if isinstance(x, ast.Rule))
         post = next((x for x in c if isinstance(x, list)), [])
         return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post),
                             otherwise, over)
 
-    def otherwise(self, meta, c):
+    def otherwise(self, meta: Any, c: list[Any]) -> Any:
         return ("otherwise", str(c[0]))
 
-    def fallback(self, meta, c):
+    def fallback(self, meta: Any, c: list[Any]) -> Any:
         return (str(c[0]), str(c[1]) if len(c) > 1 else None)
 
-    def rule(self, meta, c):
+    def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
         conds = tuple(x for x in c if isinstance(x, ast.Cond))
@@ -471,20 +471,20 @@ class _Builder(Transformer[Token, object]):
         rc = str(groups[1]) if len(groups) > 1 else None
         return ast.Rule(self.sp(meta), rid, title, conds, str(groups[0]), rc, _tok_span(self.path, groups[0]))
 
-    def post(self, meta, c):
+    def post(self, meta: Any, c: list[Any]) -> Any:
         return list(c)
 
-    def post_rule(self, meta, c):
+    def post_rule(self, meta: Any, c: list[Any]) -> ast.Rule:
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
         conds = tuple(x for x in c if isinstance(x, ast.Cond))
         group, rc, out = c[-1]
         return ast.Rule(self.sp(meta), rid, title, conds, group, rc, out)
 
-    def out_group(self, meta, c):
+    def out_group(self, meta: Any, c: list[Any]) -> Any:
         return (str(c[0]), str(c[1]) if len(c) > 1 else None, _tok_span(self.path, c[0]))
 
-    def out_rc(self, meta, c):
+    def out_rc(self, meta: Any, c: list[Any]) -> Any:
         return (None, str(c[0]), _tok_span(self.path, c[0]))
 
     c_in = _cond("in")
@@ -496,29 +496,29 @@ class _Builder(Transformer[Token, object]):
     c_true = _cond("true")
     c_false = _cond("false")
 
-    def c_compare(self, meta, c):
-        return ast.Cond(self.sp(meta), str(c[0]), str(c[1]), c[2])
+    def c_compare(self, meta: Any, c: list[Any]) -> ast.Cond:
+        return ast.Cond(self.sp(meta), str(c[0]), cast(ast.CondOp, str(c[1])), c[2])
 
-    def v_string(self, meta, c):
+    def v_string(self, meta: Any, c: list[Any]) -> ast.Value:
         return ast.Value(self.sp(meta), "string", unescape(str(c[0])))
 
-    def v_number(self, meta, c):
+    def v_number(self, meta: Any, c: list[Any]) -> ast.Value:
         return ast.Value(self.sp(meta), "number", str(c[0]))
 
-    def v_name(self, meta, c):
+    def v_name(self, meta: Any, c: list[Any]) -> ast.Value:
         return ast.Value(self.sp(meta), "name", str(c[0]))
 
-    def vs_set(self, meta, c):
+    def vs_set(self, meta: Any, c: list[Any]) -> ast.ValueSet:
         return ast.ValueSet(self.sp(meta), tuple(c))
 
-    def vs_name(self, meta, c):
+    def vs_name(self, meta: Any, c: list[Any]) -> ast.ValueSet:
         return ast.ValueSet(self.sp(meta), name=str(c[0]))
 
-    def vs_interval(self, meta, c):
+    def vs_interval(self, meta: Any, c: list[Any]) -> ast.ValueSet:
         return ast.ValueSet(self.sp(meta), lo=str(c[0]), hi=str(c[1]))
 
     # -- payment
-    def payment(self, meta, c):
+    def payment(self, meta: Any, c: list[Any]) -> ast.Payment:
         title = _str(c[0]) if c and isinstance(c[0], Token) else None
         opts: dict[str, object] = {}
         for item in c:
@@ -526,26 +526,26 @@ class _Builder(Transformer[Token, object]):
                 opts.update(item)
         return ast.Payment(self.sp(meta), title, **opts)  # type: ignore[arg-type]
 
-    def p_unit_price(self, meta, c):
+    def p_unit_price(self, meta: Any, c: list[Any]) -> Any:
         return {"unit_price": str(c[0]), "unit_price_provenance": c[1] if len(c) > 1 else None}
 
-    def p_unit_prices(self, meta, c):
+    def p_unit_prices(self, meta: Any, c: list[Any]) -> Any:
         return {"price_attr": str(c[0]), "prices": tuple(c[1:])}
 
-    def p_share(self, meta, c):
+    def p_share(self, meta: Any, c: list[Any]) -> Any:
         return {"share_attr": str(c[0]), "shares": tuple(c[1:])}
 
-    def p_stay(self, meta, c):
+    def p_stay(self, meta: Any, c: list[Any]) -> Any:
         return {"stay_attr": str(c[0])}
 
-    def share(self, meta, c):
+    def share(self, meta: Any, c: list[Any]) -> ast.Share:
         return ast.Share(self.sp(meta), str(c[0]), str(c[1]), c[2] if len(c) > 2 else None)
 
-    def prov_source(self, meta, c):
+    def prov_source(self, meta: Any, c: list[Any]) -> ast.Provenance:
         return ast.Provenance(self.sp(meta), unescape(str(c[0])))
 
-    def prov_illustrative(self, meta, c):
+    def prov_illustrative(self, meta: Any, c: list[Any]) -> ast.Provenance:
         return ast.Provenance(self.sp(meta), None)
 
-    def start(self, meta, c):
+    def start(self, meta: Any, c: list[Any]) -> Any:
         return Tree("start", c)

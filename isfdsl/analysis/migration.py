@@ -213,7 +213,7 @@ def _regroup(cells: Iterable[tuple[Key, Key, Flow]], by: Callable[[Key], K]) -> 
     for old, new, f in cells:
         out.setdefault(by(old), (Sums(), Sums()))[0].add(f.count, f.old_points, f.old_refund)
         out.setdefault(by(new), (Sums(), Sums()))[1].add(f.count, f.new_points, f.new_refund)
-    return {k: out[k] for k in sorted(out)}  # type: ignore[type-var]
+    return {k: out[k] for k in sorted(out)}
 
 
 @dataclass(slots=True)

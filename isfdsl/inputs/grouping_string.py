@@ -1,0 +1,42 @@
+"""Inputs: the official NordDRG positional grouping string (165 comma-separated fields) read as an
+episode of the schema ``isf import norddrg`` writes. Used by ``isf group --input-format
+norddrg-string``, the NordDRG tests and benchmarks; it knows nothing of the compiler.
+
+Section numbers refer to ``SEMANTICS.md`` (shipped beside the official data).
+"""
+
+from __future__ import annotations
+
+from itertools import compress
+
+#: Positions in the grouping string (§1).
+FIELDS = 165
+SLOTS = range(5, 65, 2)
+PROCEDURES = slice(65, 164)  # the official grouper reads up to index 163 (an off-by-one it has)
+_SLOT_END, _PROCEDURE_COUNT = SLOTS.stop, PROCEDURES.stop - PROCEDURES.start
+
+
+def parse_grouping_string(text: str) -> dict[str, object]:
+    """One grouping string (165 comma-separated fields, §1) as an episode of the imported schema:
+    ``*`` deleted, slot 1 the principal diagnosis pair, slots 2–30 secondary pairs, fields 65–163
+    procedures (lists as tuples). Missing trailing fields count as empty.
+
+    Read for speed (a year of activity is millions of strings): the fields up to the last diagnosis
+    slot are split one by one; the procedure fields stay one text, split only up to its first empty
+    field when nothing but empty fields follow (the usual case: most of the 99 are empty); slots are
+    paired and filtered at C speed. ``tests/test_norddrg.py`` pins this against a plain reading."""
+    if "*" in text:
+        text = text.replace("*", "")
+    fields = text.rstrip("\r\n").split(",", _SLOT_END)
+    if len(fields) <= _SLOT_END:
+        fields += [""] * (_SLOT_END + 1 - len(fields))
+    firsts = fields[SLOTS.start + 2:_SLOT_END:2]
+    rest = fields[_SLOT_END]
+    filled, _, tail = rest.partition(",,")
+    procedures = (filled if tail.count(",") == len(tail) else rest).split(",", _PROCEDURE_COUNT)[:_PROCEDURE_COUNT]
+    return {
+        "sex": fields[0], "age": fields[1], "disch": fields[2], "los": fields[3],
+        "pdx": (fields[SLOTS.start], fields[SLOTS.start + 1]),
+        "sdx": tuple(compress(zip(firsts, fields[SLOTS.start + 3:_SLOT_END:2]), firsts)) if any(firsts) else (),
+        "procedures": tuple(filter(None, procedures)),
+    }
