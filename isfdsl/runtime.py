@@ -15,19 +15,19 @@ from (issue 17, item 4), once the changes other branches are making to it are me
 
 from __future__ import annotations
 
+import codecs
 import copy
 import csv
 import importlib
-import io
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as _dc_field
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, Literal, NamedTuple, Protocol, TextIO, TypeVar
+from typing import IO, Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -932,11 +932,12 @@ class Result(NamedTuple):
     explanation: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The result as plain values (refund in whole øre; problems as ``attribute=value: reason``
-        joined by ``; ``)."""
+        """The result as plain values: points exact with at least three decimals (:func:`points_text`),
+        the refund in kroner with two decimals, rounded half up to whole øre (:func:`round_refund`),
+        problems as ``attribute=value: reason`` joined by ``; ``."""
         return {"system": self.system, "group": self.group, "name": self.name, "rule": self.rule,
-                "return_code": self.return_code, "points": str(self.points),
-                "refund": "" if self.refund is None else str(self.refund.quantize(_CENT)), "problems": describe(self.problems)}
+                "return_code": self.return_code, "points": points_text(self.points),
+                "refund": refund_text(self.refund), "problems": describe(self.problems)}
 
 
 #: Builds a Result from a tuple of all its fields: half the cost of the named tuple's keyword ``__new__``.
@@ -944,6 +945,33 @@ _new_result = tuple.__new__
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 RESULT_FIELDS = ("system", "group", "name", "rule", "return_code", "points", "refund", "problems")
+#: Points are written with this many decimals (more only where the definitions give more: never rounded).
+POINTS_PLACES = 3
+
+
+def points_text(points: Decimal) -> str:
+    """Points as written in every output: exact, with :data:`POINTS_PLACES` decimals or, where the
+    value has more, all of its own (``0.6`` -> ``"0.600"``)."""
+    exponent = points.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -POINTS_PLACES:
+        points = points.quantize(_POINTS_QUANTUM, context=_WIDE)
+    return str(points)
+
+
+_POINTS_QUANTUM = Decimal(1).scaleb(-POINTS_PLACES)
+#: Quantizing in this context never fails for want of digits, and a half rounds up.
+_WIDE = Context(prec=MAX_PREC, rounding=ROUND_HALF_UP)
+
+
+def round_refund(refund: Decimal) -> Decimal:
+    """A refund as paid and written in every output: in kroner to whole øre (two decimals), a half
+    øre rounded up (away from zero: ``ROUND_HALF_UP``), whatever the decimal context says."""
+    return refund.quantize(_CENT, context=_WIDE)
+
+
+def refund_text(refund: Decimal | None) -> str:
+    """A refund as written in text outputs: :func:`round_refund`, two decimals; empty when there is none."""
+    return "" if refund is None else str(round_refund(refund))
 
 
 def describe(problems: Iterable[Problem]) -> str:
@@ -974,9 +1002,8 @@ class PathwayResult:
             out["problems"] = "; ".join(p for p in (str(out["problems"]), *members) if p)
         out.update({"financed": "yes" if self.financed else "no", "members": len(self.members),
                     "member_groups": " ".join(r.group for r in self.members),
-                    "member_points": str(sum((r.points for r in self.members), Decimal(0))),
-                    "paid_points": str(self.points),
-                    "paid_refund": "" if self.refund is None else str(self.refund.quantize(_CENT))})
+                    "member_points": points_text(sum((r.points for r in self.members), Decimal(0))),
+                    "paid_points": points_text(self.points), "paid_refund": refund_text(self.refund)})
         return out
 
 
@@ -1045,6 +1072,10 @@ class Grouper:
         self.payment = payment
         self._catalogue = {t.name: catalogues.get(t.system, {}) for t in tables}
         self._no_refund = payment is None or payment.share_position is None
+        #: Decimals of the points column in Arrow output: those of the most precise points or per-day
+        #: points of the catalogues, at least POINTS_PLACES (a group's points never have more).
+        self.points_places = max([POINTS_PLACES, *(_places(v) for records in catalogues.values()
+                                                    for r in records.values() for v in (r.points, r.perday) if v is not None)])
 
     def group(self, episode: Mapping[str, object], table: str | None = None, explain: bool = False) -> Result:
         t = self.tables.get(table or self.default)
@@ -1145,27 +1176,39 @@ class Grouper:
             results = [self.group(row, table) for row in rows]
             columns: dict[str, Any] = {name: batch.column(name) for name in keep}
             for name in RESULT_FIELDS:
-                columns[name] = pa.array([_arrow_value(r, name) for r in results], type=_ARROW_TYPES[name](pa))
+                columns[name] = pa.array([_arrow_value(r, name) for r in results], type=_ARROW_TYPES[name](pa, self.points_places))
             yield pa.RecordBatch.from_pydict(columns)
 
     def arrow_schema(self, keep_fields: Sequence[Any] = ()) -> Any:
-        """The schema of ``group_arrow`` output (with the given kept ``pyarrow.field``s first)."""
+        """The schema of ``group_arrow`` output (with the given kept ``pyarrow.field``s first): money
+        as exact decimals, ``points`` as ``decimal128(38, points_places)``, ``refund`` as
+        ``decimal128(38, 2)`` (rounded as :func:`round_refund`)."""
         pa = importlib.import_module("pyarrow")
-        return pa.schema([*keep_fields, *(pa.field(n, _ARROW_TYPES[n](pa)) for n in RESULT_FIELDS)])
+        return pa.schema([*keep_fields, *(pa.field(n, _ARROW_TYPES[n](pa, self.points_places)) for n in RESULT_FIELDS)])
 
 
-_ARROW_TYPES: dict[str, Callable[[Any], Any]] = {
-    "system": lambda pa: pa.string(), "group": lambda pa: pa.string(), "name": lambda pa: pa.string(),
-    "rule": lambda pa: pa.string(), "return_code": lambda pa: pa.string(), "points": lambda pa: pa.float64(),
-    "refund": lambda pa: pa.float64(), "problems": lambda pa: pa.string(),
+def _places(d: Decimal) -> int:
+    """The number of decimals ``d`` is written with."""
+    exponent = d.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+#: Precision of the decimal columns in Arrow output: the widest ``decimal128``.
+ARROW_PRECISION = 38
+#: Arrow type of each result column, given pyarrow and the decimals of the points.
+_ARROW_TYPES: dict[str, Callable[[Any, int], Any]] = {
+    "system": lambda pa, _: pa.string(), "group": lambda pa, _: pa.string(), "name": lambda pa, _: pa.string(),
+    "rule": lambda pa, _: pa.string(), "return_code": lambda pa, _: pa.string(),
+    "points": lambda pa, places: pa.decimal128(ARROW_PRECISION, places),
+    "refund": lambda pa, _: pa.decimal128(ARROW_PRECISION, 2), "problems": lambda pa, _: pa.string(),
 }
 
 
 def _arrow_value(r: Result, name: str) -> object:
     if name == "points":
-        return float(r.points)
+        return r.points
     if name == "refund":
-        return None if r.refund is None else float(r.refund)
+        return None if r.refund is None else round_refund(r.refund)
     if name == "problems":
         return describe(r.problems) or None
     return getattr(r, name)
@@ -1186,20 +1229,234 @@ def sniff_delimiter(header: str) -> str:
     return DELIMITERS[counts.index(max(counts))] if max(counts) else ","
 
 
-def csv_reader(source: TextIO, delimiter: str = "auto") -> tuple[Any, str]:
-    """A ``csv.reader`` over a text file, and the separator it uses: ``delimiter``, or when ``auto``
-    the one :func:`sniff_delimiter` finds in the header line."""
-    first = source.readline()
+class Line(NamedTuple):
+    """One physical line of an input file: its number (1 = the first), its text (line break kept) and,
+    when some of its bytes could not be decoded, what was wrong (the text holds U+FFFD for them)."""
+
+    number: int
+    text: str
+    problem: str = ""
+
+
+#: Bytes Windows-1252 leaves undefined: a file holding them is read as ISO-8859-1.
+_NOT_CP1252 = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+
+def legacy_encoding(sample: bytes) -> str:
+    """The 8-bit encoding of text that is not UTF-8: Windows-1252 (what Norwegian Excel writes: ``–``
+    and ``€`` are bytes 0x96 and 0x80), or ISO-8859-1 when a byte Windows-1252 leaves undefined occurs."""
+    return "iso-8859-1" if any(b in sample for b in _NOT_CP1252) else "cp1252"
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """The encoding of a file from its start (64 KiB are plenty): ``auto`` (see :func:`text_lines`)
+    when it is valid UTF-8 or opens with a UTF-8 byte-order mark, else :func:`legacy_encoding`."""
+    if sample.startswith(_BOM):
+        return "auto"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return legacy_encoding(sample)
+    return "auto"
+
+
+def text_lines(data: IO[bytes], encoding: str = "auto", universal: bool = False) -> Iterator[Line]:
+    """The lines of a binary file, split at line feeds only (a carriage return inside a line stays in
+    it: JSON allows one between tokens) or, with ``universal``, also at a carriage return alone (CSV
+    as old spreadsheets save it). A UTF-8 byte-order mark before the first line is dropped. ``encoding``
+    ``auto``: UTF-8 (for certain after a byte-order mark); when a line is not UTF-8 and every line before it was ASCII (which reads the
+    same in all three), the file is Windows-1252 from that line on, or ISO-8859-1 (see
+    :func:`legacy_encoding`). A line that cannot be decoded keeps its place: its text decoded with
+    replacement characters, its problem naming the first byte that was wrong."""
+    auto = encoding == "auto"
+    codec = "utf-8" if auto else encoding
+    for number, line in enumerate(_split_cr(data) if universal else data, 1):
+        if number == 1 and line.startswith(_BOM):
+            line = line[len(_BOM):]
+            auto = False  # a byte-order mark: UTF-8 for certain
+        try:
+            text = line.decode(codec)
+        except UnicodeDecodeError:
+            if auto:  # every line before was ASCII: an 8-bit file
+                codec, auto = legacy_encoding(line), False
+            yield _undecodable(number, line, codec)
+            continue
+        if auto and not line.isascii():
+            auto = False  # beyond ASCII and valid: a UTF-8 file
+        yield _new(Line, (number, text, ""))
+
+
+_BOM = "\ufeff".encode()
+#: Builds a named tuple from a tuple of all its fields, without the keyword ``__new__`` (a third of the cost).
+_new = tuple.__new__
+
+
+def _undecodable(number: int, line: bytes, codec: str) -> Line:
+    try:
+        return Line(number, line.decode(codec))
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if codec.replace("_", "-").lower().startswith("utf-8") else codec
+        return Line(number, line.decode(codec, "replace"), f"not {name} text: byte {line[exc.start]:#04x} at "
+                                                            f"position {exc.start + 1} of the line ({exc.reason})")
+
+
+def _split_cr(data: Iterable[bytes]) -> Iterator[bytes]:
+    """Lines ended by a line feed, a carriage return and line feed, or a carriage return alone."""
+    for line in data:
+        cr = line.find(b"\r")
+        if cr < 0 or cr == len(line) - 2 and line[-1] == 0x0A:  # no carriage return, or only before the line feed
+            yield line
+            continue
+        start = 0
+        while (cr := line.find(b"\r", start)) >= 0:
+            end = cr + 2 if line[cr + 1: cr + 2] == b"\n" else cr + 1
+            yield line[start:end]
+            start = end
+        if start < len(line):
+            yield line[start:] if start else line
+
+
+#: A quoted field may run over at most this many lines: a quote still open after them is a stray one.
+RECORD_LINES = 1000
+
+
+class CsvRow(NamedTuple):
+    """One record of a CSV file: its number (1 = the first after the header), the line it starts on,
+    its fields, and what was wrong with it (empty when nothing)."""
+
+    row: int
+    line: int
+    fields: list[str]
+    problem: str
+
+
+class _Feed:
+    """The lines a ``csv.reader`` pulls, one record's at a time: blank lines before a record skipped,
+    at most :data:`RECORD_LINES` per record, and lines given back when a record turns out to be a
+    stray quote's (``ended``: the record ran into the end of the input or the limit)."""
+
+    __slots__ = ("back", "ended", "lines", "taken")
+
+    def __init__(self, lines: Iterator[Line]) -> None:
+        self.lines = lines
+        self.back: list[Line] = []
+        self.taken: list[Line] = []
+        self.ended = False
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.taken) >= RECORD_LINES:
+            self.ended = True
+            raise StopIteration
+        while True:
+            line = self.back.pop() if self.back else next(self.lines, None)
+            if line is None:
+                self.ended = True
+                raise StopIteration
+            if self.taken or line.text.strip():
+                self.taken.append(line)
+                return line.text
+
+    def peek(self) -> Line | None:
+        """The next line that is not blank, left to be read."""
+        for line in self.lines:
+            if line.text.strip():
+                self.back.append(line)
+                return line
+        return None
+
+
+def csv_rows(lines: Iterable[Line], delimiter: str = "auto") -> tuple[list[str], str, Iterator[CsvRow]]:
+    """The header (empty for a file without one), the field separator (``delimiter``, or when ``auto``
+    the one :func:`sniff_delimiter` finds in the header line) and the records of CSV text.
+
+    Every physical record gives exactly one row, and blank lines none. A quoted field may run over
+    several lines only when the record it is part of is well-formed CSV with as many fields as the
+    header; otherwise the quote that opened it is a stray one (``"unbalanced``): its line alone is
+    the row, flagged, and reading goes on at the next line — one stray quote never swallows the rest
+    of the file."""
+    feed = _Feed(iter(lines))
+    first = feed.peek()
+    if first is None:
+        return [], "," if delimiter == "auto" else delimiter, iter(())
     if delimiter == "auto":
-        delimiter = sniff_delimiter(first)
-    return csv.reader(chain([first], source) if first else source, delimiter=delimiter), delimiter
+        delimiter = sniff_delimiter(first.text)
+    reader = csv.reader(feed, delimiter=delimiter)
+    head = _csv_record(reader, feed, None, delimiter)
+    header = head[1] if head is not None else []
+
+    def rows() -> Iterator[CsvRow]:
+        n, width, back, lines = 0, len(header), feed.back, feed.lines
+        while True:
+            line = back.pop() if back else next(lines, None)
+            if line is None:
+                return
+            text = line.text
+            if '"' in text:  # quoted fields: the csv module's work, over as many lines as they take
+                back.append(line)
+                record = _csv_record(reader, feed, width, delimiter)
+                if record is None:
+                    return
+                n += 1
+                yield CsvRow(n, *record)
+                continue
+            text = text.rstrip("\r\n")
+            if text and not text.isspace():  # no quote: the fields are what lies between separators
+                n += 1
+                yield _new(CsvRow, (n, line.number, text.split(delimiter), line.problem))
+    return header, delimiter, rows()
+
+
+def _csv_record(reader: Any, feed: _Feed, expected: int | None, delimiter: str) -> tuple[int, list[str], str] | None:
+    """The next record: (line it starts on, fields, problem), or None at the end."""
+    feed.taken, feed.ended = [], False
+    fields: list[str] | None
+    try:
+        fields, problem = next(reader), ""
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        fields, problem = None, f"unreadable CSV: {exc}"
+    taken = feed.taken
+    if len(taken) == 1 and not feed.ended and fields is not None:  # the common case: one line, read whole
+        return taken[0].number, fields, taken[0].problem
+    if not taken:
+        return None
+    if feed.ended or (len(taken) > 1 and not _well_formed(taken, fields, expected, delimiter)):
+        feed.back.extend(reversed(taken[1:]))
+        taken = taken[:1]
+        fields = _fields(taken[0].text, delimiter)
+        problem = "a quote opened in this line is not closed (a stray quote?): the line is read alone"
+    problems = [problem, *(line.problem for line in taken)]
+    return taken[0].number, fields if fields is not None else [], "; ".join(p for p in problems if p)
+
+
+def _well_formed(taken: Sequence[Line], fields: list[str] | None, expected: int | None, delimiter: str) -> bool:
+    """Whether a record over several lines is one well-formed CSV record with ``expected`` fields."""
+    if fields is None or (expected is not None and len(fields) != expected):
+        return False
+    try:
+        return len(list(csv.reader([line.text for line in taken], delimiter=delimiter, strict=True))) == 1
+    except csv.Error:
+        return False
+
+
+def _fields(text: str, delimiter: str) -> list[str] | None:
+    """The fields of one line read alone (an open quote ending with the line)."""
+    try:
+        return next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return None
 
 
 def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, attributes: Iterable[str] = ()) -> int:
     """Group CSV (a header row of attribute names) from a file or standard input to standard output:
-    every input column, then the result columns. A row with the wrong number of fields is still
-    grouped, and flagged in ``problems``. When no column is one of ``attributes``, says so on
-    standard error (a wrong separator or file: every row would be grouped as if empty)."""
+    every input column, then the result columns; one output row per input record (blank lines are
+    none). A malformed record — the wrong number of fields, a stray quote, bytes not of the encoding
+    — is still grouped, and flagged in ``problems``. When no column is one of ``attributes``, says so
+    on standard error (a wrong separator or file: every row would be grouped as if empty)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=f"Group episodes with the {label} grouper (CSV in, CSV out).")
@@ -1207,17 +1464,23 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
     parser.add_argument("--table", default=None, help=f"decision table (default: {grouper.default})")
     parser.add_argument("--delimiter", default="auto",
                         help="field separator (default: auto, the most frequent of , ; tab | in the header row)")
-    parser.add_argument("--encoding", default="utf-8-sig",
-                        help="input encoding, e.g. iso-8859-1 (default: UTF-8, with or without a byte-order mark)")
+    parser.add_argument("--encoding", default="auto",
+                        help="input encoding, e.g. iso-8859-1 (default: auto: UTF-8, with or without a byte-order "
+                             "mark, else Windows-1252)")
     args = parser.parse_args(argv)
     if args.input == "-":
-        source: TextIO = io.TextIOWrapper(sys.stdin.buffer, encoding=args.encoding, newline="")
+        source: IO[bytes] = sys.stdin.buffer
     else:
-        source = open(args.input, encoding=args.encoding, newline="")  # noqa: SIM115
+        try:
+            source = open(args.input, "rb", buffering=1 << 16)  # noqa: SIM115
+        except OSError as exc:
+            print(f"error: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
+            return 2
     with source:
-        reader, delimiter = csv_reader(source, args.delimiter)
-        header = next(reader, None)
-        if header is None:
+        peek = getattr(source, "peek", None)
+        encoding = sniff_encoding(peek(1 << 16) if peek else b"") if args.encoding == "auto" else args.encoding
+        header, delimiter, records = csv_rows(text_lines(source, encoding, universal=True), args.delimiter)
+        if not header:
             return 0
         known = set(attributes)
         if known and not known.intersection(header):
@@ -1226,18 +1489,19 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
                   file=sys.stderr)
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
-        for n, fields in enumerate(reader, start=2):
+        for record in records:
+            fields = record.fields
             episode: dict[str, object] = dict(zip(header, fields))
             result = grouper.group(episode, args.table)
-            extra = _shape_problem(n, len(header), len(fields))
+            extra = [f"line {record.line}: {p}" for p in (record.problem, _shape_problem(len(header), len(fields))) if p]
             out = result.as_dict()
             if extra:
-                out["problems"] = "; ".join(p for p in (extra, str(out["problems"])) if p)
+                out["problems"] = "; ".join(p for p in (*extra, str(out["problems"])) if p)
             writer.writerow([*fields[: len(header)], *([""] * (len(header) - len(fields))), *(out[f] for f in RESULT_FIELDS)])
     return 0
 
 
-def _shape_problem(line: int, expected: int, found: int) -> str:
+def _shape_problem(expected: int, found: int) -> str:
     if found == expected:
         return ""
-    return f"line {line}: {found} fields where the header has {expected}"
+    return f"{found} fields where the header has {expected}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from decimal import Decimal
 from types import ModuleType
 
 import pyarrow as pa
 
 from isfdsl import interpret
 from isfdsl.ir.model import Program
+from isfdsl.runtime import round_refund
 
 #: Rows reached per (program label, table): printed in the test session's summary.
 COVERAGE: dict[tuple[str, str], tuple[set[str], int]] = {}
@@ -64,7 +66,8 @@ def check_arrow(program: Program, package: ModuleType, episodes: list[dict[str, 
     for text, row in zip(texts, rows, strict=True):
         r = package.group(text)
         assert (row["group"], row["rule"], row["return_code"]) == (r.group, r.rule, r.return_code)
-        assert row["points"] == float(r.points)
+        assert row["points"] == r.points and isinstance(row["points"], Decimal)  # exact, not a float
+        assert row["refund"] == (None if r.refund is None else round_refund(r.refund))
 
 
 def _text(v: object) -> str | None:

@@ -310,7 +310,7 @@ def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
     fields = ("system", "group", "rule", "return_code", "points", "refund", "problems")
     for n, (b, o, w) in enumerate(zip(both, old, new, strict=True), 1):
         if n in undated:
-            assert (b["group"], b["rule"], b["version"], b["points"]) == ("470", "undated", "", "0"), b
+            assert (b["group"], b["rule"], b["version"], b["points"]) == ("470", "undated", "", "0.000"), b
             assert b["problems"].startswith(f"admitted={undated[n]!r}: "), b["problems"]
             assert "no version can be chosen" in b["problems"] or "outside the validity of every version" in b["problems"]
             continue

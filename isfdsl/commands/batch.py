@@ -1,6 +1,8 @@
-"""Batch input and output for ``isf group``: episodes from CSV (UTF-8 or ISO-8859-1), JSON Lines or
-Parquet, results to the same formats. Every input row gives exactly one record; a row that cannot be
-read whole still gives one, carrying a problem that names its row, field and reason."""
+"""Batch input and output for ``isf group``: episodes from CSV (UTF-8, Windows-1252 or ISO-8859-1),
+JSON Lines or Parquet, results to the same formats. Every physical input record gives exactly one
+record (blank lines none); a record that cannot be read whole still gives one, carrying a problem
+that names its row, field and reason. Outputs are written beside their target and renamed into place
+only on success."""
 
 from __future__ import annotations
 
@@ -9,12 +11,19 @@ import csv
 import importlib
 import io
 import json
+import os
+import secrets
+import signal
+import stat
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
-from isfdsl.runtime import csv_reader
+from isfdsl.runtime import CsvRow, csv_rows, sniff_encoding, text_lines
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
@@ -44,14 +53,9 @@ def detect_format(path: str, given: str | None) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` when the start of the file is valid UTF-8, else ``iso-8859-1``."""
+    """The encoding of a file from its first 64 KiB (:func:`isfdsl.runtime.sniff_encoding`)."""
     with path.open("rb") as f:
-        sample = f.read(1 << 16)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return "iso-8859-1"
-    return "utf-8-sig"
+        return sniff_encoding(f.read(1 << 16))
 
 
 class _Counting(io.RawIOBase):
@@ -70,6 +74,10 @@ class _Counting(io.RawIOBase):
         self.count += len(data)
         return len(data)
 
+    def close(self) -> None:
+        self.f.close()
+        super().close()
+
 
 @dataclass(slots=True)
 class Reader:
@@ -86,91 +94,95 @@ class Reader:
 
 
 def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: str = "auto") -> Reader:
-    """Open ``path`` and stream its records. A CSV file's ``delimiter`` is read from its header line
-    when ``auto`` (a tab for ``.tsv``)."""
+    """Open ``path`` and stream its records, one per physical record: blank lines are none; a line
+    that cannot be read whole (a stray quote, bytes not of the encoding, broken JSON) is one record
+    with its problem. A CSV file's ``delimiter`` is read from its header line when ``auto`` (a tab
+    for ``.tsv``)."""
     p = Path(path)
     if not p.is_file():
         raise BatchError(f"{path}: no such file")
     fmt = detect_format(path, fmt)
-    size = p.stat().st_size
-    if fmt == "parquet":
-        return _read_parquet(p, size)
-    enc = detect_encoding(p) if encoding == "auto" else encoding
-    raw = _Counting(p.open("rb"))
-    text = io.TextIOWrapper(io.BufferedReader(raw), encoding=enc, newline="")
-    if fmt == "norddrg-string":
-        return Reader(["string"], _grouping_strings(text), size, lambda: raw.count)
-    if fmt == "csv":
-        return _read_csv(text, delimiter, p.suffix.lower() == ".tsv", size, raw)
-    return Reader([], _jsonl(text), size, lambda: raw.count)
-
-
-def _read_csv(text: io.TextIOWrapper, delimiter: str, tsv: bool, size: int, raw: _Counting) -> Reader:
     try:
-        reader, delimiter = csv_reader(text, "\t" if tsv and delimiter == "auto" else delimiter)
-        header: list[str] = next(reader, [])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise BatchError(f"cannot read the header row: {exc}") from None
-    return Reader(list(header), _csv_records(reader, header, text), size, lambda: raw.count, True, delimiter)
+        size = p.stat().st_size
+        if fmt == "parquet":
+            return _read_parquet(p, size)
+        enc = detect_encoding(p) if encoding == "auto" else encoding
+        codecs.lookup("utf-8" if enc == "auto" else enc)
+        raw = _Counting(p.open("rb"))
+    except LookupError:
+        raise BatchError(f"unknown encoding {encoding!r}") from None
+    except OSError as exc:
+        raise BatchError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = io.BufferedReader(raw)
+    if fmt == "norddrg-string":
+        return Reader(["string"], _grouping_strings(data, enc), size, lambda: raw.count)
+    if fmt == "csv":
+        tab = "\t" if p.suffix.lower() == ".tsv" and delimiter == "auto" else delimiter
+        header, used, rows = csv_rows(text_lines(data, enc, universal=True), tab)
+        return Reader(list(header), _csv_records(rows, header, data), size, lambda: raw.count, True, used)
+    return Reader([], _jsonl(data, enc), size, lambda: raw.count)
 
 
-def _csv_records(reader: Any, header: Sequence[str], text: io.TextIOWrapper) -> Iterator[Record]:
-    n = 0
-    with text:
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                n += 1
-                yield Record(n, {}, [f"row {n} (line {reader.line_num}): unreadable CSV: {exc}"])
-                continue
-            except UnicodeDecodeError as exc:
-                raise BatchError(f"row {n + 1}: not {text.encoding} text ({exc.reason}); try --encoding iso-8859-1") from None
-            n += 1
+def _csv_records(rows: Iterator[CsvRow], header: Sequence[str], data: IO[bytes]) -> Iterator[Record]:
+    width = len(header)
+    with data:
+        for n, line, fields, problem in rows:
             record = Record(n, dict(zip(header, fields)))
-            if len(fields) != len(header):
-                record.problems.append(f"row {n} (line {reader.line_num}): {len(fields)} fields where the header has {len(header)}")
+            if problem or len(fields) != width:
+                where = f"row {n} (line {line})"
+                if problem:
+                    record.problems.append(f"{where}: {problem}")
+                if len(fields) != width:
+                    shape = f"{len(fields)} fields where the header has {width}"
+                    record.problems.append(shape if problem else f"{where}: {shape}")
             yield record
 
 
-def _grouping_strings(text: io.TextIOWrapper) -> Iterator[Record]:
+def _grouping_strings(data: IO[bytes], encoding: str) -> Iterator[Record]:
     """NordDRG positional grouping strings, one per line; a first line ``DRGGrupperingsstreng`` is a header."""
     from isfdsl.inputs.grouping_string import FIELDS, parse_grouping_string
 
     n = 0
-    with text:
-        for lineno, line in enumerate(text, 1):
-            line = line.rstrip("\r\n")
+    with data:
+        for lineno, text, problem in text_lines(data, encoding, universal=True):
+            line = text.rstrip("\r\n")
             if lineno == 1 and line.strip() == "DRGGrupperingsstreng":
                 continue
             if not line.strip():
                 continue
             n += 1
             record = Record(n, {"string": line, **parse_grouping_string(line)})
+            if problem:
+                record.problems.append(f"row {n} (line {lineno}): {problem}")
             fields = line.count(",") + 1
             if fields < FIELDS - 1:
                 record.problems.append(f"row {n} (line {lineno}): {fields} fields where a grouping string has {FIELDS}")
             yield record
 
 
-def _jsonl(text: io.TextIOWrapper) -> Iterator[Record]:
+def _jsonl(data: IO[bytes], encoding: str) -> Iterator[Record]:
+    """One record per line that is not blank; lines end at line feeds only (JSON allows a carriage
+    return between tokens)."""
     n = 0
-    with text:
-        for line in text:
-            if not line.strip():
+    with data:
+        for lineno, text, problem in text_lines(data, encoding):
+            if not text.strip():
                 continue
             n += 1
+            where = f"row {n}" if n == lineno else f"row {n} (line {lineno})"
+            found = [f"{where}: {problem}"] if problem else []
             try:
-                value = json.loads(line)
+                value = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield Record(n, {}, [f"row {n}: not valid JSON: {exc.msg} at column {exc.colno}"])
+                yield Record(n, {}, [*found, f"{where}: not valid JSON: {exc.msg} at column {exc.colno}"])
+                continue
+            except (ValueError, RecursionError) as exc:  # an integer of too many digits, nesting too deep
+                yield Record(n, {}, [*found, f"{where}: not usable JSON: {exc}"])
                 continue
             if not isinstance(value, dict):
-                yield Record(n, {}, [f"row {n}: a JSON object was expected, not {type(value).__name__}"])
+                yield Record(n, {}, [*found, f"{where}: a JSON object was expected, not {type(value).__name__}"])
                 continue
-            yield Record(n, value)
+            yield Record(n, value, found)
 
 
 def _pyarrow(what: str) -> Any:
@@ -182,13 +194,23 @@ def _pyarrow(what: str) -> Any:
 
 def _read_parquet(path: Path, size: int) -> Reader:
     pq = _pyarrow("pyarrow.parquet")
-    f = pq.ParquetFile(path)
+    try:
+        f = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 -- pyarrow raises several kinds for a file it cannot read
+        raise BatchError(f"{path}: not a Parquet file pyarrow can read ({exc})") from None
     done = [0]
     total_rows = f.metadata.num_rows or 1
 
     def records() -> Iterator[Record]:
         n = 0
-        for batch in f.iter_batches(batch_size=8192):
+        batches = f.iter_batches(batch_size=8192)
+        while True:
+            try:
+                batch = next(batches, None)
+            except Exception as exc:  # noqa: BLE001 -- as above: a damaged row group
+                raise BatchError(f"{path}: cannot read the rows after row {n:,} ({exc})") from None
+            if batch is None:
+                return
             for values in batch.to_pylist():
                 n += 1
                 yield Record(n, values)
@@ -197,6 +219,157 @@ def _read_parquet(path: Path, size: int) -> Reader:
 
 
 # ---------------------------------------------------------------------- output
+
+
+class Stopped(Exception):
+    """The run stopped part-way (the input damaged past its start, the output not writable): nothing
+    of the output is left behind, and the message says what became of the target (see :func:`fate`)."""
+
+
+class OutputError(Stopped):
+    """The output could not be written (a missing or read-only folder, a full disk)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM, SIGHUP): raised like Ctrl-C, so that the output is
+    cleaned up (a BaseException: the grouper's catch-all for defects must not swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Interrupted` (in the main thread only; elsewhere
+    signals keep their handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+    kept = {sig: signal.signal(sig, stop) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def check_output(out: str, inputs: Sequence[str]) -> None:
+    """Refuse an output that is one of the inputs (the same file, also through a symbolic or hard
+    link): writing it would destroy the input as it is read."""
+    for path in inputs:
+        try:
+            same = os.path.samefile(out, path)
+        except OSError:  # one of them does not exist (yet)
+            continue
+        if same:
+            raise BatchError(f"the output {out} is the input file {path}: write the results to another file "
+                             "(the input would be overwritten while it is read)")
+
+
+def fate(out: str) -> str:
+    """What a run that stopped left at ``out``: the previous file (outputs are renamed into place only
+    on success), or nothing."""
+    target = Path(out)
+    if target.exists() and not target.is_file():
+        return f"the output to {out} is incomplete"
+    return f"{out} is unchanged (the previous file is kept)" if target.exists() else f"no {out} was written"
+
+
+class Output:
+    """A file written under a temporary name in its target's folder and renamed onto the target only
+    by :meth:`commit`, so that a run that fails or is stopped leaves the previous file, or none. A
+    target that exists and is no regular file (``/dev/stdout``, a pipe) is written directly. As a
+    context manager: committed on success, removed on any exception."""
+
+    def __init__(self, path: str, inputs: Sequence[str] = ()) -> None:
+        check_output(path, inputs)
+        self.path = path
+        target = Path(os.path.realpath(path))  # a symbolic link: the file it points to is replaced
+        self.target = target
+        if target.is_dir():
+            raise OutputError(f"cannot write {path}: it is a folder")
+        self.temporary: Path | None = None
+        self.file: IO[str] | None = None
+        self.closed = False
+        try:
+            if target.exists() and not target.is_file():
+                self.fd = os.open(target, os.O_WRONLY | os.O_APPEND)
+                return
+            mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+            for _ in range(100):
+                candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+                try:
+                    self.fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                except FileExistsError:
+                    continue
+                self.temporary = candidate
+                break
+            else:
+                raise OutputError(f"cannot write {path}: no free temporary name in {target.parent}")
+            if mode is not None:
+                os.chmod(candidate, mode)
+        except FileNotFoundError:
+            raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist") from None
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc} ({target.parent}); {fate(path)}") from None
+
+    @property
+    def writing(self) -> str:
+        """The path bytes go to until the commit."""
+        return str(self.temporary or self.target)
+
+    def text(self) -> IO[str]:
+        """The file as UTF-8 text (closed by :meth:`commit` or :meth:`abort`)."""
+        self.file = open(self.fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- closed in commit()
+        return self.file
+
+    def commit(self) -> None:
+        """Flush the file to disk and rename it onto the target."""
+        try:
+            if self.file is not None:
+                self.file.flush()
+            if self.temporary is not None:
+                os.fsync(self.fd)  # also what pyarrow wrote through the path
+            self._close()
+            if self.temporary is not None:
+                os.replace(self.temporary, self.target)
+                self.temporary = None
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {fate(self.path)}") from None
+
+    def abort(self) -> None:
+        """Close and remove the temporary file: the target stays as it was."""
+        with suppress(OSError, ValueError):
+            self._close()
+        if self.temporary is not None:
+            with suppress(OSError):
+                self.temporary.unlink()
+            self.temporary = None
+
+    def _close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.file is not None:
+            self.file.close()  # also closes fd
+        else:
+            os.close(self.fd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
 
 
 def cell(value: object) -> str:
@@ -209,9 +382,13 @@ def cell(value: object) -> str:
 
 
 class Writer:
-    """Writes output rows (dicts) to CSV, JSON Lines or Parquet."""
+    """Writes output rows (dicts) to CSV, JSON Lines or Parquet, through an :class:`Output` (renamed
+    into place when the writer is closed without an exception). ``types`` gives the Arrow schema of
+    the results (the grouper's ``arrow_schema``): its decimal columns (money) are decimals in Parquet
+    too; other columns are text, ``row`` an integer."""
 
-    def __init__(self, path: str, fmt: str | None, columns: list[str]) -> None:
+    def __init__(self, path: str, fmt: str | None, columns: list[str], inputs: Sequence[str] = (),
+                 types: Callable[[], Any] | None = None) -> None:
         self.fmt = detect_format(path, fmt)
         self.columns = columns
         self.path = path
@@ -220,39 +397,57 @@ class Writer:
             self.pa = _pyarrow("pyarrow")
             self.pq = _pyarrow("pyarrow.parquet")
             self.parquet: Any = None
+            given = types() if types is not None else self.pa.schema([])
+            self.decimals = [c for c in columns if c in given.names and self.pa.types.is_decimal(given.field(c).type)]
+            self.schema = self.pa.schema([(c, self.pa.int64() if c == "row" else given.field(c).type
+                                           if c in self.decimals else self.pa.string()) for c in columns])
+        self.output = Output(path, inputs)
+        if self.fmt == "parquet":
             return
-        self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- closed in close()
+        self.file = self.output.text()
         if self.fmt == "csv":
             self.csv = csv.writer(self.file, lineterminator="\n")
-            self.csv.writerow(columns)
+            self.write_or_fail(self.csv.writerow, columns)
+
+    def write_or_fail(self, write: Callable[..., object], *args: object) -> None:
+        try:
+            write(*args)
+        except OSError as exc:
+            self.output.abort()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {fate(self.path)}") from None
 
     def write(self, row: dict[str, object]) -> None:
         if self.fmt == "csv":
-            self.csv.writerow([cell(row.get(c)) for c in self.columns])
+            self.write_or_fail(self.csv.writerow, [cell(row.get(c)) for c in self.columns])
         elif self.fmt == "jsonl":
-            self.file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            self.write_or_fail(self.file.write, json.dumps(row, ensure_ascii=False, default=str) + "\n")
         else:
-            self.pending.append({c: cell(row.get(c)) if c not in ("row",) else row.get(c) for c in self.columns})
+            values: dict[str, object] = {c: cell(row.get(c)) if c != "row" else row.get(c) for c in self.columns}
+            for c in self.decimals:
+                values[c] = Decimal(str(values[c])) if values[c] != "" else None
+            self.pending.append(values)
             if len(self.pending) >= 8192:
-                self._flush()
+                self.write_or_fail(self._flush)
 
     def _flush(self) -> None:
-        if not self.pending:
-            return
-        schema = self.pa.schema([(c, self.pa.int64() if c == "row" else self.pa.string()) for c in self.columns])
-        table = self.pa.Table.from_pylist(self.pending, schema=schema)
         if self.parquet is None:
-            self.parquet = self.pq.ParquetWriter(self.path, schema)
-        self.parquet.write_table(table)
-        self.pending = []
+            self.parquet = self.pq.ParquetWriter(self.output.writing, self.schema)
+        if self.pending:
+            self.parquet.write_table(self.pa.Table.from_pylist(self.pending, schema=self.schema))
+            self.pending = []
 
     def close(self) -> None:
+        """Finish the file and rename it into place."""
         if self.fmt == "parquet":
-            self._flush()
-            if self.parquet is None:  # no rows: still write a file with the schema
-                schema = self.pa.schema([(c, self.pa.int64() if c == "row" else self.pa.string()) for c in self.columns])
-                self.pq.write_table(self.pa.Table.from_pylist([], schema=schema), self.path)
-            else:
-                self.parquet.close()
+            self.write_or_fail(self._flush)  # no rows: still a file with the schema
+            self.write_or_fail(self.parquet.close)
+        self.output.commit()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
         else:
-            self.file.close()
+            self.output.abort()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -173,7 +176,7 @@ def build_cmd(defs: tuple[str, ...], out: str) -> None:
 @click.option("--output-format", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
               help="Output format (default: from the extension).")
 @click.option("--encoding", default="auto", show_default=True,
-              help="CSV/JSONL input encoding: auto (UTF-8, else ISO-8859-1), utf-8, iso-8859-1, …")
+              help="CSV/JSONL input encoding: auto (UTF-8, else Windows-1252), utf-8, cp1252, iso-8859-1, …")
 @click.option("--delimiter", default="auto", show_default=True,
               help="CSV field separator; auto: the most frequent of , ; tab | in the header line (tab for .tsv).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
@@ -188,12 +191,31 @@ def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_
     definitions DEFS (compiled on the fly), writing one output row per input row."""
     from isfdsl.commands.group import run
 
-    try:
+    with _batch_run("isf group", out):
         run(grouper, input_path, out, table=table, input_format=input_format, output_format=output_format,
             encoding=encoding, delimiter=delimiter, progress=progress,
             prices=_overrides(prices, "--unit-price", default_key="*"), shares=_overrides(shares, "--share"))
+
+
+@contextmanager
+def _batch_run(command: str, out: str) -> Iterator[None]:
+    """Run a batch command: usage errors exit 2; a run that stops (an unreadable input, an unwritable
+    output: exit 1; Ctrl-C, SIGTERM: exit 128 + the signal) says so, and what became of ``out``
+    (outputs are renamed into place only on success), without a traceback."""
+    from isfdsl.commands import batch
+
+    try:
+        with batch.interruptible():
+            yield
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
+    except batch.Stopped as exc:
+        click.echo(f"{command}: stopped: {exc}", err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, batch.Interrupted) else signal.SIGINT
+        click.echo(f"{command}: interrupted ({signal.Signals(signum).name}); {batch.fate(out)}", err=True)
+        raise SystemExit(128 + signum) from None
 
 
 @main.command("compare")
@@ -332,10 +354,8 @@ def group_pathways_cmd(grouper: str, input_path: str, out: str, table: str | Non
     replace the members' points. One CSV row per input line."""
     from isfdsl.commands.pathways import run
 
-    try:
+    with _batch_run("isf group-pathways", out):
         run(grouper, input_path, out, table, progress)
-    except (ValueError, KeyError) as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 @main.group("import")

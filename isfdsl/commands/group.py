@@ -22,7 +22,7 @@ from rich.table import Table
 from isfdsl.commands import batch
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.diagnostics import render_text
-from isfdsl.runtime import RESULT_FIELDS, Result, describe
+from isfdsl.runtime import RESULT_FIELDS, Result, describe, round_refund
 
 if TYPE_CHECKING:
     from isfdsl.ir import model as ir
@@ -107,7 +107,7 @@ class Summary:
         self.nonzero_rc += rc != "0"
         self.with_problems += problems
         self.points += points
-        self.refund += refund or 0
+        self.refund += 0 if refund is None else round_refund(refund)  # the total of the refund column
 
     def table(self) -> Table:
         grid = Table(show_header=False)
@@ -137,16 +137,23 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         pkg = load_grouper(source, stack)
         group = grouping(pkg, table, prices, shares)
         try:
+            batch.check_output(out, [input_path])
             reader = batch.read(input_path, input_format, encoding, delimiter)
             records = iter(reader.records)
-            first = next(records, None)
-            columns = [c for c in reader.columns or (list(first.values) if first else []) if c not in REPLACED]
+            ahead: list[batch.Record] = []  # without a header: the columns of the first record read whole
+            for record in records if not reader.columns else ():
+                ahead.append(record)
+                if record.values or len(ahead) >= 1000:
+                    break
+            given = reader.columns or next((list(r.values) for r in ahead if r.values), [])
+            columns = [c for c in given if c not in REPLACED]
             #: a package of several versions (``isf build A B``) names the version that grouped each row
             version_of = getattr(pkg, "version_of", None)
-            writer = batch.Writer(out, output_format, ["row", *columns, *RESULT_FIELDS, *(["version"] if version_of else [])])
+            writer = stack.enter_context(batch.Writer(out, output_format, ["row", *columns, *RESULT_FIELDS,
+                                                                           *(["version"] if version_of else [])],
+                                                      [input_path], pkg.arrow_schema))
         except batch.BatchError as exc:
             raise ValueError(str(exc)) from None
-        stack.callback(writer.close)
         summary = Summary()
         summary.notes = column_notes(reader.columns if reader.header else [], list(pkg.ATTRIBUTES), reader.delimiter)
         for note in summary.notes:
@@ -156,9 +163,8 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("group", total=reader.size or None, rows=0)
-        pending = [first] if first is not None else []
         try:
-            for record in chain(pending, records):
+            for record in chain(ahead, records):
                 result = group(record.values)
                 problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
                 row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
@@ -170,8 +176,10 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                 summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
                 if summary.rows % 4096 == 0:
                     bar.update(task, completed=reader.position(), rows=summary.rows)
-        except batch.BatchError as exc:
-            raise ValueError(f"{exc} (the {summary.rows:,} rows before it are in {out})") from None
+        except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
+            raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
+        except OSError as exc:
+            raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
         bar.update(task, completed=reader.position(), rows=summary.rows)
     console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())

@@ -7,18 +7,22 @@ line number and the reason in ``problems``."""
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from isfdsl.commands import batch
 from isfdsl.commands.group import load_grouper
-from isfdsl.runtime import PATHWAY_FIELDS
+from isfdsl.runtime import PATHWAY_FIELDS, round_refund
 
 
 def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
@@ -34,6 +38,20 @@ def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
     return item, ""
 
 
+def _lines(src: Iterable[bytes], input_path: str, out: str) -> Iterator[bytes]:
+    try:
+        yield from src
+    except OSError as exc:
+        raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
+
+
+def _write(writer: Any, out: str, row: list[object]) -> None:
+    try:
+        writer.writerow(row)
+    except OSError as exc:
+        raise batch.OutputError(f"cannot write {out}: {exc.strerror or exc}; {batch.fate(out)}") from None
+
+
 def run(source: str, input_path: str, out: str, table: str | None = None, progress: bool | None = None,
         console: Console | None = None) -> tuple[int, Counter[str], Decimal]:
     """Group every pathway in ``input_path``; (rows, rows per group, points paid)."""
@@ -46,16 +64,24 @@ def run(source: str, input_path: str, out: str, table: str | None = None, progre
         pkg = load_grouper(source, stack)
         if not hasattr(pkg, "group_pathway"):
             raise ValueError(f"{source}: these definitions declare no pathway tables")
-        src = stack.enter_context(Path(input_path).open("rb"))
-        dst = stack.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
+        try:
+            batch.check_output(out, [input_path])
+            src = stack.enter_context(Path(input_path).open("rb"))
+            output = stack.enter_context(batch.Output(out, [input_path]))
+        except batch.BatchError as exc:
+            raise ValueError(str(exc)) from None
+        except OSError as exc:
+            raise ValueError(f"cannot read {input_path}: {exc.strerror or exc}") from None
+        dst = output.text()
         writer = csv.writer(dst)
-        writer.writerow(["row", "id", *PATHWAY_FIELDS])
+        writerow = functools.partial(_write, writer, out)
+        writerow(["row", "id", *PATHWAY_FIELDS])
         show = console.is_terminal if progress is None else progress
         bar = stack.enter_context(Progress(TextColumn("grouping pathways"), BarColumn(), DownloadColumn(),
                                            TimeRemainingColumn(), console=console, disable=not show, transient=True))
         task = bar.add_task("pathways", total=Path(input_path).stat().st_size or None)
         position = 0
-        for n, raw in enumerate(src, 1):
+        for n, raw in enumerate(_lines(src, input_path, out), 1):
             position += len(raw)
             if n % 1024 == 0:
                 bar.update(task, completed=position)
@@ -76,10 +102,10 @@ def run(source: str, input_path: str, out: str, table: str | None = None, progre
             values = res.as_dict()
             if problem:
                 values["problems"] = "; ".join(x for x in (problem, str(values["problems"])) if x)
-            writer.writerow([n, item.get("id", ""), *(values[f] for f in PATHWAY_FIELDS)])
+            writerow([n, item.get("id", ""), *(values[f] for f in PATHWAY_FIELDS)])
             groups[res.result.group] += 1
             paid += res.points
-            refund += res.refund or 0
+            refund += 0 if res.refund is None else round_refund(res.refund)  # the total of paid_refund
             financed += res.financed
         bar.update(task, completed=position)
     grid = Table(title=f"isf group-pathways → {out}", show_header=False)
