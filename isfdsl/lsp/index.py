@@ -107,9 +107,10 @@ def build_index(model: Model, sources: dict[str, str]) -> Index:
         for r in (*d.rules, *d.post):
             if r.group is not None:
                 rows_to.setdefault(r.group, []).append((d.name, r))
+    lines = {name: text.splitlines() for name, text in model.program.sources.items() if name.endswith(".isf")}
     for module in model.program.modules:
         for decl in module.items:
-            for sym in _symbols(decl, model, rows_to):
+            for sym in _symbols(decl, lines, rows_to):
                 index.symbols.setdefault(sym.name, []).append(sym)
             if isinstance(decl, ast.CodeList):
                 for e in decl.entries:
@@ -136,19 +137,24 @@ def words(file: str, text: str) -> Iterator[tuple[Place, str]]:
             yield Place(file, n, m.start() + 1, m.end() + 1), m.group()
 
 
-def _place(span: Span, name: str, sources: dict[str, str]) -> Place:
-    """Where ``name`` is written in the declaration that starts at ``span`` (its first occurrence as a word)."""
-    lines = sources.get(span.file, "").splitlines()
-    last = min(len(lines), max(span.end_line, span.line) + 1)
-    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+def _place(span: Span, name: str, lines: dict[str, list[str]]) -> Place:
+    """Where ``name`` is written in the declaration that starts at ``span`` (its first occurrence as a
+    word outside strings); ``lines`` holds each file's lines (split once per index)."""
+    text = lines.get(span.file, [])
+    last = min(len(text), max(span.end_line, span.line) + 1)
     for n in range(span.line, last + 1):
-        if n - 1 >= len(lines):
+        if n - 1 >= len(text):
             break
-        line = _STRING.sub(lambda m: " " * len(m.group()), lines[n - 1])
-        start = span.col - 1 if n == span.line else 0
-        m = pattern.search(line, start)
-        if m:
-            return Place(span.file, n, m.start() + 1, m.end() + 1)
+        line = text[n - 1]
+        if '"' in line:
+            line = _STRING.sub(lambda m: " " * len(m.group()), line)
+        at = line.find(name, span.col - 1 if n == span.line else 0)
+        while at >= 0:
+            before = line[at - 1] if at else " "
+            after = line[at + len(name)] if at + len(name) < len(line) else " "
+            if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+                return Place(span.file, n, at + 1, at + len(name) + 1)
+            at = line.find(name, at + 1)
     return Place(span.file, span.line, span.col, span.col + len(name))
 
 
@@ -156,8 +162,9 @@ def _q(text: str | None) -> str:
     return f" — {text}" if text else ""
 
 
-def _symbols(decl: ast.Decl, model: Model, rows_to: dict[str, list[tuple[str, ast.Rule]]]) -> Iterator[Symbol]:
-    src = model.program.sources
+def _symbols(decl: ast.Decl, lines: dict[str, list[str]],
+             rows_to: dict[str, list[tuple[str, ast.Rule]]]) -> Iterator[Symbol]:
+    src = lines
     whole = (decl.span.line, decl.span.end_line or decl.span.line)
     if isinstance(decl, ast.CodeSystem):
         yield Symbol(decl.name, "code system", _place(decl.span, decl.name, src), f"codesystem {decl.name}",
