@@ -17,8 +17,10 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -54,18 +56,19 @@ def layout(name: str, rows: list[dict[str, str]]) -> tuple[list[str], list[list[
     another case (one with an accent), a rule `id` and a version column in the logic (whose rows come
     in reverse order: `ord` gives the place), ICD+/NCSP+ code columns in `dg` and `proc`."""
     columns = list(rows[0]) if rows else list(tables.SPECS[name].columns)
-    extra: dict[str, object] = {}
+    extra: dict[str, Callable[[dict[str, str]], str]] = {}
     if name == "drglogic":
-        extra = {"ID": lambda r: rule_id(r["ord"]), "Com/Den/Est/Fin/Ice/Lat/Nor/Swe": lambda r: "Nor" if len(r["ord"]) % 2 else "Com"}
+        extra = {"ID": lambda r: rule_id(r["ord"]),
+                 "Com/Den/Est/Fin/Ice/Lat/Nor/Swe": lambda r: "Nor" if len(r["ord"]) % 2 else "Com"}
         rows = rows[::-1]
     elif name in ("dg", "proc"):
         plus = "ICD+" if name == "dg" else "NCSP+"
         extra = {plus: lambda r: r["code"] + "X" if r["vartype"] == "DGCAT" else ""}
     headers = [("ÖR" if c == "or" else c.upper() if i % 2 else c.title()) for i, c in enumerate(columns)][::-1]
-    out = []
+    out: list[list[object]] = []
     for r in rows:
-        cells: list[object] = [(int(v) if re.fullmatch(r"0|[1-9]\d{0,5}", v) else v) for v in (r[c] for c in columns)][::-1]
-        out.append([*(f(r) for f in extra.values()), *cells])  # type: ignore[operator]
+        cells = [(int(v) if re.fullmatch(r"0|[1-9]\d{0,5}", v) else v) for v in (r[c] for c in columns)][::-1]
+        out.append([*(f(r) for f in extra.values()), *cells])  # the added columns first
     return [*extra, *headers], out
 
 
@@ -125,8 +128,10 @@ def import_(*args: str) -> tuple[int, str]:
 
 # ---------------------------------------------------------------------- the official years, three ways
 
+Listed = dict[str, tuple[str, Decimal, int | None, Decimal | None]]
 
-def group_list(data: dict[str, list[dict[str, str]]], path: Path) -> tuple[dict[str, tuple[str, Decimal, int | None, Decimal | None]], list[str], list[str]]:
+
+def group_list(data: dict[str, list[dict[str, str]]], path: Path) -> tuple[Listed, list[str], list[str]]:
     """A synthetic group list for a year's logic, as an .xlsx with Norwegian headers: every group the
     logic produces but each seventh, plus three codes the logic never produces (one from `drgnames`).
     Returns {code: (name, points, trim, perday)}, the codes left out and the codes added."""
@@ -143,65 +148,83 @@ def group_list(data: dict[str, list[dict[str, str]]], path: Path) -> tuple[dict[
     sheet.write_row(0, 0, ["DRG-liste 2015 (syntetisk)"])
     sheet.write_row(2, 0, ["DRG", "Navn", "Kostnadsvekt", "Trimpunkt", "Poeng per dag", "Merknad"])
     for r, (code, (name, points, trim, perday)) in enumerate(listed.items(), 3):
-        sheet.write_row(r, 0, [code, name, float(points), *( [trim, float(perday)] if trim else ["", ""]), "x"])
+        day = [trim, float(perday)] if trim is not None and perday is not None else ["", ""]
+        sheet.write_row(r, 0, [code, name, float(points), *day, "x"])
     book.close()
     return listed, left_out, added
 
 
+@dataclass
+class Imports:
+    """One official year imported from its JSON and from a CSV folder (2015 also from a workbook with
+    a group list and payment, and compiled)."""
+
+    data: dict[str, list[dict[str, str]]]
+    json: Path
+    csv: Path
+    xlsx: Path | None = None
+    output: str = ""  # what the workbook import printed
+    listed: Listed = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    package: Any = None
+    seconds: float = 0.0  # CPU time of the workbook import
+
+
 @pytest.fixture(scope="session")
-def official_years(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, object]]:
+def official_years(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Imports]:
     """Each official year imported, in a temporary folder, from its JSON and from a CSV folder (a file
     per table); 2015 also from a workbook (a sheet per table, year and release on a cover sheet) with a
     group list and payment parameters, and compiled. The other years' workbooks are left out to keep
     the suite fast: the CSV folders exercise the same reading of headers and rows."""
     tmp = tmp_path_factory.mktemp("tables")
-    years: dict[int, dict[str, object]] = {}
+    years: dict[int, Imports] = {}
     for year, zip_name in ZIPS.items():
         data, _ = norddrg.load(SHARED / zip_name)
-        release = re.search(r"_(PR\d\w)N", zip_name).group(1)  # type: ignore[union-attr]
-        out: dict[str, object] = {"json": tmp / f"json{year}", "csv": tmp / f"csv{year}", "data": data}
-        norddrg.write(SHARED / zip_name, out["json"])  # type: ignore[arg-type]
-        norddrg.write(write_folder(data, tmp / f"DefinitionData_{year}_{release}"), out["csv"])  # type: ignore[arg-type]
-        years[year] = out
+        release = zip_name.split("_")[3][:4]
+        y = years[year] = Imports(data, tmp / f"json{year}", tmp / f"csv{year}")
+        norddrg.write(SHARED / zip_name, y.json)
+        norddrg.write(write_folder(data, tmp / f"DefinitionData_{year}_{release}"), y.csv)
     y = years[2015]
     (tmp / "book").mkdir()
-    book = write_workbook(y["data"], tmp / "book" / "DefinitionData.xlsx", "DefinitionData DRG PR1c 2015")  # type: ignore[arg-type]
-    listed, left_out, added = group_list(y["data"], tmp / "drg-liste.xlsx")  # type: ignore[arg-type]
+    book = write_workbook(y.data, tmp / "book" / "DefinitionData.xlsx", "DefinitionData DRG PR1c 2015")
+    y.listed, y.left_out, y.added = group_list(y.data, tmp / "drg-liste.xlsx")
     payment = tmp / "betaling.csv"
     payment.write_text("Parameter;Verdi;Kilde\nEnhetspris;43 000;syntetisk\nISF-andel somatikk;0,5;syntetisk\n",
                        encoding="utf-8")
     started = time.process_time()
-    code, output = import_(str(book), "-o", str(tmp / "xlsx2015"), "--groups", str(tmp / "drg-liste.xlsx"),
-                           "--payment", str(payment))
-    y["seconds"] = time.process_time() - started
-    assert code == 0, output
-    built = build(str(tmp / "xlsx2015"), tmp / "gen" / "xlsx2015", analyse=False)
+    code, y.output = import_(str(book), "-o", str(tmp / "xlsx2015"), "--groups", str(tmp / "drg-liste.xlsx"),
+                             "--payment", str(payment))
+    y.seconds = time.process_time() - started
+    assert code == 0, y.output
+    y.xlsx = tmp / "xlsx2015"
+    built = build(str(y.xlsx), tmp / "gen" / "xlsx2015", analyse=False)
     assert built.package is not None, built.checked.diags.errors[:5]
-    y.update(xlsx=tmp / "xlsx2015", output=output, listed=listed, left_out=left_out, added=added,
-             package=load_package(built.package))
+    y.package = load_package(built.package)
     return years
 
 
 @pytest.mark.official
 @needs_shared
 @pytest.mark.parametrize("year", list(ZIPS))
-def test_csv_folder_gives_the_logic_of_the_json(official_years: dict[int, dict[str, object]], year: int) -> None:
-    want, got = normalised(official_years[year]["json"]), normalised(official_years[year]["csv"])  # type: ignore[arg-type]
+def test_csv_folder_gives_the_logic_of_the_json(official_years: dict[int, Imports], year: int) -> None:
+    want, got = normalised(official_years[year].json), normalised(official_years[year].csv)
     assert list(got) == list(want)
     for name in want:
         assert got[name] == want[name], name
-    label = re.search(r'version NordDRG \d+ "([^"]+)"', got["schema.isf"]).group(1)  # type: ignore[union-attr]
-    assert label == f"NordDRG Norway {year} {'PR1a' if year == 2017 else 'PR1c'}"  # from the folder's name
+    label = re.findall(r'version NordDRG \d+ "([^"]+)"', got["schema.isf"])
+    assert label == [f"NordDRG Norway {year} {'PR1a' if year == 2017 else 'PR1c'}"]  # from the folder's name
 
 
 @pytest.mark.official
 @needs_shared
-def test_workbook_gives_the_logic_of_the_json(official_years: dict[int, dict[str, object]]) -> None:
+def test_workbook_gives_the_logic_of_the_json(official_years: dict[int, Imports]) -> None:
     """The 2015 workbook (rule ids, version markers, ICD+/NCSP+ columns, headers reordered and in
     another case, logic rows reversed) imports to the JSON's logic; with the group list and payment
     the catalogue keeps every group and parent and the schema gains only the sector."""
     y = official_years[2015]
-    want, got = normalised(y["json"]), normalised(y["xlsx"])  # type: ignore[arg-type]
+    assert y.xlsx is not None
+    want, got = normalised(y.json), normalised(y.xlsx)
     assert set(got) == set(want) | {"payment.isf"}
     for name in set(want) - {"catalogue.isf", "schema.isf"}:
         assert got[name] == want[name], name
@@ -213,35 +236,34 @@ def test_workbook_gives_the_logic_of_the_json(official_years: dict[int, dict[str
     both = [{c: parent.findall(rest) for c, rest in line.findall(x["catalogue.isf"])} for x in (want, got)]
     assert both[0] == both[1]
     assert len(both[0]) > 800
-    assert y["seconds"] < 10, f"importing a year's workbook took {y['seconds']:.1f} s of CPU"  # type: ignore[operator]
+    assert y.seconds < 10, f"importing a year's workbook took {y.seconds:.1f} s of CPU"
 
 
 @pytest.mark.official
 @needs_shared
 @pytest.mark.parametrize("name", ["reference-2015-small.csv", "reference-2015-dev.csv"])
-def test_reference_cases_through_the_workbook(official_years: dict[int, dict[str, object]], name: str) -> None:
+def test_reference_cases_through_the_workbook(official_years: dict[int, Imports], name: str) -> None:
     """Every reference case gets its DRG, rule (by the rule id the workbook gives its `ord`) and
     return code; and the group list's name, points (per-day points past the trim point) and refund."""
     y = official_years[2015]
-    package, listed = y["package"], y["listed"]
     wrong, n, priced = [], 0, 0
     with (SHARED / name).open(encoding="utf-8", newline="") as f:
         for case in csv.DictReader(f, delimiter=";"):
             n += 1
             ep = norddrg.parse_grouping_string(case["DRGGrupperingsstreng"])
-            r = package.group(ep)  # type: ignore[attr-defined]
+            r = y.package.group(ep)
             want = (case["DRGKode"].strip(), rule_id(case["DRGGrupperingsregel"].strip()), case["Returkode"].strip() or "0")
             if (r.group, r.rule, r.return_code) != want:
                 wrong.append((case["RegelNr"], want, (r.group, r.rule, r.return_code)))
                 continue
-            entry = listed.get(r.group)  # type: ignore[attr-defined]
+            entry = y.listed.get(r.group)
             if entry is None:
                 assert (r.name, r.points) == (f"DRG {r.group}", 0), r
                 continue
             label, points, trim, perday = entry
-            los = int(ep["los"]) if str(ep["los"]).isdigit() else 0  # type: ignore[call-overload]
-            if trim is not None and los > trim:
-                points += perday * (los - trim)
+            los = str(ep["los"])
+            if trim is not None and perday is not None and los.isdigit() and int(los) > trim:
+                points += perday * (int(los) - trim)
             assert (r.name, r.points, r.refund) == (label, points, points * 43000 * Decimal("0.5")), (case["RegelNr"], r)
             priced += 1
     assert n > 60 and priced > n / 2
@@ -250,19 +272,20 @@ def test_reference_cases_through_the_workbook(official_years: dict[int, dict[str
 
 @pytest.mark.official
 @needs_shared
-def test_group_list_reports_are_exact(official_years: dict[int, dict[str, object]]) -> None:
+def test_group_list_reports_are_exact(official_years: dict[int, Imports]) -> None:
     y = official_years[2015]
-    output = y["output"]
-    never = " ".join(sorted(y["added"]))  # type: ignore[call-overload]
-    lacking = " ".join(sorted(y["left_out"]))  # type: ignore[call-overload]
-    assert f"warning: 3 groups of drg-liste.xlsx are never produced by the logic (not imported unless drgnames has " \
-           f"them): {never}\n" in output  # type: ignore[operator]
-    assert f"groups the logic produces are not in drg-liste.xlsx (no name, no points): {lacking}\n" in output  # type: ignore[operator]
-    catalogue = (y["xlsx"] / "catalogue.isf").read_text(encoding="utf-8")  # type: ignore[operator]
+    assert y.xlsx is not None
+    assert f"warning: {len(y.added)} groups of drg-liste.xlsx are never produced by the logic (not imported unless " \
+           f"drgnames has them): {' '.join(sorted(y.added))}\n" in y.output
+    assert f"warning: {len(y.left_out)} groups the logic produces are not in drg-liste.xlsx (no name, no points): " \
+           f"{' '.join(sorted(y.left_out))}\n" in y.output
+    catalogue = (y.xlsx / "catalogue.isf").read_text(encoding="utf-8")
     assert "ZZ1" not in catalogue and "Gruppe ZZ" not in catalogue
-    names_only = [c for c in y["added"] if not c.startswith("ZZ")]  # type: ignore[attr-defined]
-    for code in names_only:  # a group of drgnames the logic never produces still gets its name
-        assert f'  {code} "Gruppe {code} – «prøve»"' in catalogue
+    for code in y.added:  # a group of drgnames the logic never produces still gets its name
+        if not code.startswith("ZZ"):
+            assert f'  {code} "Gruppe {code} – «prøve»"' in catalogue
+    for code in y.left_out:
+        assert f'  {code} "DRG {code}"' in catalogue
 
 
 # ---------------------------------------------------------------------- a synthetic definition
@@ -380,20 +403,20 @@ def _zip(tmp: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATE
     return path
 
 
-def _edit(change: str) -> dict[str, object]:
-    """The synthetic definition with one thing changed (a small language: table/row/column=value)."""
-    data: dict[str, object] = synthetic()  # type: ignore[assignment]
+def _edit(change: str) -> dict[str, Any]:
+    """The synthetic definition with one thing changed: `table=JSON`, `table/row=JSON`,
+    `table/row/column=JSON` or `table/row/column=<delete>`."""
+    data: dict[str, Any] = dict(synthetic())
     where, _, value = change.partition("=")
     table, row, column = (where.split("/") + ["", ""])[:3]
-    target = data[table]
     if row == "":
         data[table] = json.loads(value)
     elif column == "":
-        target[int(row)] = json.loads(value)  # type: ignore[index]
+        data[table][int(row)] = json.loads(value)
     elif value == "<delete>":
-        del target[int(row)][column]  # type: ignore[index]
+        del data[table][int(row)][column]
     else:
-        target[int(row)][column] = json.loads(value)  # type: ignore[index]
+        data[table][int(row)][column] = json.loads(value)
     return data
 
 
@@ -440,6 +463,11 @@ def _text(path: Path, text: str) -> Path:
     return path
 
 
+def _symlink(path: Path, target: Path) -> Path:
+    path.symlink_to(target)
+    return path
+
+
 def _zipped(tmp: Path, method: int = zipfile.ZIP_DEFLATED) -> Path:
     return _zip(tmp, {"d.json": json.dumps(synthetic()).encode()}, method)
 
@@ -476,6 +504,7 @@ CORRUPT: dict[str, tuple[Callable[[Path], Path], str]] = {
     "unknown logic column": (lambda t: _json(t, _edit('drglogic/0/los2=""')),
                              "table 'drglogic', row 1, column 'los2': a column the importer does not understand"),
     "a column twice": (lambda t: _json(t, _edit('drglogic/0/DRG="470"')), "column 'DRG': two columns are `drg`"),
+    "a device, not a file": (lambda t: _symlink(t / "d_2025.zip", Path("/dev/zero")), "not a regular file"),
     "workbook not a zip": (lambda t: _text(t / "d_2025.xlsx", "x"), "not a readable .xlsx"),
     "workbook cut short": (lambda t: _cut(_book(t, ""), 2000), "not a readable .xlsx workbook"),
     "workbook without drglogic": (lambda t: _book(t, "no drglogic sheet"), "no sheet 'drglogic'"),
@@ -518,7 +547,7 @@ def test_a_member_over_the_size_cap_is_refused_unread(tmp_path: Path, monkeypatc
 
 def test_json_null_is_an_empty_cell_never_the_text_none(tmp_path: Path) -> None:
     data = _edit("dg/0/d_code=null")
-    data["drgnames"][0]["mdc"] = None  # type: ignore[index]
+    data["drgnames"][0]["mdc"] = None
     code, output = import_(str(_json(tmp_path, data)), "-o", str(tmp_path / "out"))
     assert code == 0, output
     assert not any("None" in p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir())

@@ -146,6 +146,8 @@ def read(path: Path) -> Definition:
         from isfdsl.importers.sheets import read_folder
 
         defn = read_folder(path)
+    elif not path.is_file():  # a FIFO or a device would block or never end
+        raise ImportError_(f"{path}: not a regular file or folder")
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         from isfdsl.importers.sheets import read_workbook
 
