@@ -403,20 +403,21 @@ def _zip(tmp: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATE
     return path
 
 
-def _edit(change: str) -> dict[str, Any]:
-    """The synthetic definition with one thing changed: `table=JSON`, `table/row=JSON`,
-    `table/row/column=JSON` or `table/row/column=<delete>`."""
+def _edit(*changes: str) -> dict[str, Any]:
+    """The synthetic definition with changes: `table=JSON`, `table/row=JSON`, `table/row/column=JSON`
+    or `table/row/column=<delete>`."""
     data: dict[str, Any] = dict(synthetic())
-    where, _, value = change.partition("=")
-    table, row, column = (where.split("/") + ["", ""])[:3]
-    if row == "":
-        data[table] = json.loads(value)
-    elif column == "":
-        data[table][int(row)] = json.loads(value)
-    elif value == "<delete>":
-        del data[table][int(row)][column]
-    else:
-        data[table][int(row)][column] = json.loads(value)
+    for change in changes:
+        where, _, value = change.partition("=")
+        table, row, column = (where.split("/") + ["", ""])[:3]
+        if row == "":
+            data[table] = json.loads(value)
+        elif column == "":
+            data[table][int(row)] = json.loads(value)
+        elif value == "<delete>":
+            del data[table][int(row)][column]
+        else:
+            data[table][int(row)][column] = json.loads(value)
     return data
 
 
@@ -486,6 +487,8 @@ CORRUPT: dict[str, tuple[Callable[[Path], Path], str]] = {
     "table not a list": (lambda t: _json(t, _edit("dg={}")), "table 'dg': expected a list of rows, found an object"),
     "row not an object": (lambda t: _json(t, _edit("proc/1=7")), "table 'proc', row 2: expected an object of cells"),
     "column missing": (lambda t: _json(t, _edit("drglogic/2/compl=<delete>")), "table 'drglogic', row 3, column 'compl'"),
+    "column missing, another added": (lambda t: _json(t, _edit("drglogic/2/compl=<delete>", 'drglogic/2/id="R3"')),
+                                      "table 'drglogic', row 3, column 'compl': no cell"),
     "JSON null DRG": (lambda t: _json(t, _edit("drglogic/1/drg=null")), "table 'drglogic', row 2, column 'drg': empty"),
     "nested cell": (lambda t: _json(t, _edit('dg/0/varval=["x"]')), "table 'dg', row 1, column 'varval': expected text"),
     "true cell": (lambda t: _json(t, _edit("dg/0/code=true")), "table 'dg', row 1, column 'code'"),

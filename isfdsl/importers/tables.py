@@ -251,6 +251,7 @@ def _json_table(file: str, name: str, title: str, rows: object) -> Table:
     if not isinstance(rows, list):
         raise table.error(f"expected a list of rows, found {_kind(rows)}")
     spec = SPECS[name]
+    required = frozenset(spec.columns)
     keys: dict[str, str] = {}  # a key as written -> its column key
     for n, row in enumerate(rows, 1):
         table.numbers.append(n)
@@ -267,7 +268,7 @@ def _json_table(file: str, name: str, title: str, rows: object) -> Table:
             if key in cells:
                 raise table.at(f"two cells for column `{key}`", n, k)
             cells[key] = text
-        if len(cells) < len(spec.columns):
+        if not required <= cells.keys():
             missing = [c for c in spec.columns if c not in cells]
             raise table.at(f"no cell for column {', '.join(missing)}", n, missing[0])
         table.rows.append(cells)
