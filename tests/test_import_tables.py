@@ -489,6 +489,10 @@ CORRUPT: dict[str, tuple[Callable[[Path], Path], str]] = {
     "column missing": (lambda t: _json(t, _edit("drglogic/2/compl=<delete>")), "table 'drglogic', row 3, column 'compl'"),
     "column missing, another added": (lambda t: _json(t, _edit("drglogic/2/compl=<delete>", 'drglogic/2/id="R3"')),
                                       "table 'drglogic', row 3, column 'compl': no cell"),
+    "CC level not a number": (lambda t: _json(t, _edit('proc/0={"code": "P2", "vartype": "CC", "varval": "high"}')),
+                              "table 'proc', row 1, column 'varval': 'high' is not a CC level"),
+    "exclusion without its code": (lambda t: _json(t, _edit('complexcl/0/code=""', 'complexcl/0/d_code="A01"')),
+                                   "table 'complexcl', row 1, column 'code': empty"),
     "JSON null DRG": (lambda t: _json(t, _edit("drglogic/1/drg=null")), "table 'drglogic', row 2, column 'drg': empty"),
     "nested cell": (lambda t: _json(t, _edit('dg/0/varval=["x"]')), "table 'dg', row 1, column 'varval': expected text"),
     "true cell": (lambda t: _json(t, _edit("dg/0/code=true")), "table 'dg', row 1, column 'code'"),
@@ -578,7 +582,7 @@ def test_the_command_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "isfdsl", "import", "norddrg", str(src), "-o", str(tmp_path / "o")],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 1
-    assert proc.stderr == f"error: {src}: table 'drglogic', row 2, column 'drg': empty; every row of the logic needs its `drg`\n"
+    assert proc.stderr == f"error: {src}: table 'drglogic', row 2, column 'drg': empty; every row of drglogic needs its `drg`\n"
 
 
 def test_names_are_found_case_and_accent_insensitively() -> None:

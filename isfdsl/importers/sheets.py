@@ -66,7 +66,7 @@ def _check_archive(path: Path) -> None:
                 if info.file_size > _tables.MAX_BYTES:
                     raise ImportError_(f"{path}: the member {info.filename!r} holds {info.file_size:,} bytes; "
                                        f"at most {_tables.MAX_BYTES:,} are read")
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise ImportError_(f"{path}: not a readable .xlsx workbook (an .xlsx file is a zip archive): {exc}") from None
 
 

@@ -254,7 +254,6 @@ def _json_table(file: str, name: str, title: str, rows: object) -> Table:
     required = frozenset(spec.columns)
     keys: dict[str, str] = {}  # a key as written -> its column key
     for n, row in enumerate(rows, 1):
-        table.numbers.append(n)
         if not isinstance(row, dict):
             raise table.at(f"expected an object of cells, found {_kind(row)}", n)
         cells: dict[str, str] = {}
@@ -271,7 +270,9 @@ def _json_table(file: str, name: str, title: str, rows: object) -> Table:
         if not required <= cells.keys():
             missing = [c for c in spec.columns if c not in cells]
             raise table.at(f"no cell for column {', '.join(missing)}", n, missing[0])
-        table.rows.append(cells)
+        if any(cells.values()):  # a blank row is no row, as in a sheet
+            table.rows.append(cells)
+            table.numbers.append(n)
     _finish(table, spec)
     return table
 
@@ -386,8 +387,9 @@ _SYNTAX: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("complexcl", "code"): (_CODE, "a diagnosis code: letters and digits"),
     ("complexcl", "d_code"): (_CODE, "a diagnosis code: letters and digits"),
 }
-#: Cells a logic row cannot do without.
-_REQUIRED = {"drglogic": ("ord", "drg")}
+#: Cells no row of a table can do without (the official tables fill them in every row).
+_REQUIRED = {"drglogic": ("ord", "drg"), "dg": ("code", "vartype", "varval"), "proc": ("code", "vartype", "varval"),
+             "complcat": ("compl",), "complexcl": ("compl", "code"), "drgnames": ("drg",)}
 
 
 def check_cells(table: Table) -> None:
@@ -408,7 +410,11 @@ def check_cells(table: Table) -> None:
     for column in _REQUIRED.get(table.name, ()):
         for i, row in enumerate(table.rows):
             if not row[column]:
-                raise table.error(f"empty; every row of the logic needs its `{column}`", i, column)
+                raise table.error(f"empty; every row of {table.name} needs its `{column}`", i, column)
+    if table.name == "proc":  # CC levels are numbers: the CC table is typed int
+        for i, row in enumerate(table.rows):
+            if row["vartype"] == "CC" and row["varval"] and not re.fullmatch(r"\d{1,9}", row["varval"]):
+                raise table.error(f"{row['varval'][:40]!r} is not a CC level (a number)", i, "varval")
     if table.name == "drglogic":
         for i, row in enumerate(table.rows):
             for column in ("agelim", "dur", "compl"):
