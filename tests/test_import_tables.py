@@ -380,6 +380,9 @@ def test_payment_file_and_group_list_problems_name_row_and_column(tmp_path: Path
     bad.write_text("Kode,Navn,Poeng\n01A,Kirurgi,2.5\n01A,Medisin,1\n", encoding="utf-8")
     assert "row 3, column 'Kode': group 01A is listed twice (also row 2)" in import_(str(src), "-o", str(tmp_path / "b"),
                                                                                     "--groups", str(bad))[1]
+    for usage in (["--column", "weight=Vekt", "--groups", str(bad)], ["--column", "points=Vekt"], ["--share", "x=0.5"],
+                  ["--share", "2"], ["--unit-price", "50000"]):
+        assert import_(str(src), "-o", str(tmp_path / "b"), *usage)[0] == 2, usage
     payment.write_text("parameter,value\nshare,1.5\n", encoding="utf-8")
     code, output = import_(str(src), "-o", str(tmp_path / "b"), "--payment", str(payment))
     assert code == 1 and "row 2, column 'value': '1.5' is not a number between 0 and 1" in output

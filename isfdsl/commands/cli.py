@@ -288,15 +288,17 @@ def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties:
     --groups and a payment the imported grouper gives names, points and refunds. The tables belong
     to the Norwegian Directorate of Health: import into a working folder, never into a repository.
     Exit code 1 when the data cannot be read (the message names file, table, row and column)."""
-    from isfdsl.importers.groups import PaymentParameters, add, read_groups, read_payment, sector_of
+    from isfdsl.importers.groups import ROLES, PaymentParameters, add, read_groups, read_payment, sector_of
     from isfdsl.importers.norddrg import ImportError_, write
 
     mapping: dict[str, str] = {}
     for item in columns:
         role, sep, header = item.partition("=")
-        if not sep or not role.strip() or not header.strip():
-            raise click.BadParameter(f"{item!r}: expected ROLE=HEADER", param_hint="--column")
+        if not sep or not header.strip() or role.strip() not in ROLES:
+            raise click.BadParameter(f"{item!r}: expected ROLE=HEADER, ROLE one of {', '.join(ROLES)}", param_hint="--column")
         mapping[role.strip()] = header.strip()
+    if mapping and groups_path is None:
+        raise click.BadParameter("--column maps the columns of a --groups file; none was given", param_hint="--column")
     price_options = _overrides(prices, "--unit-price", default_key="*")
     share_options = _overrides(shares, "--share", default_key="somatic")
     for option, values in (("--unit-price", price_options), ("--share", share_options)):
@@ -307,8 +309,6 @@ def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties:
                 raise click.BadParameter(f"{key}={value}: a share is a fraction between 0 and 1", param_hint=option)
     try:
         groups = read_groups(Path(groups_path), mapping) if groups_path else None
-        if mapping and groups is None:
-            raise click.BadParameter("--column maps the columns of a --groups file; none was given", param_hint="--column")
         payment = read_payment(Path(payment_path)) if payment_path else None
         if price_options or share_options:
             payment = payment or PaymentParameters()

@@ -1,5 +1,6 @@
-"""Import the official Norwegian NordDRG definition data (JSON, 2015–2017) as .isf source, and read
-the official positional grouping string.
+"""Import the official Norwegian NordDRG definition data as .isf source, and read the official
+positional grouping string. The tables are read by ``tables.py`` (JSON) and ``sheets.py`` (a workbook,
+a folder of CSV files); a group list and payment parameters by ``groups.py``; this module writes.
 
 The import is a translation into general language constructs — code tables with combination rows,
 ``lookup``/``combo``/``coalesce`` for the slot match and the category fallback, comprehensions for the
@@ -87,12 +88,12 @@ class Imported:
 def year_of(name: str) -> int:
     m = re.search(r"(20\d\d)", name)
     if not m:
-        raise ImportError_(f"{name}: cannot tell the year from the file name; pass --year")
+        raise ImportError_(f"{name}: cannot tell the year from a cover sheet or the file name; pass --year")
     return int(m.group(1))
 
 
-#: Every file an import may write: an existing output folder holding anything else is not replaced.
 def _owned_names() -> set[str]:
+    """Every file an import may write: an existing output folder holding anything else is not replaced."""
     tsv = [n for n, _ in _DG_TABLES.values()] + [n for n, _, _ in _PROC_TABLES.values()]
     return {*(f"{n}.tsv" for n in (*tsv, "complexcl", "complexcl_pair", "complcat")),
             "schema.isf", "tables.isf", "derive.isf", "catalogue.isf", "logic.isf", "payment.isf"}
@@ -113,14 +114,14 @@ def write(path: Path, out: Path, year: int | None = None, recode_properties: boo
     shown, out = out, out.resolve()
     if recode_properties is None:
         recode_properties = year >= 2016
-    if out.exists():
-        if not out.is_dir():
+    try:
+        if out.exists() and not out.is_dir():
             raise ImportError_(f"{shown}: exists and is not a folder")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names() or not p.is_file())
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names() or not p.is_file()) \
+            if out.exists() else []
         if foreign:
             raise ImportError_(f"{shown}: holds files an import does not write ({', '.join(foreign[:5])}"
                                f"{', …' if len(foreign) > 5 else ''}); import into a new or empty folder")
-    try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.import-{secrets.token_hex(4)}"
         tmp.mkdir()
