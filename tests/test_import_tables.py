@@ -372,6 +372,13 @@ def test_payment_file_and_group_list_problems_name_row_and_column(tmp_path: Path
     assert code == 0, output
     text = (tmp_path / "a" / "payment.isf").read_text(encoding="utf-8")
     assert 'unit_price 50000 source "pay.csv, row 2"' in text and 'tsb 0.3 source "pay.csv, row 3"' in text
+    book = xlsxwriter.Workbook(str(tmp_path / "liste.xlsx"))
+    sheet = book.add_worksheet("Vedlegg")
+    for r, row in enumerate([["DRG-liste (a title above the header)"], [], ["Kode", "Poeng", "DRG-navn"], ["01A", 0.5, "Stor"]]):
+        sheet.write_row(r, 0, row)
+    book.close()
+    assert import_(str(src), "-o", str(tmp_path / "c"), "--groups", str(tmp_path / "liste.xlsx"))[0] == 0
+    assert '  01A "Stor" points 0.5 parent 01 source "liste.xlsx"' in (tmp_path / "c" / "catalogue.isf").read_text(encoding="utf-8")
     bad = tmp_path / "groups.csv"
     bad.write_text("Kode,Navn,Poeng\n01A,Kirurgi,2.5\n01B,Medisin,-1\n", encoding="utf-8")
     code, output = import_(str(src), "-o", str(tmp_path / "b"), "--groups", str(bad))

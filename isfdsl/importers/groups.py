@@ -78,23 +78,12 @@ class PaymentParameters:
 
 def records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
     """The rows of a CSV/TSV file or of the first sheet of an .xlsx workbook, with their numbers."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from isfdsl.importers.sheets import first_sheet_records
+
+        yield from first_sheet_records(path)
+    else:
         yield from csv_records(path)
-        return
-    from isfdsl.importers.sheets import _check_archive, _records
-
-    _check_archive(path)
-    import openpyxl  # type: ignore[import-untyped]
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds of exception for a damaged file
-        raise ImportError_(f"{path}: not a readable .xlsx workbook: {type(exc).__name__}: {str(exc)[:200]}") from None
-    try:
-        title = book.sheetnames[0]
-        yield from _records(path, book[title], title)
-    finally:
-        book.close()
 
 
 def _layout(path: Path, rows: Iterator[tuple[int, Sequence[object]]], roles: dict[str, tuple[str, ...]],

@@ -24,15 +24,31 @@ from isfdsl.importers.tables import (
 )
 
 
-def read_workbook(path: Path) -> Definition:
-    """The six tables of an .xlsx workbook, a sheet each, found by name (case and accents aside)."""
-    _check_archive(path)
+def open_workbook(path: Path) -> Any:
+    """An .xlsx workbook opened for streaming (read-only, cached values of formulas), its archive
+    checked first; the caller closes it."""
+    check_archive(path)
     import openpyxl  # type: ignore[import-untyped]
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds of exception for a damaged file
         raise ImportError_(f"{path}: not a readable .xlsx workbook: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def first_sheet_records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
+    """The rows of a workbook's first sheet with their numbers."""
+    book = open_workbook(path)
+    try:
+        title = book.sheetnames[0]
+        yield from sheet_records(path, book[title], title)
+    finally:
+        book.close()
+
+
+def read_workbook(path: Path) -> Definition:
+    """The six tables of an .xlsx workbook, a sheet each, found by name (case and accents aside)."""
+    book = open_workbook(path)
     try:
         sheets: dict[str, str] = {}
         others: list[str] = []
@@ -48,17 +64,17 @@ def read_workbook(path: Path) -> Definition:
         if missing:
             raise ImportError_(f"{path}: no sheet {', '.join(map(repr, missing))} (expected a sheet per table: "
                                f"{', '.join(SPECS)}; found {', '.join(map(repr, book.sheetnames)) or 'none'})")
-        tables = {name: tabular(str(path), name, title, "sheet", _records(path, book[title], title))
+        tables = {name: tabular(str(path), name, title, "sheet", sheet_records(path, book[title], title))
                   for name, title in sheets.items()}
         year, release = release_from_lines(line for title in others if hasattr(book[title], "iter_rows")
-                                           for line in cover_text(_records(path, book[title], title)))
+                                           for line in cover_text(sheet_records(path, book[title], title)))
     finally:
         book.close()
     notes = [f"sheets not read (no table of the definition data): {', '.join(map(repr, others))}"] if others else []
     return Definition(path, path.name, tables, year, release, notes)
 
 
-def _check_archive(path: Path) -> None:
+def check_archive(path: Path) -> None:
     """A workbook is a zip archive: every member within ``tables.MAX_BYTES`` before anything is read."""
     try:
         with zipfile.ZipFile(path) as z:
@@ -70,7 +86,7 @@ def _check_archive(path: Path) -> None:
         raise ImportError_(f"{path}: not a readable .xlsx workbook (an .xlsx file is a zip archive): {exc}") from None
 
 
-def _records(path: Path, sheet: Any, title: str) -> Iterator[tuple[int, Sequence[object]]]:
+def sheet_records(path: Path, sheet: Any, title: str) -> Iterator[tuple[int, Sequence[object]]]:
     """The rows of a sheet with their spreadsheet row numbers, all of them (the dimension a file
     records is not trusted: some writers get it wrong, and rows past it would be lost)."""
     if not hasattr(sheet, "iter_rows"):
