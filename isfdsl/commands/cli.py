@@ -364,24 +364,79 @@ def import_group() -> None:
 
 
 @import_group.command("norddrg")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
-              help="Folder for the .isf and .tsv files (created; existing files of the same names are replaced).")
-@click.option("--year", type=int, default=None, help="Definition year (default: from the file name).")
+              help="Folder for the .isf and .tsv files: created, or replaced when it holds only an earlier import's files.")
+@click.option("--year", type=int, default=None, help="Definition year (default: from a cover sheet or the file name).")
 @click.option("--recode-properties/--no-recode-properties", default=None,
               help="Recode 98 diagnosis properties by sex (SEMANTICS §3.2-8; default: on from 2016).")
-def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties: bool | None) -> None:
-    """Import NordDRG definition data (the official .zip or .json) into .isf files under OUTPUT.
-    The tables belong to the Norwegian Directorate of Health: import into a working folder, never
-    into a repository."""
+@click.option("--groups", "groups_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Group list (CSV, TSV or XLSX) giving names, points, trim points, per-day points and flags; "
+                   "columns found by header: DRG/Kode, Navn/Name, Poeng/Kostnadsvekt/Weight, Trimpunkt, Poeng per dag, Flagg.")
+@click.option("--column", "columns", multiple=True, metavar="ROLE=HEADER",
+              help="The header of a column of the group list (roles: code, name, points, trim, perday, flags); repeatable.")
+@click.option("--payment", "payment_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Payment parameters (CSV, TSV or XLSX, rows `parameter, value[, source]`: `unit price [SECTOR]`, "
+                   "`share [SECTOR]`).")
+@click.option("--unit-price", "prices", multiple=True, metavar="[SECTOR=]NOK",
+              help="Unit price for every sector (`56155`) or one (`phv=3800`); repeatable; overrides --payment.")
+@click.option("--share", "shares", multiple=True, metavar="[SECTOR=]FRACTION",
+              help="ISF share of a sector (default sector: somatic), e.g. `0.3`; repeatable; overrides --payment.")
+def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties: bool | None, groups_path: str | None,
+                       columns: tuple[str, ...], payment_path: str | None, prices: tuple[str, ...],
+                       shares: tuple[str, ...]) -> None:
+    """Import NordDRG definition data into .isf files under OUTPUT: the directorate's .xlsx workbook
+    (DefinitionData), a folder of CSV/TSV files (one per table), or the JSON (.zip or .json). With
+    --groups and a payment the imported grouper gives names, points and refunds. The tables belong
+    to the Norwegian Directorate of Health: import into a working folder, never into a repository.
+    Exit code 1 when the data cannot be read (the message names file, table, row and column)."""
+    from isfdsl.importers.groups import ROLES, PaymentParameters, add, read_groups, read_payment, sector_of
     from isfdsl.importers.norddrg import ImportError_, write
 
+    mapping: dict[str, str] = {}
+    for item in columns:
+        role, sep, header = item.partition("=")
+        if not sep or not header.strip() or role.strip() not in ROLES:
+            raise click.BadParameter(f"{item!r}: expected ROLE=HEADER, ROLE one of {', '.join(ROLES)}", param_hint="--column")
+        mapping[role.strip()] = header.strip()
+    if mapping and groups_path is None:
+        raise click.BadParameter("--column maps the columns of a --groups file; none was given", param_hint="--column")
+    price_options = _overrides(prices, "--unit-price", default_key="*")
+    share_options = _overrides(shares, "--share", default_key="somatic")
+    for option, values in (("--unit-price", price_options), ("--share", share_options)):
+        for key, value in values.items():
+            if key != "*" and sector_of(key) is None:
+                raise click.BadParameter(f"{key!r}: expected a sector: somatic, phv or tsb", param_hint=option)
+            if option == "--share" and value > 1:
+                raise click.BadParameter(f"{key}={value}: a share is a fraction between 0 and 1", param_hint=option)
     try:
-        done = write(Path(path), Path(out), year, recode_properties)
+        groups = read_groups(Path(groups_path), mapping) if groups_path else None
+        payment = read_payment(Path(payment_path)) if payment_path else None
+        if price_options or share_options:
+            payment = payment or PaymentParameters()
+            for key, value in price_options.items():
+                add(payment, "unit_price", None if key == "*" else sector_of(key), value, "isf import norddrg --unit-price")
+            for key, value in share_options.items():
+                add(payment, "share", sector_of(key), value, "isf import norddrg --share")
+        if payment is not None and (not payment.shares or (payment.unit_price is None and not payment.prices)):
+            raise click.UsageError("a refund needs a unit price and an ISF share: give both (--unit-price, --share "
+                                   "or --payment)")
+        done = write(Path(path), Path(out), year, recode_properties, groups, payment)
     except ImportError_ as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"wrote {len(done.files)} files to {out}: {done.rows:,} table rows, {done.groups} DRGs, "
-               f"{done.codes:,} diagnosis codes; next: isf check {out}", err=True)
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    release = f" {done.release}" if done.release else ""
+    click.echo(f"wrote {len(done.files)} files to {out} (NordDRG {done.year}{release}): {done.rows:,} table rows, "
+               f"{done.groups} DRGs, {done.codes:,} diagnosis codes; next: isf check {out}", err=True)
+    for note in done.notes:
+        click.echo(f"note: {note}", err=True)
+    if groups is not None:
+        if done.listed_not_produced:
+            click.echo(f"warning: {len(done.listed_not_produced)} groups of {groups.source} are never produced by the "
+                       f"logic (not imported unless drgnames has them): {' '.join(done.listed_not_produced)}", err=True)
+        if done.produced_not_listed:
+            click.echo(f"warning: {len(done.produced_not_listed)} groups the logic produces are not in {groups.source} "
+                       f"(no name, no points): {' '.join(done.produced_not_listed)}", err=True)
 
 
 def _overrides(items: tuple[str, ...], option: str, default_key: str | None = None) -> dict[str, Decimal]:

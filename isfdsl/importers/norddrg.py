@@ -1,6 +1,7 @@
-"""Import the official Norwegian NordDRG definition data (JSON, 2015–2017) as .isf source. (The
-official positional grouping string, the input the imported definitions group, is read by
-:mod:`isfdsl.inputs.grouping_string`.)
+"""Import the official Norwegian NordDRG definition data as .isf source. The tables are read by
+``tables.py`` (JSON) and ``sheets.py`` (a workbook, a folder of CSV files); a group list and payment
+parameters by ``groups.py``; this module writes. (The official positional grouping string, the input the
+imported definitions group, is read by :mod:`isfdsl.inputs.grouping_string`.)
 
 The import is a translation into general language constructs — code tables with combination rows,
 ``lookup``/``combo``/``coalesce`` for the slot match and the category fallback, comprehensions for the
@@ -14,76 +15,115 @@ into this repository.
 
 from __future__ import annotations
 
-import json
 import re
-import zipfile
+import secrets
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from isfdsl.importers.groups import GroupList, PaymentParameters, report
+from isfdsl.importers.sheets import read
+from isfdsl.importers.tables import Definition, ImportError_
 from isfdsl.syntax.parse import quote
 
-
-class ImportError_(Exception):
-    """The file is not NordDRG definition data."""
+__all__ = ["ImportError_", "Imported", "load", "write"]
 
 
 def load(path: Path) -> tuple[dict[str, list[dict[str, str]]], str]:
-    """The six tables of a definition file (a .zip holding one .json, or the .json), read leniently
-    (byte-order mark, trailing commas, raw newlines in keys), every field trimmed; and the file name."""
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if n.lower().endswith(".json")]
-            if len(names) != 1:
-                raise ImportError_(f"{path}: expected one .json file inside, found {len(names)}")
-            raw, name = z.read(names[0]).decode("utf-8-sig"), names[0]
-    else:
-        raw, name = path.read_text(encoding="utf-8-sig"), path.name
-    raw = re.sub(r",(\s*[}\]])", r"\1", raw)
-    try:
-        data = json.loads(raw, strict=False)
-    except json.JSONDecodeError as exc:
-        raise ImportError_(f"{path}: not valid JSON even read leniently: {exc}") from None
-    missing = {"drglogic", "dg", "proc", "complcat", "complexcl", "drgnames"} - set(data)
-    if missing:
-        raise ImportError_(f"{path}: not NordDRG definition data (no {', '.join(sorted(missing))})")
-    tables = {k: [{_key(c): str(v).strip() for c, v in row.items()} for row in rows] for k, rows in data.items()}
-    return tables, name
-
-
-def _key(column: str) -> str:
-    return column.split("\n")[0].split(" (")[0].strip()
+    """The six tables of the definition data at ``path`` (any format :func:`sheets.read` reads) as
+    rows of trimmed text cells keyed by column name, and the name the data goes by."""
+    defn = read(path)
+    return {name: t.rows for name, t in defn.tables.items()}, defn.source
 
 
 @dataclass(frozen=True, slots=True)
 class Imported:
-    """What ``write`` produced: the folder, its files, and counts for the summary."""
+    """What ``write`` produced: the folder, its files, counts for the summary, the year and release,
+    notes (columns and rows not read), and with a group list the groups missing on either side."""
 
     folder: Path
     files: list[Path]
     rows: int
     groups: int
     codes: int
+    year: int = 0
+    release: str | None = None
+    notes: tuple[str, ...] = ()
+    listed_not_produced: tuple[str, ...] = ()  # codes of the group list the logic never produces
+    produced_not_listed: tuple[str, ...] = ()  # groups the logic produces that the group list lacks
 
 
 def year_of(name: str) -> int:
     m = re.search(r"(20\d\d)", name)
     if not m:
-        raise ImportError_(f"{name}: cannot tell the year from the file name; pass --year")
+        raise ImportError_(f"{name}: cannot tell the year from a cover sheet or the file name; pass --year")
     return int(m.group(1))
 
 
-def write(path: Path, out: Path, year: int | None = None, recode_properties: bool | None = None) -> Imported:
-    """Import the definition file ``path`` into the folder ``out`` as .isf files and TSV data files.
-    ``recode_properties`` is the per-version switch of §3.2-8 (default: on from 2016)."""
-    tables, name = load(path)
-    year = year or year_of(name)
+def _owned_names() -> set[str]:
+    """Every file an import may write: an existing output folder holding anything else is not replaced."""
+    tsv = [n for n, _ in _DG_TABLES.values()] + [n for n, _, _ in _PROC_TABLES.values()]
+    return {*(f"{n}.tsv" for n in (*tsv, "complexcl", "complexcl_pair", "complcat")),
+            "schema.isf", "tables.isf", "derive.isf", "catalogue.isf", "logic.isf", "payment.isf"}
+
+
+def write(path: Path, out: Path, year: int | None = None, recode_properties: bool | None = None,
+          groups: GroupList | None = None, payment: PaymentParameters | None = None) -> Imported:
+    """Import the definition data at ``path`` (a workbook, a folder of CSV files, a .zip or .json)
+    into the folder ``out`` as .isf files and TSV data files. ``recode_properties`` is the
+    per-version switch of §3.2-8 (default: on from 2016); ``groups`` gives names, points, trim points
+    and flags, ``payment`` the unit price and ISF shares.
+
+    The files are written into a new folder beside ``out`` and renamed into place only when all are
+    written: a failed import leaves ``out`` as it was (or absent). An existing ``out`` is replaced
+    only when it holds nothing but files an import writes."""
+    defn = read(path)
+    year = year or defn.year or year_of(defn.source)
+    shown, out = out, out.resolve()
     if recode_properties is None:
         recode_properties = year >= 2016
-    out.mkdir(parents=True, exist_ok=True)
-    w = _Writer(tables, out, name, year, recode_properties)
-    files = w.run()
-    return Imported(out, files, w.rows, len(w.groups), len({r["code"] for r in tables["dg"]}))
+    try:
+        if out.exists() and not out.is_dir():
+            raise ImportError_(f"{shown}: exists and is not a folder")
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names() or not p.is_file()) \
+            if out.exists() else []
+        if foreign:
+            raise ImportError_(f"{shown}: holds files an import does not write ({', '.join(foreign[:5])}"
+                               f"{', …' if len(foreign) > 5 else ''}); import into a new or empty folder")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.import-{secrets.token_hex(4)}"
+        tmp.mkdir()
+    except OSError as exc:
+        raise ImportError_(f"{shown}: cannot create the folder: {exc.strerror or exc}") from None
+    try:
+        w = _Writer(defn, tmp, year, recode_properties, groups, payment)
+        files = w.run()
+        _replace(tmp, out)
+    except OSError as exc:
+        raise ImportError_(f"{shown}: cannot write the imported files: {exc.strerror or exc}; nothing was changed") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    listed, produced = report(groups.groups, w.produced) if groups is not None else ((), ())
+    return Imported(shown, [shown / f.name for f in files], w.rows, len(w.groups),
+                    len({r["code"] for r in defn.tables["dg"].rows}), year, defn.release,
+                    tuple(defn.notes + w.notes), listed, produced)
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """``tmp`` becomes ``out``; a previous ``out`` is removed only once the new one is in place."""
+    if not out.exists():
+        tmp.rename(out)
+        return
+    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- the writer
@@ -103,21 +143,28 @@ _PROC_TABLES = {
     "DGPROP": ("proc_dgprop", "text", "Diagnosis properties given by a procedure code (e.g. 00X99, a valid procedure)"),
     "CC": ("proc_cc", "int", "CC level given by a procedure code"),
 }
+_GROUP = re.compile(r"[0-9A-Z][0-9A-Za-z]*")
 _HEADER = ("# NordDRG {year}, imported by `isf import norddrg` from {source}.\n"
            "# The tables belong to the Norwegian Directorate of Health: a working copy for testing, not to be\n"
            "# committed or redistributed. Section numbers (§) refer to norddrg/SEMANTICS.md.\n")
 
 
 class _Writer:
-    def __init__(self, tables: dict[str, list[dict[str, str]]], out: Path, source: str, year: int, recode: bool) -> None:
-        self.t = tables
+    def __init__(self, defn: Definition, out: Path, year: int, recode: bool, groups: GroupList | None,
+                 payment: PaymentParameters | None) -> None:
+        self.defn = defn
+        self.t = {name: t.rows for name, t in defn.tables.items()}
         self.out = out
-        self.source = source
+        self.source = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", "?", defn.source)
         self.year = year
         self.recode = recode
+        self.listed = groups
+        self.payment = payment
         self.files: list[Path] = []
         self.rows = 0
         self.groups: dict[str, str] = {}
+        self.produced: set[str] = set()
+        self.notes: list[str] = []
         self.uses_never = False
         self.uses_mdc_text = False
 
@@ -136,13 +183,20 @@ class _Writer:
         self.file("derive.isf", self.derivations())
         self.file("catalogue.isf", self.catalogue())
         self.file("logic.isf", logic)
+        if self.payment is not None:
+            self.file("payment.isf", self.payment_block(self.payment))
         return self.files
 
     # -- schema
     def schema(self) -> str:
-        release = re.search(r"_(Pr\w+?)N?\.json$", self.source, re.IGNORECASE)
-        label = f"NordDRG Norway {self.year}" + (f" ({release.group(1)})" if release else "")
-        return self.header() + f"""
+        label = f"NordDRG Norway {self.year}" + (f" {self.defn.release}" if self.defn.release else "")
+        sector = ("" if self.payment is None else
+                  '\n# Not part of the grouping string: the sector whose ISF share the refund uses (payment.isf).\n'
+                  'enum Sector "Sector" {\n  somatic = "S" "Somatic care"\n  phv = "P" "Mental health care (PHV)"\n'
+                  '  tsb = "T" "Substance-abuse treatment (TSB)"\n}\n')
+        attribute = ("" if self.payment is None else
+                     '\n  sector: Sector "Sector (not in the grouping string; gives the ISF share)" default somatic')
+        return self.header() + sector + f"""
 version NordDRG {self.year} {quote(label)} valid {self.year}-01-01 .. {self.year}-12-31
 
 # Codes are compared exactly as the tables write them (some ICD-10 codes end in a lower-case letter).
@@ -172,7 +226,7 @@ episode {{
   los: int "Length of stay in days (field 3)" default 0
   pdx: pair ICD10 "Principal diagnosis: slot 1 (fields 5, 6) as (dagger or main code, asterisk code)"
   sdx: list pair ICD10 "Secondary diagnoses: slots 2-30 whose first field is filled"
-  procedures: list code NCSP "Procedure codes (fields 65-163, empty fields skipped)"
+  procedures: list code NCSP "Procedure codes (fields 65-163, empty fields skipped)"{attribute}
 }}
 """
 
@@ -296,40 +350,78 @@ derive cc_level: int "CC level: the highest procedure CC value or active complic
 
     # -- catalogue
     def catalogue(self) -> str:
+        bad = []
         for r in self.t["drgnames"]:
-            if r["drg"] and r["drg"] not in self.groups:
+            if r["drg"] and not _GROUP.fullmatch(r["drg"]):
+                bad.append(r["drg"])
+            elif r["drg"] and r["drg"] not in self.groups:
                 self.groups[r["drg"]] = r["mdc"]  # the first occurrence wins (§2)
         for r in self.t["drglogic"]:
-            if r["ord"] and r["drg"] not in self.groups:
+            if r["drg"] not in self.groups:
                 self.groups[r["drg"]] = ""
-        lines = [self.header(), "# DRG -> MDC from `drgnames` (the tables give no names and no weights).",
+        if bad:
+            self.notes.append(f"drgnames: rows whose drg is no group code are not read: {', '.join(map(repr, bad))}")
+        listed = self.listed.groups if self.listed is not None else {}
+        source = f" source {quote(self.listed.source)}" if self.listed is not None else ""
+        lines = [self.header(),
+                 "# DRG -> MDC from `drgnames`" + (f"; names, points, trim points and flags from {self.listed.source}."
+                                                   if self.listed is not None else
+                                                   " (the tables give no names and no weights)."),
                  f'catalogue DRG "NordDRG {self.year} diagnosis related groups" {{']
         for code, mdc in self.groups.items():
-            parent = f" parent {mdc}" if re.fullmatch(r"[0-9A-Z][0-9A-Za-z]*", mdc) else ""
-            lines.append(f"  {code} {quote('DRG ' + code)}{parent}")
+            g = listed.get(code)
+            parent = f" parent {mdc}" if _GROUP.fullmatch(mdc) else ""
+            if g is None:
+                lines.append(f"  {code} {quote('DRG ' + code)}{parent}")
+                continue
+            numbers = "".join(f" {word} {value}" for word, value in (("points", g.points), ("trim", g.trim),
+                                                                     ("perday", g.perday)) if value is not None)
+            flags = f" flags {', '.join(g.flags)}" if g.flags else ""
+            lines.append(f"  {code} {quote(g.name or 'DRG ' + code)}{numbers}{parent}{flags}{source}")
         lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    # -- payment
+    def payment_block(self, p: PaymentParameters) -> str:
+        def origin(key: str) -> str:
+            return f" source {quote(p.sources[key])}" if key in p.sources else " illustrative"
+
+        lines = [self.header(), "# Refund = points × unit price × the ISF share of the episode's sector.",
+                 f'payment "NordDRG {self.year} payment" {{']
+        if p.unit_price is not None:
+            lines.append(f"  unit_price {p.unit_price}{origin('unit_price')}")
+        if p.prices:
+            lines += ["  unit_price by sector {", *(f"    {s} {v}{origin('price:' + s)}" for s, v in p.prices.items()), "  }"]
+        lines += ["  share by sector {", *(f"    {s} {v}{origin('share:' + s)}" for s, v in p.shares.items()), "  }",
+                  "  stay los", "}"]
         return "\n".join(lines) + "\n"
 
     # -- decision table
     def logic(self) -> str:
-        lines = [self.header(), "# §4, §5: rows tried in file order (ascending `ord`); the first whose conditions all hold",
-                 "# gives the DRG, the row id and the return code. Sections: the first digit of `ord` is the part",
-                 "# (0 pre-MDC and errors, 1 day and outpatient groups, 4 inpatient logic, 9 the catch-all), the",
-                 "# next two usually the MDC.", "",
+        table = self.defn.tables["drglogic"]
+        ids = "id" in table.headers
+        info = [k for k in table.informative if k not in ("id", "loc_drg")]
+        lines = [self.header(), "# §4, §5: rows tried in ascending `ord`; the first whose conditions all hold gives the DRG,",
+                 "# the rule and the return code" + (" (rules are named by the rows' stable `id`; `ord` gives their place)."
+                                                     if ids else " (rules are named by `ord`)."),
+                 "# Sections: the first digit of `ord` is the part (0 pre-MDC and errors, 1 day and outpatient",
+                 "# groups, 4 inpatient logic, 9 the catch-all), the next two usually the MDC.", "",
                  f'decision drg "NordDRG {self.year} logic (drglogic)" for DRG policy first {{']
         section = None
-        for r in self.t["drglogic"]:
-            if not r["ord"]:
-                continue
+        for i in sorted(range(len(table.rows)), key=lambda i: table.rows[i]["ord"]):
+            r = table.rows[i]
             if r["ord"][:3] != section:
                 section = r["ord"][:3]
                 lines.append(f"\n  # ---- {section}…: part {section[0]}, MDC {section[1:]}")
-            conds, notes = self.conditions(r)
+            conds, notes = self.conditions(r, i)
+            notes += [f"{table.headers[k]}: {r[k]}" for k in info if r.get(k)]
             for note in notes:
                 lines.append(f"  # {r['ord']}: {note}")
             when = f" when {' and '.join(conds)}" if conds else ""
             rc = f" rc {r['rtc']}" if r["rtc"] and r["rtc"] != "0" else ""
-            lines.append(f"  rule {r['ord']}{when} -> {r['drg']}{rc}")
+            name = f"{r['id']} {quote('ord ' + r['ord'])}" if ids and r["id"] else r["ord"]
+            lines.append(f"  rule {name}{when} -> {r['drg']}{rc}")
+            self.produced.add(r["drg"])
         lines += ["", "  post {",
                   "    # §6: the reference corpus reports 9 where the row says 1 whenever the PDX field is filled.",
                   '    rule rtc_missing_vs_invalid "Return code 1 means a missing PDX; 9 an invalid or unacceptable one"',
@@ -337,7 +429,7 @@ derive cc_level: int "CC level: the highest procedure CC value or active complic
                   "  }", "}"]
         return "\n".join(lines) + "\n"
 
-    def conditions(self, r: dict[str, str]) -> tuple[list[str], list[str]]:
+    def conditions(self, r: dict[str, str], index: int) -> tuple[list[str], list[str]]:
         conds: list[str] = []
         notes: list[str] = []
         icd = r["icd"]
@@ -368,7 +460,8 @@ derive cc_level: int "CC level: the highest procedure CC value or active complic
         op, v = _cell(r["compl"])
         if v:
             if not re.fullmatch(r"\d+", v):
-                raise ImportError_(f"row {r['ord']}: compl {r['compl']!r} is not an integer (the official grouper refuses it too)")
+                raise self.defn.tables["drglogic"].error(f"{r['compl']!r} is not an integer (the official grouper refuses "
+                                                         "it too)", index, "compl")
             cmp = {"": ">=", "+": ">=", "=": ">=", ">": ">", "<": "<", "-": "!="}[op]
             conds.append(f"cc_level {cmp} {int(v)}")
         conds += _sex(r["sex"])
