@@ -2,7 +2,7 @@
 
 Layout of a generated package: ``__init__.py`` (the API and metadata), ``_model.py`` (data, the case
 evaluation compiled to straight-line Python, the decision tables as rows of conditions), ``_runtime.py``
-(a verbatim copy of :mod:`isfdsl.runtime`), ``__main__.py`` (CSV) and ``py.typed``.
+(the modules of :mod:`isfdsl.runtime` bundled into one file: :mod:`isfdsl.emit.bundle`), ``__main__.py`` (CSV) and ``py.typed``.
 
 How it is fast: input values are converted once per distinct text (``R.memo``), and ``evaluate`` finds
 a text seen before in one dictionary look-up (``V_*``) without calling anything; derived features are
@@ -34,10 +34,11 @@ from typing import Any
 import jinja2
 
 from isfdsl import __version__
+from isfdsl.emit.bundle import runtime_text
 from isfdsl.emit.expr import ExprWriter, Names, bare, comment, py, pytype, wrap
 from isfdsl.ir import model as ir
-from isfdsl.resources import runtime_text, template_text
-from isfdsl.runtime import Constraint, GroupRecord
+from isfdsl.resources import template_text
+from isfdsl.runtime.contract import Constraint, GroupRecord
 from isfdsl.types import Type
 
 FILES = ("__init__.py", "__main__.py", "_model.py", "_runtime.py", "py.typed")
