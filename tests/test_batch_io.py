@@ -262,6 +262,15 @@ def test_unwritable_targets_say_so_without_a_traceback(tmp_path: Path, package: 
 # ---------------------------------------------------------------------- 5. blank lines, carriage returns
 
 
+def test_lines_of_separators_alone_are_no_episodes(tmp_path: Path, package: Path) -> None:
+    """Excel's "CSV" of a sheet with formatted empty rows below the table: `;;;;` lines are blank."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id;sex;age\n1;1;40\n;;\n2;2;50\n ; ; \n;;\n", encoding="utf-8")
+    r = _invoke("group", str(package), str(src), "-o", str(out), "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert [row["id"] for row in _rows(out)] == ["1", "2"]
+
+
 def test_blank_lines_are_no_episodes(tmp_path: Path, package: Path) -> None:
     """Blank lines became episodes (470, return code 1) and inflated the summary."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
@@ -359,7 +368,7 @@ def csv_batch(draw: st.DrawFn) -> tuple[bytes, list[tuple[str, bool]], str]:
         end = draw(st.sampled_from([b"\n", b"\r\n"]))
         note = draw(LETTERS)
         if kind == "blank":
-            out.append(draw(st.sampled_from([b"", b" ", b"\t "])) + end)
+            out.append(draw(st.sampled_from([b"", b" ", b"\t ", (delimiter * 4).encode(), f" {delimiter} ".encode()])) + end)
             continue
         flagged = kind in ("stray", "short", "long") or (kind == "bad byte" and (encoding == "utf-8" or bom))
         if kind == "quoted":

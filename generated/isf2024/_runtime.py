@@ -1393,7 +1393,8 @@ def csv_rows(lines: Iterable[Line], delimiter: str = "auto") -> tuple[list[str],
     """The header (empty for a file without one), the field separator (``delimiter``, or when ``auto``
     the one :func:`sniff_delimiter` finds in the header line) and the records of CSV text.
 
-    Every physical record gives exactly one row, and blank lines none. A quoted field may run over
+    Every physical record gives exactly one row, and blank lines none (a line of separators and
+    spaces alone, as a spreadsheet writes after its last row, is blank too). A quoted field may run over
     several lines only when the record it is part of is well-formed CSV with as many fields as the
     header; otherwise the quote that opened it is a stray one (``"unbalanced``): its line alone is
     the row, flagged, and reading goes on at the next line — one stray quote never swallows the rest
@@ -1424,7 +1425,9 @@ def csv_rows(lines: Iterable[Line], delimiter: str = "auto") -> tuple[list[str],
                 yield CsvRow(n, *record)
                 continue
             text = text.rstrip("\r\n")
-            if text and not text.isspace():  # no quote: the fields are what lies between separators
+            # no quote: the fields are what lies between separators; a line of separators alone (what
+            # a spreadsheet writes after its last row) is blank, like an empty line
+            if text and not text.isspace() and (delimiter not in text or text.replace(delimiter, "").strip()):
                 n += 1
                 yield _new(CsvRow, (n, line.number, text.split(delimiter), line.problem))
     return header, delimiter, rows()
