@@ -194,6 +194,8 @@ class _TableAnalysis:
                 self._impossible(row, culprit)
                 self._mark_lists(row, False, used_lists)
                 continue
+            if len(row.alternatives) > 1:
+                self._impossible_alternatives(row)
             if unique:
                 self._overlaps(n, row, cubes, index)
                 reachable = True
@@ -214,9 +216,25 @@ class _TableAnalysis:
             if c.ref is not None:
                 used[c.ref] = used.get(c.ref, False) or reachable
 
+    def _impossible_alternatives(self, row: ir.Row) -> None:
+        """Alternatives of a rule with ``or`` that can never hold, while others can."""
+        for alternative in row.alternatives:
+            cubes, culprit = self.space.conjunction_cubes(alternative)
+            if cubes:
+                continue
+            text = " and ".join(c.text for c in alternative)
+            alone = self.space.conjunction_cubes((culprit,))[0] if culprit is not None else [{}]
+            why = f"`{culprit.text}` can never hold" if culprit is not None and not alone \
+                else "its conditions contradict each other"
+            self.add("ISF452", row, f"rule {row.id}: the alternative `{text}` can never match ({why}); "
+                     "the rule matches only by its other alternatives")
+
     def _impossible(self, row: ir.Row, culprit: Constraint | None) -> None:
-        alone, _ = self.space.row_cubes(ir.Row(row.id, None, (culprit,), None, None, row.source, row.col)) \
-            if culprit is not None else ([{}], None)
+        if len(row.alternatives) > 1:
+            self.add("ISF452", row, f"rule {row.id}: none of its {len(row.alternatives)} alternatives can ever hold "
+                     f"(`{row.text}`), so the rule can never match")
+            return
+        alone, _ = self.space.conjunction_cubes((culprit,)) if culprit is not None else ([{}], None)
         if culprit is not None and not alone:
             shown = _domain_text(self.space.possible.of(culprit.feature))
             self.add("ISF452", row, f"row {row.id}: the condition `{culprit.text}` can never hold, so the row "
