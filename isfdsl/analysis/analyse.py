@@ -201,6 +201,8 @@ class _TableAnalysis:
                 reachable = True
             else:
                 reachable = self._shadow(row, cubes, index)
+                if reachable and len(row.alternatives) > 1:
+                    self._shadowed_alternatives(row, index)
             self._mark_lists(row, reachable, used_lists)
             matching += reachable
             if reachable and row.group:
@@ -259,6 +261,20 @@ class _TableAnalysis:
         self.add("ISF451", row, f"row {row.id} can never match: earlier rows take every episode it would "
                  f"take ({shown})", rows=tuple(names))
         return False
+
+    def _shadowed_alternatives(self, row: ir.Row, index: CubeIndex) -> None:
+        """Alternatives of a rule with ``or`` that earlier rows take entirely (its other alternatives
+        still match: a dead part of the rule, not a dead rule). Its own alternatives are not in the index."""
+        for alternative in row.alternatives:
+            cubes, _ = self.space.conjunction_cubes(alternative)
+            if not cubes or any(uncovered(cube, [index.cubes[k] for k in index.meeting(cube, self.full)], self.full, 2000)
+                                is not None for cube in cubes):
+                continue  # impossible (reported), or some episode reaches it (or the analysis gave up: assume so)
+            names = [self.t.rows[i].id for i in self._minimal(cubes, index)]
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            text = " and ".join(c.text for c in alternative)
+            self.add("ISF451", row, f"rule {row.id}: the alternative `{text}` never decides: earlier rows take "
+                     f"every episode it would take ({shown})", rows=tuple(names))
 
     def _minimal(self, cubes: list[Cube], index: CubeIndex) -> list[int]:
         """Earlier rows that alone still cover the row: one row when one does, else a greedy reduction."""
