@@ -451,6 +451,9 @@ class _Docs:
             page.p("In plain words: ", describe.row(p, example), " → ", describe.group(p, table.catalogue, example.group))
         page.p("A condition on a list (all procedures, all drugs) holds when any of its elements satisfies it: "
                "“include a code in” a list. A condition on an absent value never holds, except “is missing”.")
+        if any(len(r.alternatives) > 1 for t in self.all_tables() for r in t.rows):
+            page.p("A row written with ", code("or"), " reads “either …; or …”: it holds when every condition of one of "
+                   "its alternatives holds, and it is still one row, with one id and one group.")
         page.h(2, "4. Code lists")
         systems = sorted({cs.system for cs in p.codesets.values()})
         page.p("A code list names codes of one code system in three ways: a code (", code("H35.3"), "), every code "
