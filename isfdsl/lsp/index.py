@@ -22,7 +22,7 @@ KEYWORDS = ("version", "valid", "import", "codesystem", "syntax", "ignore", "cas
             "perday", "parent", "flags", "source", "decision", "for", "over", "policy", "first", "unique",
             "fallback", "otherwise", "rc", "rule", "when", "post", "payment", "unit_price", "share", "by", "stay",
             "illustrative", "and", "or", "not", "in", "has", "lacks", "is", "present", "absent", "if", "then",
-            "else", "any", "all", "none", "where", "true", "false", "default", "int", "text", "bool", "decimal",
+            "else", "classify", "any", "all", "none", "where", "true", "false", "default", "int", "text", "bool", "decimal",
             "date", "code", "pair", "list")
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
