@@ -546,6 +546,8 @@ class _Lowerer:
         return Constraint(c.feature, "interval", False, lo=n, lo_open=strict, text=text)
 
     def cond_value(self, v: ast.Value, t: Type) -> object:
+        """A value of a condition as the feature's type reads it (a bare or quoted value of a code or text
+        feature is the code or text itself)."""
         if t.kind == "code":
             return self.norm(t.ref, v.text)
         if t.kind == "text":
@@ -554,8 +556,6 @@ class _Lowerer:
             return int(v.text) if t.kind == "int" and "." not in v.text else Decimal(v.text)
         if v.kind == "name" and t.kind == "bool":
             return v.text == "true"
-        if t.kind == "code":
-            return self.norm(t.ref, v.text)
         return v.text
 
     def payment(self, p: ast.Payment) -> Payment:
