@@ -447,14 +447,21 @@ def holds(program: ir.Program, c: Constraint, value: object) -> tuple[bool, tupl
 
 
 def try_row(program: ir.Program, row: ir.Row, lookup: Callable[[str], object], table: str = "") -> Step:
-    witnesses = []
-    for c in row.constraints:
-        ok, codes = holds(program, c, lookup(c.feature))
-        if not ok:
-            return Step(row.id, False, c.text, table=table)
-        if codes:
-            witnesses.append((c.text, codes))
-    return Step(row.id, True, None, tuple(witnesses), table)
+    """Whether the row holds — every condition of one of its alternatives — with the codes that satisfied
+    the alternative that held or, when none did, the first condition that failed (in the last one tried)."""
+    failed: str | None = None
+    for alternative in row.alternatives:
+        witnesses = []
+        for c in alternative:
+            ok, codes = holds(program, c, lookup(c.feature))
+            if not ok:
+                failed = c.text
+                break
+            if codes:
+                witnesses.append((c.text, codes))
+        else:
+            return Step(row.id, True, None, tuple(witnesses), table)
+    return Step(row.id, False, failed, table=table)
 
 
 def run_table(program: ir.Program, table: ir.Table, ev: Evaluator, problems: list[Problem]) -> Traced:

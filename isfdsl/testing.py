@@ -203,10 +203,10 @@ def targeted(program: ir.Program) -> st.SearchStrategy[Mapping[str, object]] | N
     systems = {a.name: (a.type.elem or a.type).ref for a in program.attributes if (a.type.elem or a.type).kind in ("code", "pair")}
     aims: list[tuple[dict[str, object], dict[str, list[str]]]] = []
     for table in program.decisions:
-        for row in table.rows:
+        for alternative in (alt for row in table.rows for alt in row.alternatives):
             direct: dict[str, object] = {}
             pools: dict[str, set[str]] = {}
-            for c in row.constraints:
+            for c in alternative:
                 wanted = [v for v in c.values if v is not None] if not c.negated else []
                 if c.ref is not None and not c.negated:
                     cs = program.codesets[c.ref]

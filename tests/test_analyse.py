@@ -128,3 +128,47 @@ def test_verify_cli_reports_and_exits_1_on_errors(tmp_path: Path) -> None:
     assert data["findings"][0]["episode"]
     check = runner.invoke(main, ["check", str(folder)])
     assert check.exit_code == 1 and "ISF402" in check.output
+
+
+# ---------------------------------------------------------------------- rules with `or`
+
+OR_RULES = '''version T 2025 "t"
+codesystem ICD10 syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."
+enum Level { inpatient = "1"  day = "2"  outpatient = "3" }
+episode { pdx: code ICD10  care: Level  age: int 0..120  adult: bool }
+catalogue G { A "a"  B "b"  C "c"  Z "z" }
+decision d for G policy first fallback Z {
+  rule r1 when care == day or care == outpatient and not adult -> A
+  rule r2 when care == outpatient and adult -> B
+  rule r3 when care == outpatient or care == day -> C
+}
+decision u for G policy unique otherwise d {
+  rule u1 when pdx == O80.1 or pdx == O81 -> A
+  rule u2 when pdx == O82 or pdx == O80.1 and age > 40 -> B
+}
+'''
+
+
+def test_an_or_rule_is_one_row_shadowed_only_by_other_rules_together(tmp_path: Path) -> None:
+    """r3's alternatives are taken by r1 and r2 together (outpatients by r1's second alternative and r2,
+    day cases by r1's first): r3 is shadowed, and the rows named are the two earlier rules — never itself.
+    In the unique table, u1 and u2 overlap on O80.1 past 40; their own alternatives do not count."""
+    (tmp_path / "t.isf").write_text(OR_RULES, encoding="utf-8")
+    program, findings = _analyse(tmp_path)
+    d = next(t for t in program.decisions if t.name == "d")
+    assert [len(r.alternatives) for r in d.rows] == [2, 1, 2] and [r.id for r in d.rows] == ["r1", "r2", "r3"]
+    shown = sorted((f.code, f.rule, f.rows) for f in findings)
+    assert ("ISF451", "r3", ("r1", "r2")) in shown
+    assert ("ISF401", "u2", ("u1", "u2")) in shown
+    assert not [f for f in findings if f.code == "ISF451" and f.rule in f.rows]
+    overlap = next(f for f in findings if f.code == "ISF401")
+    assert overlap.episode is not None and _matching_rows(program, "u", dict(overlap.episode)) == ["u1", "u2"]
+
+
+def test_a_rule_whose_alternatives_overlap_is_no_overlap_in_a_unique_table(tmp_path: Path) -> None:
+    (tmp_path / "t.isf").write_text(OR_RULES.replace("pdx == O82 or pdx == O80.1 and age > 40", "pdx == O82"),
+                                    encoding="utf-8")
+    program, findings = _analyse(tmp_path)
+    u1 = next(t for t in program.decisions if t.name == "u").rows[0]
+    assert u1.text == "pdx == O80.1 or pdx == O81"
+    assert not [f for f in findings if f.code == "ISF401"]

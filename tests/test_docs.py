@@ -385,3 +385,34 @@ def test_docs_removes_only_its_own_stale_files(tmp_path: Path) -> None:
     assert not (out / "groups" / "DRG-OLD.md").exists()  # the earlier build's and stale: removed
     assert (out / "groups" / "LOOKS-OURS.md").exists()  # looks generated, but no build recorded it: kept
     assert (out / "groups" / "DRG-802U.md").exists()
+
+
+def test_a_rule_with_or_is_one_row_of_the_guide_and_the_workbook(tmp_path: Path) -> None:
+    """The kitchen program's rule R12 (`… or …`): one row of the table page, read "either …; or …", one
+    anchor; the reading guide says what such a row means; the workbook gives a line per alternative."""
+    out = tmp_path / "docs"
+    r = CliRunner().invoke(main, ["docs", str(ROOT / "tests" / "programs" / "kitchen"), "-o", str(out), "--no-progress",
+                                  "--no-diagrams"])
+    assert r.exit_code == 0, r.output
+    table = (out / "tables" / "main.md").read_text(encoding="utf-8")
+    [line] = [x for x in table.splitlines() if "`R12`" in x]
+    assert "either " in line and "; or " in line and table.count('id="c-R12"') == 1
+    assert "A row written with `or` reads “either …; or …”" in (out / "guide.md").read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(next(out.glob("*.xlsx")))["Logic main"]
+    assert [row[1] for row in sheet.iter_rows(values_only=True)].count("R12") == 4  # (late, n < 20), (late, high), …
+
+
+def test_a_code_leads_to_a_rule_with_or_through_any_of_its_alternatives(tmp_path: Path) -> None:
+    """O81 leads to r1 by its second alternative though the first (`pdx == O80.1`) is false for it; Z99
+    leads nowhere (r2, its only way, needs O80.1 too)."""
+    (tmp_path / "t.isf").write_text(
+        'version T 2025 "t"\ncodesystem ICD10 syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."\n'
+        'enum Level { inpatient = "1"  day = "2" }\nepisode { pdx: code ICD10  care: Level }\n'
+        'codelist births of ICD10 { O80.1 O81 O82.0 Z99 }\n'
+        'catalogue G { A "a"  B "b"  Z "z" }\ndecision d for G policy first fallback Z {\n'
+        '  rule r1 when pdx == O80.1 or pdx in {O81, O82.0} and care == inpatient -> A\n'
+        '  rule r2 when pdx in births and pdx == O80.1 -> B\n}\n', encoding="utf-8")
+    index = reverse.build(load(str(tmp_path)))
+    leads = {code: [(lead.row, lead.group) for lead in use.leads] for code, use in index.systems["ICD10"].items()}
+    assert leads["O801"] == [("r1", "A"), ("r2", "B")]
+    assert leads["O81"] == [("r1", "A")] and leads["O820"] == [("r1", "A")] and leads["Z99"] == []

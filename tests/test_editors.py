@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Error, Text
+from pygments.token import Error, Name, Operator, Text
 
 from isfdsl.syntax.highlight import IsfLexer
 
@@ -79,6 +79,17 @@ def test_pygments_lexer_is_registered_and_reads_every_bundled_file() -> None:
         stray = [(t, v) for t, v in tokens if t in Error or (t is Text and v.strip())]
         assert not stray, (path.name, stray[:5])
     assert [v for t, v in IsfLexer().get_tokens("derive a: int = 1 ? 2\n") if t is Text] == ["?"]
+
+
+def test_pygments_lexer_reads_the_forms_for_people() -> None:
+    """`classify`, `or` and bare codes in conditions and sets get the classes the TextMate grammar gives them."""
+    text = ('derive mdc: text = classify pdx by { mdc01 -> "01" } else absent\n'
+            'rule r when pdx == O80.1 or (groups has 802U and pdx in {H35.3, I10}) -> X\n')
+    tokens = [(t, v) for t, v in IsfLexer().get_tokens(text) if v.strip()]
+    assert (Operator.Word, "classify") in tokens and (Operator.Word, "or") in tokens
+    assert {v for t, v in tokens if t is Name.Constant} == {"O80.1", "802U", "H35.3", "I10"}
+    grammar = json.loads(GRAMMAR.read_text(encoding="utf-8"))
+    assert any("classify" in p["match"] for p in grammar["repository"]["keyword"]["patterns"])
 
 
 def test_the_guide_highlights_isf_snippets() -> None:

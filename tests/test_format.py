@@ -52,7 +52,8 @@ def test_formatting_is_idempotent_and_keeps_every_comment(path: Path) -> None:
         return
     assert _fmt(once) == once
     assert _comments(once) == _comments(text)
-    assert strip_spans(parse_module(once, "t", Collector())) == strip_spans(parse_module(text, "t", Collector()))
+    # The same program: only the deprecated spelling of a set (ISF253) is rewritten.
+    assert strip_spans(parse_module(once, "t", Collector()), False) == strip_spans(parse_module(text, "t", Collector()), False)
 
 
 def test_comments_inside_blocks_stay_beside_their_element() -> None:

@@ -116,3 +116,23 @@ def test_the_oracle_converts_input_on_its_own(isf2025: Program, monkeypatch: pyt
         monkeypatch.setattr(pathway, name, broken)
     assert interpret.normalize(isf2025, episode) == want
     assert want[0]["pdx"] == "H353" and want[0]["age"] == 78 and want[1] == [("los", "x", "not an integer")]
+
+
+def test_classify_means_the_if_chain_over_its_lists(isf2025: Program, tmp_path: Path) -> None:
+    """The bundled MDC derivation, written with `classify`, lowers to exactly the IR of the 24-branch
+    `if … else if …` chain it replaced (so the grouping cannot have changed)."""
+    folder = tmp_path / "isf2025"
+    folder.mkdir()
+    for path in (DEFINITIONS / "isf2025").glob("*.isf"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    source = (folder / "icd10_mdc.isf").read_text(encoding="utf-8")
+    start, end = source.index("derive mdc:"), source.index("derive dgcat")
+    assert "classify pdx by" in source[start:end]
+    mdcs = [f"{n:02d}" for n in range(1, 24)] + ["25"]
+    chain = " else ".join(f'if pdx in mdc{m} then "{m}"' for m in mdcs) + " else absent"
+    (folder / "icd10_mdc.isf").write_text(source[:start] + f"derive mdc: text = {chain}\n" + source[end:], encoding="utf-8")
+    checked = check_paths([str(folder)])
+    assert checked.ok, checked.diags.errors
+    old = {d.name: d.expr for d in lower(checked.models[0]).derivations}
+    new = {d.name: d.expr for d in isf2025.derivations}
+    assert old["mdc"] == new["mdc"] and old == new

@@ -37,7 +37,7 @@ VERSION_LABEL: Final = '2024 model (after the ISF rules 2024)'
 VALID_FROM: Final = '2024-01-01'
 VALID_TO: Final = '2024-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:76317b2220c090eae47b48d2395b2f96e7a54e0ae6ee663fda5919a96b158a80'
+SOURCE_HASH: Final = 'sha256:44bc26dbbccb257e8d2fe6687d15efe0fd8ddba9bb8765c44f04b0af4b1b973a'
 SOURCE_FILES: Final = ('isf2024/codes.isf', 'isf2024/derive.isf', 'isf2024/drg.isf', 'isf2024/icd10_mdc.isf', 'isf2024/payment.isf', 'isf2024/schema.isf', 'isf2024/stg.isf', 'isf2024/tfg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
 #: Decision tables, in the order the definitions declare them.

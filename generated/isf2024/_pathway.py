@@ -160,12 +160,12 @@ TABLE_tfg: Final = DecisionTable(
                 C('episodes', 'interval', lo=Decimal(1), text='episodes >= 1'),
             ),
         ),
-        # T-AMD (isf2024/tfg.isf:39): when kind == amd and groups has "802U" -> T04
+        # T-AMD (isf2024/tfg.isf:39): when kind == amd and groups has 802U -> T04
         Row(
             id='T-AMD', group='T04', rc=None, source='isf2024/tfg.isf:39', title='AMD-forløp med minst én injeksjon (802U)',
             conditions=(
                 C('kind', 'set', values=('amd',), text='kind == amd'),
-                C('groups', 'has', values=('802U',), text='groups has "802U"'),
+                C('groups', 'has', values=('802U',), text='groups has 802U'),
             ),
         ),
     ),

@@ -37,7 +37,7 @@ VERSION_LABEL: Final = '2025 model (after the final ISF rules 2025)'
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:cd580cfbaeb70e42876980b8b00802e4c98f7c2a2cf52929899ad278a6127255'
+SOURCE_HASH: Final = 'sha256:4cb8fa3a9ce4274600a915eacc59ae40ee83fa7e1aae2dfe8875616d4fec6d6f'
 SOURCE_FILES: Final = ('isf2025/codes.isf', 'isf2025/derive.isf', 'isf2025/drg.isf', 'isf2025/icd10_mdc.isf', 'isf2025/payment.isf', 'isf2025/schema.isf', 'isf2025/stg.isf', 'isf2025/tfg.isf')
 COMPILER: Final = 'isfdsl 0.1.0'
 #: Decision tables, in the order the definitions declare them.

@@ -853,11 +853,11 @@ TABLE_drg: Final = DecisionTable(
                 C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
             ),
         ),
-        # 114D002 (isf2025/drg.isf:71): when dgcat in {"O80", "O81", "O82", "O83", "O84"} and care_level == inpatient -> 373
+        # 114D002 (isf2025/drg.isf:71): when dgcat in {O80, O81, O82, O83, O84} and care_level == inpatient -> 373
         Row(
             id='114D002', group='373', rc=None, source='isf2025/drg.isf:71',
             conditions=(
-                C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {"O80", "O81", "O82", "O83", "O84"}'),
+                C('dgcat', 'set', values=('O80', 'O81', 'O82', 'O83', 'O84'), text='dgcat in {O80, O81, O82, O83, O84}'),
                 C('care_level', 'set', values=('inpatient',), text='care_level == inpatient'),
             ),
         ),

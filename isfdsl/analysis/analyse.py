@@ -194,11 +194,15 @@ class _TableAnalysis:
                 self._impossible(row, culprit)
                 self._mark_lists(row, False, used_lists)
                 continue
+            if len(row.alternatives) > 1:
+                self._impossible_alternatives(row)
             if unique:
                 self._overlaps(n, row, cubes, index)
                 reachable = True
             else:
                 reachable = self._shadow(row, cubes, index)
+                if reachable and len(row.alternatives) > 1:
+                    self._shadowed_alternatives(row, index)
             self._mark_lists(row, reachable, used_lists)
             matching += reachable
             if reachable and row.group:
@@ -214,9 +218,25 @@ class _TableAnalysis:
             if c.ref is not None:
                 used[c.ref] = used.get(c.ref, False) or reachable
 
+    def _impossible_alternatives(self, row: ir.Row) -> None:
+        """Alternatives of a rule with ``or`` that can never hold, while others can."""
+        for alternative in row.alternatives:
+            cubes, culprit = self.space.conjunction_cubes(alternative)
+            if cubes:
+                continue
+            text = " and ".join(c.text for c in alternative)
+            alone = self.space.conjunction_cubes((culprit,))[0] if culprit is not None else [{}]
+            why = f"`{culprit.text}` can never hold" if culprit is not None and not alone \
+                else "its conditions contradict each other"
+            self.add("ISF452", row, f"rule {row.id}: the alternative `{text}` can never match ({why}); "
+                     "the rule matches only by its other alternatives")
+
     def _impossible(self, row: ir.Row, culprit: Constraint | None) -> None:
-        alone, _ = self.space.row_cubes(ir.Row(row.id, None, (culprit,), None, None, row.source, row.col)) \
-            if culprit is not None else ([{}], None)
+        if len(row.alternatives) > 1:
+            self.add("ISF452", row, f"rule {row.id}: none of its {len(row.alternatives)} alternatives can ever hold "
+                     f"(`{row.text}`), so the rule can never match")
+            return
+        alone, _ = self.space.conjunction_cubes((culprit,)) if culprit is not None else ([{}], None)
         if culprit is not None and not alone:
             shown = _domain_text(self.space.possible.of(culprit.feature))
             self.add("ISF452", row, f"row {row.id}: the condition `{culprit.text}` can never hold, so the row "
@@ -241,6 +261,20 @@ class _TableAnalysis:
         self.add("ISF451", row, f"row {row.id} can never match: earlier rows take every episode it would "
                  f"take ({shown})", rows=tuple(names))
         return False
+
+    def _shadowed_alternatives(self, row: ir.Row, index: CubeIndex) -> None:
+        """Alternatives of a rule with ``or`` that earlier rows take entirely (its other alternatives
+        still match: a dead part of the rule, not a dead rule). Its own alternatives are not in the index."""
+        for alternative in row.alternatives:
+            cubes, _ = self.space.conjunction_cubes(alternative)
+            if not cubes or any(uncovered(cube, [index.cubes[k] for k in index.meeting(cube, self.full)], self.full, 2000)
+                                is not None for cube in cubes):
+                continue  # impossible (reported), or some episode reaches it (or the analysis gave up: assume so)
+            names = [self.t.rows[i].id for i in self._minimal(cubes, index)]
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            text = " and ".join(c.text for c in alternative)
+            self.add("ISF451", row, f"rule {row.id}: the alternative `{text}` never decides: earlier rows take "
+                     f"every episode it would take ({shown})", rows=tuple(names))
 
     def _minimal(self, cubes: list[Cube], index: CubeIndex) -> list[int]:
         """Earlier rows that alone still cover the row: one row when one does, else a greedy reduction."""

@@ -285,9 +285,21 @@ class Space:
         return cubes
 
     def row_cubes(self, row: ir.Row) -> tuple[list[Cube], Constraint | None]:
-        """The row as disjoint cubes, and (when it is empty) the first condition that made it so."""
+        """The row as cubes — the union of its alternatives' cubes (disjoint within an alternative) — and,
+        when it is empty, the first condition that made its first alternative so."""
+        cubes: list[Cube] = []
+        culprit: Constraint | None = None
+        for k, alternative in enumerate(row.alternatives):
+            mine, why = self.conjunction_cubes(alternative)
+            cubes += mine
+            culprit = why if k == 0 else culprit
+        return cubes, (culprit if not cubes else None)
+
+    def conjunction_cubes(self, constraints: tuple[Constraint, ...]) -> tuple[list[Cube], Constraint | None]:
+        """A conjunction of constraints as disjoint cubes, and (when it is empty) the first condition that
+        made it so."""
         cubes: list[Cube] = [{}]
-        for c in row.constraints:
+        for c in constraints:
             parts = self.constraint_cubes(c)
             if not parts or all(any(m == 0 for m in p.values()) for p in parts):
                 return [], c

@@ -3,7 +3,8 @@
 A code *leads to* a row when, put alone into an attribute of its code system (the only principal
 diagnosis, the only procedure, ...; every other field empty), at least one of the row's positive
 conditions (not `not in`, `lacks`, `!=`, `is absent`) on features that depend on that attribute turns
-from false to true, and none of its conditions on such features is false. It is a
+from false to true, and none of its conditions on such features is false (for a rule with ``or``: of
+the conditions of one of its alternatives). It is a
 statement about the code, not about whole episodes: the row may need other fields too ("and care level
 outpatient"), and a row that earlier rows shadow is still listed (``isf verify`` reports those).
 
@@ -118,10 +119,11 @@ class _Features(dict[str, object]):
 
 @dataclass(slots=True)
 class _Atom:
-    """One distinct condition over one feature, and the rows (table, row) that use it."""
+    """One distinct condition over one feature, and the rows that use it: (table, row, which alternative
+    of the row) — a rule with ``or`` leads where one of its alternatives does."""
 
     c: Constraint
-    rows: list[tuple[ir.Table, ir.Row]] = field(default_factory=list)
+    rows: list[tuple[ir.Table, ir.Row, int]] = field(default_factory=list)
 
 
 def _key(c: Constraint) -> tuple[object, ...]:
@@ -196,8 +198,9 @@ def _plan(program: ir.Program, systems: Mapping[str, object]) -> list[tuple[ir.A
     atoms: dict[tuple[object, ...], _Atom] = {}
     for table in program.decisions:
         for row in table.rows:
-            for c in row.constraints:
-                atoms.setdefault(_key(c), _Atom(c)).rows.append((table, row))
+            for k, alternative in enumerate(row.alternatives):
+                for c in alternative:
+                    atoms.setdefault(_key(c), _Atom(c)).rows.append((table, row, k))
     by_attr: dict[str, list[_Atom]] = {}
     for atom in atoms.values():
         for a in deps.get(atom.c.feature, ()):
@@ -234,12 +237,12 @@ def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribut
         else:
             others.append(a)
     features = sorted({a.c.feature for a in mine})
-    row_atoms: dict[int, list[_Atom]] = {}
+    row_atoms: dict[tuple[int, int], list[_Atom]] = {}  # per (row, alternative)
     for a in mine:
-        for _, row in a.rows:
-            row_atoms.setdefault(id(row), [])
-            if a not in row_atoms[id(row)]:
-                row_atoms[id(row)].append(a)
+        for _, row, k in a.rows:
+            row_atoms.setdefault((id(row), k), [])
+            if a not in row_atoms[id(row), k]:
+                row_atoms[id(row), k].append(a)
     system = attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref
     # The rows a code leads to depend only on the values it gives the features: codes that give the
     # same values share the answer.
@@ -261,7 +264,7 @@ def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribut
 
 
 def _leads(program: ir.Program, attr: str, got: dict[str, object], by_value: dict[tuple[str, object], list[_Atom]],
-           others: list[_Atom], row_atoms: dict[int, list[_Atom]]) -> list[Lead]:
+           others: list[_Atom], row_atoms: dict[tuple[int, int], list[_Atom]]) -> list[Lead]:
     seen: dict[int, bool] = {}
 
     def ok(a: _Atom) -> bool:
@@ -274,14 +277,16 @@ def _leads(program: ir.Program, attr: str, got: dict[str, object], by_value: dic
         for item in (v if isinstance(v, list) else [v]):
             turned.extend(by_value.get((f, item), ()))
     turned.extend(a for a in others if not a.c.negated and ok(a))
-    done: set[int] = set()
+    tried: set[tuple[int, int]] = set()
+    led: set[int] = set()
     out = []
     for a in turned:
         if not ok(a):
             continue
-        for table, row in a.rows:
-            if id(row) not in done:
-                done.add(id(row))
-                if all(ok(b) for b in row_atoms[id(row)]):
+        for table, row, k in a.rows:
+            if id(row) not in led and (id(row), k) not in tried:
+                tried.add((id(row), k))
+                if all(ok(b) for b in row_atoms[id(row), k]):
+                    led.add(id(row))
                     out.append(Lead(attr, table.name, row.id, row.group))
     return out

@@ -295,6 +295,11 @@ class _Checker:
         elif ok is None and t.kind != "absent":
             self.d.report("ISF215", lit.span, f"an attribute of type {t} cannot have a default")
 
+    def _is_code(self, system: str, text: str) -> bool:
+        """Whether ``text`` is a code of ``system`` by its syntax (any text, where it declares none)."""
+        pattern = self.patterns.get(system)
+        return pattern is None or pattern.fullmatch(normalize_code(self.m.codesystems.get(system), text)) is not None
+
     def code_syntax(self, system: str, code: str, span: Span) -> bool:
         """Report ISF205 when ``code`` does not match its system's syntax; return whether it does."""
         pattern = self.patterns.get(system)
@@ -395,6 +400,8 @@ class _Checker:
         if isinstance(e, ast.Literal):
             if e.kind == "string":
                 return expect if expect is not None and expect.kind == "code" and self.code_syntax(expect.ref or "", e.value, e.span) else TEXT
+            if e.kind == "code":
+                return self._bare_code(e, expect)
             if e.kind == "number":
                 return INT if re.fullmatch(r"-?\d+", e.value) else DECIMAL
             return BOOL if e.kind == "bool" else ABSENT
@@ -426,6 +433,8 @@ class _Checker:
                 self.d.report("ISF203", e.span, f"the branches of `if` differ in type: {a} and {b}")
                 return ABSENT
             return unify(a, b)
+        if isinstance(e, ast.Classify):
+            return self._classify(e, scope, refs, expect)
         if isinstance(e, ast.Binary):
             return self._binary(e, scope, refs)
         if isinstance(e, ast.ListExpr):
@@ -452,6 +461,48 @@ class _Checker:
         assert isinstance(e, ast.Call)
         return self._call(e, scope, refs)
 
+    def _bare_code(self, e: ast.Literal, expect: Type | None) -> Type:
+        """A code written bare in an expression (``O80.1``, ``802U``): a code where a code is expected."""
+        if _is_pattern(e.value):
+            self.d.report("ISF105", e.span, f"`{e.value}` is a code-list pattern; here a single code is needed",
+                          "put the pattern in a code list and test `in LIST`")
+            return ABSENT
+        if expect is not None and expect.kind == "code":
+            return expect if self.code_syntax(expect.ref or "", e.value, e.span) else ABSENT
+        if expect is not None and expect.kind == "text":
+            return TEXT
+        self.d.report("ISF203", e.span, f"`{e.value}` is a code written bare, but nothing here is a code to compare it with",
+                      f'compare a code with it (`pdx == {e.value}`), or quote it as text: "{e.value}"')
+        return ABSENT
+
+    def _classify(self, e: ast.Classify, scope: dict[str, Type], refs: set[str], expect: Type | None) -> Type:
+        """``classify CODE by { LIST -> value … } else value``: one type for every value."""
+        subject = self.expr(e.subject, scope, refs)
+        if subject.kind not in ("code", "absent"):
+            self.d.report("ISF203", e.subject.span, f"`classify` sorts a code by code lists; this is {subject}")
+        out = ABSENT
+        seen: dict[str, Span] = {}
+        for arm in e.arms:
+            cl = self.m.codelists.get(arm.codelist)
+            self.m.used.add(arm.codelist)
+            if cl is None:
+                self._unknown(arm.span, arm.codelist, "code list", self.m.codelists)
+            elif subject.kind == "code" and cl.system != subject.ref:
+                self.d.report("ISF207", arm.span, f"code list `{arm.codelist}` holds {cl.system} codes; "
+                              f"the code classified is {subject}")
+            if arm.codelist in seen:
+                self.d.report("ISF202", arm.span, f"`{arm.codelist}` already has an arm (at {seen[arm.codelist]}); "
+                              "this one can never be chosen")
+            seen.setdefault(arm.codelist, arm.span)
+            out = self._same_type(out, self.expr(arm.value, scope, refs, expect if out.kind == "absent" else out), arm.value)
+        return self._same_type(out, self.expr(e.other, scope, refs, expect if out.kind == "absent" else out), e.other)
+
+    def _same_type(self, a: Type, b: Type, at: ast.Expr) -> Type:
+        if not compatible(a, b):
+            self.d.report("ISF203", at.span, f"the values of `classify` differ in type: {a} and {b}")
+            return a
+        return unify(a, b)
+
     def _want_bool(self, e: ast.Expr, scope: dict[str, Type], refs: set[str]) -> None:
         t = self.expr(e, scope, refs)
         if t.kind not in ("bool", "absent"):
@@ -470,6 +521,8 @@ class _Checker:
             return Type("codelist", self.m.codelists[e.name].system)
         if e.name in self.m.tables:
             return Type("table", e.name)
+        if expect is not None and expect.kind == "code" and self._is_code(expect.ref or "", e.name):
+            return expect  # a code written bare, such as `I10`
         if expect is not None and expect.kind == "enum":
             if e.name in {m.name for m in self.m.enums[expect.ref or ""].members}:
                 return expect
@@ -486,7 +539,10 @@ class _Checker:
             return BOOL
         left = self.expr(e.left, scope, refs)
         if e.op in ("in", "not in"):
-            right = self.expr(e.right, scope, refs, list_of(left) if left.kind == "enum" else None)
+            if isinstance(e.right, ast.ListExpr) and not e.right.braces:
+                self.d.report("ISF253", e.right.span, "a set is written with braces, `{a, b}`; `[a, b]` after "
+                              f"`{e.op}` is the deprecated spelling", "`isf fmt` rewrites it")
+            right = self.expr(e.right, scope, refs, list_of(left) if left.kind in ("enum", "code") else None)
             if right.kind == "codelist":
                 if left.kind not in ("code", "absent") or (left.kind == "code" and left.ref != right.ref):
                     self.d.report("ISF203", e.span, f"{left} cannot be tested against a code list of {right.ref}")
@@ -580,6 +636,11 @@ class _Checker:
             post = rule in dec.post
             for cond in rule.conds:
                 self._cond(cond, post)
+            n = alternatives(rule.when)
+            if n > MAX_ALTERNATIVES:
+                self.d.report("ISF217", rule.span, f"the condition of rule {rule.id} multiplies out to {n} alternatives "
+                              f"(`and` over `or`); at most {MAX_ALTERNATIVES}",
+                              "split the rule, or name a repeated part as a derived feature")
 
     def _group_ref(self, code: str, codes: set[str], cat: ast.Catalogue | None, span: Span) -> None:
         self.m.used.add(f"group:{code}")
@@ -644,6 +705,28 @@ class _Checker:
             self.d.report("ISF204", vs.span, f"interval {vs.lo}..{vs.hi} is empty (upper bound below lower)")
 
     def _cond_value(self, v: ast.Value, t: Type, allow_codelist: bool) -> None:
+        if v.kind == "code" and _is_pattern(v.text):
+            self.d.report("ISF105", v.span, f"`{v.text}` is a code-list pattern; a condition compares single codes",
+                          "put the pattern in a code list and test `in LIST` (or `has LIST`)")
+            return
+        if v.kind in ("name", "code", "number") and t.kind in ("code", "text"):
+            # A bare value of a code or text feature is the code or text itself: `pdx == O80.1`.
+            if v.kind == "name" and v.text in self.m.codelists:
+                self.m.used.add(v.text)
+                if allow_codelist:
+                    system = self.m.codelists[v.text].system
+                    if t.kind != "code" or t.ref != system:
+                        self.d.report("ISF203", v.span, f"elements are {t}; code list `{v.text}` holds {system} codes")
+                else:
+                    self.d.report("ISF203", v.span, f"`{v.text}` is a code list, not one code",
+                                  f"test membership with `in {v.text}`")
+                return
+            if t.kind == "code":
+                self.code_syntax(t.ref or "", v.text, v.span)
+            return
+        if v.kind == "code":
+            self.d.report("ISF203", v.span, f"`{v.text}` is a code, but the feature is {t}")
+            return
         if v.kind == "name":
             if allow_codelist and v.text in self.m.codelists:
                 self.m.used.add(v.text)
@@ -713,6 +796,29 @@ class _Checker:
         for name, decl in declared:
             if name not in self.m.used:
                 self.d.report("ISF252", decl.span, f"`{name}` is never used")
+
+
+#: The most alternatives a rule's condition may multiply out to (each becomes a row of the IR's
+#: disjunctive normal form and of the generated table).
+MAX_ALTERNATIVES = 64
+
+
+def alternatives(c: ast.Condition | None) -> int:
+    """How many conjunctions a condition multiplies out to (``and`` distributed over ``or``)."""
+    if c is None or isinstance(c, ast.Cond):
+        return 1
+    counts = [alternatives(x) for x in c.items]
+    if isinstance(c, ast.AnyOf):
+        return sum(counts)
+    product = 1
+    for n in counts:
+        product = min(product * n, 1 << 20)  # enough to say it is too many
+    return product
+
+
+def _is_pattern(text: str) -> bool:
+    """Whether a bare code is a code-list pattern (a prefix ``H35*`` or a range ``C81-C88``)."""
+    return text.endswith("*") or "-" in text
 
 
 def _arity(lo: int, hi: int | None) -> str:

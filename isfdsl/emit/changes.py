@@ -115,7 +115,7 @@ def _groups(ch: Changes) -> None:
 
 
 def _row_text(r: ir.Row) -> str:
-    return (f"{r.title!r}: " if r.title else "") + " and ".join(c.text for c in r.constraints) + f" -> {r.group or ''}" + (f" rc {r.rc}" if r.rc else "")
+    return (f"{r.title!r}: " if r.title else "") + r.text + f" -> {r.group or ''}" + (f" rc {r.rc}" if r.rc else "")
 
 
 def _rows(ch: Changes) -> None:
@@ -134,7 +134,7 @@ def _rows(ch: Changes) -> None:
                 ch.rows.append(RowChange(name, rid, "added", "", _row_text(b[rid])))
             else:
                 x, y = a[rid], b[rid]
-                what = [w for w, u, v in (("conditions", [c.text for c in x.constraints], [c.text for c in y.constraints]),
+                what = [w for w, u, v in (("conditions", x.text, y.text),
                                           ("group", x.group, y.group), ("return code", x.rc, y.rc), ("title", x.title, y.title))
                         if u != v]
                 if rid in moved:
@@ -283,7 +283,7 @@ def _seed(program: ir.Program, row: ir.Row) -> dict[str, object]:
             out[f.name] = (f.type.lo + f.type.hi) // 2
         elif f.default is None and f.type.kind == "enum" and f.labels:
             out[f.name] = next(iter(f.labels))
-    for c in row.constraints:
+    for c in row.alternatives[0]:  # the first alternative of a rule with `or`
         a = attrs.get(c.feature)
         if a is None or c.negated:
             continue

@@ -120,11 +120,24 @@ def condition(program: ir.Program, c: Constraint) -> Phrase:
 
 
 def row(program: ir.Program, r: ir.Row) -> Phrase:
-    """A row's conditions in plain words, joined by "and" (an empty row: "always")."""
+    """A row's conditions in plain words, joined by "and" (an empty row: "always"); a rule with ``or``
+    reads "either … ; or …", one alternative after the other."""
     if not r.constraints:
         return [Tok("always (no conditions)")]
+    if len(r.alternatives) == 1:
+        return conjunction(program, r.alternatives[0])
+    out: Phrase = [Tok("either ")]
+    for k, alternative in enumerate(r.alternatives):
+        if k:
+            out.append(Tok("; or "))
+        out.extend(conjunction(program, alternative) if alternative else [Tok("always")])
+    return out
+
+
+def conjunction(program: ir.Program, constraints: tuple[Constraint, ...]) -> Phrase:
+    """Conditions in plain words, joined by "and"."""
     out: Phrase = []
-    for k, c in enumerate(r.constraints):
+    for k, c in enumerate(constraints):
         if k:
             out.append(Tok(" and "))
         out.extend(condition(program, c))

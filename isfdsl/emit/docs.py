@@ -490,10 +490,13 @@ class _Docs:
             table = next(t for t in p.decisions if example in t.rows)
             page.p("Each row has a stable id, its conditions and the group it leads to. In the source, row ",
                    code(example.id), f" of {table.name} reads:")
-            page.blocks.append(Pre(" and ".join(c.text for c in example.constraints) + f" -> {example.group or ''}", "isf"))
+            page.blocks.append(Pre(example.text + f" -> {example.group or ''}", "isf"))
             page.p("In plain words: ", describe.row(p, example), " → ", describe.group(p, table.catalogue, example.group))
         page.p("A condition on a list (all procedures, all drugs) holds when any of its elements satisfies it: "
                "“include a code in” a list. A condition on an absent value never holds, except “is missing”.")
+        if any(len(r.alternatives) > 1 for t in self.all_tables() for r in t.rows):
+            page.p("A row written with ", code("or"), " reads “either …; or …”: it holds when every condition of one of "
+                   "its alternatives holds, and it is still one row, with one id and one group.")
         page.h(2, "4. Code lists")
         systems = sorted({cs.system for cs in p.codesets.values()})
         page.p("A code list names codes of one code system in three ways: a code (", code("H35.3"), "), every code "
@@ -808,7 +811,7 @@ def _dot(t: ir.Table, rows: list[ir.Row], ends: bool) -> str:
     prev = "start"
     for n, r in enumerate(rows):
         node = f"r{n}"
-        label = f"{r.id}\\n" + _dot_text(" and ".join(c.text for c in r.constraints) or "always")
+        label = f"{r.id}\\n" + _dot_text(r.text or "always")
         lines.append(f'  {node} [shape=box, label="{label}"];')
         lines.append(f'  {prev} -> {node}' + (' [label="no"];' if prev != "start" and t.policy == "first" else ";"))
         if t.policy == "first":

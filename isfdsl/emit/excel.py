@@ -94,10 +94,13 @@ def definition_sheets(program: ir.Program) -> list[Sheet]:
         cat = prog.catalogues.get(t.catalogue, {})
         rows: list[list[Cell]] = []
         for n, r in enumerate(t.rows, 1):
-            per = [" and ".join(c.text for c in r.constraints if c.feature == f) for f in features]
-            rec = cat.get(r.group or "")
-            rows.append([n, r.id, r.title or "", *per, r.group or "", rec.name if rec else "", r.rc or "0",
-                         describe.plain(describe.row(prog, r)), r.where])
+            # A rule with `or`: one line per alternative, each with the rule's order and id.
+            for alternative in r.alternatives:
+                per = [" and ".join(c.text for c in alternative if c.feature == f) for f in features]
+                rec = cat.get(r.group or "")
+                words = describe.plain(describe.conjunction(prog, alternative) if len(r.alternatives) > 1 else describe.row(prog, r))
+                rows.append([n, r.id, r.title or "", *per, r.group or "", rec.name if rec else "", r.rc or "0",
+                             words + (" (one alternative of the rule)" if len(r.alternatives) > 1 else ""), r.where])
         tail = f"otherwise table {t.otherwise}" if t.otherwise else f"fallback {t.fallback} rc {t.fallback_rc or '0'}" \
             if t.fallback else ""
         if tail:

@@ -381,22 +381,28 @@ class _Context:
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
                 "together": together,
                 "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
-                "rows": [self.row(r) for r in t.rows], "post": [self.row(r) for r in t.post],
+                "rows": [x for r in t.rows for x in self.row(r)], "post": [x for r in t.post for x in self.row(r)],
                 "features": [(name, position, is_list)
                              for name, (position, is_list) in sorted(features.items(), key=lambda kv: kv[1][0])],
                 "comment": comment(f"decision table {t.name} for {t.catalogue}, policy {t.policy}"
                                    + (f" — {t.title}" if t.title else ""))}
 
-    def row(self, r: ir.Row) -> dict[str, str]:
-        """A row as ``Row(...)`` with keyword arguments, one condition per line."""
+    def row(self, r: ir.Row) -> list[dict[str, str]]:
+        """A rule as ``Row(...)`` with keyword arguments, one condition per line: one runtime row per
+        alternative of a rule with ``or``, each carrying the rule's id (the first that holds decides, and
+        all give the same result)."""
         source = self.sources.relative(r.source)
         title = f", title={py(r.title)}" if r.title else ""
-        conds = "".join(f"        {self.condition(c)},\n" for c in r.constraints)
-        code = (f"Row(\n    id={py(r.id)}, group={py(r.group)}, rc={py(r.rc)}, source={py(source)}{title},\n"
-                + (f"    conditions=(\n{conds}    ),\n" if conds else "    conditions=(),\n") + ")")
-        text = " and ".join(c.text for c in r.constraints) or "always"
         result = " ".join(x for x in (r.group or "", f"rc {r.rc}" if r.rc else "") if x)
-        return {"code": code, "comment": comment(f"{r.id} ({source}): when {text} -> {result}")}
+        out = []
+        for k, alternative in enumerate(r.alternatives, 1):
+            conds = "".join(f"        {self.condition(c)},\n" for c in alternative)
+            code = (f"Row(\n    id={py(r.id)}, group={py(r.group)}, rc={py(r.rc)}, source={py(source)}{title},\n"
+                    + (f"    conditions=(\n{conds}    ),\n" if conds else "    conditions=(),\n") + ")")
+            text = " and ".join(c.text for c in alternative) or "always"
+            which = f", alternative {k} of {len(r.alternatives)}" if len(r.alternatives) > 1 else ""
+            out.append({"code": code, "comment": comment(f"{r.id} ({source}{which}): when {text} -> {result}")})
+        return out
 
     def condition(self, c: Constraint) -> str:
         parts = [py(c.feature), py(c.kind)]

@@ -325,7 +325,7 @@ derive pdx_first_dgprops: list text "Diagnosis properties whose first source is 
 derive compl_pdx: list text "Complication values the PDX slot itself would yield" = lookup(dg_compl, pdx)
 derive compl_sec: list text "Complication values of the secondary slots" = lookup(dg_compl, sdx)
 derive compl_kept: list text "Same-family removal: a typed value equal to a PDX value apart from the 3rd character goes" =
-  [c for c in compl_sec where not (char(c, 2) in ["C", "G", "I", "J"]
+  [c for c in compl_sec where not (char(c, 2) in {{"C", "G", "I", "J"}}
      and any(p in compl_pdx where prefix(p, 2) == prefix(c, 2) and substr(p, 3) == substr(c, 3)))]
 
 # ---- §3.3-3 CC level: exclusion, inclusion (first complcat row only), then the maximum level.
@@ -333,14 +333,14 @@ derive pdx_codes: list code ICD10 "The codes of the PDX slot" = codes(pdx)
 derive pdx_pair_text: text "The PDX slot as `first|second` (absent unless a pair)" = pdx.first + "|" + pdx.second
 derive complexcl_pair_rows_fire: bool "complexcl rows with a d_code: never applied by the official grouper" = false
 derive inclusion_compl: text "The first complcat row (I/J, among the complications, its property among the diagnosis properties)" =
-  first([r.key for r in entries(complcat) where char(r.key, 2) in ["I", "J"] and r.key in compl_kept and r.value in dgprops])
+  first([r.key for r in entries(complcat) where char(r.key, 2) in {{"I", "J"}} and r.key in compl_kept and r.value in dgprops])
 derive inclusion_prop: text "That row's inclusion property" =
-  first([r.value for r in entries(complcat) where char(r.key, 2) in ["I", "J"] and r.key in compl_kept and r.value in dgprops])
+  first([r.value for r in entries(complcat) where char(r.key, 2) in {{"I", "J"}} and r.key in compl_kept and r.value in dgprops])
 derive included: text "The complication the inclusion activates (not when its property comes first from the PDX)" =
   if inclusion_prop in pdx_first_dgprops then absent else inclusion_compl
 derive cc_levels: list int "Levels of the active complications (C/I level 1, G/J level 2)" =
-  [if char(c, 2) in ["G", "J"] then 2 else 1 for c in compl_kept
-     where (char(c, 2) in ["C", "G"]
+  [if char(c, 2) in {{"G", "J"}} then 2 else 1 for c in compl_kept
+     where (char(c, 2) in {{"C", "G"}}
             and none(x in lookup(complexcl, c) where x in pdx_codes)
             and not (complexcl_pair_rows_fire and pdx_pair_text in lookup(complexcl_pair, c)))
         or c == included]

@@ -19,7 +19,7 @@ from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
 from isfdsl.runtime.contract import Constraint, GroupRecord  # the contract types: one definition, in the runtime
 from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_cond, format_expr
-from isfdsl.types import Type
+from isfdsl.types import BOOL, Type
 
 # ---------------------------------------------------------------------- kinds and operations
 # Closed sets of words as ``Literal`` types: mypy checks every construction and every ``==`` against
@@ -177,9 +177,17 @@ class Derivation:
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    """A rule of a decision table, with its conditions in disjunctive normal form: the row takes an
+    episode when every constraint of one of its ``alternatives`` holds. A rule without ``or`` has one
+    alternative (an empty one when it has no conditions: always); in a rule with ``or``, ``and`` is
+    multiplied out over ``or`` (at most ``MAX_ALTERNATIVES``). Either way it is one row: one id, one
+    result, one position — the analysis treats it as the union of its alternatives, and the generated
+    table gives each alternative a runtime row carrying the rule's id (its bit-set index tests
+    conjunctions only)."""
+
     id: str
     title: str | None
-    constraints: tuple[Constraint, ...]
+    alternatives: tuple[tuple[Constraint, ...], ...]
     group: str | None
     rc: str | None
     source: str
@@ -188,6 +196,18 @@ class Row:
     @property
     def where(self) -> str:
         return f"{self.source}:{self.col}"
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        """Every constraint the row tests, in any alternative: what the row *uses* (features, code lists).
+        To decide whether the row holds, read ``alternatives``."""
+        return tuple(c for alt in self.alternatives for c in alt)
+
+    @property
+    def text(self) -> str:
+        """The conditions as written, canonically: alternatives joined by ``or``, each by ``and`` (which
+        binds tighter); empty for a row without conditions."""
+        return " or ".join(" and ".join(c.text for c in alt) for alt in self.alternatives if alt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +463,8 @@ class _Lowerer:
                 return Ref(t, "codelist", e.name)
             if e.name in self.m.tables:
                 return Ref(t, "table", e.name)
+            if t.kind == "code":
+                return Const(t, self.norm(t.ref, e.name))  # a code written bare
             return Const(t, e.name)  # an enumeration member
         if isinstance(e, ast.Field):
             return Apply(t, "field", (self.expr(e.operand, local),), cast(FieldName, e.name))
@@ -450,6 +472,8 @@ class _Lowerer:
             return Apply(t, e.op, (self.expr(e.operand, local),))
         if isinstance(e, ast.If):
             return Apply(t, "if", (self.expr(e.cond, local), self.expr(e.then, local), self.expr(e.other, local)))
+        if isinstance(e, ast.Classify):
+            return self.classify(e, t, local)
         if isinstance(e, ast.Binary):
             return Apply(t, e.op, (self.expr(e.left, local), self.expr(e.right, local)))
         if isinstance(e, ast.ListExpr):
@@ -463,6 +487,17 @@ class _Lowerer:
             return Loop(t, "map", e.var, source, cond, self.expr(e.expr, inner))
         return Loop(t, e.kind, e.var, source, cond, None)
 
+    def classify(self, e: ast.Classify, t: Type, local: set[str]) -> Expr:
+        """``classify`` as the ``if`` chain it means: ``if x in L1 then v1 else if x in L2 … else other``
+        (no IR operation of its own: the interpreter, the emitter and the analysis read it as written)."""
+        subject = self.expr(e.subject, local)
+        out = self.expr(e.other, local)
+        for arm in reversed(e.arms):
+            listed = Ref(Type("codelist", self.m.codelists[arm.codelist].system), "codelist", arm.codelist)
+            test = Apply(BOOL, "in", (subject, listed))
+            out = Apply(t, "if", (test, self.expr(arm.value, local), out))
+        return out
+
     def group(self, g: ast.Group) -> GroupRecord:
         return GroupRecord(g.code, g.name, Decimal(g.points or "0"), g.trim,
                            Decimal(g.perday) if g.perday is not None else None, g.parent, g.flags)
@@ -472,8 +507,8 @@ class _Lowerer:
                      d.fallback, d.fallback_rc, tuple(self.row(r, True) for r in d.post), d.otherwise, d.over)
 
     def row(self, r: ast.Rule, post: bool) -> Row:
-        cs = tuple(self.constraint(c, post, format_cond(c)) for c in r.conds)
-        return Row(r.id, r.title, cs, r.group, r.rc, f"{r.span.file}:{r.span.line}", r.span.col)
+        alternatives = tuple(tuple(self.constraint(c, post, format_cond(c)) for c in alt) for alt in _dnf(r.when))
+        return Row(r.id, r.title, alternatives, r.group, r.rc, f"{r.span.file}:{r.span.line}", r.span.col)
 
     def constraint(self, c: ast.Cond, post: bool, text: str) -> Constraint:
         t = self.m.feature_type(c.feature, self.over) or POST_FEATURES[c.feature]
@@ -511,12 +546,16 @@ class _Lowerer:
         return Constraint(c.feature, "interval", False, lo=n, lo_open=strict, text=text)
 
     def cond_value(self, v: ast.Value, t: Type) -> object:
+        """A value of a condition as the feature's type reads it (a bare or quoted value of a code or text
+        feature is the code or text itself)."""
+        if t.kind == "code":
+            return self.norm(t.ref, v.text)
+        if t.kind == "text":
+            return v.text
         if v.kind == "number":
             return int(v.text) if t.kind == "int" and "." not in v.text else Decimal(v.text)
         if v.kind == "name" and t.kind == "bool":
             return v.text == "true"
-        if t.kind == "code":
-            return self.norm(t.ref, v.text)
         return v.text
 
     def payment(self, p: ast.Payment) -> Payment:
@@ -532,3 +571,16 @@ class _Lowerer:
                        {s.member: Decimal(s.value) for s in p.prices}, provenance)
 
 
+def _dnf(c: ast.Condition | None) -> list[list[ast.Cond]]:
+    """A rule's condition as alternatives of atoms: ``and`` multiplied out over ``or``, in source order
+    (the checker bounds how many there are)."""
+    if c is None:
+        return [[]]
+    if isinstance(c, ast.Cond):
+        return [[c]]
+    if isinstance(c, ast.AnyOf):
+        return [alt for item in c.items for alt in _dnf(item)]
+    out: list[list[ast.Cond]] = [[]]
+    for item in c.items:
+        out = [a + b for a in out for b in _dnf(item)]
+    return out

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from isfdsl.check.checker import Model
 from isfdsl.diagnostics import Span
 from isfdsl.syntax import ast
-from isfdsl.syntax.format import format_cond, format_expr, format_type
+from isfdsl.syntax.format import format_condition, format_expr, format_type
 
 #: Words of the language (offered in completion, never renamed).
 KEYWORDS = ("version", "valid", "import", "codesystem", "syntax", "ignore", "case", "sensitive", "enum", "episode",
@@ -22,7 +22,7 @@ KEYWORDS = ("version", "valid", "import", "codesystem", "syntax", "ignore", "cas
             "perday", "parent", "flags", "source", "decision", "for", "over", "policy", "first", "unique",
             "fallback", "otherwise", "rc", "rule", "when", "post", "payment", "unit_price", "share", "by", "stay",
             "illustrative", "and", "or", "not", "in", "has", "lacks", "is", "present", "absent", "if", "then",
-            "else", "any", "all", "none", "where", "true", "false", "default", "int", "text", "bool", "decimal",
+            "else", "classify", "any", "all", "none", "where", "true", "false", "default", "int", "text", "bool", "decimal",
             "date", "code", "pair", "list")
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -213,8 +213,8 @@ def _symbols(decl: ast.Decl, lines: dict[str, list[str]],
             facts = ", ".join(f"{k} {v}" for k, v in (("points", g.points), ("trim point", g.trim),
                                                       ("per-day points", g.perday), ("MDC", g.parent)) if v is not None)
             leads = rows_to.get(g.code, [])
-            shown = "\n".join(f"- rule `{r.id}` of `{t}`" + (" when " + " and ".join(f"`{format_cond(c)}`" for c in r.conds)
-                                                            if r.conds else "") for t, r in leads[:15])
+            shown = "\n".join(f"- rule `{r.id}` of `{t}`" + (f" when `{format_condition(r.when)}`" if r.when else "")
+                               for t, r in leads[:15])
             more = f"\n- … and {len(leads) - 15} more rows" if len(leads) > 15 else ""
             yield Symbol(g.code, "group", _place(g.span, g.code, src), f"{decl.name} {g.code} {g.name}",
                          f"**{decl.name} {g.code}** {g.name}\n\n{facts or 'no points'}"
@@ -228,7 +228,7 @@ def _symbols(decl: ast.Decl, lines: dict[str, list[str]],
                      f"**decision table** `{decl.name}` for `{decl.catalogue}`{_q(decl.title)}: policy `{decl.policy}`, "
                      f"{len(decl.rules)} rows" + (f", fallback `{decl.fallback}`" if decl.fallback else ""), whole)
         for r in (*decl.rules, *decl.post):
-            conds = " and ".join(format_cond(c) for c in r.conds)
+            conds = format_condition(r.when) if r.when is not None else ""
             yield Symbol(r.id, "rule", _place(r.span, r.id, src), f"rule {r.id} -> {r.group or ''}",
                          f"**rule** `{r.id}` of `{decl.name}`{_q(r.title)}\n\n"
                          + (f"when `{conds}` " if conds else "") + f"→ `{r.group or '(keeps the group)'}`"

@@ -10,12 +10,12 @@ from isfdsl.diagnostics import Span
 # The closed sets of words the grammar allows in a node's ``kind``/``op`` fields, as ``Literal`` types:
 # mypy checks every construction and every ``==`` against them (the parser's tokens are these words).
 ScalarName = Lit["decimal", "text", "bool", "date"]
-LiteralKind = Lit["string", "number", "bool", "absent", "name"]
+LiteralKind = Lit["string", "number", "bool", "absent", "name", "code"]
 QuantKind = Lit["any", "all", "none", "find"]
 BinaryOp = Lit["and", "or", "+", "==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 UnaryOp = Lit["not", "present", "absent"]
 EntryKind = Lit["code", "range", "prefix"]
-ValueKind = Lit["string", "number", "name"]
+ValueKind = Lit["string", "number", "name", "code"]
 CondOp = Lit["==", "!=", "<", "<=", ">", ">=", "in", "not in", "has", "lacks", "present", "absent", "true", "false"]
 Policy = Lit["first", "unique"]
 Over = Lit["episode", "pathway"]
@@ -81,8 +81,9 @@ class Name:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """A constant: ``kind`` is ``string``, ``number``, ``bool``, ``absent`` or ``name`` (an enumeration
-    member, as a default); ``value`` its text."""
+    """A constant: ``kind`` is ``string``, ``number``, ``bool``, ``absent``, ``name`` (an enumeration
+    member, as a default) or ``code`` (a code written bare that is no name, such as ``O80.1`` or
+    ``802U``); ``value`` its text."""
 
     span: Span
     kind: LiteralKind
@@ -111,10 +112,12 @@ class Quant:
 
 @dataclass(frozen=True, slots=True)
 class ListExpr:
-    """A list literal ``[a, b]``."""
+    """A list literal ``[a, b]`` or, with ``braces``, a set literal ``{a, b}`` (the same value: a set is
+    what ``in`` tests against; ``[a, b]`` there is the deprecated spelling)."""
 
     span: Span
     items: tuple[Expr, ...]
+    braces: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,26 @@ class If:
     span: Span
     cond: Expr
     then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyArm:
+    """``LIST -> value`` in a ``classify``: the value for a code in the code list ``codelist``."""
+
+    span: Span
+    codelist: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Classify:
+    """``classify subject by { LIST -> value … } else other``: the value of the first arm whose code list
+    holds the code ``subject``, else ``other`` (total by construction; lowered to an ``if`` chain)."""
+
+    span: Span
+    subject: Expr
+    arms: tuple[ClassifyArm, ...]
     other: Expr
 
 
@@ -166,7 +189,7 @@ class Field:
     name: str
 
 
-Expr = Name | Literal | Call | Quant | ListExpr | Comprehension | If | Binary | Unary | Field
+Expr = Name | Literal | Call | Quant | ListExpr | Comprehension | If | Classify | Binary | Unary | Field
 
 # --------------------------------------------------------------------------- declarations
 
@@ -353,7 +376,9 @@ class Catalogue:
 
 @dataclass(frozen=True, slots=True)
 class Value:
-    """A value in a rule condition: ``kind`` is ``string``, ``number`` or ``name``."""
+    """A value in a rule condition: ``kind`` is ``string`` (quoted), ``number``, ``name`` or ``code`` (a
+    bare code that is no name: ``O80.1``, ``802U``, or a pattern ``H35*``, ``C81-C88``). A bare value
+    means what the feature's type says: a code, an enumeration member, a code list (after ``has``), text."""
 
     span: Span
     kind: ValueKind
@@ -385,16 +410,51 @@ class Cond:
 
 
 @dataclass(frozen=True, slots=True)
+class AllOf:
+    """Conditions joined by ``and`` (``items``: two or more)."""
+
+    span: Span
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Conditions joined by ``or`` (``items``: two or more)."""
+
+    span: Span
+    items: tuple[Condition, ...]
+
+
+#: A rule's condition: one atom, or atoms joined by ``and`` and ``or`` (``and`` binds tighter).
+Condition = Cond | AllOf | AnyOf
+
+
+def atoms(c: Condition | None) -> tuple[Cond, ...]:
+    """Every atom of a condition, in source order."""
+    if c is None:
+        return ()
+    if isinstance(c, Cond):
+        return (c,)
+    return tuple(a for item in c.items for a in atoms(item))
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
-    """A decision-table row: stable ``id``, conjunction ``conds``, and the outputs."""
+    """A decision-table row: stable ``id``, its condition ``when`` (None: always), and the outputs.
+    A rule with ``or`` is still one rule: one id, one result."""
 
     span: Span
     id: str
     title: str | None
-    conds: tuple[Cond, ...]
+    when: Condition | None
     group: str | None
     rc: str | None = None
     out_span: Span | None = field(default=None, compare=False)
+
+    @property
+    def conds(self) -> tuple[Cond, ...]:
+        """Every atom of the condition, in source order."""
+        return atoms(self.when)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,12 @@ def _layout(d: ast.Decl) -> list[_Entry]:
     if isinstance(d, ast.Table) and d.source is None:
         head = format_decl(d).split("\n", 1)[0]
         return [(0, head, d.span.line), *[(1, _table_row(r), r.span.line) for r in d.rows], (0, "}", end)]
+    if isinstance(d, ast.Derive) and isinstance(d.expr, ast.Classify):
+        c = d.expr
+        return [(0, f"derive {d.name}: {format_type(d.type)}{_q(d.title)} =", d.span.line),
+                (1, f"classify {format_expr(c.subject, 9)} by {{", c.span.line),
+                *[(2, f"{arm.codelist} -> {format_expr(arm.value)}", arm.span.line) for arm in c.arms],
+                (1, f"}} else {format_expr(c.other, 1)}", c.other.span.line)]
     if isinstance(d, ast.Derive) and isinstance(d.expr, ast.If) and isinstance(d.expr.other, ast.If):
         out: list[_Entry] = [(0, f"derive {d.name}: {format_type(d.type)}{_q(d.title)} =", d.span.line)]
         e: ast.Expr = d.expr
@@ -140,12 +146,17 @@ def format_expr(e: ast.Expr, parent: int = 0) -> str:
     if isinstance(e, ast.Quant):
         return f"{e.kind}({e.var} in {format_expr(e.source)} where {format_expr(e.cond)})"
     if isinstance(e, ast.ListExpr):
-        return "[" + ", ".join(format_expr(a) for a in e.items) + "]"
+        items = ", ".join(format_expr(a) for a in e.items)
+        return "{" + items + "}" if e.braces else "[" + items + "]"
     if isinstance(e, ast.Comprehension):
         where = f" where {format_expr(e.cond)}" if e.cond is not None else ""
         return f"[{format_expr(e.expr)} for {e.var} in {format_expr(e.source)}{where}]"
     if isinstance(e, ast.If):
         text = f"if {format_expr(e.cond)} then {format_expr(e.then)} else {format_expr(e.other)}"
+        return f"({text})" if parent else text
+    if isinstance(e, ast.Classify):
+        arms = ", ".join(f"{arm.codelist} -> {format_expr(arm.value)}" for arm in e.arms)
+        text = f"classify {format_expr(e.subject, 9)} by {{{arms}}} else {format_expr(e.other)}"
         return f"({text})" if parent else text
     if isinstance(e, ast.Unary):
         prec = _PRECEDENCE[e.op]
@@ -157,7 +168,10 @@ def format_expr(e: ast.Expr, parent: int = 0) -> str:
     prec = _PRECEDENCE[e.op]
     # Left-associative operators; comparisons do not chain, so both sides bind tighter.
     left_prec = prec if e.op in ("and", "or", "+") else prec + 1
-    text = f"{format_expr(e.left, left_prec)} {e.op} {format_expr(e.right, prec + 1)}"
+    right = e.right
+    if e.op in ("in", "not in") and isinstance(right, ast.ListExpr):
+        right = ast.ListExpr(right.span, right.items, braces=True)  # the set syntax (`[a, b]` is deprecated there)
+    text = f"{format_expr(e.left, left_prec)} {e.op} {format_expr(right, prec + 1)}"
     return f"({text})" if prec < parent else text
 
 
@@ -185,8 +199,18 @@ def format_cond(c: ast.Cond) -> str:
     return f"{c.feature} {c.op} {_value(c.value)}"
 
 
+def format_condition(c: ast.Condition, parent: int = 0) -> str:
+    """Source of a rule's condition: ``and`` binds tighter than ``or``; parentheses only where needed."""
+    if isinstance(c, ast.Cond):
+        return format_cond(c)
+    if isinstance(c, ast.AllOf):
+        return " and ".join(format_condition(x, 2) for x in c.items)
+    text = " or ".join(format_condition(x, 1) for x in c.items)
+    return f"({text})" if parent > 1 else text
+
+
 def _rule(r: ast.Rule, post: bool = False) -> str:
-    when = " when " + " and ".join(format_cond(c) for c in r.conds) if r.conds else ""
+    when = " when " + format_condition(r.when) if r.when is not None else ""
     out = f" {r.group}" if r.group is not None else ""
     rc = f" rc {r.rc}" if r.rc is not None else ""
     return f"rule {r.id}{_q(r.title)}{when} ->{out}{rc}"

@@ -34,7 +34,7 @@ class IsfLexer(RegexLexer):
             (words(("when", "policy", "first", "unique", "fallback", "otherwise", "rc", "for", "over", "by",
                     "members", "of", "from", "default"), suffix=r"\b"), Keyword),
             (words(("and", "or", "not", "in", "has", "lacks", "is", "present", "absent", "if", "then", "else",
-                    "any", "all", "none", "where"), suffix=r"\b"), Operator.Word),
+                    "classify", "any", "all", "none", "where"), suffix=r"\b"), Operator.Word),
             (words(("points", "trim", "perday", "parent", "flags", "source", "illustrative", "unit_price",
                     "share", "stay", "syntax", "ignore", "case", "sensitive"), suffix=r"\b"), Keyword.Reserved),
             (words(("int", "text", "bool", "decimal", "date", "code", "pair", "list"), suffix=r"\b"), Keyword.Type),

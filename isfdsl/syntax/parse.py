@@ -34,6 +34,7 @@ TERMINAL_WORDS = {
     "STRING": 'a quoted string',
     "CMP": "a comparison (==, !=, <, <=, >, >=)",
     "QUANT": "`any`, `all`, `none` or `find`",
+    "BARE_CODE": "a code",
     "POLICY": "a hit policy (`first` or `unique`)",
     "$END": "end of file",
 }
@@ -360,6 +361,12 @@ class _Builder(Transformer[Token, object]):
     def if_(self, meta: Any, c: list[Any]) -> ast.If:
         return ast.If(self.sp(meta), *c)
 
+    def classify(self, meta: Any, c: list[Any]) -> ast.Classify:
+        return ast.Classify(self.sp(meta), c[0], tuple(c[1:-1]), c[-1])
+
+    def classify_arm(self, meta: Any, c: list[Any]) -> ast.ClassifyArm:
+        return ast.ClassifyArm(self.sp(meta), str(c[0]), c[1])
+
     or_ = _binary("or")
     and_ = _binary("and")
     in_ = _binary("in")
@@ -390,6 +397,9 @@ class _Builder(Transformer[Token, object]):
     def number(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "number", str(c[0]))
 
+    def bare_code(self, meta: Any, c: list[Any]) -> ast.Literal:
+        return ast.Literal(self.sp(meta), "code", str(c[0]))
+
     def true(self, meta: Any, c: list[Any]) -> ast.Literal:
         return ast.Literal(self.sp(meta), "bool", "true")
 
@@ -407,6 +417,9 @@ class _Builder(Transformer[Token, object]):
 
     def list_(self, meta: Any, c: list[Any]) -> ast.ListExpr:
         return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None))
+
+    def set_(self, meta: Any, c: list[Any]) -> ast.ListExpr:
+        return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None), braces=True)
 
     def comprehension(self, meta: Any, c: list[Any]) -> ast.Comprehension:
         return ast.Comprehension(self.sp(meta), c[0], str(c[1]), c[2], c[3] if len(c) > 3 else None)
@@ -466,10 +479,10 @@ class _Builder(Transformer[Token, object]):
     def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
-        conds = tuple(x for x in c if isinstance(x, ast.Cond))
+        when = next((x for x in c if isinstance(x, (ast.Cond, ast.AllOf, ast.AnyOf))), None)
         groups = [x for x in c if isinstance(x, Token) and x.type == "GROUP"]
         rc = str(groups[1]) if len(groups) > 1 else None
-        return ast.Rule(self.sp(meta), rid, title, conds, str(groups[0]), rc, _tok_span(self.path, groups[0]))
+        return ast.Rule(self.sp(meta), rid, title, when, str(groups[0]), rc, _tok_span(self.path, groups[0]))
 
     def post(self, meta: Any, c: list[Any]) -> Any:
         return list(c)
@@ -477,9 +490,17 @@ class _Builder(Transformer[Token, object]):
     def post_rule(self, meta: Any, c: list[Any]) -> ast.Rule:
         rid = str(c[0])
         title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
-        conds = tuple(x for x in c if isinstance(x, ast.Cond))
+        when = next((x for x in c if isinstance(x, (ast.Cond, ast.AllOf, ast.AnyOf))), None)
         group, rc, out = c[-1]
-        return ast.Rule(self.sp(meta), rid, title, conds, group, rc, out)
+        return ast.Rule(self.sp(meta), rid, title, when, group, rc, out)
+
+    def when_all(self, meta: Any, c: list[Any]) -> ast.AllOf:
+        items = [x for item in c for x in (item.items if isinstance(item, ast.AllOf) else (item,))]
+        return ast.AllOf(self.sp(meta), tuple(items))
+
+    def when_any(self, meta: Any, c: list[Any]) -> ast.AnyOf:
+        items = [x for item in c for x in (item.items if isinstance(item, ast.AnyOf) else (item,))]
+        return ast.AnyOf(self.sp(meta), tuple(items))
 
     def out_group(self, meta: Any, c: list[Any]) -> Any:
         return (str(c[0]), str(c[1]) if len(c) > 1 else None, _tok_span(self.path, c[0]))
@@ -507,6 +528,9 @@ class _Builder(Transformer[Token, object]):
 
     def v_name(self, meta: Any, c: list[Any]) -> ast.Value:
         return ast.Value(self.sp(meta), "name", str(c[0]))
+
+    def v_code(self, meta: Any, c: list[Any]) -> ast.Value:
+        return ast.Value(self.sp(meta), "code", str(c[0]))
 
     def vs_set(self, meta: Any, c: list[Any]) -> ast.ValueSet:
         return ast.ValueSet(self.sp(meta), tuple(c))
