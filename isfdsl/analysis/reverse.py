@@ -86,29 +86,60 @@ def uses(program: ir.Program) -> dict[str, frozenset[str]]:
 
 
 class _Lazy(interpret.Evaluator):
-    """An evaluator that computes only the features asked for (and what they need)."""
+    """An evaluator that computes only the features asked for (and what they need). The features named
+    in ``same`` take their values from ``base`` (an evaluation they do not differ from); the costly
+    ones (with a loop) are remembered in ``memo`` under the values of their inputs."""
 
-    def __init__(self, program: ir.Program, values: dict[str, object], exprs: dict[str, ir.Expr]) -> None:
+    def __init__(self, program: ir.Program, values: dict[str, object], exprs: dict[str, ir.Expr],
+                 memo: _Memo, base: _Lazy | None = None, same: frozenset[str] = frozenset()) -> None:
         self.p = program
         self.values = values
         self.exprs = exprs
-        self.features = _Features(self)
+        self.features = _Features(self, memo, base, same)
 
     def feature(self, name: str) -> object:
         return self.features.get(name) if name in self.exprs else self.values.get(name)
 
 
+class _Memo:
+    """The values of a program's costly derivations (those with a loop) by the values of their inputs:
+    a derivation's value depends only on the attributes and features it names."""
+
+    def __init__(self, program: ir.Program) -> None:
+        self.inputs = {d.name: tuple(sorted({r.name for r in ir.refs(d.expr) if r.scope in ("attr", "feature")}))
+                       for d in program.derivations if _loops(d.expr)}
+        self.values: dict[tuple[object, ...], object] = {}
+
+
+def _loops(e: ir.Expr) -> bool:
+    if isinstance(e, ir.Loop):
+        return True
+    return isinstance(e, ir.Apply) and any(_loops(a) for a in e.args)
+
+
 class _Features(dict[str, object]):
-    def __init__(self, ev: _Lazy) -> None:
+    def __init__(self, ev: _Lazy, memo: _Memo, base: _Lazy | None, same: frozenset[str]) -> None:
         super().__init__()
         self.ev = ev
+        self.memo = memo
+        self.base = base
+        self.same = same
 
     def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
         if name not in self:
             expr = self.ev.exprs.get(name)
             if expr is None:
                 return default
-            self[name] = self.ev.eval(expr, {})
+            if self.base is not None and name in self.same:
+                self[name] = self.base.features.get(name)
+            elif name in self.memo.inputs:
+                key = (name, *(_hashable(self.ev.feature(n)) for n in self.memo.inputs[name]))
+                if key in self.memo.values:
+                    self[name] = self.memo.values[key]
+                else:
+                    self[name] = self.memo.values[key] = self.ev.eval(expr, {})
+            else:
+                self[name] = self.ev.eval(expr, {})
         return self[name]
 
 
@@ -181,8 +212,9 @@ def build(program: ir.Program, progress: Callable[[int], None] | None = None,
     index = ReverseIndex({s: dict(sorted(c.items())) for s, c in sorted(systems.items())})
     exprs = {d.name: d.expr for d in program.derivations}
     empty, _ = interpret.normalize(program, {})
+    memo = _Memo(program)
     for attr, mine in _plan(program, index.systems):
-        _index_attribute(program, index, attr, mine, empty, exprs, progress)
+        _index_attribute(program, index, attr, mine, empty, exprs, memo, progress)
     order = {(t.name, r.id): (i, j) for i, t in enumerate(program.decisions) for j, r in enumerate(t.rows)}
     for use in index:
         use.leads.sort(key=lambda lead: (order[lead.table, lead.row], lead.attribute))
@@ -218,27 +250,14 @@ def work(program: ir.Program, also: dict[str, dict[str, str]] | None = None) -> 
 
 
 def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribute, mine: list[_Atom],
-                     empty: dict[str, object], exprs: dict[str, ir.Expr], progress: Callable[[int], None] | None) -> None:
-    base = _Lazy(program, dict(empty), exprs)
-    before = {id(a): interpret.holds(program, a.c, base.feature(a.c.feature))[0] for a in mine}
-    # Atoms that can turn true, found by value where they test values, the rest tried one by one.
-    by_value: dict[tuple[str, object], list[_Atom]] = {}
-    others: list[_Atom] = []
-    for a in mine:
-        if before[id(a)]:
-            continue
-        if a.c.kind in ("set", "has") and not a.c.negated and a.c.ref is None:
-            for v in a.c.values:
-                by_value.setdefault((a.c.feature, v), []).append(a)
-        else:
-            others.append(a)
+                     empty: dict[str, object], exprs: dict[str, ir.Expr], memo: _Memo,
+                     progress: Callable[[int], None] | None) -> None:
+    base = _Lazy(program, dict(empty), exprs, memo)
+    # Features that do not depend on the attribute keep the values they have in the empty episode.
+    deps = ir.supports(program)
+    same = frozenset(n for n in exprs if attr.name not in deps.get(n, frozenset()))
+    atoms = _Atoms(program, mine, base)
     features = sorted({a.c.feature for a in mine})
-    row_atoms: dict[int, list[_Atom]] = {}
-    for a in mine:
-        for _, row in a.rows:
-            row_atoms.setdefault(id(row), [])
-            if a not in row_atoms[id(row)]:
-                row_atoms[id(row)].append(a)
     system = attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref
     # The rows a code leads to depend only on the values it gives the features: codes that give the
     # same values share the answer.
@@ -249,38 +268,115 @@ def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribut
             values[attr.name] = interpret.convert(attr, attr.type, [probe(use)] if attr.type.kind == "list" else probe(use))
         except ValueError:
             continue
-        ev = _Lazy(program, values, exprs)
+        ev = _Lazy(program, values, exprs, memo, base, same)
         got = {f: ev.feature(f) for f in features}
-        signature = tuple(tuple(v) if isinstance(v, list) else v for v in got.values())
+        signature = tuple(_hashable(v) for v in got.values())
         if signature not in cache:
-            cache[signature] = _leads(program, attr.name, got, by_value, others, row_atoms)
+            cache[signature] = atoms.leads(attr.name, got)
         use.leads.extend(cache[signature])
         if progress is not None:
             progress(1)
 
 
-def _leads(program: ir.Program, attr: str, got: dict[str, object], by_value: dict[tuple[str, object], list[_Atom]],
-           others: list[_Atom], row_atoms: dict[int, list[_Atom]]) -> list[Lead]:
-    seen: dict[int, bool] = {}
+def _hashable(v: object) -> object:
+    return tuple(_hashable(x) for x in v) if isinstance(v, list) else v
 
-    def ok(a: _Atom) -> bool:
-        if id(a) not in seen:
-            seen[id(a)] = interpret.holds(program, a.c, got[a.c.feature])[0]
-        return seen[id(a)]
 
-    turned: list[_Atom] = []
-    for f, v in got.items():
-        for item in (v if isinstance(v, list) else [v]):
-            turned.extend(by_value.get((f, item), ()))
-    turned.extend(a for a in others if not a.c.negated and ok(a))
-    done: set[int] = set()
-    out = []
-    for a in turned:
-        if not ok(a):
-            continue
-        for table, row in a.rows:
-            if id(row) not in done:
-                done.add(id(row))
-                if all(ok(b) for b in row_atoms[id(row)]):
-                    out.append(Lead(attr, table.name, row.id, row.group))
-    return out
+class _Atoms:
+    """The conditions that depend on one attribute, numbered, with their rows, as bit sets: which of
+    them hold for given feature values, and which rows then hold in full."""
+
+    def __init__(self, program: ir.Program, mine: list[_Atom], base: _Lazy) -> None:
+        self.p = program
+        self.mine = mine
+        by_feature: dict[str, list[int]] = {}
+        for i, a in enumerate(mine):
+            by_feature.setdefault(a.c.feature, []).append(i)
+        self.by_feature = by_feature
+        #: Atoms that do not hold in the empty episode and are not negated: those a code can turn true.
+        self.turnable = 0
+        for i, a in enumerate(mine):
+            if not a.c.negated and not interpret.holds(program, a.c, base.feature(a.c.feature))[0]:
+                self.turnable |= 1 << i
+        #: Rows (table, row) in order of first use, each with the bit set of its atoms, and for each atom
+        #: the bit set of the rows that use it.
+        number: dict[int, int] = {}
+        self.rows: list[tuple[ir.Table, ir.Row]] = []
+        self.row_atoms: list[int] = []
+        self.atom_rows: list[int] = []
+        for i, a in enumerate(mine):
+            rows = 0
+            for table, row in a.rows:
+                n = number.get(id(row))
+                if n is None:
+                    n = number[id(row)] = len(self.rows)
+                    self.rows.append((table, row))
+                    self.row_atoms.append(0)
+                self.row_atoms[n] |= 1 << i
+                rows |= 1 << n
+            self.atom_rows.append(rows)
+        # Conditions that test values (`in (...)`, `has (...)`) by value: value -> the atoms it makes hold.
+        self.by_value: dict[str, dict[object, int]] = {}
+        self.tested: dict[str, int] = {}
+        for f, idx in by_feature.items():
+            for i in idx:
+                c = mine[i].c
+                if c.kind in ("set", "has") and c.ref is None:
+                    self.tested[f] = self.tested.get(f, 0) | 1 << i
+                    atoms = self.by_value.setdefault(f, {})
+                    for v in c.values:
+                        atoms[v] = atoms.get(v, 0) | 1 << i
+        self.memo: dict[tuple[str, object], int] = {}
+
+    def holding(self, feature: str, value: object) -> int:
+        """The atoms over ``feature`` that hold for ``value``, as a bit set."""
+        key = (feature, _hashable(value))
+        got = self.memo.get(key)
+        if got is not None:
+            return got
+        out = 0
+        tested = self.tested.get(feature, 0)
+        by_value = self.by_value.get(feature, {})
+        if tested:
+            # As interpret.holds: `has` looks at the elements of a list (nothing else has any), `in` at
+            # a value that is there.
+            many = isinstance(value, list)
+            hit = 0
+            for x in value if isinstance(value, list) else [value]:
+                if not isinstance(x, list):
+                    hit |= by_value.get(x, 0)
+            for i in self.by_feature[feature]:
+                if tested >> i & 1:
+                    c = self.mine[i].c
+                    if c.kind == "has":
+                        out |= (bool(many and hit >> i & 1) != c.negated) << i
+                    elif many:
+                        out |= interpret.holds(self.p, c, value)[0] << i
+                    elif value is not None:
+                        out |= (bool(hit >> i & 1) != c.negated) << i
+        for i in self.by_feature[feature]:
+            if not tested >> i & 1:
+                out |= interpret.holds(self.p, self.mine[i].c, value)[0] << i
+        self.memo[key] = out
+        return out
+
+    def leads(self, attr: str, got: dict[str, object]) -> list[Lead]:
+        """The rows whose atoms all hold for the feature values ``got`` and one of which a code turned."""
+        held = 0
+        for f, v in got.items():
+            held |= self.holding(f, v)
+        rows = 0
+        turned = held & self.turnable
+        while turned:
+            low = turned & -turned
+            turned ^= low
+            rows |= self.atom_rows[low.bit_length() - 1]
+        out = []
+        while rows:
+            low = rows & -rows
+            rows ^= low
+            n = low.bit_length() - 1
+            if not self.row_atoms[n] & ~held:
+                table, row = self.rows[n]
+                out.append(Lead(attr, table.name, row.id, row.group))
+        return out
