@@ -298,21 +298,17 @@ class _Atoms:
         for i, a in enumerate(mine):
             if not a.c.negated and not interpret.holds(program, a.c, base.feature(a.c.feature))[0]:
                 self.turnable |= 1 << i
-        #: Rows (table, row) in order of first use, each with the bit set of its atoms, and for each atom
-        #: the bit set of the rows that use it.
+        #: Rows (table, row) in order of first use, and for each atom the bit set of the rows that use it.
         number: dict[int, int] = {}
         self.rows: list[tuple[ir.Table, ir.Row]] = []
-        self.row_atoms: list[int] = []
         self.atom_rows: list[int] = []
-        for i, a in enumerate(mine):
+        for a in mine:
             rows = 0
             for table, row in a.rows:
                 n = number.get(id(row))
                 if n is None:
                     n = number[id(row)] = len(self.rows)
                     self.rows.append((table, row))
-                    self.row_atoms.append(0)
-                self.row_atoms[n] |= 1 << i
                 rows |= 1 << n
             self.atom_rows.append(rows)
         # Conditions that test values (`in (...)`, `has (...)`) by value: value -> the atoms it makes hold.
@@ -326,14 +322,27 @@ class _Atoms:
                     atoms = self.by_value.setdefault(f, {})
                     for v in c.values:
                         atoms[v] = atoms.get(v, 0) | 1 << i
-        self.memo: dict[tuple[str, object], int] = {}
+        self.memo: dict[tuple[str, object], tuple[int, int]] = {}
+
+    def rows_for(self, feature: str, value: object) -> tuple[int, int]:
+        """For ``value`` of ``feature``, as bit sets of rows: those that an atom over the feature turns
+        true, and those that an atom over the feature rules out."""
+        key = (feature, _hashable(value))
+        got = self.memo.get(key)
+        if got is None:
+            held = self.holding(feature, value)
+            turned = failed = 0
+            for i in self.by_feature[feature]:
+                if held >> i & 1:
+                    if self.turnable >> i & 1:
+                        turned |= self.atom_rows[i]
+                else:
+                    failed |= self.atom_rows[i]
+            got = self.memo[key] = (turned, failed)
+        return got
 
     def holding(self, feature: str, value: object) -> int:
         """The atoms over ``feature`` that hold for ``value``, as a bit set."""
-        key = (feature, _hashable(value))
-        got = self.memo.get(key)
-        if got is not None:
-            return got
         out = 0
         tested = self.tested.get(feature, 0)
         by_value = self.by_value.get(feature, {})
@@ -357,26 +366,20 @@ class _Atoms:
         for i in self.by_feature[feature]:
             if not tested >> i & 1:
                 out |= interpret.holds(self.p, self.mine[i].c, value)[0] << i
-        self.memo[key] = out
         return out
 
     def leads(self, attr: str, got: dict[str, object]) -> list[Lead]:
         """The rows whose atoms all hold for the feature values ``got`` and one of which a code turned."""
-        held = 0
+        rows = failed = 0
         for f, v in got.items():
-            held |= self.holding(f, v)
-        rows = 0
-        turned = held & self.turnable
-        while turned:
-            low = turned & -turned
-            turned ^= low
-            rows |= self.atom_rows[low.bit_length() - 1]
-        out = []
+            turned, out = self.rows_for(f, v)
+            rows |= turned
+            failed |= out
+        rows &= ~failed
+        leads = []
         while rows:
             low = rows & -rows
             rows ^= low
-            n = low.bit_length() - 1
-            if not self.row_atoms[n] & ~held:
-                table, row = self.rows[n]
-                out.append(Lead(attr, table.name, row.id, row.group))
-        return out
+            table, row = self.rows[low.bit_length() - 1]
+            leads.append(Lead(attr, table.name, row.id, row.group))
+        return leads
