@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isfdsl import interpret
+from isfdsl.analysis import reverse
 from isfdsl.analysis.analyse import Report
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
@@ -304,10 +305,12 @@ def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFact
     """`isf diff` on the official tables (2,200 rows, 20,000 codes each), into a temporary folder."""
     tmp = tmp_path_factory.getbasetemp()
     old, new = _year(2016, tmp), _year(2017, tmp)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = CliRunner().invoke(main, ["diff", str(old.source), str(new.source), "-o", str(tmp_path / "changes"),
                                        "--no-progress"])
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # ~100 s of processor time before the reverse index and the example search got fast, ~20 s after
+    assert cpu < 60, f"isf diff took {cpu:.0f} s of processor time"
     assert result.exit_code == 0, result.output
     md = (tmp_path / "changes" / "index.md").read_text(encoding="utf-8")
     assert "## Codes whose groups changed" in md and "## Rows" in md
@@ -321,3 +324,38 @@ def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFact
     # The 2017 tables add and remove DRGs and rows; both must show.
     assert " added " in md or "| added |" in md
     assert "| removed |" in md or "| changed |" in md
+
+
+def test_reverse_index_of_an_official_year_is_its_definition(y2015: Year) -> None:
+    """The reverse index's bit sets on a full year: every 40th code of each code attribute gives the rows
+    the plain definition gives (see tests/test_speed.py)."""
+    from .test_speed import plain_leads
+
+    index = reverse.build(y2015.program)
+    checked = 0
+    for attr in y2015.program.attributes:
+        t = attr.type.elem if attr.type.kind == "list" and attr.type.elem else attr.type
+        if t.kind not in ("code", "pair"):
+            continue
+        for use in list(index.systems.get(t.ref or "", {}).values())[::40]:
+            got = {(lead.table, lead.row) for lead in use.leads if lead.attribute == attr.name}
+            try:
+                want = plain_leads(y2015.program, attr, reverse.probe(use))
+            except ValueError:  # not a code of the attribute's form: the index leaves it out
+                want = set()
+            assert got == want, (use.code, attr.name)
+            checked += 1
+    assert checked > 1000
+
+
+def test_analysis_of_an_official_year_is_fast(y2015: Year) -> None:
+    """The analysis of a full year in seconds (issue 19): ~55 s of processor time before the greedy
+    point search and the per-condition cubes, ~1.5 s after; measured as processor time, which a loaded
+    machine inflates far less than the wall clock."""
+    from isfdsl.analysis.analyse import analyse
+
+    cpu = time.process_time()
+    report = analyse(y2015.program)
+    cpu = time.process_time() - cpu
+    assert {(f.code, f.rule) for f in report.findings} == FINDINGS[2015]
+    assert cpu < 15, f"the analysis of NordDRG 2015 took {cpu:.1f} s of processor time"
