@@ -5,6 +5,9 @@ names, code by code."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +15,7 @@ from isfdsl import interpret
 from isfdsl.analysis import reverse
 from isfdsl.analysis.analyse import _Trace, find_episode, first_match
 from isfdsl.analysis.cubes import Cube, CubeIndex, uncovered
+from isfdsl.commands.cli import main
 from isfdsl.commands.publish import load
 from isfdsl.ir import model as ir
 
@@ -106,3 +110,20 @@ def test_reverse_index_places_a_code_the_program_does_not_mention() -> None:
         use = index.get("ICD10", code)
         assert use is not None and not use.lists
         assert {(lead.table, lead.row) for lead in use.leads if lead.attribute == "pdx"} == plain_leads(program, pdx, code)
+
+
+def test_build_no_analyse_skips_the_analysis(tmp_path: Path) -> None:
+    """`isf build --no-analyse` writes the package without the table analysis (whose errors, e.g. a gap,
+    otherwise stop the build); the checks of names and types still run."""
+    from .test_analyse import GAP, NO_MDC_ROW, _seed
+
+    folder = _seed(tmp_path, *GAP, "drg.isf", NO_MDC_ROW)
+    runner = CliRunner()
+    stopped = runner.invoke(main, ["build", str(folder), "-o", str(tmp_path / "a" / "gapped")])
+    assert stopped.exit_code == 1 and "ISF402" in stopped.output and not (tmp_path / "a").exists()
+    built = runner.invoke(main, ["build", str(folder), "-o", str(tmp_path / "b" / "gapped"), "--no-analyse"])
+    assert built.exit_code == 0, built.output
+    assert "ISF402" not in built.output and (tmp_path / "b" / "gapped" / "__init__.py").is_file()
+    broken = _seed(tmp_path / "c", "-> 802U", "-> NOSUCHGROUP")
+    refused = runner.invoke(main, ["build", str(broken), "-o", str(tmp_path / "c" / "out"), "--no-analyse"])
+    assert refused.exit_code == 1 and "error" in refused.output

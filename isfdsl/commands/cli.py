@@ -111,7 +111,10 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 @click.argument("defs", type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
-def build_cmd(defs: str, out: str) -> None:
+@click.option("--analyse/--no-analyse", default=True, show_default=True,
+              help="Analyse the decision tables first: overlaps in `unique` tables and gaps are errors that stop "
+                   "the build (see `isf verify`). --no-analyse skips that (the checks of names and types remain).")
+def build_cmd(defs: str, out: str, analyse: bool) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package."""
     import time
 
@@ -119,7 +122,7 @@ def build_cmd(defs: str, out: str) -> None:
 
     started = time.perf_counter()
     try:
-        built = build(defs, Path(out))
+        built = build(defs, Path(out), analyse=analyse)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     diags = built.checked.diags.sorted()
