@@ -60,13 +60,19 @@ def test_a_lazy_trace_is_the_eager_trace() -> None:
     assert found is not None and found["pdx"] == "H35.3"
 
 
+#: The evaluation of the empty episode, by program (the same for every code).
+_EMPTY: dict[int, interpret.Evaluator] = {}
+
+
 def plain_leads(program: ir.Program, attr: ir.Attribute, code: str) -> set[tuple[str, str]]:
     """The definition, read as slowly as it is written: the rows (table, row) for which, with the code
     alone in the attribute, some positive condition on a feature that depends on the attribute turns
     from false to true and none of the row's conditions on such features is false."""
     deps = ir.supports(program)
     empty, _ = interpret.normalize(program, {})
-    before = interpret.Evaluator(program, dict(empty))
+    before = _EMPTY.get(id(program))
+    if before is None or before.p is not program:
+        before = _EMPTY[id(program)] = interpret.Evaluator(program, dict(empty))
     values = dict(empty)
     values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code)
     after = interpret.Evaluator(program, values)

@@ -210,11 +210,13 @@ def build(program: ir.Program, progress: Callable[[int], None] | None = None,
         for c, shown in codes.items():
             have.setdefault(c, CodeUse(system, c, shown))
     index = ReverseIndex({s: dict(sorted(c.items())) for s, c in sorted(systems.items())})
-    exprs = {d.name: d.expr for d in program.derivations}
-    empty, _ = interpret.normalize(program, {})
     memo = _Memo(program)
     for attr, mine in _plan(program, index.systems):
-        _index_attribute(program, index, attr, mine, empty, exprs, memo, progress)
+        finder = _Finder(program, attr, mine, memo)
+        for use in index.systems[finder.system].values():
+            use.leads.extend(finder.leads(probe(use)))
+            if progress is not None:
+                progress(1)
     order = {(t.name, r.id): (i, j) for i, t in enumerate(program.decisions) for j, r in enumerate(t.rows)}
     for use in index:
         use.leads.sort(key=lambda lead: (order[lead.table, lead.row], lead.attribute))
@@ -249,33 +251,53 @@ def work(program: ir.Program, also: dict[str, dict[str, str]] | None = None) -> 
     return sum(len(systems[(a.type.elem or a.type).ref or ""]) for a, _ in _plan(program, systems))
 
 
-def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribute, mine: list[_Atom],
-                     empty: dict[str, object], exprs: dict[str, ir.Expr], memo: _Memo,
-                     progress: Callable[[int], None] | None) -> None:
-    base = _Lazy(program, dict(empty), exprs, memo)
-    # Features that do not depend on the attribute keep the values they have in the empty episode.
-    deps = ir.supports(program)
-    same = frozenset(n for n in exprs if attr.name not in deps.get(n, frozenset()))
-    atoms = _Atoms(program, mine, base)
-    features = sorted({a.c.feature for a in mine})
-    system = attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref
-    # The rows a code leads to depend only on the values it gives the features: codes that give the
-    # same values share the answer.
-    cache: dict[tuple[object, ...], list[Lead]] = {}
-    for use in index.systems[system or ""].values():
-        values = dict(empty)
+def leads_of(program: ir.Program, attribute: str, codes: list[str]) -> dict[str, list[Lead]]:
+    """The rows each code leads to through one attribute, as :func:`build` finds them (codes as tried:
+    see :func:`probe`), in no particular order."""
+    for attr, mine in _plan(program, {_system(a): None for a in program.attributes}):
+        if attr.name == attribute:
+            finder = _Finder(program, attr, mine, _Memo(program))
+            return {code: finder.leads(code) for code in codes}
+    return {code: [] for code in codes}
+
+
+def _system(attr: ir.Attribute) -> str:
+    return (attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref) or ""
+
+
+class _Finder:
+    """The rows codes lead to through one attribute. They depend only on the values a code gives the
+    features the rows test: codes that give the same values share the answer."""
+
+    def __init__(self, program: ir.Program, attr: ir.Attribute, mine: list[_Atom], memo: _Memo) -> None:
+        self.p = program
+        self.attr = attr
+        self.system = _system(attr)
+        self.memo = memo
+        self.exprs = {d.name: d.expr for d in program.derivations}
+        self.empty, _ = interpret.normalize(program, {})
+        self.base = _Lazy(program, dict(self.empty), self.exprs, memo)
+        # Features that do not depend on the attribute keep the values they have in the empty episode.
+        deps = ir.supports(program)
+        self.same = frozenset(n for n in self.exprs if attr.name not in deps.get(n, frozenset()))
+        self.atoms = _Atoms(program, mine, self.base)
+        self.features = sorted({a.c.feature for a in mine})
+        self.cache: dict[tuple[object, ...], list[Lead]] = {}
+
+    def leads(self, code: str) -> list[Lead]:
+        """The rows ``code`` leads to alone in the attribute (none when it is not a valid value)."""
+        values = dict(self.empty)
+        attr = self.attr
         try:
-            values[attr.name] = interpret.convert(attr, attr.type, [probe(use)] if attr.type.kind == "list" else probe(use))
+            values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code)
         except ValueError:
-            continue
-        ev = _Lazy(program, values, exprs, memo, base, same)
-        got = {f: ev.feature(f) for f in features}
+            return []
+        ev = _Lazy(self.p, values, self.exprs, self.memo, self.base, self.same)
+        got = {f: ev.feature(f) for f in self.features}
         signature = tuple(_hashable(v) for v in got.values())
-        if signature not in cache:
-            cache[signature] = atoms.leads(attr.name, got)
-        use.leads.extend(cache[signature])
-        if progress is not None:
-            progress(1)
+        if signature not in self.cache:
+            self.cache[signature] = self.atoms.leads(attr.name, got)
+        return self.cache[signature]
 
 
 def _hashable(v: object) -> object:
