@@ -19,9 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isfdsl import interpret
+from isfdsl.analysis import reverse
 from isfdsl.analysis.analyse import Report
 from isfdsl.commands.cli import main
-from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.commands.pipeline import build, load_package
 from isfdsl.importers import norddrg
 from isfdsl.inputs import grouping_string
 from isfdsl.ir.model import Program, lower
@@ -59,11 +60,10 @@ def _year(year: int, tmp: Path) -> Year:
         src = tmp / f"nd{year}"
         norddrg.write(SHARED / ZIPS[year], src)
         started = time.perf_counter()
-        checked = check_paths([str(src)], analyse=True)
+        built = build(str(src), tmp / "gen" / f"nd{year}")  # checked and analysed once, as `isf build` does
         seconds = time.perf_counter() - started
-        assert checked.ok, checked.diags.errors[:5]
-        built = build(str(src), tmp / "gen" / f"nd{year}", analyse=False)
-        assert built.package is not None
+        checked = built.checked
+        assert checked.ok and built.package is not None, checked.diags.errors[:5]
         tables, _ = norddrg.load(SHARED / ZIPS[year])
         _YEARS[year] = Year(year, src, lower(checked.models[0]), load_package(built.package), tables,
                             checked.reports[0], seconds)
@@ -281,7 +281,7 @@ def test_analysis_of_the_official_tables(year: int, tmp_path_factory: pytest.Tem
     found = {(f.code, f.rule) for f in y.report.findings}
     assert found == FINDINGS[year]
     assert not y.report.errors
-    print(f"NordDRG {year}: {y.report.rows} rows analysed in {y.analysis_seconds:.1f} s (with check)")
+    print(f"NordDRG {year}: {y.report.rows} rows analysed in {y.analysis_seconds:.1f} s (with check and build)")
     shadowed = {f.rule: f.rows for f in y.report.findings if f.code == "ISF451"}
     assert shadowed["401D169"] == ("401D151",)
     impossible = [f for f in y.report.findings if f.code == "ISF452"]
@@ -305,10 +305,12 @@ def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFact
     """`isf diff` on the official tables (2,200 rows, 20,000 codes each), into a temporary folder."""
     tmp = tmp_path_factory.getbasetemp()
     old, new = _year(2016, tmp), _year(2017, tmp)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = CliRunner().invoke(main, ["diff", str(old.source), str(new.source), "-o", str(tmp_path / "changes"),
                                        "--no-progress"])
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # ~100 s of processor time before the reverse index and the example search got fast, ~20 s after
+    assert cpu < 60, f"isf diff took {cpu:.0f} s of processor time"
     assert result.exit_code == 0, result.output
     md = (tmp_path / "changes" / "index.md").read_text(encoding="utf-8")
     assert "## Codes whose groups changed" in md and "## Rows" in md
@@ -322,3 +324,37 @@ def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFact
     # The 2017 tables add and remove DRGs and rows; both must show.
     assert " added " in md or "| added |" in md
     assert "| removed |" in md or "| changed |" in md
+
+
+def test_reverse_index_of_an_official_year_is_its_definition(y2015: Year) -> None:
+    """The reverse index's bit sets on a full year: every 60th code of each code attribute leads to the
+    rows the plain definition gives (see tests/test_speed.py)."""
+    from .test_speed import plain_leads
+
+    checked = 0
+    for attr in y2015.program.attributes:
+        t = attr.type.elem if attr.type.kind == "list" and attr.type.elem else attr.type
+        if t.kind not in ("code", "pair"):
+            continue
+        codes = sorted(reverse.known(y2015.program).get(t.ref or "", {}))[::60]
+        for code, leads in reverse.leads_of(y2015.program, attr.name, codes).items():
+            try:
+                want = plain_leads(y2015.program, attr, code)
+            except ValueError:  # not a code of the attribute's form: it leads nowhere
+                want = set()
+            assert {(lead.table, lead.row) for lead in leads} == want, (code, attr.name)
+            checked += 1
+    assert checked > 700
+
+
+def test_analysis_of_an_official_year_is_fast(y2015: Year) -> None:
+    """The analysis of a full year in seconds (issue 19): ~15 s of processor time before the greedy
+    point search and the per-condition cubes, ~0.6 s after; measured as processor time, which a loaded
+    machine inflates far less than the wall clock."""
+    from isfdsl.analysis.analyse import analyse
+
+    cpu = time.process_time()
+    report = analyse(y2015.program)
+    cpu = time.process_time() - cpu
+    assert {(f.code, f.rule) for f in report.findings} == FINDINGS[2015]
+    assert cpu < 5, f"the analysis of NordDRG 2015 took {cpu:.1f} s of processor time"

@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 from isfdsl import interpret
 from isfdsl.analysis.cubes import (
@@ -248,6 +249,8 @@ class _TableAnalysis:
 
     def _shadow(self, row: ir.Row, cubes: list[Cube], index: CubeIndex) -> bool:
         for cube in cubes:
+            if index.escapes(cube, self.full):
+                return True
             others = [index.cubes[k] for k in index.meeting(cube, self.full)]
             found = uncovered(cube, others, self.full)
             if found is None:
@@ -358,18 +361,64 @@ class _TableAnalysis:
     def _shows(self, episode: dict[str, object], shows: Callable[[Sequence[interpret.Step]], bool]) -> dict[str, object] | None:
         values, _ = interpret.normalize(self.p, episode)
         ev = interpret.Evaluator(self.p, values)
-        trace = [interpret.try_row(self.p, row, ev.feature) for row in self.t.rows]
+        trace = _Trace(self.p, self.t.rows, ev.feature)
         if not shows(trace):
             return None
         return {n: ev.feature(n) for n in (*self.space.scalar, *self.space.classes)}
+
+
+class _Trace(Sequence[interpret.Step]):
+    """The interpreter's steps through a table's rows for one episode, each row tried when first looked
+    at (a predicate that stops at the first match tries only the rows up to it)."""
+
+    def __init__(self, program: ir.Program, rows: Sequence[ir.Row], feature: Callable[[str], object]) -> None:
+        self.p = program
+        self.rows = rows
+        self.feature = feature
+        self.steps: list[interpret.Step] = []
+
+    def _upto(self, n: int) -> None:
+        while len(self.steps) < n:
+            self.steps.append(interpret.try_row(self.p, self.rows[len(self.steps)], self.feature))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> interpret.Step: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[interpret.Step]: ...
+
+    def __getitem__(self, i: int | slice) -> interpret.Step | Sequence[interpret.Step]:
+        if isinstance(i, int) and 0 <= i < len(self.rows):
+            self._upto(i + 1)
+        else:
+            self._upto(len(self.rows))
+        return self.steps[i]
+
+    def __iter__(self) -> Iterator[interpret.Step]:
+        for n in range(len(self.rows)):
+            self._upto(n + 1)
+            yield self.steps[n]
+
+
+#: The analyses :func:`find_episode` set up last, by program and table (setting one up for a large table
+#: takes a while, and callers ask many times about the same table).
+_FINDERS: list[tuple[ir.Program, str, _TableAnalysis]] = []
 
 
 def find_episode(program: ir.Program, table: str, start: dict[str, object],
                  shows: Callable[[Sequence[interpret.Step]], bool], attempts: int = 200) -> dict[str, object] | None:
     """A concrete episode, starting from the attribute values ``start``, whose trace through the rows of
     ``table`` satisfies ``shows`` (a bounded, seeded random search; None when none is found)."""
-    t = next(x for x in program.decisions if x.name == table)
-    return _TableAnalysis(program, t, Possible(program), Report(), True, None)._episode(dict(start), shows, attempts)
+    finder = next((f for p, name, f in _FINDERS if p is program and name == table), None)
+    if finder is None:
+        t = next(x for x in program.decisions if x.name == table)
+        finder = _TableAnalysis(program, t, Possible(program), Report(), True, None)
+        _FINDERS.insert(0, (program, table, finder))
+        del _FINDERS[4:]
+    return finder._episode(dict(start), shows, attempts)
 
 
 def first_match(rule: str) -> Callable[[Sequence[interpret.Step]], bool]:

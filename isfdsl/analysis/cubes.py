@@ -181,15 +181,17 @@ class Space:
         self.vars: list[Var] = []
         self.scalar: dict[str, int] = {}
         self.classes: dict[str, list[int]] = {}
-        by_feature: dict[str, list[Constraint]] = {}
+        self._cubes: dict[Constraint, list[Cube]] = {}
+        # Each distinct condition once, in the order of first use (rows repeat conditions a lot).
+        by_feature: dict[str, dict[Constraint, None]] = {}
         for row in table.rows:
             for c in row.constraints:
-                by_feature.setdefault(c.feature, []).append(c)
-        for name, cs in by_feature.items():
+                by_feature.setdefault(c.feature, {})[c] = None
+        for name, distinct in by_feature.items():
             if self._is_list(name):
-                self._list_vars(name, cs)
+                self._list_vars(name, list(distinct))
             else:
-                self._scalar_var(name, cs)
+                self._scalar_var(name, list(distinct))
 
     def _type(self, name: str) -> Type:
         for a in self.p.attributes:
@@ -249,13 +251,12 @@ class Space:
         elem = t.elem or Type("text")
         possible = self.possible.of(name)
         cands = [x for x in self._candidates(elem, cs, possible) if x is not None]
-        has = [c for c in cs if c.kind == "has"]
-        reps = _classes(cands, lambda x: tuple(interpret.holds(self.p, c, [x])[0] for c in has))
+        named = _Naming(self.p, [c for c in cs if c.kind == "has"])
+        reps = _classes(cands, named.by)
         keep_irrelevant = any(c.kind == "present" for c in cs)
         idx = []
         for x in reps:
-            relevant = any(interpret.holds(self.p, c, [x])[0] != c.negated for c in has)
-            if relevant or keep_irrelevant:
+            if named.by(x) or keep_irrelevant:
                 idx.append(len(self.vars))
                 self.vars.append(Var(name, [False, True], x, True))
         self.classes[name] = idx
@@ -263,7 +264,14 @@ class Space:
     # -- rows as cubes
 
     def constraint_cubes(self, c: Constraint) -> list[Cube]:
-        """The constraint as a union of disjoint cubes."""
+        """The constraint as a union of disjoint cubes (computed once per distinct constraint; the
+        cubes are shared, so callers must not change them)."""
+        cubes = self._cubes.get(c)
+        if cubes is None:
+            cubes = self._cubes[c] = self._constraint_cubes(c)
+        return cubes
+
+    def _constraint_cubes(self, c: Constraint) -> list[Cube]:
         if c.feature in self.scalar:
             i = self.scalar[c.feature]
             mask = 0
@@ -272,7 +280,11 @@ class Space:
                     mask |= 1 << k
             return [{i: mask}]
         idx = self.classes.get(c.feature, [])
-        positive = [i for i in idx if interpret.holds(self.p, c, [self.vars[i].element])[0] != c.negated]
+        if c.kind == "has" and c.ref is None:
+            values = set(c.values)
+            positive = [i for i in idx if self.vars[i].element in values]
+        else:
+            positive = [i for i in idx if interpret.holds(self.p, c, [self.vars[i].element])[0] != c.negated]
         if c.kind == "present":
             positive = list(idx)
         if c.negated and c.kind in ("has", "present"):
@@ -328,6 +340,29 @@ class Space:
             items = [self.vars[i].element for i in idx if cube.get(i, 0b11) == 0b10]
             out[name] = items
         return out
+
+
+class _Naming:
+    """Which of some `has` conditions name an element (hold for a list of it alone, read without their
+    `not`): the conditions with listed values through an index by value, the others one by one."""
+
+    def __init__(self, program: ir.Program, has: list[Constraint]) -> None:
+        self.p = program
+        self.index: dict[object, list[int]] = {}
+        self.others: list[tuple[int, Constraint]] = []
+        for j, c in enumerate(has):
+            if c.ref is None:
+                for v in c.values:
+                    if j not in self.index.setdefault(v, []):
+                        self.index[v].append(j)
+            else:
+                self.others.append((j, c))
+
+    def by(self, x: object) -> tuple[int, ...]:
+        """The numbers of the conditions that name ``x``, in order."""
+        hits = list(self.index.get(x, ()))
+        hits += (j for j, c in self.others if interpret.holds(self.p, c, [x])[0] != c.negated)
+        return tuple(sorted(hits))
 
 
 def display_order(v: object) -> tuple[int, str]:
@@ -499,6 +534,14 @@ class CubeIndex:
                 m ^= low
 
     def meeting(self, cube: Cube, full: Sequence[int]) -> Iterator[int]:
+        cand = self._meeting(cube, full)
+        while cand:
+            low = cand & -cand
+            yield low.bit_length() - 1
+            cand ^= low
+
+    def _meeting(self, cube: Cube, full: Sequence[int]) -> int:
+        """The cubes that can meet ``cube``, as a bit set over their numbers."""
         cand = self.all
         for k, m in cube.items():
             if m == full[k]:
@@ -511,8 +554,34 @@ class CubeIndex:
                 m ^= low
             cand &= hit
             if not cand:
-                return
-        while cand:
-            low = cand & -cand
-            yield low.bit_length() - 1
-            cand ^= low
+                return 0
+        return cand
+
+    def escapes(self, cube: Cube, full: Sequence[int]) -> bool:
+        """Whether a quick greedy search finds a point of ``cube`` that no indexed cube covers. True is
+        certain; False only means not found (:func:`uncovered` then decides). The cubes covering the
+        point chosen so far are a bit set; each variable, the most constrained first, takes the
+        representative that leaves the fewest of them."""
+        cover = self._meeting(cube, full)
+        weight = [(c & cover).bit_count() for c in self.constrained]
+        order = [k for k in sorted(range(len(weight)), key=weight.__getitem__, reverse=True) if weight[k]]
+        for k in order:
+            if not cover:
+                return True
+            here = cover & self.constrained[k]
+            if not here:
+                continue
+            rest = cover & ~here
+            slots = self.allow[k]
+            m = cube.get(k, full[k])
+            best = cover
+            while m:
+                low = m & -m
+                left = rest | here & slots.get(low.bit_length() - 1, 0)
+                if not left:
+                    return True
+                if left.bit_count() < best.bit_count():
+                    best = left
+                m ^= low
+            cover = best
+        return not cover

@@ -88,29 +88,60 @@ def uses(program: ir.Program) -> dict[str, frozenset[str]]:
 
 
 class _Lazy(interpret.Evaluator):
-    """An evaluator that computes only the features asked for (and what they need)."""
+    """An evaluator that computes only the features asked for (and what they need). The features named
+    in ``same`` take their values from ``base`` (an evaluation they do not differ from); the costly
+    ones (with a loop) are remembered in ``memo`` under the values of their inputs."""
 
-    def __init__(self, program: ir.Program, values: dict[str, object], exprs: dict[str, ir.Expr]) -> None:
+    def __init__(self, program: ir.Program, values: dict[str, object], exprs: dict[str, ir.Expr],
+                 memo: _Memo, base: _Lazy | None = None, same: frozenset[str] = frozenset()) -> None:
         self.p = program
         self.values = values
         self.exprs = exprs
-        self.features = _Features(self)
+        self.features = _Features(self, memo, base, same)
 
     def feature(self, name: str) -> object:
         return self.features.get(name) if name in self.exprs else self.values.get(name)
 
 
+class _Memo:
+    """The values of a program's costly derivations (those with a loop) by the values of their inputs:
+    a derivation's value depends only on the attributes and features it names."""
+
+    def __init__(self, program: ir.Program) -> None:
+        self.inputs = {d.name: tuple(sorted({r.name for r in ir.refs(d.expr) if r.scope in ("attr", "feature")}))
+                       for d in program.derivations if _loops(d.expr)}
+        self.values: dict[tuple[object, ...], object] = {}
+
+
+def _loops(e: ir.Expr) -> bool:
+    if isinstance(e, ir.Loop):
+        return True
+    return isinstance(e, ir.Apply) and any(_loops(a) for a in e.args)
+
+
 class _Features(dict[str, object]):
-    def __init__(self, ev: _Lazy) -> None:
+    def __init__(self, ev: _Lazy, memo: _Memo, base: _Lazy | None, same: frozenset[str]) -> None:
         super().__init__()
         self.ev = ev
+        self.memo = memo
+        self.base = base
+        self.same = same
 
     def get(self, name: str, default: object = None) -> object:
         if name not in self:
             expr = self.ev.exprs.get(name)
             if expr is None:
                 return default
-            self[name] = self.ev.eval(expr, {})
+            if self.base is not None and name in self.same:
+                self[name] = self.base.features.get(name)
+            elif name in self.memo.inputs:
+                key = (name, *(_hashable(self.ev.feature(n)) for n in self.memo.inputs[name]))
+                if key in self.memo.values:
+                    self[name] = self.memo.values[key]
+                else:
+                    self[name] = self.memo.values[key] = self.ev.eval(expr, {})
+            else:
+                self[name] = self.ev.eval(expr, {})
         return self[name]
 
 
@@ -182,10 +213,13 @@ def build(program: ir.Program, progress: Callable[[int], None] | None = None,
         for c, shown in codes.items():
             have.setdefault(c, CodeUse(system, c, shown))
     index = ReverseIndex({s: dict(sorted(c.items())) for s, c in sorted(systems.items())})
-    exprs = {d.name: d.expr for d in program.derivations}
-    empty, _ = interpret.normalize(program, {})
+    memo = _Memo(program)
     for attr, mine in _plan(program, index.systems):
-        _index_attribute(program, index, attr, mine, empty, exprs, progress)
+        finder = _Finder(program, attr, mine, memo)
+        for use in index.systems[finder.system].values():
+            use.leads.extend(finder.leads(probe(use)))
+            if progress is not None:
+                progress(1)
     order = {(t.name, r.id): (i, j) for i, t in enumerate(program.decisions) for j, r in enumerate(t.rows)}
     for use in index:
         use.leads.sort(key=lambda lead: (order[lead.table, lead.row], lead.attribute))
@@ -221,72 +255,161 @@ def work(program: ir.Program, also: dict[str, dict[str, str]] | None = None) -> 
     return sum(len(systems[(a.type.elem or a.type).ref or ""]) for a, _ in _plan(program, systems))
 
 
-def _index_attribute(program: ir.Program, index: ReverseIndex, attr: ir.Attribute, mine: list[_Atom],
-                     empty: dict[str, object], exprs: dict[str, ir.Expr], progress: Callable[[int], None] | None) -> None:
-    base = _Lazy(program, dict(empty), exprs)
-    before = {id(a): interpret.holds(program, a.c, base.feature(a.c.feature))[0] for a in mine}
-    # Atoms that can turn true, found by value where they test values, the rest tried one by one.
-    by_value: dict[tuple[str, object], list[_Atom]] = {}
-    others: list[_Atom] = []
-    for a in mine:
-        if before[id(a)]:
-            continue
-        if a.c.kind in ("set", "has") and not a.c.negated and a.c.ref is None:
-            for v in a.c.values:
-                by_value.setdefault((a.c.feature, v), []).append(a)
-        else:
-            others.append(a)
-    features = sorted({a.c.feature for a in mine})
-    row_atoms: dict[tuple[int, int], list[_Atom]] = {}  # per (row, alternative)
-    for a in mine:
-        for _, row, k in a.rows:
-            row_atoms.setdefault((id(row), k), [])
-            if a not in row_atoms[id(row), k]:
-                row_atoms[id(row), k].append(a)
-    system = attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref
-    # The rows a code leads to depend only on the values it gives the features: codes that give the
-    # same values share the answer.
-    cache: dict[tuple[object, ...], list[Lead]] = {}
-    for use in index.systems[system or ""].values():
-        values = dict(empty)
+def leads_of(program: ir.Program, attribute: str, codes: list[str]) -> dict[str, list[Lead]]:
+    """The rows each code leads to through one attribute, as :func:`build` finds them (codes as tried:
+    see :func:`probe`), in no particular order."""
+    for attr, mine in _plan(program, {_system(a): None for a in program.attributes}):
+        if attr.name == attribute:
+            finder = _Finder(program, attr, mine, _Memo(program))
+            return {code: finder.leads(code) for code in codes}
+    return {code: [] for code in codes}
+
+
+def _system(attr: ir.Attribute) -> str:
+    return (attr.type.elem.ref if attr.type.kind == "list" and attr.type.elem else attr.type.ref) or ""
+
+
+class _Finder:
+    """The rows codes lead to through one attribute. They depend only on the values a code gives the
+    features the rows test: codes that give the same values share the answer."""
+
+    def __init__(self, program: ir.Program, attr: ir.Attribute, mine: list[_Atom], memo: _Memo) -> None:
+        self.p = program
+        self.attr = attr
+        self.system = _system(attr)
+        self.memo = memo
+        self.exprs = {d.name: d.expr for d in program.derivations}
+        self.empty, _ = interpret.normalize(program, {})
+        self.base = _Lazy(program, dict(self.empty), self.exprs, memo)
+        # Features that do not depend on the attribute keep the values they have in the empty episode.
+        deps = ir.supports(program)
+        self.same = frozenset(n for n in self.exprs if attr.name not in deps.get(n, frozenset()))
+        self.atoms = _Atoms(program, mine, self.base)
+        self.features = sorted({a.c.feature for a in mine})
+        self.cache: dict[tuple[object, ...], list[Lead]] = {}
+
+    def leads(self, code: str) -> list[Lead]:
+        """The rows ``code`` leads to alone in the attribute (none when it is not a valid value)."""
+        values = dict(self.empty)
+        attr = self.attr
         try:
-            values[attr.name] = interpret.convert(attr, attr.type, [probe(use)] if attr.type.kind == "list" else probe(use))
+            values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code)
         except ValueError:
-            continue
-        ev = _Lazy(program, values, exprs)
-        got = {f: ev.feature(f) for f in features}
-        signature = tuple(tuple(v) if isinstance(v, list) else v for v in got.values())
-        if signature not in cache:
-            cache[signature] = _leads(program, attr.name, got, by_value, others, row_atoms)
-        use.leads.extend(cache[signature])
-        if progress is not None:
-            progress(1)
+            return []
+        ev = _Lazy(self.p, values, self.exprs, self.memo, self.base, self.same)
+        got = {f: ev.feature(f) for f in self.features}
+        signature = tuple(_hashable(v) for v in got.values())
+        if signature not in self.cache:
+            self.cache[signature] = self.atoms.leads(attr.name, got)
+        return self.cache[signature]
 
 
-def _leads(program: ir.Program, attr: str, got: dict[str, object], by_value: dict[tuple[str, object], list[_Atom]],
-           others: list[_Atom], row_atoms: dict[tuple[int, int], list[_Atom]]) -> list[Lead]:
-    seen: dict[int, bool] = {}
+def _hashable(v: object) -> object:
+    return tuple(_hashable(x) for x in v) if isinstance(v, list) else v
 
-    def ok(a: _Atom) -> bool:
-        if id(a) not in seen:
-            seen[id(a)] = interpret.holds(program, a.c, got[a.c.feature])[0]
-        return seen[id(a)]
 
-    turned: list[_Atom] = []
-    for f, v in got.items():
-        for item in (v if isinstance(v, list) else [v]):
-            turned.extend(by_value.get((f, item), ()))
-    turned.extend(a for a in others if not a.c.negated and ok(a))
-    tried: set[tuple[int, int]] = set()
-    led: set[int] = set()
-    out = []
-    for a in turned:
-        if not ok(a):
-            continue
-        for table, row, k in a.rows:
-            if id(row) not in led and (id(row), k) not in tried:
-                tried.add((id(row), k))
-                if all(ok(b) for b in row_atoms[id(row), k]):
-                    led.add(id(row))
-                    out.append(Lead(attr, table.name, row.id, row.group))
-    return out
+class _Atoms:
+    """The conditions that depend on one attribute, numbered, with their rows (one unit per alternative
+    of a rule with `or`), as bit sets: which of them hold for given feature values, and which rows then
+    hold in full."""
+
+    def __init__(self, program: ir.Program, mine: list[_Atom], base: _Lazy) -> None:
+        self.p = program
+        self.mine = mine
+        by_feature: dict[str, list[int]] = {}
+        for i, a in enumerate(mine):
+            by_feature.setdefault(a.c.feature, []).append(i)
+        self.by_feature = by_feature
+        #: Atoms that do not hold in the empty episode and are not negated: those a code can turn true.
+        self.turnable = 0
+        for i, a in enumerate(mine):
+            if not a.c.negated and not interpret.holds(program, a.c, base.feature(a.c.feature))[0]:
+                self.turnable |= 1 << i
+        #: Rows (table, row) in order of first use, and for each atom the bit set of the rows that use it.
+        # A rule with `or` has one such unit per alternative: it leads where one alternative does.
+        number: dict[tuple[int, int], int] = {}
+        self.rows: list[tuple[ir.Table, ir.Row]] = []
+        self.atom_rows: list[int] = []
+        for a in mine:
+            rows = 0
+            for table, row, k in a.rows:
+                n = number.get((id(row), k))
+                if n is None:
+                    n = number[id(row), k] = len(self.rows)
+                    self.rows.append((table, row))
+                rows |= 1 << n
+            self.atom_rows.append(rows)
+        # Conditions that test values (`in (...)`, `has (...)`) by value: value -> the atoms it makes hold.
+        self.by_value: dict[str, dict[object, int]] = {}
+        self.tested: dict[str, int] = {}
+        for f, idx in by_feature.items():
+            for i in idx:
+                c = mine[i].c
+                if c.kind in ("set", "has") and c.ref is None:
+                    self.tested[f] = self.tested.get(f, 0) | 1 << i
+                    atoms = self.by_value.setdefault(f, {})
+                    for v in c.values:
+                        atoms[v] = atoms.get(v, 0) | 1 << i
+        self.memo: dict[tuple[str, object], tuple[int, int]] = {}
+
+    def rows_for(self, feature: str, value: object) -> tuple[int, int]:
+        """For ``value`` of ``feature``, as bit sets of rows: those that an atom over the feature turns
+        true, and those that an atom over the feature rules out."""
+        key = (feature, _hashable(value))
+        got = self.memo.get(key)
+        if got is None:
+            held = self.holding(feature, value)
+            turned = failed = 0
+            for i in self.by_feature[feature]:
+                if held >> i & 1:
+                    if self.turnable >> i & 1:
+                        turned |= self.atom_rows[i]
+                else:
+                    failed |= self.atom_rows[i]
+            got = self.memo[key] = (turned, failed)
+        return got
+
+    def holding(self, feature: str, value: object) -> int:
+        """The atoms over ``feature`` that hold for ``value``, as a bit set."""
+        out = 0
+        tested = self.tested.get(feature, 0)
+        by_value = self.by_value.get(feature, {})
+        if tested:
+            # As interpret.holds: `has` looks at the elements of a list (nothing else has any), `in` at
+            # a value that is there.
+            many = isinstance(value, list)
+            hit = 0
+            for x in value if isinstance(value, list) else [value]:
+                if not isinstance(x, list):
+                    hit |= by_value.get(x, 0)
+            for i in self.by_feature[feature]:
+                if tested >> i & 1:
+                    c = self.mine[i].c
+                    if c.kind == "has":
+                        out |= (bool(many and hit >> i & 1) != c.negated) << i
+                    elif many:
+                        out |= interpret.holds(self.p, c, value)[0] << i
+                    elif value is not None:
+                        out |= (bool(hit >> i & 1) != c.negated) << i
+        for i in self.by_feature[feature]:
+            if not tested >> i & 1:
+                out |= interpret.holds(self.p, self.mine[i].c, value)[0] << i
+        return out
+
+    def leads(self, attr: str, got: dict[str, object]) -> list[Lead]:
+        """The rows whose atoms all hold for the feature values ``got`` and one of which a code turned."""
+        rows = failed = 0
+        for f, v in got.items():
+            turned, out = self.rows_for(f, v)
+            rows |= turned
+            failed |= out
+        rows &= ~failed
+        leads, led = [], set()
+        while rows:
+            low = rows & -rows
+            rows ^= low
+            table, row = self.rows[low.bit_length() - 1]
+            if id(row) not in led:  # one lead per rule, whichever of its alternatives holds
+                led.add(id(row))
+                leads.append(Lead(attr, table.name, row.id, row.group))
+        return leads

@@ -141,7 +141,10 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 @click.argument("defs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
-def build_cmd(defs: tuple[str, ...], out: str) -> None:
+@click.option("--analyse/--no-analyse", default=True, show_default=True,
+              help="Analyse the decision tables first: overlaps in `unique` tables and gaps are errors that stop "
+                   "the build (see `isf verify`). --no-analyse skips that (the checks of names and types remain).")
+def build_cmd(defs: tuple[str, ...], out: str, analyse: bool) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
     Several version folders make one package whose `group` picks the version valid on the episode's
     date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
@@ -152,7 +155,8 @@ def build_cmd(defs: tuple[str, ...], out: str) -> None:
 
     started = time.perf_counter()
     try:
-        built = build(defs[0], Path(out)) if len(defs) == 1 else build_versions(list(defs), Path(out))
+        built = (build(defs[0], Path(out), analyse=analyse) if len(defs) == 1
+                 else build_versions(list(defs), Path(out), analyse=analyse))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     diags = built.checked.diags.sorted()

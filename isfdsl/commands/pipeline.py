@@ -87,10 +87,10 @@ def build(defs: str, out: Path, package: str | None = None, analyse: bool = True
     return Built(checked, out, write_package(files, out), program)
 
 
-def build_versions(defs: list[str], out: Path) -> Built:
+def build_versions(defs: list[str], out: Path, analyse: bool = True) -> Built:
     """Check each version folder in ``defs`` and write one package into ``out`` whose ``group`` picks
     the version by the episode's date (:mod:`isfdsl.emit.versions`); ``ValueError`` when the versions
-    cannot share a package."""
+    cannot share a package. ``analyse`` as for :func:`build`."""
     from isfdsl.emit.python import sources_for
     from isfdsl.emit.versions import render_versions, write_versions
     from isfdsl.ir.model import lower
@@ -98,7 +98,7 @@ def build_versions(defs: list[str], out: Path) -> Built:
     checked = Checked()
     versions = []
     for folder in defs:
-        one = check_paths([folder], analyse=True, episodes=False)
+        one = check_paths([folder], analyse=analyse, episodes=False)
         checked.models += one.models
         checked.diags.items += one.diags.items
         checked.sources.update(one.sources)
