@@ -169,16 +169,16 @@ def test_a_failing_run_keeps_the_previous_output(tmp_path: Path, package: Path, 
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     src.write_text(_episodes(3000), encoding="utf-8")
     out.write_text("previous\n", encoding="utf-8")
-    real = batch.Writer.write
+    real = batch.Writer.put
     count = [0]
 
-    def full(self: batch.Writer, row: dict[str, object]) -> None:
+    def full(self: batch.Writer, item: object) -> None:
         count[0] += 1
         if count[0] == 2000:
             raise OSError(28, "No space left on device")
-        real(self, row)
+        real(self, item)
 
-    monkeypatch.setattr(batch.Writer, "write", full)
+    monkeypatch.setattr(batch.Writer, "put", full)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
     assert "No space left on device" in r.output and f"{out} is unchanged (the previous file is kept)" in r.output
@@ -194,16 +194,16 @@ def test_an_interrupted_run_leaves_no_output(tmp_path: Path, package: Path, monk
         pytest.importorskip("pyarrow.parquet")
     src, out = tmp_path / "in.csv", tmp_path / f"out.{fmt}"
     src.write_text(_episodes(10_000), encoding="utf-8")
-    real = batch.Writer.write
+    real = batch.Writer.put
     count = [0]
 
-    def stop(self: batch.Writer, row: dict[str, object]) -> None:
+    def stop(self: batch.Writer, item: object) -> None:
         count[0] += 1
         if count[0] == 9000:
             raise KeyboardInterrupt
-        real(self, row)
+        real(self, item)
 
-    monkeypatch.setattr(batch.Writer, "write", stop)
+    monkeypatch.setattr(batch.Writer, "put", stop)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])
     assert r.exit_code == 130 and f"interrupted (SIGINT); no {out} was written" in r.output, r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

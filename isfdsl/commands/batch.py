@@ -381,33 +381,81 @@ def cell(value: object) -> str:
     return str(value)
 
 
+class Layout:
+    """How an output row (a dict) becomes what the writer stores: for CSV and JSON Lines the row's line
+    of text, for Parquet its values in column order (money as ``Decimal``). Picklable, so that worker
+    processes can lay out their rows (:mod:`isfdsl.commands.parallel`) and the parent only stores them."""
+
+    def __init__(self, fmt: str, columns: Sequence[str], decimals: Sequence[str] = ()) -> None:
+        self.fmt = fmt
+        self.columns = list(columns)
+        self.decimals = list(decimals)
+        self._line: io.StringIO | None = None
+        self._csv: Any = None
+
+    def __getstate__(self) -> tuple[str, list[str], list[str]]:
+        return self.fmt, self.columns, self.decimals
+
+    def __setstate__(self, state: tuple[str, list[str], list[str]]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
+
+    def header(self) -> str:
+        """The CSV header line."""
+        return self._csv_line(self.columns)
+
+    def prepare(self, row: dict[str, object]) -> Any:
+        """The row as stored: a line of text (CSV, JSON Lines) or a tuple of values (Parquet)."""
+        if self.fmt == "csv":
+            return self._csv_line([cell(row.get(c)) for c in self.columns])
+        if self.fmt == "jsonl":
+            return json.dumps(row, ensure_ascii=False, default=str) + "\n"
+        decimals = self.decimals
+        return tuple(row.get(c) if c == "row" else _decimal(cell(row.get(c))) if c in decimals else cell(row.get(c))
+                     for c in self.columns)
+
+    def _csv_line(self, cells: Sequence[str]) -> str:
+        if self._line is None:
+            self._line = io.StringIO()
+            self._csv = csv.writer(self._line, lineterminator="\n")
+        self._line.seek(0)
+        self._line.truncate()
+        self._csv.writerow(cells)
+        return self._line.getvalue()
+
+
+def _decimal(text: str) -> Decimal | None:
+    return Decimal(text) if text != "" else None
+
+
 class Writer:
     """Writes output rows (dicts) to CSV, JSON Lines or Parquet, through an :class:`Output` (renamed
     into place when the writer is closed without an exception). ``types`` gives the Arrow schema of
     the results (the grouper's ``arrow_schema``): its decimal columns (money) are decimals in Parquet
-    too; other columns are text, ``row`` an integer."""
+    too; other columns are text, ``row`` an integer. :meth:`write` lays a row out and stores it;
+    :meth:`put` stores a row another process laid out with :attr:`layout`."""
 
     def __init__(self, path: str, fmt: str | None, columns: list[str], inputs: Sequence[str] = (),
                  types: Callable[[], Any] | None = None) -> None:
         self.fmt = detect_format(path, fmt)
         self.columns = columns
         self.path = path
-        self.pending: list[dict[str, object]] = []
+        self.pending: list[tuple[object, ...]] = []
+        decimals: list[str] = []
         if self.fmt == "parquet":
             self.pa = _pyarrow("pyarrow")
             self.pq = _pyarrow("pyarrow.parquet")
             self.parquet: Any = None
             given = types() if types is not None else self.pa.schema([])
-            self.decimals = [c for c in columns if c in given.names and self.pa.types.is_decimal(given.field(c).type)]
+            decimals = [c for c in columns if c in given.names and self.pa.types.is_decimal(given.field(c).type)]
             self.schema = self.pa.schema([(c, self.pa.int64() if c == "row" else given.field(c).type
-                                           if c in self.decimals else self.pa.string()) for c in columns])
+                                           if c in decimals else self.pa.string()) for c in columns])
+        self.layout = Layout(self.fmt, columns, decimals)
         self.output = Output(path, inputs)
         if self.fmt == "parquet":
             return
         self.file = self.output.text()
         if self.fmt == "csv":
-            self.csv = csv.writer(self.file, lineterminator="\n")
-            self.write_or_fail(self.csv.writerow, columns)
+            self.write_or_fail(self.file.write, self.layout.header())
 
     def write_or_fail(self, write: Callable[..., object], *args: object) -> None:
         try:
@@ -417,23 +465,25 @@ class Writer:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {fate(self.path)}") from None
 
     def write(self, row: dict[str, object]) -> None:
-        if self.fmt == "csv":
-            self.write_or_fail(self.csv.writerow, [cell(row.get(c)) for c in self.columns])
-        elif self.fmt == "jsonl":
-            self.write_or_fail(self.file.write, json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        else:
-            values: dict[str, object] = {c: cell(row.get(c)) if c != "row" else row.get(c) for c in self.columns}
-            for c in self.decimals:
-                values[c] = Decimal(str(values[c])) if values[c] != "" else None
-            self.pending.append(values)
-            if len(self.pending) >= 8192:
-                self.write_or_fail(self._flush)
+        """Lay out ``row`` and store it."""
+        self.put(self.layout.prepare(row))
+
+    def put(self, item: Any) -> None:
+        """Store a row laid out by :meth:`Layout.prepare` (in this process or another)."""
+        if self.fmt != "parquet":
+            self.write_or_fail(self.file.write, item)
+            return
+        self.pending.append(item)
+        if len(self.pending) >= 8192:
+            self.write_or_fail(self._flush)
 
     def _flush(self) -> None:
         if self.parquet is None:
             self.parquet = self.pq.ParquetWriter(self.output.writing, self.schema)
         if self.pending:
-            self.parquet.write_table(self.pa.Table.from_pylist(self.pending, schema=self.schema))
+            columns = zip(*self.pending, strict=True)
+            arrays = [self.pa.array(values, type=f.type) for values, f in zip(columns, self.schema, strict=True)]
+            self.parquet.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
             self.pending = []
 
     def close(self) -> None:
