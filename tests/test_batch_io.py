@@ -167,16 +167,16 @@ def test_a_failing_run_keeps_the_previous_output(tmp_path: Path, package: Path, 
     """A disk that fills up part-way: a traceback and a CSV cut mid-row. Now the previous file stays,
     nothing else is left in the folder, and the message says so (exit 1)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    src.write_text(_episodes(3000), encoding="utf-8")
+    src.write_text(_episodes(10_000), encoding="utf-8")
     out.write_text("previous\n", encoding="utf-8")
     real = batch.Writer.put
     count = [0]
 
-    def full(self: batch.Writer, item: object) -> None:
+    def full(self: batch.Writer, part: object) -> None:  # the second chunk of rows: 4,096 written
         count[0] += 1
-        if count[0] == 2000:
+        if count[0] == 2:
             raise OSError(28, "No space left on device")
-        real(self, item)
+        real(self, part)
 
     monkeypatch.setattr(batch.Writer, "put", full)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])
@@ -188,8 +188,8 @@ def test_a_failing_run_keeps_the_previous_output(tmp_path: Path, package: Path, 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_an_interrupted_run_leaves_no_output(tmp_path: Path, package: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
-    """Ctrl-C after 9,000 rows (the first 8,192 already written to Parquet): no file that looks
-    complete; exit 130."""
+    """Ctrl-C at the third chunk of rows (the first 8,192 rows already written to Parquet): no file
+    that looks complete; exit 130."""
     if fmt == "parquet":
         pytest.importorskip("pyarrow.parquet")
     src, out = tmp_path / "in.csv", tmp_path / f"out.{fmt}"
@@ -197,11 +197,11 @@ def test_an_interrupted_run_leaves_no_output(tmp_path: Path, package: Path, monk
     real = batch.Writer.put
     count = [0]
 
-    def stop(self: batch.Writer, item: object) -> None:
+    def stop(self: batch.Writer, part: object) -> None:
         count[0] += 1
-        if count[0] == 9000:
+        if count[0] == 3:
             raise KeyboardInterrupt
-        real(self, item)
+        real(self, part)
 
     monkeypatch.setattr(batch.Writer, "put", stop)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -137,15 +137,15 @@ class Summary:
         return grid
 
 
-#: A chunk's outcome: its summary and its output rows, laid out for the writer (:class:`batch.Layout`).
-Done = tuple[Summary, list[Any]]
+#: A chunk's outcome: its summary and its output rows, laid out for the writer (:meth:`batch.Layout.part`).
+Done = tuple[Summary, Any]
 
 
 def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], Result], columns: Sequence[str],
                 version_of: Callable[[Mapping[str, object]], str | None] | None, layout: batch.Layout) -> Done:
-    """Group a chunk of records (row, values, read problems): the output rows, laid out, and their summary."""
+    """Group a chunk of records (row, values, read problems): their summary and output rows, laid out."""
     summary = Summary()
-    out = []
+    out: list[dict[str, object]] = []
     for n, values, read in chunk:
         result = group(values)
         problems = [*read, describe(result.problems)] if result.problems else read
@@ -154,9 +154,9 @@ def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], R
         row["problems"] = "; ".join(p for p in problems if p)
         if version_of is not None:
             row["version"] = version_of(values) or ""
-        out.append(layout.prepare(row))
+        out.append(row)
         summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
-    return summary, out
+    return summary, layout.part(out)
 
 
 def _start_worker(folder: str, table: str | None, prices: Mapping[str, Decimal] | None, shares: Mapping[str, Decimal] | None,
@@ -210,13 +210,14 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         task = bar.add_task("group", total=reader.size or None, rows=0)
         here = functools.partial(group_chunk, group=group, columns=columns, version_of=version_of, layout=writer.layout)
         folder = str(Path(str(pkg.__file__)).parent)
+        # Parquet crosses to the workers as Arrow batches; other formats as records read here
+        parts: Iterable[parallel.Chunk] = (reader.parts(chunk) if reader.parts is not None and not ahead else
+                                           parallel.chunks(chain(ahead, records), chunk))
         results = stack.enter_context(closing(parallel.ordered(
-            here, parallel.chunks(chain(ahead, records), chunk), jobs,
-            _start_worker, (folder, table, prices, shares, columns, writer.layout))))
+            here, parts, jobs, _start_worker, (folder, table, prices, shares, columns, writer.layout))))
         try:
-            for part, lines in results:
-                for line in lines:
-                    writer.put(line)
+            for part, laid_out in results:
+                writer.put(laid_out)
                 summary.merge(part)
                 bar.update(task, completed=reader.position(), rows=summary.rows)
         except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)

@@ -28,11 +28,10 @@ CHUNK = 4096
 #: parent writes; the parent holds at most ``WINDOW * jobs`` chunks and their results.
 WINDOW = 2
 
-T = TypeVar("T")
+P = TypeVar("P")
 R = TypeVar("R")
-#: One input record as it crosses to a worker: its row number, values and the problems found reading it.
-Item = tuple[int, dict[str, object], list[str]]
-Chunk = list[Item]
+#: A chunk of records as it crosses to a worker: a list of items, or Parquet's :class:`batch.ArrowRows`.
+Chunk = Iterable[batch.Item]
 
 
 class WorkerDied(Exception):
@@ -52,15 +51,15 @@ def jobs_or_cores(jobs: int) -> int:
     return jobs if jobs > 0 else cores()
 
 
-def chunks(records: Iterable[batch.Record], size: int = CHUNK) -> Iterator[Chunk]:
+def chunks(records: Iterable[batch.Record], size: int = CHUNK) -> Iterator[list[batch.Item]]:
     """Records as lists of ``size`` items (the last one shorter), each item ``(row, values, problems)``."""
     it = iter(records)
     while chunk := [(r.row, r.values, r.problems) for r in islice(it, size)]:
         yield chunk
 
 
-def ordered(work: Callable[[list[T]], R], parts: Iterable[list[T]], jobs: int,
-            start: Callable[..., Callable[[list[T]], R]], args: tuple[Any, ...]) -> Generator[R, None, None]:
+def ordered(work: Callable[[P], R], parts: Iterable[P], jobs: int,
+            start: Callable[..., Callable[[P], R]], args: tuple[Any, ...]) -> Generator[R, None, None]:
     """``work(part)`` for each of ``parts``, in their order. With ``jobs`` > 1 and more than one part,
     the parts go to ``jobs`` worker processes, each of which makes its own work function once as
     ``start(*args)`` (``start`` a module-level function, ``args`` picklable); at most
@@ -87,7 +86,7 @@ def ordered(work: Callable[[list[T]], R], parts: Iterable[list[T]], jobs: int,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _chain(first: list[list[T]], rest: Iterator[list[T]]) -> Iterator[list[T]]:
+def _chain(first: list[P], rest: Iterator[P]) -> Iterator[P]:
     yield from first
     yield from rest
 
