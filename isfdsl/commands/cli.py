@@ -141,14 +141,16 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 @click.argument("defs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="Folder of the generated package, e.g. generated/isf2025 (its name is the package name).")
-def build_cmd(defs: tuple[str, ...], out: str) -> None:
+@click.option("--wheel", "dist", default=None, type=click.Path(file_okay=False),
+              help="Also write the package as an installable wheel into this folder (NAME-YEAR.0+HASH-py3-none-any.whl).")
+def build_cmd(defs: tuple[str, ...], out: str, dist: str | None) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
     Several version folders make one package whose `group` picks the version valid on the episode's
     date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
     subpackage."""
     import time
 
-    from isfdsl.commands.pipeline import build, build_versions
+    from isfdsl.commands.pipeline import build, build_versions, wheel
 
     started = time.perf_counter()
     try:
@@ -161,6 +163,11 @@ def build_cmd(defs: tuple[str, ...], out: str) -> None:
     if built.package is None:
         click.echo("nothing written: the definitions have errors", err=True)
         raise SystemExit(1)
+    if dist is not None:
+        try:
+            click.echo(f"wrote {wheel(built, Path(dist))}", err=True)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(built.files)} files to {out} in {time.perf_counter() - started:.2f} s", err=True)
 
 
