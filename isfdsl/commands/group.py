@@ -175,7 +175,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
     """Group ``input_path`` into ``out``; returns the summary (also printed to standard error).
     ``prices`` and ``shares`` override the definitions' unit prices and ISF shares per member of the
     payment attribute (the key ``*`` sets the unit price for every member). ``jobs``: worker processes
-    (1: this process only; 0: one per processor), each grouping ``chunk`` rows at a time."""
+    (1: this process only; 0: one per processor), each grouping ``chunk`` rows at a time; they are
+    started by ``forkserver`` (or ``spawn``), which imports the main module: a script that calls this
+    with ``jobs`` ≠ 1 keeps its own work under ``if __name__ == "__main__":``."""
     console = console or Console(stderr=True)
     jobs = parallel.jobs_or_cores(jobs)
     with ExitStack() as stack:
