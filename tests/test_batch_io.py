@@ -168,18 +168,18 @@ def test_a_failing_run_keeps_the_previous_output(tmp_path: Path, package: Path, 
     """A disk that fills up part-way: a traceback and a CSV cut mid-row. Now the previous file stays,
     nothing else is left in the folder, and the message says so (exit 1)."""
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    src.write_text(_episodes(3000), encoding="utf-8")
+    src.write_text(_episodes(10_000), encoding="utf-8")
     out.write_text("previous\n", encoding="utf-8")
-    real = batch.Writer.write
+    real = batch.Writer.put
     count = [0]
 
-    def full(self: batch.Writer, row: dict[str, object]) -> None:
+    def full(self: batch.Writer, part: object) -> None:  # the second chunk of rows: 4,096 written
         count[0] += 1
-        if count[0] == 2000:
+        if count[0] == 2:
             raise OSError(28, "No space left on device")
-        real(self, row)
+        real(self, part)
 
-    monkeypatch.setattr(batch.Writer, "write", full)
+    monkeypatch.setattr(batch.Writer, "put", full)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])
     assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
     assert "No space left on device" in r.output and f"{out} is unchanged (the previous file is kept)" in r.output
@@ -189,22 +189,22 @@ def test_a_failing_run_keeps_the_previous_output(tmp_path: Path, package: Path, 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_an_interrupted_run_leaves_no_output(tmp_path: Path, package: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
-    """Ctrl-C after 9,000 rows (the first 8,192 already written to Parquet): no file that looks
-    complete; exit 130."""
+    """Ctrl-C at the third chunk of rows (the first 8,192 rows already written to Parquet): no file
+    that looks complete; exit 130."""
     if fmt == "parquet":
         pytest.importorskip("pyarrow.parquet")
     src, out = tmp_path / "in.csv", tmp_path / f"out.{fmt}"
     src.write_text(_episodes(10_000), encoding="utf-8")
-    real = batch.Writer.write
+    real = batch.Writer.put
     count = [0]
 
-    def stop(self: batch.Writer, row: dict[str, object]) -> None:
+    def stop(self: batch.Writer, part: object) -> None:
         count[0] += 1
-        if count[0] == 9000:
+        if count[0] == 3:
             raise KeyboardInterrupt
-        real(self, row)
+        real(self, part)
 
-    monkeypatch.setattr(batch.Writer, "write", stop)
+    monkeypatch.setattr(batch.Writer, "put", stop)
     r = CliRunner().invoke(main, ["group", str(package), str(src), "-o", str(out)])
     assert r.exit_code == 130 and f"interrupted (SIGINT); no {out} was written" in r.output, r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

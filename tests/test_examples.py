@@ -4,7 +4,7 @@ Each fenced ```python and ```bash block carries a decision in an HTML comment on
 (blank lines between are allowed):
 
     <!-- example: run -->                          run it (see below)
-    <!-- example: run; needs: pyarrow -->          ... skipped, naming it, when a module or path is missing
+    <!-- example: run; needs: pyarrow -->          ... skipped, naming it, when a module, program or path is missing
     <!-- example: run; env: PYTHONPATH=generated -->  ... with this variable set (as the text around it says)
     <!-- example: run; replace: "-n 100000" -> "-n 2000" -->  ... with this text replaced, in the test only
     <!-- example: illustrative: REASON -->         not run: REASON says why a test cannot run it
@@ -201,9 +201,11 @@ def _python(code: str, where: str, line: int, cwd: Path, env: dict[str, str]) ->
 
 
 def _missing(need: str) -> bool:
+    """Whether a block's need is absent: a path (with a /) in the repository, else a module or a
+    program on PATH of that name."""
     if "/" in need:
         return not (ROOT / need).exists()
-    return importlib.util.find_spec(need) is None
+    return importlib.util.find_spec(need) is None and shutil.which(need) is None
 
 
 #: A block that reads the official tables beside the repository is one of the `official` tests (slow).

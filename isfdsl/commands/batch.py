@@ -91,6 +91,9 @@ class Reader:
     header: bool = False
     #: the CSV field separator used (None for other formats)
     delimiter: str | None = None
+    #: Parquet: the records as chunks of about N rows, each an :class:`ArrowRows` that becomes records
+    #: where it is iterated (in a worker); read them instead of ``records``, not as well
+    parts: Callable[[int], Iterator[ArrowRows]] | None = None
 
 
 def read(path: str, fmt: str | None = None, encoding: str = "auto", delimiter: str = "auto") -> Reader:
@@ -192,6 +195,26 @@ def _pyarrow(what: str) -> Any:
         raise BatchError("Parquet needs pyarrow: pip install 'isfdsl[arrow]'") from None
 
 
+#: One record as it crosses to a worker process: its row number, values and the problems found reading it.
+Item = tuple[int, dict[str, object], list[str]]
+
+
+@dataclass(slots=True)
+class ArrowRows:
+    """Records read from Parquet as one Arrow record batch, the first numbered ``first``: a chunk that
+    crosses to a worker as Arrow buffers and becomes records (``(row, values, problems)``) there."""
+
+    first: int
+    batch: Any
+
+    def __len__(self) -> int:
+        return int(self.batch.num_rows)
+
+    def __iter__(self) -> Iterator[Item]:
+        for n, values in enumerate(self.batch.to_pylist(), self.first):
+            yield n, values, []
+
+
 def _read_parquet(path: Path, size: int) -> Reader:
     pq = _pyarrow("pyarrow.parquet")
     try:
@@ -201,21 +224,23 @@ def _read_parquet(path: Path, size: int) -> Reader:
     done = [0]
     total_rows = f.metadata.num_rows or 1
 
-    def records() -> Iterator[Record]:
-        n = 0
-        batches = f.iter_batches(batch_size=8192)
+    def parts(rows: int) -> Iterator[ArrowRows]:
+        batches = f.iter_batches(batch_size=rows)
         while True:
             try:
                 batch = next(batches, None)
             except Exception as exc:  # noqa: BLE001 -- as above: a damaged row group
-                raise BatchError(f"{path}: cannot read the rows after row {n:,} ({exc})") from None
+                raise BatchError(f"{path}: cannot read the rows after row {done[0]:,} ({exc})") from None
             if batch is None:
                 return
-            for values in batch.to_pylist():
-                n += 1
+            yield ArrowRows(done[0] + 1, batch)
+            done[0] += batch.num_rows
+
+    def records() -> Iterator[Record]:
+        for part in parts(8192):
+            for n, values, _ in part:
                 yield Record(n, values)
-            done[0] = n
-    return Reader(list(f.schema_arrow.names), records(), size, lambda: size * done[0] // total_rows, True)
+    return Reader(list(f.schema_arrow.names), records(), size, lambda: size * done[0] // total_rows, True, parts=parts)
 
 
 # ---------------------------------------------------------------------- output
@@ -374,6 +399,8 @@ class Output:
 
 def cell(value: object) -> str:
     """A value as one CSV cell: lists as space-separated items, absent as empty."""
+    if type(value) is str:  # the common case first
+        return value
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
@@ -381,33 +408,114 @@ def cell(value: object) -> str:
     return str(value)
 
 
+#: Rows per row group of a Parquet output.
+ROW_GROUP = 8192
+
+
+class Layout:
+    """How output rows (dicts) become what the writer stores: a row of CSV or JSON Lines becomes its
+    line of text, a row of Parquet its values in column order (money as ``Decimal``); a chunk of rows
+    (:meth:`part`) becomes their lines joined, or an Arrow record batch. Picklable, so that worker
+    processes lay out their chunks (:mod:`isfdsl.commands.parallel`) and the parent only stores them."""
+
+    def __init__(self, fmt: str, columns: Sequence[str], decimals: Sequence[str] = (), schema: Any = None) -> None:
+        self.fmt = fmt
+        self.columns = list(columns)
+        self.decimals = list(decimals)
+        #: Parquet: the output's Arrow schema
+        self.schema = schema
+        self._line: io.StringIO | None = None
+        self._csv: Any = None
+        #: Parquet: each column with what makes its value (``row`` stays an integer, money a ``Decimal``)
+        self._plan: list[tuple[str, Callable[[object], object]]] = [
+            (c, _same if c == "row" else _decimal if c in self.decimals else cell) for c in self.columns]
+
+    def __getstate__(self) -> tuple[str, list[str], list[str], Any]:
+        return self.fmt, self.columns, self.decimals, self.schema
+
+    def __setstate__(self, state: tuple[str, list[str], list[str], Any]) -> None:
+        self.__init__(*state)  # type: ignore[misc]
+
+    def header(self) -> str:
+        """The CSV header line."""
+        return self._csv_line(self.columns)
+
+    def prepare(self, row: dict[str, object]) -> Any:
+        """The row as stored: a line of text (CSV, JSON Lines) or a tuple of values (Parquet)."""
+        if self.fmt == "csv":
+            return self._csv_line([cell(row.get(c)) for c in self.columns])
+        if self.fmt == "jsonl":
+            return json.dumps(row, ensure_ascii=False, default=str) + "\n"
+        return tuple([put(row.get(c)) for c, put in self._plan])
+
+    def part(self, rows: Sequence[dict[str, object]]) -> Any:
+        """A chunk of rows as stored by :meth:`Writer.put`: their lines as one text, or (Parquet) one
+        Arrow record batch."""
+        if self.fmt != "parquet":
+            return "".join(map(self.prepare, rows))
+        return self.batch([self.prepare(row) for row in rows])
+
+    def batch(self, tuples: Sequence[tuple[object, ...]]) -> Any:
+        """Rows laid out by :meth:`prepare` (Parquet) as one Arrow record batch."""
+        pa = importlib.import_module("pyarrow")
+        columns = zip(*tuples, strict=True) if tuples else ([] for _ in self.columns)
+        arrays = [pa.array(values, type=f.type) for values, f in zip(columns, self.schema, strict=True)]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _csv_line(self, cells: Sequence[str]) -> str:
+        if self._line is None:
+            self._line = io.StringIO()
+            self._csv = csv.writer(self._line, lineterminator="\n")
+        self._line.seek(0)
+        self._line.truncate()
+        self._csv.writerow(cells)
+        return self._line.getvalue()
+
+
+def _decimal(value: object) -> Decimal | None:
+    text = cell(value)
+    return Decimal(text) if text != "" else None
+
+
+def _same(value: object) -> object:
+    return value
+
+
 class Writer:
     """Writes output rows (dicts) to CSV, JSON Lines or Parquet, through an :class:`Output` (renamed
     into place when the writer is closed without an exception). ``types`` gives the Arrow schema of
     the results (the grouper's ``arrow_schema``): its decimal columns (money) are decimals in Parquet
-    too; other columns are text, ``row`` an integer."""
+    too; other columns are text, ``row`` an integer. Parquet is written in row groups of
+    :data:`ROW_GROUP` rows. :meth:`write` lays out one row and stores it; :meth:`put` stores a chunk of
+    rows laid out with :attr:`layout` (in this process or another)."""
 
     def __init__(self, path: str, fmt: str | None, columns: list[str], inputs: Sequence[str] = (),
                  types: Callable[[], Any] | None = None) -> None:
         self.fmt = detect_format(path, fmt)
         self.columns = columns
         self.path = path
-        self.pending: list[dict[str, object]] = []
+        #: Parquet: rows given to :meth:`write`, laid out, not yet a batch
+        self.rows: list[tuple[object, ...]] = []
+        #: Parquet: record batches not yet written, and their rows
+        self.pending: list[Any] = []
+        self.buffered = 0
         if self.fmt == "parquet":
             self.pa = _pyarrow("pyarrow")
             self.pq = _pyarrow("pyarrow.parquet")
             self.parquet: Any = None
             given = types() if types is not None else self.pa.schema([])
-            self.decimals = [c for c in columns if c in given.names and self.pa.types.is_decimal(given.field(c).type)]
-            self.schema = self.pa.schema([(c, self.pa.int64() if c == "row" else given.field(c).type
-                                           if c in self.decimals else self.pa.string()) for c in columns])
+            decimals = [c for c in columns if c in given.names and self.pa.types.is_decimal(given.field(c).type)]
+            schema = self.pa.schema([(c, self.pa.int64() if c == "row" else given.field(c).type
+                                      if c in decimals else self.pa.string()) for c in columns])
+            self.layout = Layout(self.fmt, columns, decimals, schema)
+        else:
+            self.layout = Layout(self.fmt, columns)
         self.output = Output(path, inputs)
         if self.fmt == "parquet":
             return
         self.file = self.output.text()
         if self.fmt == "csv":
-            self.csv = csv.writer(self.file, lineterminator="\n")
-            self.write_or_fail(self.csv.writerow, columns)
+            self.write_or_fail(self.file.write, self.layout.header())
 
     def write_or_fail(self, write: Callable[..., object], *args: object) -> None:
         try:
@@ -417,29 +525,50 @@ class Writer:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {fate(self.path)}") from None
 
     def write(self, row: dict[str, object]) -> None:
-        if self.fmt == "csv":
-            self.write_or_fail(self.csv.writerow, [cell(row.get(c)) for c in self.columns])
-        elif self.fmt == "jsonl":
-            self.write_or_fail(self.file.write, json.dumps(row, ensure_ascii=False, default=str) + "\n")
-        else:
-            values: dict[str, object] = {c: cell(row.get(c)) if c != "row" else row.get(c) for c in self.columns}
-            for c in self.decimals:
-                values[c] = Decimal(str(values[c])) if values[c] != "" else None
-            self.pending.append(values)
-            if len(self.pending) >= 8192:
-                self.write_or_fail(self._flush)
+        """Lay out ``row`` and store it."""
+        if self.fmt != "parquet":
+            self.write_or_fail(self.file.write, self.layout.prepare(row))
+            return
+        self.rows.append(self.layout.prepare(row))
+        if len(self.rows) >= ROW_GROUP:
+            rows, self.rows = self.rows, []
+            self.put(self.layout.batch(rows))
 
-    def _flush(self) -> None:
+    def put(self, part: Any) -> None:
+        """Store a chunk of rows laid out by :meth:`Layout.part`."""
+        if self.fmt != "parquet":
+            self.write_or_fail(self.file.write, part)
+            return
+        if self.rows:  # rows given one by one before: they come first
+            self.pending.append(self.layout.batch(self.rows))
+            self.buffered += len(self.rows)
+            self.rows = []
+        self.pending.append(part)
+        self.buffered += part.num_rows
+        if self.buffered >= ROW_GROUP:
+            self.write_or_fail(self._flush, False)
+
+    def _flush(self, last: bool) -> None:
+        """Write the pending rows as row groups of :data:`ROW_GROUP` rows (with ``last``, the rest too)."""
         if self.parquet is None:
-            self.parquet = self.pq.ParquetWriter(self.output.writing, self.schema)
-        if self.pending:
-            self.parquet.write_table(self.pa.Table.from_pylist(self.pending, schema=self.schema))
-            self.pending = []
+            self.parquet = self.pq.ParquetWriter(self.output.writing, self.layout.schema)
+        if not self.pending:
+            return
+        table = self.pa.Table.from_batches(self.pending, schema=self.layout.schema)
+        start = 0
+        while table.num_rows - start >= ROW_GROUP or (last and start < table.num_rows):
+            self.parquet.write_table(table.slice(start, ROW_GROUP).combine_chunks())
+            start += ROW_GROUP
+        rest = table.slice(start)
+        self.pending, self.buffered = ([b for b in rest.to_batches() if b.num_rows], rest.num_rows)
 
     def close(self) -> None:
         """Finish the file and rename it into place."""
         if self.fmt == "parquet":
-            self.write_or_fail(self._flush)  # no rows: still a file with the schema
+            if self.rows:
+                rows, self.rows = self.rows, []
+                self.put(self.layout.batch(rows))
+            self.write_or_fail(self._flush, True)  # no rows: still a file with the schema
             self.write_or_fail(self.parquet.close)
         self.output.commit()
 

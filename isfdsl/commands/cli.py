@@ -144,14 +144,16 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
 @click.option("--analyse/--no-analyse", default=True, show_default=True,
               help="Analyse the decision tables first: overlaps in `unique` tables and gaps are errors that stop "
                    "the build (see `isf verify`). --no-analyse skips that (the checks of names and types remain).")
-def build_cmd(defs: tuple[str, ...], out: str, analyse: bool) -> None:
+@click.option("--wheel", "dist", default=None, type=click.Path(file_okay=False),
+              help="Also write the package as an installable wheel into this folder (NAME-YEAR.0+HASH-py3-none-any.whl).")
+def build_cmd(defs: tuple[str, ...], out: str, analyse: bool, dist: str | None) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
     Several version folders make one package whose `group` picks the version valid on the episode's
     date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
     subpackage."""
     import time
 
-    from isfdsl.commands.pipeline import build, build_versions
+    from isfdsl.commands.pipeline import build, build_versions, wheel
 
     started = time.perf_counter()
     try:
@@ -165,6 +167,11 @@ def build_cmd(defs: tuple[str, ...], out: str, analyse: bool) -> None:
     if built.package is None:
         click.echo("nothing written: the definitions have errors", err=True)
         raise SystemExit(1)
+    if dist is not None:
+        try:
+            click.echo(f"wrote {wheel(built, Path(dist))}", err=True)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(built.files)} files to {out} in {time.perf_counter() - started:.2f} s", err=True)
 
 
@@ -188,17 +195,20 @@ def build_cmd(defs: tuple[str, ...], out: str, analyse: bool) -> None:
               help="Override the unit price: for every sector (`56000`) or one (`phv=3800`); repeatable.")
 @click.option("--share", "shares", multiple=True, metavar="MEMBER=FRACTION",
               help="Override an ISF share, e.g. `somatic=0.5`; repeatable.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes grouping chunks of rows (0: one per processor; 1: this process only). "
+                   "The output is the same, row for row and byte for byte, whatever the number.")
 def group_cmd(grouper: str, input_path: str, out: str, table: str | None, input_format: str | None,
               output_format: str | None, encoding: str, delimiter: str, progress: bool | None,
-              prices: tuple[str, ...], shares: tuple[str, ...]) -> None:
+              prices: tuple[str, ...], shares: tuple[str, ...], jobs: int) -> None:
     """Group every episode in INPUT with a generated PACKAGE (a folder from `isf build`) or with the
-    definitions DEFS (compiled on the fly), writing one output row per input row."""
+    definitions DEFS (compiled on the fly), writing one output row per input row, in input order."""
     from isfdsl.commands.group import run
 
     with _batch_run("isf group", out):
         run(grouper, input_path, out, table=table, input_format=input_format, output_format=output_format,
             encoding=encoding, delimiter=delimiter, progress=progress,
-            prices=_overrides(prices, "--unit-price", default_key="*"), shares=_overrides(shares, "--share"))
+            prices=_overrides(prices, "--unit-price", default_key="*"), shares=_overrides(shares, "--share"), jobs=jobs)
 
 
 @contextmanager
@@ -245,7 +255,7 @@ def _batch_run(command: str, out: str) -> Iterator[None]:
 @click.option("--old-share", "old_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the old version only.")
 @click.option("--new-unit-price", "new_prices", multiple=True, metavar="[MEMBER=]NOK", help="… of the new version only.")
 @click.option("--new-share", "new_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the new version only.")
-@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Worker processes grouping chunks of rows (0: one per processor).")
 @click.option("--top", type=int, default=12, show_default=True, help="Flows drawn in the chart of the largest flows.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
@@ -257,7 +267,7 @@ def compare_cmd(old: str, new: str, input_path: str, out: str, by: tuple[str, ..
     packages) and show what changes: each episode's two results, the migration matrix between the old
     and the new groups, totals per group system, group, MDC and --by column, and the budget-neutral
     factor."""
-    from isfdsl.commands.compare import cpu_jobs, run
+    from isfdsl.commands.compare import run
 
     both_p, both_s = _overrides(prices, "--unit-price", default_key="*"), _overrides(shares, "--share")
     old_pay = ({**both_p, **_overrides(old_prices, "--old-unit-price", default_key="*")},
@@ -267,7 +277,7 @@ def compare_cmd(old: str, new: str, input_path: str, out: str, by: tuple[str, ..
     try:
         done = run(old, new, input_path, Path(out), by=by, keep=keep, table=table, episodes=episodes,
                    input_format=input_format, encoding=encoding, delimiter=delimiter, old_payment=old_pay,
-                   new_payment=new_pay, jobs=cpu_jobs(jobs), top=top, progress=progress)
+                   new_payment=new_pay, jobs=jobs, top=top, progress=progress)
     except (ValueError, KeyError) as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {len(done.files) + bool(done.episodes)} files to {out} in {done.seconds:.2f} s; open {out}/index.html",

@@ -2,34 +2,28 @@
 results go to the per-episode file and into a :class:`~isfdsl.analysis.migration.Tally` (the aggregates; the
 results themselves are not kept), then :mod:`isfdsl.emit.compare` writes the pages, charts and workbook.
 With ``jobs`` > 1, chunks of rows are grouped in worker processes, a bounded number of chunks at a time,
-and their tallies merged in row order."""
+and their tallies merged in row order (:mod:`isfdsl.commands.parallel`, shared with ``isf group``)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import os
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack, closing
 from decimal import Decimal
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, shown
-from isfdsl.commands import batch
+from isfdsl.commands import batch, parallel
 from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source
 from isfdsl.commands.pipeline import load_package
 from isfdsl.runtime.contract import Result, describe
 
-#: Rows per chunk handed to a worker process (and per progress update).
-CHUNK = 4096
 #: The per-episode file's result columns, for each side after ``old_`` / ``new_``.
 SIDE_FIELDS = ("system", "group", "rule", "return_code", "points", "refund", "problems")
 #: Overrides of the payment parameters: unit prices (``*`` for every member) and ISF shares.
@@ -51,7 +45,7 @@ def _side_row(prefix: str, result: Result, problems: Sequence[str]) -> dict[str,
             f"{prefix}problems": "; ".join(p for p in found if p)}
 
 
-Chunk = list[tuple[int, dict[str, object], list[str]]]
+Chunk = parallel.Chunk
 Group = Callable[[Mapping[str, object]], Result]
 
 
@@ -73,37 +67,11 @@ def compare_chunk(chunk: Chunk, old: Group, new: Group, passed: Sequence[str], b
     return tally, out
 
 
-# ---------------------------------------------------------------------- worker processes
-
-_WORKER: dict[str, Any] = {}
-
-
 def _start_worker(old: tuple[str, Overrides], new: tuple[str, Overrides], table: str | None, passed: Sequence[str],
-                  by: Sequence[str], rows: bool) -> None:
+                  by: Sequence[str], rows: bool) -> Callable[[Chunk], tuple[Tally, list[dict[str, object]]]]:
+    """In a worker process: both versions loaded, and :func:`compare_chunk` over them."""
     groups = [grouping(load_package(Path(folder)), table, *pay) for folder, pay in (old, new)]
-    _WORKER.update(old=groups[0], new=groups[1], passed=passed, by=by, rows=rows)
-
-
-def _work(chunk: Chunk) -> tuple[Tally, list[dict[str, object]]]:
-    w = _WORKER
-    return compare_chunk(chunk, w["old"], w["new"], w["passed"], w["by"], w["rows"])
-
-
-def _chunks(records: Iterable[batch.Record]) -> Iterator[Chunk]:
-    it = iter(records)
-    while chunk := [(r.row, r.values, r.problems) for r in islice(it, CHUNK)]:
-        yield chunk
-
-
-def _in_order(chunks: Iterator[Chunk], pool: ProcessPoolExecutor, window: int) -> Iterator[tuple[Tally, list[dict[str, object]]]]:
-    """The workers' results in the order of the chunks, with at most ``window`` chunks in flight."""
-    pending: deque[Future[tuple[Tally, list[dict[str, object]]]]] = deque()
-    for chunk in chunks:
-        pending.append(pool.submit(_work, chunk))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    return functools.partial(compare_chunk, old=groups[0], new=groups[1], passed=passed, by=by, rows=rows)
 
 
 # ---------------------------------------------------------------------- the run
@@ -167,14 +135,11 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
                 raise ValueError(str(exc)) from None
             stack.callback(writer.close)
         passed = list(dict.fromkeys((*keep, *by)))
-        if jobs > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(
-                jobs, initializer=_start_worker,
-                initargs=((str(old.package), (old.prices, old.shares)), (str(new.package), (new.prices, new.shares)),
-                          table, passed, tuple(by), writer is not None)))
-            results = _in_order(_chunks(reader.records), pool, 2 * jobs)
-        else:
-            results = (compare_chunk(c, old_group, new_group, passed, by, writer is not None) for c in _chunks(reader.records))
+        here = functools.partial(compare_chunk, old=old_group, new=new_group, passed=passed, by=by, rows=writer is not None)
+        results = stack.enter_context(closing(parallel.ordered(
+            here, parallel.chunks(reader.records), parallel.jobs_or_cores(jobs), _start_worker,
+            ((str(old.package), (old.prices, old.shares)), (str(new.package), (new.prices, new.shares)),
+             table, passed, tuple(by), writer is not None))))
         show = console.is_terminal if progress is None else progress
         bar = Progress(TextColumn("comparing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"),
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
@@ -188,7 +153,7 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
                     for line in lines:
                         writer.write(line)
                 bar.update(task, completed=reader.position(), rows=tally.rows)
-        except batch.BatchError as exc:
+        except (batch.BatchError, parallel.WorkerDied) as exc:
             raise ValueError(str(exc)) from None
     comparison = Comparison(old, new, tally, input_path, name, notes)
     comparison.files = emit.write(comparison, out, top)
@@ -238,8 +203,3 @@ def summary_table(c: Comparison) -> Table:
 
 def _n(value: Decimal, places: Decimal = CENT, sign: bool = False) -> str:
     return f"{value.quantize(places):{'+' if sign else ''},f}"
-
-
-def cpu_jobs(jobs: int) -> int:
-    """``jobs`` (0: one per processor)."""
-    return jobs if jobs > 0 else os.cpu_count() or 1

@@ -1,25 +1,27 @@
 """``isf group``: stream a file of episodes through a compiled grouper into a file of results, with a
-progress bar on a terminal and a closing summary."""
+progress bar on a terminal and a closing summary. With ``jobs`` > 1, chunks of rows are grouped and
+laid out in worker processes (:mod:`isfdsl.commands.parallel`) and written in input order: the same
+output, byte for byte, as one process."""
 
 from __future__ import annotations
 
 import functools
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from isfdsl.commands import batch
+from isfdsl.commands import batch, parallel
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.diagnostics import render_text
 from isfdsl.runtime.contract import RESULT_FIELDS, Result, describe, round_refund
@@ -109,6 +111,16 @@ class Summary:
         self.points += points
         self.refund += 0 if refund is None else round_refund(refund)  # the total of the refund column
 
+    def merge(self, other: Summary) -> None:
+        """Add the counts and totals of ``other`` (a later chunk's) to these."""
+        self.rows += other.rows
+        self.systems.update(other.systems)
+        self.groups.update(other.groups)
+        self.nonzero_rc += other.nonzero_rc
+        self.with_problems += other.with_problems
+        self.points += other.points
+        self.refund += other.refund
+
     def table(self) -> Table:
         grid = Table(show_header=False)
         grid.add_column(justify="left")
@@ -125,14 +137,49 @@ class Summary:
         return grid
 
 
+#: A chunk's outcome: its summary and its output rows, laid out for the writer (:meth:`batch.Layout.part`).
+Done = tuple[Summary, Any]
+
+
+def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], Result], columns: Sequence[str],
+                version_of: Callable[[Mapping[str, object]], str | None] | None, layout: batch.Layout) -> Done:
+    """Group a chunk of records (row, values, read problems): their summary and output rows, laid out."""
+    summary = Summary()
+    out: list[dict[str, object]] = []
+    for n, values, read in chunk:
+        result = group(values)
+        problems = [*read, describe(result.problems)] if result.problems else read
+        row: dict[str, object] = {"row": n, **{c: values.get(c) for c in columns}}
+        row.update(result.as_dict())
+        row["problems"] = "; ".join(p for p in problems if p)
+        if version_of is not None:
+            row["version"] = version_of(values) or ""
+        out.append(row)
+        summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
+    return summary, layout.part(out)
+
+
+def _start_worker(folder: str, table: str | None, prices: Mapping[str, Decimal] | None, shares: Mapping[str, Decimal] | None,
+                  columns: Sequence[str], layout: batch.Layout) -> Callable[[parallel.Chunk], Done]:
+    """In a worker process: the package in ``folder`` loaded, and :func:`group_chunk` over it."""
+    pkg = load_package(Path(folder))
+    return functools.partial(group_chunk, group=grouping(pkg, table, prices, shares), columns=columns,
+                             version_of=getattr(pkg, "version_of", None), layout=layout)
+
+
 def run(source: str, input_path: str, out: str, *, table: str | None = None, input_format: str | None = None,
         output_format: str | None = None, encoding: str = "auto", delimiter: str = "auto",
         progress: bool | None = None, console: Console | None = None,
-        prices: dict[str, Decimal] | None = None, shares: dict[str, Decimal] | None = None) -> Summary:
+        prices: dict[str, Decimal] | None = None, shares: dict[str, Decimal] | None = None, jobs: int = 1,
+        chunk: int = parallel.CHUNK) -> Summary:
     """Group ``input_path`` into ``out``; returns the summary (also printed to standard error).
     ``prices`` and ``shares`` override the definitions' unit prices and ISF shares per member of the
-    payment attribute (the key ``*`` sets the unit price for every member)."""
+    payment attribute (the key ``*`` sets the unit price for every member). ``jobs``: worker processes
+    (1: this process only; 0: one per processor), each grouping ``chunk`` rows at a time; they are
+    started by ``forkserver`` (or ``spawn``), which imports the main module: a script that calls this
+    with ``jobs`` ≠ 1 keeps its own work under ``if __name__ == "__main__":``."""
     console = console or Console(stderr=True)
+    jobs = parallel.jobs_or_cores(jobs)
     with ExitStack() as stack:
         pkg = load_grouper(source, stack)
         group = grouping(pkg, table, prices, shares)
@@ -163,25 +210,24 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("group", total=reader.size or None, rows=0)
+        here = functools.partial(group_chunk, group=group, columns=columns, version_of=version_of, layout=writer.layout)
+        folder = str(Path(str(pkg.__file__)).parent)
+        # Parquet crosses to the workers as Arrow batches; other formats as records read here
+        parts: Iterable[parallel.Chunk] = (reader.parts(chunk) if reader.parts is not None and not ahead else
+                                           parallel.chunks(chain(ahead, records), chunk))
+        results = stack.enter_context(closing(parallel.ordered(
+            here, parts, jobs, _start_worker, (folder, table, prices, shares, columns, writer.layout))))
         try:
-            for record in chain(ahead, records):
-                result = group(record.values)
-                problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
-                row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
-                row.update(result.as_dict())
-                row["problems"] = "; ".join(p for p in problems if p)
-                if version_of is not None:
-                    row["version"] = version_of(record.values) or ""
-                writer.write(row)
-                summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
-                if summary.rows % 4096 == 0:
-                    bar.update(task, completed=reader.position(), rows=summary.rows)
+            for part, laid_out in results:
+                writer.put(laid_out)
+                summary.merge(part)
+                bar.update(task, completed=reader.position(), rows=summary.rows)
         except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
             raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
         except OSError as exc:
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
-        bar.update(task, completed=reader.position(), rows=summary.rows)
+        except parallel.WorkerDied as exc:
+            raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
     console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())
     return summary
-

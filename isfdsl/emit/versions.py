@@ -75,6 +75,7 @@ def render_versions(versions: Sequence[tuple[ir.Program, Sources]], package: str
     }
     for name in ("__init__.py", "__main__.py"):
         out[name] = env.from_string(template_text(f"versions/{name}.j2")).render(**context)
+    out["integrations.py"] = env.from_string(template_text("python/integrations.py.j2")).render(**context)
     out["py.typed"] = ""
     return out
 
