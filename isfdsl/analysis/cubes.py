@@ -9,7 +9,7 @@ bounded search for a part of a cube that other cubes leave uncovered.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -184,6 +184,10 @@ class Space:
         for row in table.rows:
             for c in row.constraints:
                 by_feature.setdefault(c.feature, []).append(c)
+        self._tests = by_feature
+        self._signatures: dict[tuple[str, object], tuple[bool, ...]] = {}
+        #: Per feature: the signature of a class -> its representative's index (scalar) or variable (list).
+        self._classes_of: dict[str, dict[tuple[bool, ...], int]] = {}
         for name, cs in by_feature.items():
             if self._is_list(name):
                 self._list_vars(name, cs)
@@ -301,6 +305,51 @@ class Space:
                 return [], c
         return cubes, None
 
+    # -- concrete values
+
+    def _signature(self, name: str, value: object, element: bool) -> tuple[bool, ...]:
+        """What the table's conditions on ``name`` say of a value (of an element of the list, with ``element``)."""
+        key = (name, value)
+        sig = self._signatures.get(key)
+        if sig is None:
+            if element:
+                sig = tuple(interpret.holds(self.p, c, [value])[0] for c in self._tests[name] if c.kind == "has")
+            else:
+                sig = tuple(interpret.holds(self.p, c, value)[0] for c in self._tests[name])
+            self._signatures[key] = sig
+        return sig
+
+    def point(self, feature: Callable[[str], object]) -> dict[int, int]:
+        """Where concrete feature values (``feature``: name -> value) lie: per variable the index of the
+        representative of their class (-1 when no representative shares it), for a list class 1 when the
+        list holds an element of that class, else 0."""
+        if not self._classes_of:
+            for name, i in self.scalar.items():
+                reps = self.vars[i].reps
+                self._classes_of[name] = {}
+                for k in reversed(range(len(reps))):
+                    self._classes_of[name][self._signature(name, reps[k], False)] = k
+            for name, idx in self.classes.items():
+                for i in idx:
+                    self._classes_of.setdefault(name, {})[self._signature(name, self.vars[i].element, True)] = i
+        out: dict[int, int] = {}
+        for name, i in self.scalar.items():
+            out[i] = self._classes_of[name].get(self._signature(name, feature(name), False), -1)
+        for name, idx in self.classes.items():
+            items = feature(name)
+            of = self._classes_of[name]
+            for i in idx:
+                out[i] = 0
+            for x in items if isinstance(items, list) else []:
+                i = of.get(self._signature(name, x, True), -1)
+                if i >= 0:
+                    out[i] = 1
+        return out
+
+    def admits(self, cube: Cube, point: Mapping[int, int]) -> list[int]:
+        """The variables where ``point`` lies outside ``cube`` (none: the point is inside)."""
+        return [k for k, m in cube.items() if point.get(k, -1) < 0 or not m >> point[k] & 1]
+
     # -- witnesses
 
     def assignment(self, cube: Cube) -> dict[str, object]:
@@ -382,10 +431,6 @@ def _subtract(a: Cube, b: Cube, full: Sequence[int]) -> list[Cube]:
     return out
 
 
-def _contains(outer: Cube, inner: Cube, full: Sequence[int]) -> bool:
-    return all(not inner.get(k, full[k]) & ~m for k, m in outer.items())
-
-
 #: What ``uncovered`` gives when its budget of search steps runs out before an answer.
 GAVE_UP: Cube = {-1: 0}
 
@@ -396,9 +441,9 @@ def uncovered(cube: Cube, others: Sequence[Cube], full: Sequence[int], budget: i
 
     This is satisfiability: every other cube is a clause "some variable lies outside its set". The
     search is DPLL: unit propagation, then a branch on one variable of an open clause."""
-    if any(_contains(o, cube, full) for o in others):
+    clauses = _clauses(cube, others, full)
+    if clauses is None:
         return None
-    clauses = [tuple(o.items()) for o in others]
     steps = [budget]
 
     def solve(masks: Cube, active: list[tuple[tuple[int, int], ...]]) -> Cube | None:
@@ -448,6 +493,31 @@ def uncovered(cube: Cube, others: Sequence[Cube], full: Sequence[int], budget: i
         return None
 
     return solve(dict(cube), clauses)
+
+
+def _clauses(cube: Cube, others: Sequence[Cube], full: Sequence[int]) -> list[tuple[tuple[int, int], ...]] | None:
+    """The other cubes as clauses over the cube: a clause keeps only the variables where the cube has
+    values outside the other cube (the only ways out of it), a cube that misses this one is left out,
+    a repeated clause is kept once. None when one of them holds the whole cube."""
+    out: list[tuple[tuple[int, int], ...]] = []
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    for o in others:
+        way_out = []
+        for k, m in o.items():
+            cur = cube.get(k, full[k])
+            inside = cur & m
+            if not inside:
+                break
+            if inside != cur:
+                way_out.append((k, inside))
+        else:
+            if not way_out:
+                return None
+            clause = tuple(way_out)
+            if clause not in seen:
+                seen.add(clause)
+                out.append(clause)
+    return out
 
 
 def intersects(a: Cube, b: Cube) -> bool:
