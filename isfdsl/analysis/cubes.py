@@ -243,9 +243,10 @@ class Space:
     def _scalar_var(self, name: str, cs: list[ir.Constraint]) -> None:
         t = self._type(name)
         possible = self.possible.of(name)
-        reps = _classes(self._candidates(t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
+        reps = _classes(self._candidates(t, cs, possible), lambda v: self._signature(name, v, False))
         self.scalar[name] = len(self.vars)
         self.vars.append(Var(name, reps))
+        self._classes_of[name] = {self._signature(name, r, False): k for k, r in enumerate(reps)}
 
     def _list_vars(self, name: str, cs: list[ir.Constraint]) -> None:
         t = self._type(name)
@@ -253,12 +254,14 @@ class Space:
         possible = self.possible.of(name)
         cands = [x for x in self._candidates(elem, cs, possible) if x is not None]
         has = [c for c in cs if c.kind == "has"]
-        reps = _classes(cands, lambda x: tuple(interpret.holds(self.p, c, [x])[0] for c in has))
+        reps = _classes(cands, lambda x: self._signature(name, x, True))
         keep_irrelevant = any(c.kind == "present" for c in cs)
         idx = []
+        of = self._classes_of[name] = {}
         for x in reps:
             relevant = any(interpret.holds(self.p, c, [x])[0] != c.negated for c in has)
             if relevant or keep_irrelevant:
+                of[self._signature(name, x, True)] = len(self.vars)
                 idx.append(len(self.vars))
                 self.vars.append(Var(name, [False, True], x, True))
         self.classes[name] = idx
@@ -323,15 +326,6 @@ class Space:
         """Where concrete feature values (``feature``: name -> value) lie: per variable the index of the
         representative of their class (-1 when no representative shares it), for a list class 1 when the
         list holds an element of that class, else 0."""
-        if not self._classes_of:
-            for name, i in self.scalar.items():
-                reps = self.vars[i].reps
-                self._classes_of[name] = {}
-                for k in reversed(range(len(reps))):
-                    self._classes_of[name][self._signature(name, reps[k], False)] = k
-            for name, idx in self.classes.items():
-                for i in idx:
-                    self._classes_of.setdefault(name, {})[self._signature(name, self.vars[i].element, True)] = i
         out: dict[int, int] = {}
         for name, i in self.scalar.items():
             out[i] = self._classes_of[name].get(self._signature(name, feature(name), False), -1)

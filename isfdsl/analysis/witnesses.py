@@ -24,7 +24,7 @@ from isfdsl.analysis.cubes import Space, _fresh, codeset_examples
 from isfdsl.ir import model as ir
 
 #: Fresh starts per row, and repairs per start, before the search gives up on a row.
-STARTS = 12
+STARTS = 16
 REPAIRS = 12
 #: Codes tried (evaluated alone) per wanted value, lightest (fewest table values) first.
 TRIED = 24
@@ -98,14 +98,24 @@ class _Search:
                          for s, index in by_value.items()}
         self.texts = {s: sorted(v for v in index if isinstance(v, str)) for s, index in self.by_value.items()}
         self.probes: dict[tuple[int, str, object], dict[int, int]] = {}
-        self.providers: dict[tuple[int, int, int], _Hits] = {}
+        self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int]]] = {}
+        # Each derivation's value by the values of the attributes it reads (a repair changes one).
+        self.inputs = {d.name: sorted(a for a in self.reads[d.name] if a in self.attrs) for d in program.derivations}
+        self.memo: dict[tuple[str, tuple[object, ...]], object] = {}
+        self.providers: dict[tuple[int, int, int, tuple[tuple[int, int], ...]], _Hits] = {}
+        self.holding: dict[tuple[str, tuple[str, ...]], set[object]] = {}
 
     # -- evaluating
 
     def _point(self, space: Space, episode: dict[str, object]) -> tuple[interpret.Evaluator, dict[int, int]]:
-        values, _ = interpret.normalize(self.p, episode)
-        ev = interpret.Evaluator(self.p, values)
-        return ev, space.point(ev.feature)
+        key = (id(space), repr(sorted(episode.items())))
+        if key not in self.points:
+            if len(self.points) > 4096:
+                self.points.clear()
+            values, _ = interpret.normalize(self.p, episode)
+            ev = _Remembering(self.p, values, self.inputs, self.memo)
+            self.points[key] = ev, space.point(ev.feature)
+        return self.points[key]
 
     def _probe(self, space: Space, attr: str, code: object) -> dict[int, int]:
         """Where the code alone (every other attribute empty) puts the table's variables."""
@@ -132,9 +142,11 @@ class _Search:
             for _ in range(REPAIRS):
                 ev, point = self._point(space, episode)
                 outside = space.admits(cube, point)
+                # The region is a guide; the row taking the episode is what counts.
+                if any(not space.admits(c, point) for c in region.cubes) \
+                        and takes(self.p, table, region.rule, ev.feature):
+                    return {k: v for k, v in episode.items() if v not in (None, [], "")}
                 if not outside:
-                    if takes(self.p, table, region.rule, ev.feature):
-                        return {k: v for k, v in episode.items() if v not in (None, [], "")}
                     if settled:
                         break  # an inexact region: an earlier row takes this point
                     settled = True
@@ -150,9 +162,26 @@ class _Search:
                         cube, settled = other, True
                         repaired.clear()
                         continue
-                k = rng.choice(outside)
-                repaired[k] = repaired.get(k, 0) + 1
-                self._repair(space, cube, k, episode, base, rng)
+                if n:  # one repair, then evaluate: slower, but every step is judged
+                    k = rng.choice(outside)
+                    repaired[k] = repaired.get(k, 0) + 1
+                    self._repair(space, cube, k, episode, base, rng)
+                    continue
+                # The first start repairs every variable outside the region before evaluating again
+                # (fast when the codes do not interfere), changing each plain (not list) attribute
+                # once: a second change would undo the first.
+                rng.shuffle(outside)
+                fixed: dict[str, object] = {}
+                for k in outside:
+                    before = dict(episode)
+                    self._repair(space, cube, k, episode, base, rng)
+                    changed = [a for a in self.attrs if self.attrs[a].type.kind != "list" and episode.get(a) != before.get(a)]
+                    if any(a in fixed for a in changed):
+                        episode.clear()
+                        episode.update(before)
+                        continue
+                    fixed.update((a, True) for a in changed)
+                    repaired[k] = repaired.get(k, 0) + 1
         return None
 
     def _probe_empty(self, space: Space) -> dict[int, int]:
@@ -222,13 +251,20 @@ class _Search:
         """Codes (attribute, code) that alone put variable ``k`` inside the region, each with the
         number of other variables it moves out of the region, fewest first. Candidates are tried
         (evaluated) in order until some move no other variable out, or a few have been found."""
-        key = (id(space), k, cube[k])
+        # Other variables of the region that a plain attribute read here also decides: a code for it
+        # should give their values too (a principal diagnosis with this property *and* that MDC).
+        plain = {a for a in sources if self.attrs[a].type.kind != "list"}
+        also = tuple(sorted((j, m) for j, m in cube.items() if j != k and m != space.vars[j].full
+                            and plain & self.reads.get(space.vars[j].feature, set())
+                            and not (space.vars[j].is_class and m == 0b01)))
+        key = (id(space), k, cube[k], also)
         hits = self.providers.get(key)
         if hits is None:
             var = space.vars[k]
-            wanted = [var.element] if var.is_class else [r for i, r in enumerate(var.reps) if cube[k] >> i & 1 and r is not None]
+            others = [_wanted(space, j, m) for j, m in also]
             # Lists first (a code added keeps what the episode has), the attributes' candidates interleaved.
-            per = [[(a, c) for c in self._candidates(a, var.feature, wanted, rng)]
+            per = [[(a, c) for c in self._candidates(a, var.feature, _wanted(space, k, cube[k]),
+                                                     others if a in plain else [], rng)]
                    for a in sorted(sources, key=lambda a: self.attrs[a].type.kind != "list")]
             todo = [x for row in itertools.zip_longest(*per) for x in row if x is not None]
             hits = self.providers[key] = _Hits(todo)
@@ -244,6 +280,21 @@ class _Search:
         ranked = sorted(range(len(scored)), key=lambda n: scored[n][0])
         return [((scored[n][1], scored[n][2]), scored[n][0][0]) for n in ranked]
 
+    def _with_values(self, system: str, wanted: list[object]) -> set[object]:
+        """Codes whose table values include one of ``wanted`` or one starting with a wanted text."""
+        key = (system, tuple(repr(v) for v in wanted))
+        if key not in self.holding:
+            index = self.by_value.get(system, {})
+            texts = self.texts.get(system, [])
+            found: set[object] = set()
+            for v in wanted:
+                found.update(index.get(v, ()))
+                if isinstance(v, str) and v:
+                    for text in texts[bisect.bisect_left(texts, v):bisect.bisect_left(texts, v + "\U0010ffff")]:
+                        found.update(index[text])
+            self.holding[key] = found
+        return self.holding[key]
+
     def _more(self, space: Space, k: int, mask: int, hits: _Hits) -> bool:
         """Evaluate candidates until a few more put variable ``k`` inside ``mask``; False when none is left."""
         found = len(hits.found)
@@ -254,10 +305,12 @@ class _Search:
                 hits.found.append((attr, _raw_code(code) if attr in self.systems else _raw(code), point))
         return len(hits.found) > found
 
-    def _candidates(self, attr: str, feature: str, wanted: list[object], rng: random.Random) -> list[object]:
-        """Codes of the attribute's system worth trying for the wanted values: codes whose table
-        values are one of them or start with one, the wanted values themselves, and a sample of the
-        codes the feature's derivation reads."""
+    def _candidates(self, attr: str, feature: str, wanted: list[object], also: list[list[object]],
+                    rng: random.Random) -> list[object]:
+        """Codes of the attribute's system worth trying for the wanted values: first those whose table
+        values also give the values ``also`` lists (as many of them as some code does), then codes
+        whose table values are one of the wanted ones or start with one, the wanted values
+        themselves, and a sample of the codes the feature's derivation reads."""
         if attr not in self.systems:
             return _domain(self.attrs[attr])
         system = self.systems[attr]
@@ -265,6 +318,13 @@ class _Search:
         index = self.by_value.get(system, {})
         texts = self.texts.get(system, [])
         out: list[object] = []
+        if also:
+            both = self._with_values(system, wanted)
+            for other in also:
+                narrower = both & self._with_values(system, other)
+                if narrower:
+                    both = narrower
+            out += sorted(both, key=lambda c: (self.weight.get(c, 0), repr(c)))[:TRIED]
         for v in wanted:
             out += index.get(v, [])[:TRIED]
             if isinstance(v, str) and v:
@@ -285,6 +345,34 @@ class _Search:
         out += _fresh([])  # codes no table or list holds, as the analysis's "anything else"
         seen: set[object] = set()
         return [c for c in out if (pair or not isinstance(c, tuple)) and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+
+
+def _wanted(space: Space, k: int, mask: int) -> list[object]:
+    """The values variable ``k`` should have: its element (a list class), else its allowed representatives."""
+    var = space.vars[k]
+    return [var.element] if var.is_class else [r for i, r in enumerate(var.reps) if mask >> i & 1 and r is not None]
+
+
+class _Remembering(interpret.Evaluator):
+    """The interpreter's evaluator, taking a derivation's value from ``memo`` when an earlier episode had
+    the same values of the attributes it reads (derivations are functions of those alone)."""
+
+    def __init__(self, program: ir.Program, values: dict[str, object], inputs: dict[str, list[str]],
+                 memo: dict[tuple[str, tuple[object, ...]], object]) -> None:
+        self.p = program
+        self.values = values
+        self.features = {}
+        if len(memo) > 200_000:
+            memo.clear()
+        for d in program.derivations:
+            key = (d.name, tuple(_frozen(values.get(a)) for a in inputs[d.name]))
+            if key not in memo:
+                memo[key] = self.eval(d.expr, {})
+            self.features[d.name] = memo[key]
+
+
+def _frozen(v: object) -> object:
+    return tuple(v) if isinstance(v, list) else v
 
 
 @dataclass(slots=True)
