@@ -149,9 +149,12 @@ class _Search:
                 if not outside:
                     if settled:
                         break  # an inexact region: an earlier row takes this point
+                    # Keep the values the episode has for what the row does not test (else only the
+                    # derived ones: an attribute can be set to anything).
                     settled = True
-                    cube = region.within({k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}) \
-                        or region.cube
+                    keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
+                    cube = region.within(keep) or region.within(
+                        {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
                     repaired.clear()
                     continue
                 if any(repaired.get(k, 0) >= 2 for k in outside):
