@@ -131,13 +131,18 @@ def test_compiled_equals_interpreter_every_year(year: int, tmp_path_factory: pyt
     arrow()
 
 
-#: Rows the analysis says can match but for which the witness search finds no episode (under
-#: investigation: each is a finding, listed so that no other row can go missing unseen and so that
-#: a row found again fails the test until it is taken off the list).
-NO_EPISODE_YET: dict[int, set[str]] = {
-    2015: {"100D79990", "106D09001", "108D12030", "108D150040", "108D271050", "405D3502", "406D154",
-           "408D010220", "408D011120", "408D012011", "408D012131", "408D012151"},
-}
+#: Rows the analysis says can match but for which the witness search finds no episode. Each is a
+#: finding, listed so that no other row can go missing unseen and a row found again fails the test
+#: until it is taken off the list. The analysis treats derived features as independent; the code
+#: tables couple some of them, and for several of these rows no episode exists at all:
+#: 106D09001, 408D010220, 408D011120 want diagnosis property 99X04, which only procedure ZXA10 gives,
+#: and ZXA10 also gives procedure property 99S13, which the row just before takes (106D09000,
+#: 408D010210, 408D011110); 108D12030, 108D150040, 108D271050 want procedure property 08S44, which
+#: only NGR99 gives, and NGR99 also gives 08S70 (a major OR procedure), which 108D1100 takes first.
+#: Not yet explained: 405D3502, 406D154, 408D012011, 408D012131, 408D012151 and (2015) 100D79990.
+_COUPLED = {"106D09001", "108D12030", "108D150040", "108D271050", "405D3502", "406D154", "408D010220", "408D011120",
+            "408D012011", "408D012131", "408D012151"}
+NO_EPISODE_YET: dict[int, set[str]] = {2015: _COUPLED | {"100D79990"}, 2016: _COUPLED, 2017: _COUPLED}
 
 
 @pytest.mark.parametrize("year", [2015, 2016, 2017])
