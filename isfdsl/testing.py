@@ -21,8 +21,9 @@ Use it in your own tests::
 
 from __future__ import annotations
 
+import bisect
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -284,3 +285,101 @@ def random_episodes(program: ir.Program, n: int, seed: int) -> list[dict[str, ob
                 e[a.name] = rng.random() < 0.2
         out.append(e)
     return out
+
+
+def around(program: ir.Program, start: Sequence[Mapping[str, object]]) -> st.SearchStrategy[Mapping[str, object]]:
+    """Episodes near the ``start`` episodes (for example the rows' witnesses of
+    :func:`isfdsl.analysis.witnesses.row_witnesses`, one per row that can match): one of them as it is
+    or with up to three changes — an element of a list dropped, an integer moved a little or to a bound
+    a row tests, a code swapped for another of a code list that holds it (else one with the same
+    code-table value, else a neighbour in code order). It shrinks towards the episode unchanged, so a
+    failure is shown at the row it was aimed at."""
+    if not start:
+        raise ValueError("no episodes to start from")
+    near = _Neighbours(program)
+    attrs = {a.name: a for a in program.attributes}
+    bounds = boundaries(program)
+
+    def changes(episode: Mapping[str, object]) -> st.SearchStrategy[Mapping[str, object]]:
+        ops: list[st.SearchStrategy[tuple[str, str, int, object]]] = []
+        for name, value in episode.items():
+            a = attrs.get(name)
+            if a is None:
+                continue
+            t = a.type.elem or a.type
+            if isinstance(value, list) and value:
+                ops.append(st.tuples(st.just("drop"), st.just(name), st.integers(0, len(value) - 1), st.none()))
+            if t.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+                moved = st.integers(value - 3, value + 3)
+                ops.append(st.tuples(st.just("set"), st.just(name), st.just(0),
+                                     st.one_of(moved, st.sampled_from(bounds[name])) if bounds.get(name) else moved))
+            if t.kind in ("code", "pair") and t.ref:
+                for i, code in enumerate(value if isinstance(value, list) else [value]):
+                    first = code[0] if isinstance(code, tuple) else code
+                    others = near.of(t.ref, str(first))
+                    if others:
+                        ops.append(st.tuples(st.just("swap"), st.just(name), st.just(i), st.sampled_from(others)))
+        if not ops:
+            return st.just(episode)
+        return st.lists(st.one_of(*ops), max_size=3).map(lambda done: _changed(episode, done))
+
+    return st.sampled_from(list(start)).flatmap(changes)
+
+
+def _changed(episode: Mapping[str, object], done: list[tuple[str, str, int, object]]) -> Mapping[str, object]:
+    out = {k: list(v) if isinstance(v, list) else v for k, v in episode.items()}
+    for op, name, i, value in done:
+        have = out.get(name)
+        if op == "set":
+            out[name] = value
+        elif isinstance(have, list) and have:
+            if op == "drop":
+                del have[i % len(have)]
+            else:
+                have[i % len(have)] = value
+        elif op == "swap":
+            out[name] = value
+    return out
+
+
+class _Neighbours:
+    """Codes to swap a code for: the other codes of the code lists that hold it, else the codes with one
+    of its code-table values, else its neighbours in the sorted codes of its system."""
+
+    def __init__(self, program: ir.Program) -> None:
+        from isfdsl.interpret import in_codeset
+
+        self.p = program
+        self.in_codeset = in_codeset
+        self.codes: dict[str, list[str]] = {}
+        self.by_value: dict[str, dict[object, list[str]]] = {}
+        self.values: dict[str, dict[str, object]] = {}
+        for t in program.tables.values():
+            if t.key_system is None:
+                continue
+            index = self.by_value.setdefault(t.key_system, {})
+            first = self.values.setdefault(t.key_system, {})
+            for key, rows in t.rows.items():
+                for second, value in rows:
+                    if second is None:
+                        index.setdefault(value, []).append(key)
+                        first.setdefault(key, value)
+
+    def of(self, system: str, code: str) -> list[str]:
+        for cs in self.p.codesets.values():
+            if cs.system == system and self.in_codeset(cs, code):
+                others = [c for c in sorted(cs.codes) if c != code][:50]
+                if others:
+                    return others
+        value = self.values.get(system, {}).get(code)
+        if value is not None:
+            others = [c for c in self.by_value[system][value] if c != code][:50]
+            if others:
+                return others
+        if system not in self.codes:
+            self.codes[system] = codes_of(self.p, system)
+        known = self.codes[system]
+        if not known:
+            return []
+        at = bisect.bisect_left(known, code)
+        return [c for c in known[max(0, at - 3):at + 4] if c != code]

@@ -27,9 +27,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: object) -> None:
-    """Report how many rows of each decision table the generated episodes reached."""
-    from .properties import COVERAGE
+    """Report how many rows of each decision table the generated episodes reached, and how many of the
+    rows the analysis proves can match the rows' witness episodes reached."""
+    from .properties import COVERAGE, ROWS, WITNESS_SECONDS
 
+    if ROWS:
+        write = terminalreporter.write_line  # type: ignore[attr-defined]
+        write("rows reached by their witness episodes (compiled == interpreter), of the rows that can match:")
+        for (label, table), (reached, reachable) in sorted(ROWS.items()):
+            write(f"  {label} / {table}: {len(reached)} of {len(reachable)} ({100 * len(reached) / max(len(reachable), 1):.0f} %)")
+        for label, seconds in sorted(WITNESS_SECONDS.items()):
+            write(f"  witness search for {label}: {seconds:.1f} s")
     if COVERAGE:
         write = terminalreporter.write_line  # type: ignore[attr-defined]
         write("rows reached by generated episodes (property tests):")

@@ -21,16 +21,17 @@ from hypothesis import strategies as st
 from isfdsl import interpret
 from isfdsl.analysis import reverse
 from isfdsl.analysis.analyse import Report
+from isfdsl.analysis.witnesses import RowWitness
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.importers import norddrg
 from isfdsl.inputs import grouping_string
 from isfdsl.ir.model import Program, lower
-from isfdsl.testing import episodes
+from isfdsl.testing import around, episodes
 
 from .conftest import ROOT
 from .linkcheck import check_links
-from .properties import check_arrow, check_invariants
+from .properties import can_match, check_arrow, check_invariants, check_rows, witnesses
 
 SHARED = ROOT.parent / "shared" / "norddrg"
 ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
@@ -50,9 +51,17 @@ class Year:
     tables: dict[str, list[dict[str, str]]]
     report: Report
     analysis_seconds: float
+    rows: list[RowWitness] | None = None
 
 
 _YEARS: dict[int, Year] = {}
+
+
+def _rows(y: Year) -> list[RowWitness]:
+    """The year's row witnesses, searched once (from the analysis `_year` made)."""
+    if y.rows is None:
+        y.rows = witnesses(y.program, y.report)
+    return y.rows
 
 
 def _year(year: int, tmp: Path) -> Year:
@@ -106,7 +115,9 @@ def test_compiled_equals_interpreter_every_year(year: int, tmp_path_factory: pyt
     y = _year(year, tmp_path_factory.mktemp("nd"))
     assert y.program.year == year and len(y.program.decisions[0].rows) > 2000
 
-    @given(episodes(y.program), st.integers(0, 1000))
+    near = around(y.program, [w.episode for w in _rows(y) if w.episode is not None])
+
+    @given(st.one_of(episodes(y.program), near), st.integers(0, 1000))
     def check(ep: dict[str, object], seed: int) -> None:
         # compiled == interpreter, one group of the catalogue, determinism, secondary diagnoses and
         # procedures as sets (reordering them changes nothing)
@@ -119,6 +130,37 @@ def test_compiled_equals_interpreter_every_year(year: int, tmp_path_factory: pyt
         check_arrow(y.program, y.package, batch)
 
     arrow()
+
+
+#: Rows the analysis says can match but for which the witness search finds no episode. Each is a
+#: finding, listed so that no other row can go missing unseen and a row found again fails the test
+#: until it is taken off the list. The analysis treats derived features as independent; the code
+#: tables couple some of them, and for several of these rows no episode exists at all:
+#: 106D09001, 408D010220, 408D011120 want diagnosis property 99X04, which only procedure ZXA10 gives,
+#: and ZXA10 also gives procedure property 99S13, which the row just before takes (106D09000,
+#: 408D010210, 408D011110); 108D12030, 108D150040, 108D271050 want procedure property 08S44, which
+#: only NGR99 gives, and NGR99 also gives 08S70 (a major OR procedure), which 108D1100 takes first.
+#: Not yet explained: 405D3502, 406D154, 408D012011, 408D012131, 408D012151 and (2015) 100D79990.
+_COUPLED = {"106D09001", "108D12030", "108D150040", "108D271050", "405D3502", "406D154", "408D010220", "408D011120",
+            "408D012011", "408D012131", "408D012151"}
+NO_EPISODE_YET: dict[int, set[str]] = {2015: _COUPLED | {"100D79990"}, 2016: _COUPLED, 2017: _COUPLED}
+
+
+@pytest.mark.parametrize("year", [2015, 2016, 2017])
+def test_every_row_that_can_match_is_reached_every_year(year: int, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each row the analysis proves can match has a witness episode (a dict, as the reference cases are
+    given to `group` after `parse_grouping_string`); compiled == interpreter on it, and both give it to
+    that row."""
+    y = _year(year, tmp_path_factory.mktemp("nd"))
+    found = _rows(y)
+    assert len(found) == sum(n for _, _, _, n, _ in y.report.summary)
+    missed = check_rows(y.program, y.package, found, can_match(y.program, y.report))
+    known = NO_EPISODE_YET.get(year, set())
+    assert not missed.keys() - known, "\n".join(why for rule, why in missed.items() if rule not in known)
+    ids = set(missed)
+    assert ids == known, f"rows with no episode yet: {sorted(ids)}"
+    print(f"NordDRG {year}: {len(found) - len(missed)} of {len(found)} rows that can match reached; no episode "
+          f"found yet for {sorted(ids)}")
 
 
 def test_group_cli_reads_grouping_strings(y2015: Year, tmp_path: Path) -> None:

@@ -4,18 +4,21 @@ interpreter, determinism, order invariance of list attributes, the Arrow entry =
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from isfdsl.analysis.analyse import analyse
+from isfdsl.analysis.witnesses import RowWitness, row_witnesses
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
-from isfdsl.testing import episodes
+from isfdsl.testing import around, episodes, load
 
 from .conftest import DEFINITIONS
-from .properties import check_arrow, check_invariants
+from .properties import can_match, check_arrow, check_invariants, check_rows, witnesses
 
 VERSIONS = sorted(p.name for p in DEFINITIONS.iterdir() if p.is_dir())
 
@@ -29,10 +32,50 @@ def version(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return lower(checked.models[0]), load_package(out)
 
 
-def test_invariants_hold_for_generated_episodes(version: tuple[Program, ModuleType]) -> None:
-    program, package = version
+@pytest.fixture(scope="module")
+def rows(version: tuple[Program, ModuleType]) -> tuple[list[RowWitness], dict[str, set[str]]]:
+    """The rows' witnesses, and per table the rows the analysis says can match."""
+    report = analyse(version[0], episodes=False)
+    return witnesses(version[0], report), can_match(version[0], report)
 
-    @given(episodes(program), st.integers(0, 1000))
+
+def test_every_row_that_can_match_is_reached(version: tuple[Program, ModuleType],
+                                             rows: tuple[list[RowWitness], dict[str, set[str]]]) -> None:
+    """Each row the analysis proves can match has a witness episode; compiled == interpreter on it, and
+    both give it to that row."""
+    program, package = version
+    found, reachable = rows
+    assert set(reachable) == {t.name for t in program.decisions} | {"tfg"}
+    missed = check_rows(program, package, found, reachable)
+    assert not missed, "\n".join(missed.values())
+
+
+def test_row_witnesses_catch_a_broken_row(tmp_path: Path) -> None:
+    """A compiled package with one row's return code changed (a row random episodes seldom reach)
+    fails the check on the rows' witnesses."""
+    program = load(str(DEFINITIONS / "isf2025"))
+    report = analyse(program, episodes=False)
+    found, reachable = row_witnesses(program, report), can_match(program, report)
+    out = tmp_path / "broken2025"
+    assert build(str(DEFINITIONS / "isf2025"), out).package is not None
+    assert not check_rows(program, load_package(out), found, reachable)
+    model = out / "_model.py"
+    text = model.read_text(encoding="utf-8")
+    row = "id='114D002', group='373', rc=None,"
+    assert text.count(row) == 1
+    model.write_text(text.replace(row, "id='114D002', group='373', rc='7',"), encoding="utf-8")
+    broken = tmp_path / "broken2025b"
+    model.parent.rename(broken)
+    with pytest.raises(AssertionError):
+        check_rows(program, load_package(broken), found, reachable)
+
+
+def test_invariants_hold_for_generated_episodes(version: tuple[Program, ModuleType],
+                                                rows: tuple[list[RowWitness], dict[str, set[str]]]) -> None:
+    program, package = version
+    near = around(program, [w.episode for w in rows[0] if w.episode is not None and not w.pathway])
+
+    @given(st.one_of(episodes(program), near), st.integers(0, 1000))
     def check(episode: dict[str, object], seed: int) -> None:
         check_invariants(program, package, episode, seed)
 

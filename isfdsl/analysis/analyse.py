@@ -66,6 +66,46 @@ class Finding:
                 "witness": _jsonable(self.witness), "episode": _jsonable(self.episode), "notes": list(self.notes)}
 
 
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Where a row of a table takes episodes: a cube of the table's space every point of which the row
+    takes (the first row to match; under `unique`, the one row that matches). ``exact`` is False when
+    the search for such a cube gave up (ISF455): the cube is then the row's own, earlier rows may take
+    parts of it."""
+
+    table: str
+    rule: str
+    space: Space
+    cube: Cube
+    exact: bool = True
+    #: The row's cubes and the earlier rows' (the first ``before`` cubes of ``index``), for :meth:`within`.
+    cubes: tuple[Cube, ...] = field(default=(), repr=False, compare=False)
+    index: CubeIndex | None = field(default=None, repr=False, compare=False)
+    before: int = 0
+
+    def features(self) -> dict[str, object]:
+        """One feature assignment inside the region."""
+        return self.space.assignment(self.cube)
+
+    def within(self, fixed: Cube) -> Cube | None:
+        """Another region of the row inside ``fixed`` (variable -> allowed representatives), or None
+        when the row takes no episode there (or the search gave up). Derived features are not
+        independent (a diagnosis that gives a category also gives its MDC): when an episode cannot
+        reach the region, this finds one where the values it does reach are allowed."""
+        for cube in self.cubes:
+            part = meet_of(cube, fixed)
+            if part is None:
+                continue
+            if self.index is None:  # `unique`: the row's own cubes
+                return part
+            full = [v.full for v in self.space.vars]
+            others = [self.index.cubes[k] for k in self.index.meeting(part, full) if k < self.before]
+            found = uncovered(part, others, full)
+            if found is not None and found is not GAVE_UP:
+                return found
+        return None
+
+
 @dataclass(slots=True)
 class Report:
     """Everything the analysis found, and how much of the tables the analysis covered."""
@@ -75,6 +115,8 @@ class Report:
     tables: int = 0
     #: Per table: name, policy, rows, rows that can match, seconds spent.
     summary: list[tuple[str, str, int, int, float]] = field(default_factory=list)
+    #: For every row that can match, where it takes episodes (in table order).
+    regions: list[Region] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -199,6 +241,7 @@ class _TableAnalysis:
                 self._impossible_alternatives(row)
             if unique:
                 self._overlaps(n, row, cubes, index)
+                self.report.regions.append(Region(t.name, row.id, self.space, cubes[0], cubes=tuple(cubes)))
                 reachable = True
             else:
                 reachable = self._shadow(row, cubes, index)
@@ -249,7 +292,10 @@ class _TableAnalysis:
 
     def _shadow(self, row: ir.Row, cubes: list[Cube], index: CubeIndex) -> bool:
         for cube in cubes:
-            if index.escapes(cube, self.full):
+            part = index.escape(cube, self.full)
+            if part is not None:  # the quick search found episodes only this row takes
+                self.report.regions.append(Region(self.t.name, row.id, self.space, part, True, tuple(cubes), index,
+                                                  len(index.cubes)))
                 return True
             others = [index.cubes[k] for k in index.meeting(cube, self.full)]
             found = uncovered(cube, others, self.full)
@@ -258,6 +304,8 @@ class _TableAnalysis:
             if found is GAVE_UP:
                 self.add("ISF455", row, f"row {row.id}: too many cases to decide whether earlier rows shadow it; "
                          "the analysis assumes it can match")
+            self.report.regions.append(Region(self.t.name, row.id, self.space, cube if found is GAVE_UP else found,
+                                              found is not GAVE_UP, tuple(cubes), index, len(index.cubes)))
             return True
         names = [self.t.rows[i].id for i in self._minimal(cubes, index)]
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")

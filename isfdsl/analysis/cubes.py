@@ -9,7 +9,7 @@ bounded search for a part of a cube that other cubes leave uncovered.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -187,6 +187,10 @@ class Space:
         for row in table.rows:
             for c in row.constraints:
                 by_feature.setdefault(c.feature, {})[c] = None
+        self._tests = {name: list(distinct) for name, distinct in by_feature.items()}
+        self._signatures: dict[tuple[str, object], tuple[bool, ...]] = {}
+        #: Per feature: the signature of a class -> its representative's index (scalar) or variable (list).
+        self._classes_of: dict[str, dict[tuple[bool, ...], int]] = {}
         for name, distinct in by_feature.items():
             if self._is_list(name):
                 self._list_vars(name, list(distinct))
@@ -242,9 +246,10 @@ class Space:
     def _scalar_var(self, name: str, cs: list[Constraint]) -> None:
         t = self._type(name)
         possible = self.possible.of(name)
-        reps = _classes(self._candidates(t, cs, possible), lambda v: tuple(interpret.holds(self.p, c, v)[0] for c in cs))
+        reps = _classes(self._candidates(t, cs, possible), lambda v: self._signature(name, v, False))
         self.scalar[name] = len(self.vars)
         self.vars.append(Var(name, reps))
+        self._classes_of[name] = {self._signature(name, r, False): k for k, r in enumerate(reps)}
 
     def _list_vars(self, name: str, cs: list[Constraint]) -> None:
         t = self._type(name)
@@ -255,8 +260,10 @@ class Space:
         reps = _classes(cands, named.by)
         keep_irrelevant = any(c.kind == "present" for c in cs)
         idx = []
+        of = self._classes_of[name] = {}
         for x in reps:
             if named.by(x) or keep_irrelevant:
+                of[self._signature(name, x, True)] = len(self.vars)
                 idx.append(len(self.vars))
                 self.vars.append(Var(name, [False, True], x, True))
         self.classes[name] = idx
@@ -325,6 +332,42 @@ class Space:
             if not cubes:
                 return [], c
         return cubes, None
+
+    # -- concrete values
+
+    def _signature(self, name: str, value: object, element: bool) -> tuple[bool, ...]:
+        """What the table's conditions on ``name`` say of a value (of an element of the list, with ``element``)."""
+        key = (name, value)
+        sig = self._signatures.get(key)
+        if sig is None:
+            if element:
+                sig = tuple(interpret.holds(self.p, c, [value])[0] for c in self._tests[name] if c.kind == "has")
+            else:
+                sig = tuple(interpret.holds(self.p, c, value)[0] for c in self._tests[name])
+            self._signatures[key] = sig
+        return sig
+
+    def point(self, feature: Callable[[str], object]) -> dict[int, int]:
+        """Where concrete feature values (``feature``: name -> value) lie: per variable the index of the
+        representative of their class (-1 when no representative shares it), for a list class 1 when the
+        list holds an element of that class, else 0."""
+        out: dict[int, int] = {}
+        for name, i in self.scalar.items():
+            out[i] = self._classes_of[name].get(self._signature(name, feature(name), False), -1)
+        for name, idx in self.classes.items():
+            items = feature(name)
+            of = self._classes_of[name]
+            for i in idx:
+                out[i] = 0
+            for x in items if isinstance(items, list) else []:
+                i = of.get(self._signature(name, x, True), -1)
+                if i >= 0:
+                    out[i] = 1
+        return out
+
+    def admits(self, cube: Cube, point: Mapping[int, int]) -> list[int]:
+        """The variables where ``point`` lies outside ``cube`` (none: the point is inside)."""
+        return [k for k, m in cube.items() if point.get(k, -1) < 0 or not m >> point[k] & 1]
 
     # -- witnesses
 
@@ -430,10 +473,6 @@ def _subtract(a: Cube, b: Cube, full: Sequence[int]) -> list[Cube]:
     return out
 
 
-def _contains(outer: Cube, inner: Cube, full: Sequence[int]) -> bool:
-    return all(not inner.get(k, full[k]) & ~m for k, m in outer.items())
-
-
 #: What ``uncovered`` gives when its budget of search steps runs out before an answer.
 GAVE_UP: Cube = {-1: 0}
 
@@ -444,9 +483,9 @@ def uncovered(cube: Cube, others: Sequence[Cube], full: Sequence[int], budget: i
 
     This is satisfiability: every other cube is a clause "some variable lies outside its set". The
     search is DPLL: unit propagation, then a branch on one variable of an open clause."""
-    if any(_contains(o, cube, full) for o in others):
+    clauses = _clauses(cube, others, full)
+    if clauses is None:
         return None
-    clauses = [tuple(o.items()) for o in others]
     steps = [budget]
 
     def solve(masks: Cube, active: list[tuple[tuple[int, int], ...]]) -> Cube | None:
@@ -496,6 +535,31 @@ def uncovered(cube: Cube, others: Sequence[Cube], full: Sequence[int], budget: i
         return None
 
     return solve(dict(cube), clauses)
+
+
+def _clauses(cube: Cube, others: Sequence[Cube], full: Sequence[int]) -> list[tuple[tuple[int, int], ...]] | None:
+    """The other cubes as clauses over the cube: a clause keeps only the variables where the cube has
+    values outside the other cube (the only ways out of it), a cube that misses this one is left out,
+    a repeated clause is kept once. None when one of them holds the whole cube."""
+    out: list[tuple[tuple[int, int], ...]] = []
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    for o in others:
+        way_out = []
+        for k, m in o.items():
+            cur = cube.get(k, full[k])
+            inside = cur & m
+            if not inside:
+                break
+            if inside != cur:
+                way_out.append((k, inside))
+        else:
+            if not way_out:
+                return None
+            clause = tuple(way_out)
+            if clause not in seen:
+                seen.add(clause)
+                out.append(clause)
+    return out
 
 
 def intersects(a: Cube, b: Cube) -> bool:
@@ -558,30 +622,37 @@ class CubeIndex:
         return cand
 
     def escapes(self, cube: Cube, full: Sequence[int]) -> bool:
-        """Whether a quick greedy search finds a point of ``cube`` that no indexed cube covers. True is
-        certain; False only means not found (:func:`uncovered` then decides). The cubes covering the
-        point chosen so far are a bit set; each variable, the most constrained first, takes the
-        representative that leaves the fewest of them."""
+        """Whether :meth:`escape` finds a point (True is certain; False only means not found)."""
+        return self.escape(cube, full) is not None
+
+    def escape(self, cube: Cube, full: Sequence[int]) -> Cube | None:
+        """A part of ``cube`` that no indexed cube meets, found by a quick greedy search (None only
+        means not found: :func:`uncovered` then decides). The cubes covering the point chosen so far are
+        a bit set; each variable, the most constrained first, takes the representative that leaves the
+        fewest of them. The part is ``cube`` with the chosen variables fixed to their representatives."""
         cover = self._meeting(cube, full)
         weight = [(c & cover).bit_count() for c in self.constrained]
         order = [k for k in sorted(range(len(weight)), key=weight.__getitem__, reverse=True) if weight[k]]
+        chosen: dict[int, int] = {}
         for k in order:
             if not cover:
-                return True
+                return {**cube, **chosen}
             here = cover & self.constrained[k]
             if not here:
                 continue
             rest = cover & ~here
             slots = self.allow[k]
             m = cube.get(k, full[k])
-            best = cover
+            best, pick = cover, m & -m
             while m:
                 low = m & -m
                 left = rest | here & slots.get(low.bit_length() - 1, 0)
                 if not left:
-                    return True
+                    chosen[k] = low
+                    return {**cube, **chosen}
                 if left.bit_count() < best.bit_count():
-                    best = left
+                    best, pick = left, low
                 m ^= low
+            chosen[k] = pick
             cover = best
-        return not cover
+        return None if cover else {**cube, **chosen}
