@@ -307,11 +307,11 @@ def test_change_documentation_2016_to_2017(tmp_path_factory: pytest.TempPathFact
     old, new = _year(2016, tmp), _year(2017, tmp)
     started = time.perf_counter()
     result = CliRunner().invoke(main, ["diff", str(old.source), str(new.source), "-o", str(tmp_path / "changes"),
-                                       "--no-progress"])
+                                       "--no-progress", "--lang", "en"])
     seconds = time.perf_counter() - started
     assert result.exit_code == 0, result.output
     md = (tmp_path / "changes" / "index.md").read_text(encoding="utf-8")
-    assert "## Codes whose groups changed" in md and "## Rows" in md
+    assert '## <a id="codes"></a>Codes whose groups changed' in md and '## <a id="rows"></a>Rows' in md
     book = openpyxl.load_workbook(tmp_path / "changes" / "changes.xlsx", read_only=True)
     assert "Rows" in book.sheetnames
     _, problems = check_links(tmp_path / "changes")
