@@ -498,3 +498,29 @@ def test_docs_removes_only_its_own_stale_files(tmp_path: Path) -> None:
     assert (out / "notes.md").read_text(encoding="utf-8") == "# my own notes\n"  # not ours: kept
     assert not (out / "groups" / "DRG-OLD.md").exists()  # ours and stale: removed
     assert (out / "groups" / "DRG-802U.md").exists()
+
+
+def test_code_pages_and_search_scripts_stay_small() -> None:
+    """At NordDRG scale (20,000 codes, some leading to dozens of rows), no page of the code index passes its
+    budget and no search script passes SHARD_BYTES: both split by one more character where needed."""
+    from isfdsl.emit import guide, search
+
+    heavy = [reverse.Lead("pdx", "drg", f"R{k}", f"G{k}") for k in range(40)]
+    uses = []
+    for n in range(20_000):
+        letter = "ABCM"[n % 4]
+        c = f"{letter}{n % 100:02d}{n // 100:03d}"
+        uses.append(reverse.CodeUse("ICD10", c, c, [f"Beskrivelse av {c} med noen ord"], ["liste"], [],
+                                    heavy if letter == "M" else heavy[:2]))
+    uses.sort(key=lambda u: u.code)
+    parts = guide.split_codes(uses, guide.weight)
+    assert sum(len(p) for p in parts.values()) == len(uses)
+    assert all(len(p) <= guide.CODES_PER_PAGE and sum(guide.weight(u) for u in p) <= guide.PAGE_BYTES for p in parts.values())
+    depth = {x: max(len(k) for k in parts if k.startswith(x)) for x in "AM"}
+    assert depth["M"] > depth["A"]  # the codes of M lead to many rows: their pages split further
+    index = search.Index(messages("nb"))
+    for u in uses:
+        index.code("ICD10", u, f"codes/ICD10#{u.code}")
+    files = index.files()
+    assert max(len(t.encode()) for t in files.values()) <= search.SHARD_BYTES + 100
+    assert len(files["search/index.js"]) < 10_000
