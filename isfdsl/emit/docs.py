@@ -140,9 +140,16 @@ def code(text: str, href: str | None = None) -> Tok:
 # ---------------------------------------------------------------------- rendering
 
 
+#: Text that needs no Markdown escaping (the common case, checked first for speed).
+_MD_PLAIN = re.compile(r"[^\\`*_\[\]|~&<>\r\n0-9=+#-][^\\`*_\[\]|~&<>\r\n]*|")
+
+
 def _md(text: object) -> str:
     """Text safe inside Markdown: every character Markdown or HTML could read as markup escaped."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
+    s = str(text)
+    if _MD_PLAIN.fullmatch(s):
+        return s
+    s = s.replace("\r", " ").replace("\n", " ")
     s = re.sub(r"([\\`*_\[\]|~])", r"\\\1", s)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # At the start of a line, what would open a list, a heading or a setext underline.
@@ -153,7 +160,10 @@ def _md(text: object) -> str:
 
 def _mdcode(text: object) -> str:
     """A Markdown code span that holds any text (fence longer than any backtick run; pipes escaped for tables)."""
-    s = str(text).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    s = str(text)
+    if not any(ch in s for ch in "\r\n|`"):
+        return f"`{s}`"
+    s = s.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
     ticks = "`" * (max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{ticks}{pad}{s}{pad}{ticks}"
@@ -207,17 +217,24 @@ def href(target: str, page: str, ext: str) -> str:
 
 def phrase_html(toks: Phrase, link_to: Callable[[str], str]) -> markupsafe.Markup:
     """A phrase as HTML (every text escaped); in Python rather than a template macro, for speed."""
+    return markupsafe.Markup(_phrase_html(toks, link_to))
+
+
+def _phrase_html(toks: Phrase, link_to: Callable[[str], str]) -> str:
     out = []
     for t in toks:
-        text = markupsafe.escape(t.text)
+        text = str(_escape(t.text))
         if t.style == "code":
-            text = markupsafe.Markup("<code>%s</code>") % text
+            text = f"<code>{text}</code>"
         elif t.style == "em":
-            text = markupsafe.Markup("<em>%s</em>") % text
+            text = f"<em>{text}</em>"
         if t.href:
-            text = markupsafe.Markup('<a href="%s">%s</a>') % (link_to(t.href), text)
+            text = f'<a href="{_escape(link_to(t.href))}">{text}</a>'
         out.append(text)
-    return markupsafe.Markup("").join(out)
+    return "".join(out)
+
+
+_escape = markupsafe.escape
 
 
 def phrase_md(toks: Phrase, link_to: Callable[[str], str]) -> str:
@@ -226,6 +243,28 @@ def phrase_md(toks: Phrase, link_to: Callable[[str], str]) -> str:
     for t in toks:
         text = _mdcode(t.text) if t.style == "code" else f"*{_md(t.text)}*" if t.style == "em" else _md(t.text)
         out.append(f"[{text}]({link_to(t.href)})" if t.href else text)
+    return "".join(out)
+
+
+def rows_html(g: Grid, link_to: Callable[[str], str]) -> markupsafe.Markup:
+    """The body rows of a grid as HTML, one line each (in Python rather than a template loop, for speed)."""
+    out = []
+    for i, row in enumerate(g.rows):
+        rid = g.ids[i] if i < len(g.ids) else None
+        cells = "".join(f"<td>{_phrase_html(c, link_to)}</td>" for c in row)
+        out.append(f'<tr id="{_escape(rid)}">{cells}</tr>\n' if rid else f"<tr>{cells}</tr>\n")
+    return markupsafe.Markup("".join(out))
+
+
+def rows_md(g: Grid, link_to: Callable[[str], str]) -> str:
+    """The body rows of a grid as Markdown table rows, one line each (the first cell carries the row's anchor)."""
+    out = []
+    for i, row in enumerate(g.rows):
+        rid = g.ids[i] if i < len(g.ids) else None
+        cells = [phrase_md(c, link_to) for c in row]
+        if rid and cells:
+            cells[0] = f'<a id="{rid}"></a>' + cells[0]
+        out.append("|" + "".join(f" {c} |" for c in cells) + "\n")
     return "".join(out)
 
 
@@ -246,9 +285,11 @@ def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
             def link_to(t: str, p: str = page.path, e: str = ext) -> str:
                 return href(t, p, e)
             render = phrase_html if ext == ".html" else phrase_md
+            rows = rows_html if ext == ".html" else rows_md
             out[page.path + ext] = template.render(page=page, site=site, root=root, ext=ext, footer=footer, href=link_to, m=m,
                                                    versions=site.switch(page.path, root, ext),
-                                                   phrase=lambda toks, r=render, f=link_to: r(toks, f))
+                                                   phrase=lambda toks, r=render, f=link_to: r(toks, f),
+                                                   rows=lambda g, r=rows, f=link_to: r(g, f))  # type: ignore[misc]
     return out
 
 
