@@ -76,7 +76,8 @@ def docs(defs: str | Sequence[str], out: Path, diagrams: bool = True, progress: 
     changes: dict[str, emit_docs.Page] = {}
     if len(folders) == 1:
         with progress_bar(progress, reverse.work(programs[0]), "code index") as advance:
-            files = guides.build_docs(programs[0], out.name, _shown(folders[0]), diagrams=diagrams, progress=advance, lang=m.lang)
+            built = guides.guide(programs[0], out.name, _shown(folders[0]), m, diagrams, advance)
+        files = built.files(diagrams)  # after the progress bar's thread has ended: rendering may fork
         books = [(programs[0], out / f"{out.name}-tables.xlsx")]
     else:
         names = [Path(d).resolve().name for d in folders]

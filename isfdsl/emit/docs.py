@@ -13,10 +13,12 @@ shown in the footer), everything sorted, the Graphviz version line removed from 
 from __future__ import annotations
 
 import datetime
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,6 +293,35 @@ def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
                                                    phrase=lambda toks, r=render, f=link_to: r(toks, f),
                                                    rows=lambda g, r=rows, f=link_to: r(g, f))  # type: ignore[misc]
     return out
+
+
+#: Pages rendered in one process at most; a larger site is rendered by two forked processes (where the
+#: platform forks), each rendering every other page.
+PAGES_PER_PROCESS = 400
+_SHARED: tuple[list[Page], Site] | None = None
+
+
+def render_many(pages: list[Page], site: Site) -> dict[str, str]:
+    """:func:`render_pages`, in two processes for a large site on a machine of several cores (the same
+    output: each page is rendered alone)."""
+    global _SHARED
+    # Forking is safe only while this process runs no other thread (a progress bar's, for one).
+    forks = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if len(pages) <= PAGES_PER_PROCESS or not forks or (os.cpu_count() or 1) < 2:
+        return render_pages(pages, site)
+    _SHARED = (pages, site)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            parts = pool.map(_render_share, [0, 1])
+    finally:
+        _SHARED = None
+    return {**parts[0], **parts[1]}
+
+
+def _render_share(k: int) -> dict[str, str]:
+    assert _SHARED is not None
+    pages, site = _SHARED
+    return render_pages(pages[k::2], site)
 
 
 def static_files() -> dict[str, str | bytes]:

@@ -18,7 +18,7 @@ from isfdsl.analysis import reverse
 from isfdsl.emit import changes as diffs
 from isfdsl.emit import describe, docs, search
 from isfdsl.emit.describe import Phrase, Tok, anchor
-from isfdsl.emit.docs import Box, Figure, Page, Pre, Site, code, link, phrase, render_pages, static_files, validity
+from isfdsl.emit.docs import Box, Figure, Page, Pre, Site, code, link, phrase, static_files, validity
 from isfdsl.emit.messages import Messages, messages
 from isfdsl.ir import model as ir
 from isfdsl.runtime import GroupRecord
@@ -633,7 +633,7 @@ class Guide:
 
     def files(self, diagrams: bool = True) -> dict[str, str | bytes]:
         """Every file of the guide: relative path -> text (or bytes)."""
-        files: dict[str, str | bytes] = dict(render_pages(self.pages, self.site))
+        files: dict[str, str | bytes] = dict(docs.render_many(self.pages, self.site))
         files.update(static_files())
         files.update(self.builder.search.files())
         dots = sorted(self.builder.dots.items())
