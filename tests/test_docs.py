@@ -434,6 +434,9 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
             hits = _search(page, query)
             first = hits[0]
             assert first.startswith("kode ICD10H35.3 — Degenerasjon av makula") and "802U" in first and "802P" in first, hits
+        page.evaluate("window.ISF_SEARCH.systems.ICD10.ignore = ''")  # a code system that keeps no dots (NordDRG's)
+        hits = _search(page, "H35.3 ")
+        assert hits[0].startswith("kode ICD10H35.3 — Degenerasjon av makula"), hits
         hits = _search(page, "h35")  # a prefix, lower case
         assert any(h.startswith("kode ICD10H35.3") for h in hits), hits
         hits = _search(page, "makula")

@@ -86,6 +86,10 @@
     return cfg.upper === false ? s : s.toUpperCase();
   }
 
+  // A code compared without dots and spaces, so that H35.3 finds H353 in a system that keeps no dots, and
+  // H353 finds H35.3 in one that writes them.
+  function squash(s) { return s.replace(/[.\s]/g, ""); }
+
   function target(t) {
     var parts = t.split("#");
     return root + parts[0] + ".html" + (parts.length > 1 ? "#" + parts[1] : "");
@@ -103,19 +107,20 @@
       if (rank >= 0) { hits.push({ rank: rank, kind: it[0], key: it[1], label: it[2], href: it[3] }); }
     });
     Object.keys(index.systems).forEach(function (system) {
-      var code = norm(q, system);
+      var code = squash(norm(q, system));
       if (!code || (code.length > 3 && !/[0-9]/.test(code))) { return; }  // a word, not a code
       (index.systems[system].shards || []).forEach(function (key) {
-        if (code.indexOf(key) !== 0) { return; }
+        if (code.indexOf(squash(key)) !== 0) { return; }
         var name = system + "-" + key;
         if (!shards[name]) {
           if (!pending[name]) { pending[name] = true; load("search/" + name + ".js"); }
           return;
         }
         shards[name].forEach(function (c) {
-          if (c[1].indexOf(code) !== 0 || seen[c[3]]) { return; }
+          var have = squash(c[1]);
+          if (have.indexOf(code) !== 0 || seen[c[3]]) { return; }
           seen[c[3]] = true;
-          hits.push({ rank: c[1] === code ? 0 : 2, kind: "code", key: c[0], label: c[2], href: c[3], system: system,
+          hits.push({ rank: have === code ? 0 : 2, kind: "code", key: c[0], label: c[2], href: c[3], system: system,
                       groups: c[4] });
         });
       });
@@ -155,7 +160,8 @@
       if (h.groups) {
         var leads = document.createElement("span");
         leads.className = "leads";
-        leads.textContent = h.groups.length ? msg("search.leads") + " " + h.groups.join(", ") : msg("search.no_group");
+        leads.textContent = !h.groups.length ? msg("search.no_group") : msg("search.leads") + " " + h.groups.slice(0, 12).join(", ")
+          + (h.groups.length > 12 ? " … (" + h.groups.length + ")" : "");
         li.appendChild(leads);
       }
       out.appendChild(li);
