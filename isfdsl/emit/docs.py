@@ -291,7 +291,7 @@ def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
             out[page.path + ext] = template.render(page=page, site=site, root=root, ext=ext, footer=footer, href=link_to, m=m,
                                                    versions=site.switch(page.path, root, ext),
                                                    phrase=lambda toks, r=render, f=link_to: r(toks, f),
-                                                   rows=lambda g, r=rows, f=link_to: r(g, f))  # type: ignore[misc]
+                                                   rows=lambda g, r=rows, f=link_to: r(g, f))
     return out
 
 
