@@ -9,9 +9,11 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -23,6 +25,7 @@ from isfdsl.commands.cli import main
 from isfdsl.emit import changes as diffs
 from isfdsl.emit import docs as emit_docs
 from isfdsl.emit.docs import MANIFEST
+from isfdsl.emit.messages import messages
 from isfdsl.testing import load
 
 from .conftest import ROOT
@@ -35,11 +38,8 @@ HAVE_DOT = shutil.which("dot") is not None
 
 
 def _build_all(out: Path) -> None:
-    for v in ("isf2024", "isf2025"):
-        r = CliRunner().invoke(main, ["docs", str(DEFS / v), "-o", str(out / v), "--no-progress"])
-        assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["diff", str(DEFS / "isf2024"), str(DEFS / "isf2025"), "-o",
-                                  str(out / "changes-isf2024-isf2025"), "--no-progress"])
+    """The command of generated/README.md: one site of both versions."""
+    r = CliRunner().invoke(main, ["docs", "definitions/isf2024", "definitions/isf2025", "-o", str(out), "--no-progress"])
     assert r.exit_code == 0, r.output
 
 
@@ -85,9 +85,13 @@ def test_links_and_anchors_of_the_committed_site() -> None:
 
 def test_rows_in_plain_words_and_code_index() -> None:
     page = (DOCS / "isf2025" / "groups" / "DRG-802U.md").read_text(encoding="utf-8")
-    assert ("[*Hovedtilstand*](../features.md#c-pdx) is in [*AMD and macular oedema*](../lists/amd_macular_oedema.md) "
-            "and [*Prosedyrer*](../features.md#c-procedures) include a code in "
+    assert ("[*Hovedtilstand*](../features.md#c-pdx) er i [*AMD and macular oedema*](../lists/amd_macular_oedema.md) "
+            "og [*Prosedyrer*](../features.md#c-procedures) inneholder en kode i "
             "[*Intravitreal injeksjon av legemiddel*](../lists/intravitreal_injection.md)") in page
+    assert "| Poeng | 0,1 |" in page  # a Norwegian decimal comma
+    # The changes box: bevacizumab moved to 802U in 2025, linked to the change documentation.
+    assert "> - Kode `L01FG01`: før ingen, nå 802U" in page
+    assert "(../../changes-isf2024-isf2025/index.md)" in page
     assert "[`L01FG01`](../codes/ATC.md#c-L01FG01)" in page  # codes that can lead here
     atc = (DOCS / "isf2024" / "codes" / "ATC.md").read_text(encoding="utf-8")
     line = next(x for x in atc.splitlines() if "c-S01LA04" in x)
@@ -97,14 +101,16 @@ def test_rows_in_plain_words_and_code_index() -> None:
     assert index.get("NCSP", "QXGX20").groups == ["HS08"]  # IPL: the light-therapy STG in 2024
     assert set(index.get("ICD10", "H353").groups) >= {"802U", "802P", "M02"}
     guide = (DOCS / "isf2025" / "guide.md").read_text(encoding="utf-8")
-    assert "first row whose conditions all hold" in guide and "the analysis proves it" in guide
+    assert "den første raden der alle vilkårene holder" in guide and "analysen beviser det" in guide
     payment = (DOCS / "isf2025" / "payment.md").read_text(encoding="utf-8")
-    assert "| ISF share by sector | somatic | 30 % | ISF\\-andel somatikk 30 %" not in payment  # no odd escapes
+    assert "| ISF-andel etter sector | somatic | 30 % | ISF-andel somatikk 30 %" in payment  # no odd escapes
     assert "illustrative" in payment and "Prop. 1 S (2024–2025)" in payment
+    html = (DOCS / "isf2025" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="nb"' in html and "Gruppetabell" in html
 
 
 def test_isf_diff_lists_the_2025_changes() -> None:
-    changes = diffs.compare(load(str(DEFS / "isf2024")), load(str(DEFS / "isf2025")))
+    changes = diffs.compare(load(str(DEFS / "isf2024")), load(str(DEFS / "isf2025")), m=messages("en"))
     groups = {(g, kind) for _, g, kind, _, _ in changes.groups}
     assert {("810O", "added"), ("901I", "added"), ("901V", "removed"), ("909D", "removed"),
             ("DS03", "added"), ("XS82", "added"), ("XS83", "added")} <= groups
@@ -117,21 +123,25 @@ def test_isf_diff_lists_the_2025_changes() -> None:
     assert example["care_level"] == "outpatient" and example["procedures"] == ["CKD05"]
     assert moves["QXGX20"].old == ("HS08",) and moves["QXGX20"].new == ("810O",)  # IPL from STG to DRG
     assert {"L20*", "L80"} <= set(moves)  # light therapy's indication widened
-    pay = {k: (u, v) for k, u, v, _ in changes.payment}
+    pay = {diffs.parameter(k, changes.m): (u, v) for k, u, v, _ in changes.payment}
     assert pay["ISF share somatic"] == ("40 %", "30 %") and "ISF share phv" not in pay
     rows = {(r.row, r.kind) for r in changes.rows}
     assert {("190D001", "added"), ("190D005", "removed"), ("S-HS09", "removed"), ("109D001", "added")} <= rows
     values = {(n, kind, v.split(" ")[0]) for n, kind, _, v in changes.features}
     assert {("contact", "value added", "collaboration"), ("contact", "value added", "home_followup")} <= values
     md = (DOCS / "changes-isf2024-isf2025" / "index.md").read_text(encoding="utf-8")
-    assert "| ATC | `L01FG01` | none | 802U |" in md
+    assert "| ATC | `L01FG01` | ingen | 802U |" in md
     book = openpyxl.load_workbook(DOCS / "changes-isf2024-isf2025" / "changes.xlsx")
-    assert {"Groups", "Rows", "Codes whose groups changed", "Payment"} <= set(book.sheetnames)
+    assert {"Grupper", "Rader", "Koder med andre grupper", "Finansiering"} <= set(book.sheetnames)
+    english = publish.diff(str(DEFS / "isf2024"), str(DEFS / "isf2025"), None, lang="en")[1].detail
+    assert "| ATC | `L01FG01` | none | 802U |" in english and "Codes whose groups changed" in english
 
 
 def test_diff_of_a_version_with_itself_is_empty(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["diff", str(DEFS / "isf2025"), str(DEFS / "isf2025")])
     assert r.exit_code == 0, r.output
+    assert "ingen endringer" in r.output
+    r = CliRunner().invoke(main, ["diff", str(DEFS / "isf2025"), str(DEFS / "isf2025"), "--lang", "en"])
     assert "no changes" in r.output
 
 
@@ -208,7 +218,8 @@ def test_docs_without_graphviz_link_no_diagram_they_did_not_draw(tmp_path: Path)
     empty.mkdir()
     env = {**os.environ, "PATH": str(empty)}  # nothing on it: this Python is called by its full path
     out = tmp_path / "site"
-    args = [sys.executable, "-m", "isfdsl", "docs", str(DEFS / "isf2025"), "-o", str(out), "--no-progress", "--no-excel"]
+    args = [sys.executable, "-m", "isfdsl", "docs", str(DEFS / "isf2025"), "-o", str(out), "--no-progress", "--no-excel",
+            "--lang", "en"]
     done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
     assert done.returncode == 2 and "Graphviz `dot` is not installed" in done.stderr, done.stderr
     assert not out.exists()
@@ -238,19 +249,38 @@ def test_hostile_text_is_inert_in_markdown(hostile: tuple[Path, Path]) -> None:
             width = width if cells else 0
 
 
-def test_markdown_is_golden(hostile: tuple[Path, Path]) -> None:
-    """The Markdown of the hostile fixture, file by file (ISF_UPDATE_GOLDEN=1 rewrites the golden files)."""
-    _, out = hostile
+@pytest.fixture(scope="module")
+def hostile_en(hostile: tuple[Path, Path]) -> Path:
+    """The hostile fixture's guide with the guide's own words in English."""
+    src, out = hostile
+    en = out.parent / "docs-en"
+    old = os.getcwd()
+    os.chdir(src.parent)
+    try:
+        publish.docs(src.name, en, diagrams=False, lang="en")
+    finally:
+        os.chdir(old)
+    return en
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_markdown_is_golden(hostile: tuple[Path, Path], hostile_en: Path, lang: str) -> None:
+    """The Markdown of the hostile fixture in each language, file by file (ISF_UPDATE_GOLDEN=1 rewrites the
+    golden files)."""
+    out = hostile[1] if lang == "nb" else hostile_en
+    golden = GOLDEN / lang
     have = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*.md"))}
     if os.environ.get("ISF_UPDATE_GOLDEN"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.rmtree(golden, ignore_errors=True)
         for rel, text in have.items():
-            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / rel).write_text(text, encoding="utf-8")
-    want = {p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8") for p in sorted(GOLDEN.rglob("*.md"))}
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_text(text, encoding="utf-8")
+    want = {p.relative_to(golden).as_posix(): p.read_text(encoding="utf-8") for p in sorted(golden.rglob("*.md"))}
     assert sorted(have) == sorted(want)
     for rel, text in want.items():
-        assert have[rel] == text, f"{rel} differs from tests/golden/docs/{rel} (ISF_UPDATE_GOLDEN=1 to accept)"
+        assert have[rel] == text, f"{rel} differs from tests/golden/docs/{lang}/{rel} (ISF_UPDATE_GOLDEN=1 to accept)"
+    lang_attr = f'<html lang="{lang}"'
+    assert all(lang_attr in p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
 
 
 def test_hostile_text_is_text_in_excel(hostile: tuple[Path, Path], tmp_path: Path) -> None:
@@ -278,7 +308,7 @@ def test_hostile_text_is_text_in_excel(hostile: tuple[Path, Path], tmp_path: Pat
 
 def test_export_excel_layout(tmp_path: Path) -> None:
     out = tmp_path / "t.xlsx"
-    r = CliRunner().invoke(main, ["export-excel", str(DEFS / "isf2025"), "-o", str(out)])
+    r = CliRunner().invoke(main, ["export-excel", str(DEFS / "isf2025"), "-o", str(out), "--lang", "en"])
     assert r.exit_code == 0, r.output
     book = openpyxl.load_workbook(out)
     ws = book["Logic drg"]
@@ -289,15 +319,20 @@ def test_export_excel_layout(tmp_path: Path) -> None:
     assert rows["102D010"][header.index("Group")] == "802U"
     assert rows["102D010"][header.index("Hovedtilstand (pdx)")] == "pdx in amd_macular_oedema"
     assert {"Groups DRG", "Groups STG", "Code lists", "Fields", "Features", "Payment"} <= set(book.sheetnames)
+    publish.export_excel(str(DEFS / "isf2025"), out)  # the default: bokmål
+    book = openpyxl.load_workbook(out)
+    assert [c.value for c in book["Logikk drg"][1]][:3] == ["Rekkefølge", "Regel", "Tittel"]
+    assert {"Grupper DRG", "Kodelister", "Felt", "Variabler", "Finansiering"} <= set(book.sheetnames)
 
 
 def test_source_date_epoch_dates_the_footer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
     page = emit_docs.Page("index", "t")
     site = emit_docs.Site("x", "l", "v", "s")
-    assert "on 2025-01-01" in emit_docs.render_pages([page], site)["index.md"]
+    assert "den 2025-01-01" in emit_docs.render_pages([page], site)["index.md"]
+    assert "on 2025-01-01" in emit_docs.render_pages([page], emit_docs.Site("x", "l", "v", "s", lang="en"))["index.md"]
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    assert " on " not in emit_docs.render_pages([page], site)["index.md"].splitlines()[-1]
+    assert " den " not in emit_docs.render_pages([page], site)["index.md"].splitlines()[-1]
 
 
 # ---------------------------------------------------------------------- a real browser
@@ -311,52 +346,155 @@ def _chromium() -> str | None:
     return None
 
 
+AXE = ROOT / "tests" / "axe"
+#: Pages axe-core checks: one of each kind, in both versions.
+AXE_PAGES = ["index.html", "isf2025/index.html", "isf2025/guide.html", "isf2025/groups/DRG-802U.html", "isf2025/tables/stg.html",
+             "isf2025/lists/amd_macular_oedema.html", "isf2024/payment.html", "changes-isf2024-isf2025/index.html"]
+
+
+def _axe(tmp_path: Path) -> str | None:
+    """axe-core's script (npm ci of tests/axe in a temporary folder), or None without npm."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        return None
+    work = tmp_path / "axe"
+    shutil.copytree(AXE, work, ignore=shutil.ignore_patterns("node_modules"))
+    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], check=False, cwd=work, capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.skip(f"`npm ci` could not install axe-core: {done.stderr.strip()[-300:]}")
+    return (work / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+
+
+def _search(page: object, query: str) -> list[str]:
+    """The results of a query, each as its text (kind, code or name, description, groups)."""
+    page.fill("#q", query)  # type: ignore[attr-defined]
+    page.wait_for_function("q => document.getElementById('q-status').textContent !== '' "  # type: ignore[attr-defined]
+                           "&& document.getElementById('q').value === q", arg=query)
+    page.wait_for_timeout(100)  # type: ignore[attr-defined]
+    return page.eval_on_selector_all("#results li", "els => els.map(e => e.textContent)")  # type: ignore[attr-defined,no-any-return]
+
+
 def test_site_in_a_browser(tmp_path: Path) -> None:
-    """Open the committed site in Debian's chromium: follow every internal link, no console errors,
-    the search finds a code inside a range, and a screenshot is saved."""
+    """Open the committed site of both versions in Debian's chromium: open every page (no console errors, every
+    internal link resolves), the version switcher leads to the same group in the other version, the search
+    finds codes with and without the dot, words without their Norwegian letters and groups, with their
+    descriptions, by keyboard too; a table sorts; print media hides the header; screenshots are saved."""
     exe = _chromium()
     if exe is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's `chromium`)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    site = DOCS / "isf2025"
     errors: list[str] = []
+    shots = ROOT / ".artifacts" if os.environ.get("CI") else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, args=["--headless", "--no-sandbox", "--disable-gpu",
                                                                 "--disable-dev-shm-usage"])
         page = browser.new_page()
         page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
-        start = (site / "index.html").resolve().as_uri()
+        # A request cut short by the next page's navigation is no error; any other failed request is.
+        page.on("requestfailed", lambda r: errors.append(f"failed: {r.url} {r.failure}") if "ABORTED" not in (r.failure or "")
+                else None)
+        start = (DOCS / "index.html").resolve().as_uri()
+        t0 = time.perf_counter()
+        # Walk both versions from the common index: every link of every page opened must name a file that exists;
+        # every top-level page is opened, and of each folder (groups/, lists/, codes/, tables/, …) of each
+        # version the first PER_FOLDER pages reached (the Python link check covers every link of every page).
         seen: set[str] = set()
+        linked: set[str] = set()
+        per_folder: dict[str, int] = {}
         todo = [start]
         while todo:
-            url = todo.pop()
+            url = todo.pop(0)
             base = url.split("#")[0]
             if base in seen:
                 continue
             seen.add(base)
-            response = page.goto(base)
-            assert response is None or response.ok, base
+            folder = str(Path(base).parent)
+            if base.count("/") > start.count("/") + 1:
+                per_folder[folder] = per_folder.get(folder, 0) + 1
+                if per_folder[folder] > 8:
+                    continue
+            page.goto(base, wait_until="domcontentloaded")
             for link in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
-                if link.startswith("file://") and link.split("#")[0].endswith(".html"):
-                    todo.append(link)
-        assert len(seen) >= 90
-        page.goto(start)
-        page.fill("#q", "H35.31")
-        page.wait_for_selector("#results a")
-        hits = page.eval_on_selector_all("#results a", "els => els.map(e => e.textContent)")
-        assert any(h.startswith("H00-H59") for h in hits), hits  # the MDC 02 range holds H35.31
-        page.fill("#q", "802U")
-        page.wait_for_selector("#results a")
-        page.click("#results a")
-        assert page.url.endswith("groups/DRG-802U.html")
-        shot = ROOT / ".artifacts" / "docs-802U.png" if os.environ.get("CI") else tmp_path / "docs-802U.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000
+                if link.startswith("file://"):
+                    linked.add(link.split("#")[0])
+                    if link.split("#")[0].endswith(".html"):
+                        todo.append(link)
+        missing = sorted(u for u in linked if not Path(unquote(u.removeprefix("file://"))).is_file())
+        assert not missing, missing[:5]
+        opened = len(seen) - sum(max(0, n - 8) for n in per_folder.values())
+        assert len(linked) >= 250 and any("/isf2024/groups/" in u for u in seen) and any("/changes-isf2024-isf2025/" in u for u in seen)
+        # The version switcher: the same group in the other version.
+        page.goto((DOCS / "isf2025" / "groups" / "DRG-802U.html").resolve().as_uri())
+        page.click("nav.versions a")
+        assert page.url.endswith("/isf2024/groups/DRG-802U.html"), page.url
+        page.goto((DOCS / "isf2025" / "groups" / "DRG-810O.html").resolve().as_uri())  # new in 2025
+        page.click("nav.versions a")
+        assert page.url.endswith("/isf2024/index.html"), page.url
+        # Search: codes with and without the dot, with their description and groups; words; groups.
+        page.goto((DOCS / "isf2025" / "index.html").resolve().as_uri())
+        for query in ("H35.3", "H353"):
+            hits = _search(page, query)
+            first = hits[0]
+            assert first.startswith("kode ICD10H35.3 — Degenerasjon av makula") and "802U" in first and "802P" in first, hits
+        page.evaluate("window.ISF_SEARCH.systems.ICD10.ignore = ''")  # a code system that keeps no dots (NordDRG's)
+        hits = _search(page, "H35.3 ")
+        assert hits[0].startswith("kode ICD10H35.3 — Degenerasjon av makula"), hits
+        hits = _search(page, "h35")  # a prefix, lower case
+        assert any(h.startswith("kode ICD10H35.3") for h in hits), hits
+        hits = _search(page, "makula")
+        assert any(h.startswith("gruppe802U — Injeksjon av legemiddel i øyet ved AMD og makulaødem") for h in hits), hits
+        hits = _search(page, "makulaodem")  # ø folded
+        assert any(h.startswith("gruppe802U") for h in hits), hits
+        hits = _search(page, "802U")
+        assert hits[0].startswith("gruppe802U — Injeksjon av legemiddel"), hits
+        page.screenshot(path=str(shots / "docs-search.png"))
+        page.press("#q", "ArrowDown")  # keyboard: into the results, then Enter follows the focused one
+        assert page.evaluate("document.activeElement.closest('#results') !== null")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/groups/DRG-802U.html")
+        page.screenshot(path=str(shots / "docs-802U.png"), full_page=True)
+        page.goto((DOCS / "isf2025" / "all-groups.html").resolve().as_uri())
+        page.click("table.sortable th:nth-child(5) button")  # points, ascending
+        points = page.eval_on_selector_all("table.sortable tbody tr td:nth-child(5)", "els => els.map(e => e.textContent)")
+        numbers = [float(x.replace(",", ".")) for x in points]
+        assert numbers == sorted(numbers) and len(numbers) > 30
+        page.emulate_media(media="print")
+        assert page.eval_on_selector("header", "e => getComputedStyle(e).display") == "none"
+        page.screenshot(path=str(shots / "docs-groups-print.png"), full_page=True)
         browser.close()
     assert not errors, errors[:5]
-    print(f"browser: {len(seen)} pages opened, screenshot {shot}")
+    print(f"browser: {time.perf_counter() - t0:.1f} s, {opened} pages opened, {len(linked)} link targets, screenshots in {shots}")
+
+
+def test_guide_is_accessible(tmp_path: Path) -> None:
+    """axe-core (npm) in Chromium over a page of each kind, in both versions: no serious or critical violation."""
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("no chromium on this machine (.ci/run installs Debian's `chromium`)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    axe = _axe(tmp_path)
+    if axe is None:
+        pytest.skip("npm (and node) is missing: axe-core, an npm package, cannot be installed")
+    violations: dict[str, list[str]] = {}
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=["--headless", "--no-sandbox", "--disable-gpu",
+                                                                "--disable-dev-shm-usage"])
+        page = browser.new_page()
+        for rel in AXE_PAGES:
+            page.goto((DOCS / rel).resolve().as_uri())
+            page.add_script_tag(content=axe)
+            found = page.evaluate("async () => (await axe.run(document, {preload: false})).violations"
+                                  ".map(v => [v.id, v.impact, v.nodes.length])")
+            violations[rel] = [f"{i} ({impact}, {n})" for i, impact, n in found if impact in ("serious", "critical")]
+        page.set_content('<!DOCTYPE html><html><body><img src="x.png"><a href="#"></a></body></html>')  # the check can fail
+        page.add_script_tag(content=axe)
+        bad = page.evaluate("async () => (await axe.run(document, {preload: false})).violations.map(v => v.id)")
+        browser.close()
+    assert {"image-alt", "link-name", "html-has-lang"} <= set(bad), bad
+    assert len(violations) == len(AXE_PAGES)
+    assert not any(violations.values()), violations
 
 
 def test_hostile_text_is_inert_in_generated_python(hostile: tuple[Path, Path], tmp_path: Path) -> None:
@@ -392,7 +530,7 @@ def test_a_rule_with_or_is_one_row_of_the_guide_and_the_workbook(tmp_path: Path)
     anchor; the reading guide says what such a row means; the workbook gives a line per alternative."""
     out = tmp_path / "docs"
     r = CliRunner().invoke(main, ["docs", str(ROOT / "tests" / "programs" / "kitchen"), "-o", str(out), "--no-progress",
-                                  "--no-diagrams"])
+                                  "--no-diagrams", "--lang", "en"])
     assert r.exit_code == 0, r.output
     table = (out / "tables" / "main.md").read_text(encoding="utf-8")
     [line] = [x for x in table.splitlines() if "`R12`" in x]
@@ -416,3 +554,29 @@ def test_a_code_leads_to_a_rule_with_or_through_any_of_its_alternatives(tmp_path
     leads = {code: [(lead.row, lead.group) for lead in use.leads] for code, use in index.systems["ICD10"].items()}
     assert leads["O801"] == [("r1", "A"), ("r2", "B")]
     assert leads["O81"] == [("r1", "A")] and leads["O820"] == [("r1", "A")] and leads["Z99"] == []
+
+
+def test_code_pages_and_search_scripts_stay_small() -> None:
+    """At NordDRG scale (20,000 codes, some leading to dozens of rows), no page of the code index passes its
+    budget and no search script passes SHARD_BYTES: both split by one more character where needed."""
+    from isfdsl.emit import guide, search
+
+    heavy = [reverse.Lead("pdx", "drg", f"R{k}", f"G{k}") for k in range(40)]
+    uses = []
+    for n in range(20_000):
+        letter = "ABCM"[n % 4]
+        c = f"{letter}{n % 100:02d}{n // 100:03d}"
+        uses.append(reverse.CodeUse("ICD10", c, c, [f"Beskrivelse av {c} med noen ord"], ["liste"], [],
+                                    heavy if letter == "M" else heavy[:2]))
+    uses.sort(key=lambda u: u.code)
+    parts = guide.split_codes(uses, guide.weight)
+    assert sum(len(p) for p in parts.values()) == len(uses)
+    assert all(len(p) <= guide.CODES_PER_PAGE and sum(guide.weight(u) for u in p) <= guide.PAGE_BYTES for p in parts.values())
+    depth = {x: max(len(k) for k in parts if k.startswith(x)) for x in "AM"}
+    assert depth["M"] > depth["A"]  # the codes of M lead to many rows: their pages split further
+    index = search.Index(messages("nb"))
+    for u in uses:
+        index.code("ICD10", u, f"codes/ICD10#{u.code}")
+    files = index.files()
+    assert max(len(t.encode()) for t in files.values()) <= search.SHARD_BYTES + 100
+    assert len(files["search/index.js"]) < 10_000

@@ -284,31 +284,38 @@ def compare_cmd(old: str, new: str, input_path: str, out: str, by: tuple[str, ..
                err=True)
 
 
+LANG = click.Choice(["nb", "en"])
+LANG_HELP = "Language of the guide's own words: nb (Norwegian bokmål, the default) or en."
+
+
 @main.command("docs")
-@click.argument("defs", type=click.Path(exists=True))
+@click.argument("defs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
-              help="Folder of the site, e.g. generated/docs/isf2025 (HTML and Markdown side by side).")
+              help="Folder of the site, e.g. generated/docs/isf2025 (HTML and Markdown side by side); with several "
+                   "DEFS, a folder per version in it.")
 @click.option("--diagrams/--no-diagrams", default=True, show_default=True,
               help="Decision diagrams as SVG (needs Graphviz `dot`); the .dot sources are always written.")
 @click.option("--excel/--no-excel", default=True, show_default=True,
-              help="Also write the definition tables as NAME-tables.xlsx into the folder (as `isf export-excel`).")
+              help="Also write the definition tables as NAME-tables.xlsx into the (version's) folder (as `isf export-excel`).")
+@click.option("--lang", type=LANG, default=None, help=LANG_HELP)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
-def docs_cmd(defs: str, out: str, diagrams: bool, excel: bool, progress: bool | None) -> None:
+def docs_cmd(defs: tuple[str, ...], out: str, diagrams: bool, excel: bool, lang: str | None, progress: bool | None) -> None:
     """Write the user guide of the definitions in DEFS: index, a page per group, table, code list and
-    code table, the code index (codes to the rows and groups they can lead to), a reading guide,
-    payment parameters, decision diagrams and an offline search."""
+    code table, the code index (codes to the rows and groups they can lead to), a table of all groups, a
+    reading guide, payment parameters, decision diagrams and an offline search. With several DEFS (version
+    folders): one site with a folder per version, a version switcher on every page, the changes between
+    consecutive versions and a "changes" box on each group and code page."""
     from isfdsl.commands import publish
 
     try:
-        done = publish.docs(defs, Path(out), diagrams, sys.stderr.isatty() if progress is None else progress)
-        if excel:
-            publish.export_excel(defs, Path(out) / f"{Path(out).name}-tables.xlsx")
+        done = publish.docs(defs[0] if len(defs) == 1 else list(defs), Path(out), diagrams,
+                            sys.stderr.isatty() if progress is None else progress, lang=lang, excel=excel)
     except publish.DefinitionError as exc:
         click.echo(exc.text, err=True)
         raise SystemExit(1) from None
     except RuntimeError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"wrote {done.files + excel} files ({done.detail}) to {out} in {done.seconds:.2f} s; open {out}/index.html",
+    click.echo(f"wrote {done.files} files ({done.detail}) to {out} in {done.seconds:.2f} s; open {out}/index.html",
                err=True)
 
 
@@ -317,8 +324,9 @@ def docs_cmd(defs: str, out: str, diagrams: bool, excel: bool, progress: bool | 
 @click.argument("new", type=click.Path(exists=True))
 @click.option("-o", "--output", "out", default=None, type=click.Path(file_okay=False),
               help="Folder for index.html, index.md and changes.xlsx (default: print the Markdown).")
+@click.option("--lang", type=LANG, default=None, help=LANG_HELP)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
-def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None:
+def diff_cmd(old: str, new: str, out: str | None, lang: str | None, progress: bool | None) -> None:
     """Document the changes from the definitions OLD to NEW: groups added, removed, renamed and
     re-weighted, rows by rule id, code-list entries, codes whose reachable groups changed, payment
     parameters, fields and features."""
@@ -327,7 +335,7 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
 
     try:
         changes, done = publish.diff(old, new, Path(out) if out else None,
-                                     sys.stderr.isatty() if progress is None else progress)
+                                     sys.stderr.isatty() if progress is None else progress, lang=lang)
     except publish.DefinitionError as exc:
         click.echo(exc.text, err=True)
         raise SystemExit(1) from None
@@ -343,13 +351,14 @@ def diff_cmd(old: str, new: str, out: str | None, progress: bool | None) -> None
 @click.argument("defs", type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="The .xlsx file to write.")
-def export_excel_cmd(defs: str, out: str) -> None:
+@click.option("--lang", type=LANG, default=None, help="Language of the headers: nb (Norwegian bokmål, the default) or en.")
+def export_excel_cmd(defs: str, out: str, lang: str | None) -> None:
     """Write the definition tables of DEFS as an .xlsx workbook in the published layout: one sheet per
     decision table (a column per feature), catalogue, code lists, code table, fields, features, payment."""
     from isfdsl.commands import publish
 
     try:
-        done = publish.export_excel(defs, Path(out))
+        done = publish.export_excel(defs, Path(out), lang)
     except publish.DefinitionError as exc:
         click.echo(exc.text, err=True)
         raise SystemExit(1) from None

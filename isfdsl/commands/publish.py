@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +14,11 @@ from isfdsl.commands.pipeline import check_paths
 from isfdsl.emit import changes as diffs
 from isfdsl.emit import docs as emit_docs
 from isfdsl.emit import excel as emit_excel
+from isfdsl.emit import guide as guides
+from isfdsl.emit import search, site
 from isfdsl.emit.describe import plain
+from isfdsl.emit.messages import messages
 from isfdsl.ir import model as ir
-from isfdsl.resources import template_text
 
 
 class DefinitionError(Exception):
@@ -62,14 +64,39 @@ class Done:
     detail: str = ""
 
 
-def docs(defs: str, out: Path, diagrams: bool = True, progress: bool = False) -> Done:
+def docs(defs: str | Sequence[str], out: Path, diagrams: bool = True, progress: bool = False, lang: str | None = None,
+         excel: bool = False) -> Done:
+    """The guide of one version into ``out``; of several (``defs`` a list of more than one folder), one site
+    with a folder per version, the change documentation between consecutive versions and an index.
+    ``excel``: each version's definition tables as ``NAME-tables.xlsx`` in its folder."""
     started = time.perf_counter()
-    program = load(defs)
-    with progress_bar(progress, reverse.work(program), "code index") as advance:
-        files = emit_docs.build_docs(program, out.name, _shown(defs), diagrams=diagrams, progress=advance)
+    folders = [defs] if isinstance(defs, str) else list(defs)
+    m = messages(lang)
+    programs = [load(d) for d in folders]
+    changes: dict[str, emit_docs.Page] = {}
+    if len(folders) == 1:
+        with progress_bar(progress, reverse.work(programs[0]), "code index") as advance:
+            built = guides.guide(programs[0], out.name, _shown(folders[0]), m, diagrams, advance)
+        files = built.files(diagrams)  # after the progress bar's thread has ended: rendering may fork
+        books = [(programs[0], out / f"{out.name}-tables.xlsx")]
+    else:
+        names = [Path(d).resolve().name for d in folders]
+        if len(set(names)) != len(names):
+            raise DefinitionError(f"two version folders have the same name ({', '.join(names)}); the site names a version by its folder")
+        sources = [site.Source(n, p, _shown(d)) for n, p, d in zip(names, programs, folders, strict=True)]
+        work = sum(reverse.work(p) for p in programs) + 2 * sum(reverse.work(p) for p in programs[1:])
+        with progress_bar(progress, work, "code indexes") as advance:
+            files, changes = site.build_site(sources, m, diagrams=diagrams, progress=advance)
+        books = [(s.program, out / s.name / f"{s.name}-tables.xlsx") for s in sources]
     written = emit_docs.write_docs(files, out)
+    for name, page in changes.items():
+        emit_excel.write_workbook(out / name / "changes.xlsx", grid_sheets(page), page.title)
+        written.append(out / name / "changes.xlsx")
+    if excel:
+        for program, path in books:
+            emit_excel.export(program, path, m)
     pages = sum(1 for f in files if f.endswith(".html"))
-    return Done(len(written), time.perf_counter() - started, f"{pages} pages")
+    return Done(len(written) + (len(books) if excel else 0), time.perf_counter() - started, f"{pages} pages")
 
 
 def _shown(path: str) -> str:
@@ -80,25 +107,23 @@ def _shown(path: str) -> str:
     return p.as_posix()
 
 
-def diff(old: str, new: str, out: Path | None, progress: bool = False) -> tuple[diffs.Changes, Done]:
+def diff(old: str, new: str, out: Path | None, progress: bool = False, lang: str | None = None) -> tuple[diffs.Changes, Done]:
     """Compare two versions; with ``out``, write index.html, index.md and changes.xlsx there, else put
     the Markdown in ``Done.detail``."""
     started = time.perf_counter()
+    m = messages(lang)
     a, b = load(old), load(new)
     codes = reverse.known(a, b)
     with progress_bar(progress, reverse.work(a, codes) + reverse.work(b, codes), "code indexes") as advance:
-        changes = diffs.compare(a, b, advance)
+        changes = diffs.compare(a, b, advance, m)
     page = diffs.page(changes)
     site = emit_docs.Site(out.name if out else "changes", f"{a.label} → {b.label}",
-                          f"{emit_docs.validity(a)} → {emit_docs.validity(b)}", f"{_shown(old)} and {_shown(new)}",
-                          [("Changes", "index")] if out else [])
+                          f"{emit_docs.validity(a, m)} → {emit_docs.validity(b, m)}", f"{_shown(old)}, {_shown(new)}",
+                          [(m("nav.changes"), "index")] if out else [], m.lang)
     rendered = emit_docs.render_pages([page], site)
     if out is None:
         return changes, Done(0, time.perf_counter() - started, rendered["index.md"])
-    files: dict[str, str | bytes] = dict(rendered)
-    files["style.css"] = template_text("docs/style.css")
-    files["search.js"] = template_text("docs/search.js")
-    files["search-index.js"] = "window.ISF_SEARCH = {\"items\":[],\"ranges\":[],\"systems\":{}};\n"
+    files: dict[str, str | bytes] = {**rendered, **emit_docs.static_files(), **search.empty()}
     written = emit_docs.write_docs(files, out)
     emit_excel.write_workbook(out / "changes.xlsx", grid_sheets(page), page.title)
     return changes, Done(len(written) + 1, time.perf_counter() - started)
@@ -116,8 +141,8 @@ def grid_sheets(page: emit_docs.Page) -> list[emit_excel.Sheet]:
     return sheets
 
 
-def export_excel(defs: str, out: Path) -> Done:
+def export_excel(defs: str, out: Path, lang: str | None = None) -> Done:
     started = time.perf_counter()
     program = load(defs)
-    sheets = emit_excel.export(program, out)
+    sheets = emit_excel.export(program, out, messages(lang))
     return Done(1, time.perf_counter() - started, f"{sheets} sheets")

@@ -20,8 +20,9 @@ from isfdsl import interpret
 from isfdsl.analysis import reverse
 from isfdsl.analysis.analyse import find_episode, first_match
 from isfdsl.analysis.cubes import codeset_examples
-from isfdsl.emit import describe
+from isfdsl.emit.describe import Phrase, Tok
 from isfdsl.emit.docs import Page, code
+from isfdsl.emit.messages import Messages, messages
 from isfdsl.ir import model as ir
 
 
@@ -54,14 +55,16 @@ class CodeMove:
 class Changes:
     old: ir.Program
     new: ir.Program
+    #: The language the changes' texts are written in (group and list descriptions, numbers).
+    m: Messages = field(default_factory=messages)
     #: (catalogue, code, kind, old, new): kind is added, removed, renamed, points, trim, perday, parent, flags.
     groups: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rows: list[RowChange] = field(default_factory=list)
     #: (list, kind, entry, description): kind is "list added", "list removed", "added", "removed".
     lists: list[tuple[str, str, str, str]] = field(default_factory=list)
     codes: list[CodeMove] = field(default_factory=list)
-    #: (parameter, old, new, source of the new value)
-    payment: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: ((kind, member), old, new, source of the new value): kind as in ``ir.Payment.parameters``.
+    payment: list[tuple[tuple[str, str], str, str, str]] = field(default_factory=list)
     #: (name, kind, old, new): fields, enumeration values and derived features.
     features: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: (table, keys added, keys removed, keys whose values changed)
@@ -73,16 +76,21 @@ class Changes:
                     or any(a or r or c for _, a, r, c in self.code_tables))
 
     def counts(self) -> dict[str, int]:
-        return {"groups": len(self.groups), "rows": len(self.rows), "code-list entries": len(self.lists),
-                "codes with other groups": len(self.codes), "payment": len(self.payment),
-                "fields and features": len(self.features),
-                "code-table keys": sum(a + r + c for _, a, r, c in self.code_tables)}
+        """How many changes of each kind, keyed by the kind's message (``count.groups``, …)."""
+        return {"count.groups": len(self.groups), "count.rows": len(self.rows), "count.lists": len(self.lists),
+                "count.codes": len(self.codes), "count.payment": len(self.payment), "count.features": len(self.features),
+                "count.code_tables": sum(a + r + c for _, a, r, c in self.code_tables)}
+
+    def counted(self, m: Messages) -> str:
+        return ", ".join(m(k, n=v) for k, v in self.counts().items())
 
 
 
-def compare(old: ir.Program, new: ir.Program, progress: Callable[[int], None] | None = None) -> Changes:
-    """The changes from ``old`` to ``new``; ``progress`` counts the codes of both reverse indexes."""
-    ch = Changes(old, new)
+def compare(old: ir.Program, new: ir.Program, progress: Callable[[int], None] | None = None,
+            m: Messages | None = None) -> Changes:
+    """The changes from ``old`` to ``new``, their texts in the language of ``m`` (default: the catalogue's
+    default); ``progress`` counts the codes of both reverse indexes."""
+    ch = Changes(old, new, m or messages())
     _groups(ch)
     _rows(ch)
     _lists(ch)
@@ -102,13 +110,14 @@ def _groups(ch: Changes) -> None:
         a, b = ch.old.catalogues.get(cat, {}), ch.new.catalogues.get(cat, {})
         for g in sorted(set(a) | set(b)):
             if g not in a:
-                ch.groups.append((cat, g, "added", "", f"{b[g].name} ({describe.number(b[g].points)} points)"))
+                ch.groups.append((cat, g, "added", "", ch.m("change.with_points", name=b[g].name, points=ch.m.number(b[g].points))))
             elif g not in b:
-                ch.groups.append((cat, g, "removed", f"{a[g].name} ({describe.number(a[g].points)} points)", ""))
+                ch.groups.append((cat, g, "removed", ch.m("change.with_points", name=a[g].name, points=ch.m.number(a[g].points)), ""))
             else:
                 x, y = a[g], b[g]
-                for kind, u, v in (("renamed", x.name, y.name), ("points", describe.number(x.points), describe.number(y.points)),
-                                   ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", describe.number(x.perday), describe.number(y.perday)),
+                num = ch.m.number
+                for kind, u, v in (("renamed", x.name, y.name), ("points", num(x.points), num(y.points)),
+                                   ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", num(x.perday), num(y.perday)),
                                    ("parent", x.parent or "", y.parent or ""), ("flags", ", ".join(x.flags), ", ".join(y.flags))):
                     if u != v:
                         ch.groups.append((cat, g, kind, u, v))
@@ -176,10 +185,10 @@ def _lists(ch: Changes) -> None:
     a, b = ch.old.codesets, ch.new.codesets
     for name in sorted(set(a) | set(b)):
         if name not in a:
-            ch.lists.append((name, "list added", f"{len(b[name].entries)} entries", b[name].title or ""))
+            ch.lists.append((name, "list added", ch.m("change.entries", n=len(b[name].entries)), b[name].title or ""))
             continue
         if name not in b:
-            ch.lists.append((name, "list removed", f"{len(a[name].entries)} entries", a[name].title or ""))
+            ch.lists.append((name, "list removed", ch.m("change.entries", n=len(a[name].entries)), a[name].title or ""))
             continue
         x, y = _entries(a[name]), _entries(b[name])
         for e in sorted(set(x) | set(y)):
@@ -340,10 +349,11 @@ def _payment(ch: Changes) -> None:
     if a is None and b is None:
         return
 
-    def params(p: ir.Payment | None) -> dict[str, tuple[str, str]]:
-        labels = {"unit_price": "unit price", "price": "unit price {}", "share": "ISF share {}"}
-        return {labels[kind].format(m): (f"{describe.number(v * 100)} %" if kind == "share" else describe.number(v), origin or "")
-                for kind, m, v, origin in (p.parameters() if p else ())}
+    m = ch.m
+
+    def params(p: ir.Payment | None) -> dict[tuple[str, str], tuple[str, str]]:
+        return {(kind, member): (m("percent", value=m.number(v * 100)) if kind == "share" else m.number(v), origin or "")
+                for kind, member, v, origin in (p.parameters() if p else ())}
 
     x, y = params(a), params(b)
     for k in [*x, *(k for k in y if k not in x)]:
@@ -397,56 +407,109 @@ def _code_tables(ch: Changes) -> None:
 # ---------------------------------------------------------------------- layout
 
 
-def page(ch: Changes) -> Page:
-    """The change documentation as one page (sections become XLSX sheets)."""
-    o, n = ch.old, ch.new
-    pg = Page("index", f"Changes from {o.label} to {n.label}")
-    pg.p(f"From {o.system} {o.year} to {n.system} {n.year}: " + ", ".join(f"{v} {k}" for k, v in ch.counts().items()) + ".")
+def page(ch: Changes, path: str = "index") -> Page:
+    """The change documentation as one page (sections become XLSX sheets), in the language of ``ch.m``."""
+    o, n, m = ch.old, ch.new, ch.m
+    pg = Page(path, m("changes.title", old=o.label, new=n.label))
+    pg.p(m("changes.intro", old=f"{o.system} {o.year}", new=f"{n.system} {n.year}", counts=ch.counted(m)))
     if ch.empty:
-        pg.p("The two versions group every episode alike: no changes.")
-    pg.h(2, "Groups")
-    pg.grid(["Catalogue", "Group", "Change", "Before", "After"],
-            [[cat, code(g), kind, u, v] for cat, g, kind, u, v in ch.groups])
-    pg.h(2, "Rows")
-    pg.grid(["Table", "Row", "Change", "What", "Before", "After"],
-            [[r.table, code(r.row), r.kind, ", ".join(r.what), code(r.old) if r.old else "", code(r.new) if r.new else ""]
-             for r in ch.rows])
-    pg.h(2, "Codes whose groups changed")
-    pg.p("Groups a code can lead to on its own (see the code index of the documentation), before and after.")
-    pg.grid(["System", "Code", "Groups before", "Groups after", "Rows before", "Rows after"],
-            [[m.system, code(m.shown), ", ".join(m.old) or "none", ", ".join(m.new) or "none",
-              ", ".join(m.old_rows), ", ".join(m.new_rows)] for m in ch.codes])
-    examples = [m for m in ch.codes if m.example]
+        pg.p(m("changes.empty"))
+    none = m("changes.none")
+    pg.h(2, m("changes.groups"), "groups")
+    pg.grid([m("col.catalogue"), m("col.group"), m("col.change"), m("col.before"), m("col.after")],
+            [[cat, code(g), m.kind(kind), u, v] for cat, g, kind, u, v in ch.groups])
+    pg.h(2, m("changes.rows"), "rows")
+    pg.grid([m("col.table"), m("col.row"), m("col.change"), m("col.what"), m("col.before"), m("col.after")],
+            [[r.table, code(r.row), m.kind(r.kind), ", ".join(m.kind(w) for w in r.what), code(r.old) if r.old else "",
+              code(r.new) if r.new else ""] for r in ch.rows])
+    pg.h(2, m("changes.codes"), "codes")
+    pg.p(m("changes.codes_intro"))
+    pg.grid([m("col.code_system"), m("col.code"), m("col.groups_before"), m("col.groups_after"), m("col.rows_before"),
+             m("col.rows_after")],
+            [[mv.system, code(mv.shown), ", ".join(mv.old) or none, ", ".join(mv.new) or none,
+              ", ".join(mv.old_rows), ", ".join(mv.new_rows)] for mv in ch.codes])
+    examples = [mv for mv in ch.codes if mv.example]
     if examples:
-        pg.h(3, "Example episodes")
-        pg.p("Episodes holding a moved code that the two versions group differently (found by search and "
-             "grouped by each version):")
-        pg.grid(["Code", "Episode", "Before", "After"],
-                [[code(m.shown), code(json.dumps(m.example, ensure_ascii=False, sort_keys=True)), m.example_groups[0],
-                  m.example_groups[1]] for m in examples])
-    pg.h(2, "Code lists")
-    pg.grid(["List", "Change", "Entry", "Description"], [[code(l_), kind, code(e), d] for l_, kind, e, d in ch.lists])
-    pg.h(2, "Payment")
-    pg.grid(["Parameter", "Before", "After", "Source"], [[k, u, v, s] for k, u, v, s in ch.payment])
-    pg.h(2, "Fields and features")
-    pg.grid(["Name", "Change", "Before", "After"],
-            [[code(k), kind, code(u) if u else "", code(v) if v else ""] for k, kind, u, v in ch.features])
-    pg.h(2, "Code tables")
-    pg.grid(["Table", "Keys added", "Keys removed", "Keys with other values"],
+        pg.h(3, m("changes.examples"), "examples")
+        pg.p(m("changes.examples_intro"))
+        pg.grid([m("col.code"), m("col.episode"), m("col.before"), m("col.after")],
+                [[code(mv.shown), code(json.dumps(mv.example, ensure_ascii=False, sort_keys=True)), mv.example_groups[0],
+                  mv.example_groups[1]] for mv in examples])
+    pg.h(2, m("changes.lists"), "lists")
+    pg.grid([m("col.list"), m("col.change"), m("col.entry"), m("col.description")],
+            [[code(l_), m.kind(kind), code(e), d] for l_, kind, e, d in ch.lists])
+    pg.h(2, m("changes.payment"), "payment")
+    pg.grid([m("col.parameter"), m("col.before"), m("col.after"), m("col.source")],
+            [[parameter(k, m), u, v, s] for k, u, v, s in ch.payment])
+    pg.h(2, m("changes.features"), "features")
+    pg.grid([m("col.name"), m("col.change"), m("col.before"), m("col.after")],
+            [[code(k), m.kind(kind), code(u) if u else "", code(v) if v else ""] for k, kind, u, v in ch.features])
+    pg.h(2, m("changes.code_tables"), "code-tables")
+    pg.grid([m("col.table"), m("col.keys_added"), m("col.keys_removed"), m("col.keys_changed")],
             [[code(t), str(a), str(r), str(c)] for t, a, r, c in ch.code_tables])
     return pg
 
 
-def summary_lines(ch: Changes, limit: int = 12) -> list[str]:
-    """A few lines for the console."""
-    lines = [f"{ch.old.label} -> {ch.new.label}: " + ", ".join(f"{v} {k}" for k, v in ch.counts().items())]
-    for cat, g, kind, u, v in ch.groups[:limit]:
-        lines.append(f"  group {cat} {g}: {kind}" + (f" {u} -> {v}" if kind not in ("added", "removed") else f" {u or v}"))
-    for m in ch.codes[:limit]:
-        lines.append(f"  code {m.system} {m.shown}: {', '.join(m.old) or 'none'} -> {', '.join(m.new) or 'none'}"
-                     + (f"; e.g. {json.dumps(m.example, ensure_ascii=False)}: {m.example_groups[0]} -> {m.example_groups[1]}"
-                        if m.example else ""))
-    for k, u, v, _ in ch.payment[:limit]:
-        lines.append(f"  payment {k}: {u or '-'} -> {v or '-'}")
-    return lines
+def parameter(key: tuple[str, str], m: Messages) -> str:
+    """A payment parameter's name: ``unit price``, ``ISF share somatic``."""
+    kind, member = key
+    return m("change.unit_price") if kind == "unit_price" else m(f"change.{kind}", member=member)
 
+
+def for_group(ch: Changes, catalogue: str, group: str, m: Messages) -> list[Phrase]:
+    """What changed for one group: its own record, the rows that lead to it (before or after) and the codes
+    that can now or could before lead to it (at most 10 named)."""
+    out: list[Phrase] = []
+    for cat, g, kind, u, v in ch.groups:
+        if (cat, g) == (catalogue, group):
+            out.append([Tok(m("box.group", what=m.kind(kind) + (f": {u} → {v}" if u and v else f": {u or v}")))])
+    leads = _row_groups(ch)
+    for r in ch.rows:
+        if (catalogue, group) in leads.get((r.table, r.row), ()):
+            out.append([Tok(m("box.row")), code(r.row), Tok(f" ({r.table}): {m.kind(r.kind)}"
+                                                             + (f" ({', '.join(m.kind(w) for w in r.what)})" if r.what else ""))])
+    moved = [mv for mv in ch.codes if group in mv.old or group in mv.new]
+    for mv in moved[:10]:
+        out.append(_moved_code(mv, m))
+    if len(moved) > 10:
+        out.append([Tok(m("codes.more", n=len(moved) - 10))])
+    return out
+
+
+def for_codes(ch: Changes, system: str, codes: list[str], m: Messages) -> list[Phrase]:
+    """What changed for the codes of one page of the code index: the groups each can lead to."""
+    mine = set(codes)
+    return [_moved_code(mv, m) for mv in ch.codes if mv.system == system and mv.code in mine]
+
+
+def _moved_code(mv: CodeMove, m: Messages) -> Phrase:
+    none = m("changes.none")
+    return [Tok(m("box.code")), code(mv.shown), Tok(m("box.moved", old=", ".join(mv.old) or none, new=", ".join(mv.new) or none))]
+
+
+def _row_groups(ch: Changes) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """(table, row) -> the (catalogue, group) pairs it leads to in either version."""
+    out: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for program in (ch.old, ch.new):
+        tables = (*program.decisions, *(program.pathway.decisions if program.pathway else ()))
+        for t in tables:
+            for r in (*t.rows, *t.post):
+                if r.group:
+                    out.setdefault((t.name, r.id), set()).add((t.catalogue, r.group))
+    return out
+
+
+def summary_lines(ch: Changes, limit: int = 12) -> list[str]:
+    """A few lines for the console (in the language of ``ch.m``)."""
+    m = ch.m
+    lines = [f"{ch.old.label} -> {ch.new.label}: " + ch.counted(m)]
+    for cat, g, kind, u, v in ch.groups[:limit]:
+        lines.append(f"  {m('col.group')} {cat} {g}: {m.kind(kind)}" + (f" {u} -> {v}" if kind not in ("added", "removed") else f" {u or v}"))
+    none = m("changes.none")
+    for mv in ch.codes[:limit]:
+        lines.append(f"  {m('col.code')} {mv.system} {mv.shown}: {', '.join(mv.old) or none} -> {', '.join(mv.new) or none}"
+                     + (f"; {json.dumps(mv.example, ensure_ascii=False)}: {mv.example_groups[0]} -> {mv.example_groups[1]}"
+                        if mv.example else ""))
+    for k, u, v, _ in ch.payment[:limit]:
+        lines.append(f"  {parameter(k, m)}: {u or '-'} -> {v or '-'}")
+    return lines

@@ -11,8 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from isfdsl.analysis.migration import CENT, FACTOR, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, shown
-from isfdsl.emit import docs, excel
-from isfdsl.resources import template_text
+from isfdsl.emit import docs, excel, search
 
 #: Largest |change| rows drawn in a bar chart (the tables hold them all).
 BARS = 30
@@ -22,12 +21,10 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 def write(c: Comparison, out: Path, top: int = 12) -> list[Path]:
     """Write index.html, index.md, the charts under ``charts/`` and compare.xlsx into ``out``."""
     page, charts = build(c, top)
+    # The page's words are English (isf compare has no --lang yet): the frame around them says so too.
     site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
-                     f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}")
-    files: dict[str, str | bytes] = dict(docs.render_pages([page], site))
-    files["style.css"] = template_text("docs/style.css")
-    files["search.js"] = template_text("docs/search.js")
-    files["search-index.js"] = "window.ISF_SEARCH = {\"items\":[],\"ranges\":[],\"systems\":{}};\n"
+                     f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}", lang="en")
+    files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files(), **search.empty()}
     files.update(charts)
     written = docs.write_docs(files, out)
     excel.write_workbook(out / "compare.xlsx", sheets(c), page.title)

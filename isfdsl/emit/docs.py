@@ -1,15 +1,13 @@
-"""Emit: user guides for the definition tables — a static HTML site and the same pages in Markdown.
+"""Emit: the page model of the user guides and its rendering — a static HTML site and the same pages in
+Markdown.
 
-Each page is first built as a small document model (:class:`Page` of headings, paragraphs, grids,
-lists, figures) from the IR, the plain words of :mod:`isfdsl.emit.describe` and the reverse index of
-:mod:`isfdsl.analysis.reverse`; two Jinja2 templates then render every page as HTML (autoescaped) and as
-Markdown (escaped by the ``md`` filter), so both always say the same thing. Output is deterministic:
-no timestamps unless ``SOURCE_DATE_EPOCH`` is set (then its date is shown in the footer), everything
-sorted, the Graphviz version line removed from the diagrams.
-
-Why one module of ~750 lines: the page builders share the site's link table, anchors and the reverse
-index; the Markdown escaping, Graphviz call and clean-up of stale files are small helpers at the end.
-(Issue 17 proposes splitting the page model from those helpers.)
+A page is a small document model (:class:`Page` of headings, paragraphs, grids, lists, figures, boxes)
+built by :mod:`isfdsl.emit.guide` (one version's guide), :mod:`isfdsl.emit.changes` (the change
+documentation) and :mod:`isfdsl.emit.compare`; two Jinja2 templates then render every page as HTML
+(autoescaped) and as Markdown (escaped by the ``md`` filter), so both always say the same thing. The
+templates' own words come from the message catalogue (:mod:`isfdsl.emit.messages`) in the site's
+language. Output is deterministic: no timestamps unless ``SOURCE_DATE_EPOCH`` is set (then its date is
+shown in the footer), everything sorted, the Graphviz version line removed from the diagrams.
 """
 
 from __future__ import annotations
@@ -17,11 +15,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,17 +30,13 @@ import jinja2
 import markupsafe
 
 from isfdsl import __version__
-from isfdsl.analysis import reverse
-from isfdsl.emit import describe
-from isfdsl.emit.describe import Phrase, Tok, anchor
+from isfdsl.emit.describe import Phrase, Tok
+from isfdsl.emit.messages import DEFAULT_LANG, Messages, messages
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
-from isfdsl.runtime.contract import GroupRecord
 
-#: Codes per page of the reverse index before a code system is split by first character.
-CODES_PER_PAGE = 1500
-#: Rows per decision diagram before a table's diagrams are split by the groups' parent (MDC).
-ROWS_PER_DIAGRAM = 80
+#: The site's scripts and stylesheet, copied as they are.
+STATIC = ("style.css", "site.js")
 
 # ---------------------------------------------------------------------- the document model
 
@@ -63,6 +59,8 @@ class Grid:
     rows: list[list[Phrase]]
     #: An anchor id per row (or None).
     ids: list[str | None] = field(default_factory=list)
+    #: Whether a reader can sort it by a column (in HTML, by a button in each column heading).
+    sortable: bool = False
 
 
 @dataclass(slots=True)
@@ -73,10 +71,13 @@ class Bullets:
 @dataclass(slots=True)
 class Figure:
     """A decision diagram: ``path`` (no extension) names ``path.dot``, always written, and ``path.svg``,
-    written only when ``drawn`` (a page never links to a diagram that was not drawn)."""
+    written only when ``drawn`` (a page never links to a diagram that was not drawn); ``too_large``: a diagram of
+    ``rows`` rows, more than a readable diagram holds, is neither drawn nor written as .dot."""
     path: str
     alt: str
     drawn: bool = True
+    rows: int = 0
+    too_large: bool = False
 
 
 @dataclass(slots=True)
@@ -87,7 +88,15 @@ class Pre:
     lang: str = ""
 
 
-Block = Heading | Para | Grid | Bullets | Figure | Pre
+@dataclass(slots=True)
+class Box:
+    """An aside: a heading and a list (the "changes" box of a group or code page)."""
+
+    title: str
+    items: list[Phrase]
+
+
+Block = Heading | Para | Grid | Bullets | Figure | Pre | Box
 
 
 @dataclass(slots=True)
@@ -100,24 +109,25 @@ class Page:
         self.blocks.append(Heading(level, text, id))
 
     def p(self, *parts: object) -> None:
-        self.blocks.append(Para(_phrase(parts)))
+        self.blocks.append(Para(phrase(parts)))
 
-    def grid(self, header: list[str], rows: Iterable[Iterable[object]], ids: Sequence[str | None] | None = None) -> None:
-        cells = [[_phrase((c,)) for c in r] for r in rows]
-        self.blocks.append(Grid(header, cells, list(ids or [])))
+    def grid(self, header: list[str], rows: Iterable[Iterable[object]], ids: Sequence[str | None] | None = None,
+             sortable: bool = False) -> None:
+        cells = [[phrase((c,)) for c in r] for r in rows]
+        self.blocks.append(Grid(header, cells, list(ids or []), sortable))
 
     def bullets(self, items: Iterable[Iterable[object]]) -> None:
-        self.blocks.append(Bullets([_phrase(tuple(i)) for i in items]))
+        self.blocks.append(Bullets([phrase(tuple(i)) for i in items]))
 
 
-def _phrase(parts: Iterable[object]) -> Phrase:
+def phrase(parts: Iterable[object]) -> Phrase:
     """Tokens from tokens, text and lists of tokens (anything else as its text)."""
     out: Phrase = []
     for part in parts:
         if isinstance(part, Tok):
             out.append(part)
         elif isinstance(part, list):
-            out.extend(_phrase(part))
+            out.extend(phrase(part))
         else:
             out.append(Tok(str(part)))
     return out
@@ -134,9 +144,16 @@ def code(text: str, href: str | None = None) -> Tok:
 # ---------------------------------------------------------------------- rendering
 
 
+#: Text that needs no Markdown escaping (the common case, checked first for speed).
+_MD_PLAIN = re.compile(r"[^\\`*_\[\]|~&<>\r\n0-9=+#-][^\\`*_\[\]|~&<>\r\n]*|")
+
+
 def _md(text: object) -> str:
     """Text safe inside Markdown: every character Markdown or HTML could read as markup escaped."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
+    s = str(text)
+    if _MD_PLAIN.fullmatch(s):
+        return s
+    s = s.replace("\r", " ").replace("\n", " ")
     s = re.sub(r"([\\`*_\[\]|~])", r"\\\1", s)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # At the start of a line, what would open a list, a heading or a setext underline.
@@ -147,7 +164,10 @@ def _md(text: object) -> str:
 
 def _mdcode(text: object) -> str:
     """A Markdown code span that holds any text (fence longer than any backtick run; pipes escaped for tables)."""
-    s = str(text).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    s = str(text)
+    if not any(ch in s for ch in "\r\n|`"):
+        return f"`{s}`"
+    s = s.replace("\r", " ").replace("\n", " ").replace("|", "\\|")
     ticks = "`" * (max((len(m) for m in re.findall(r"`+", s)), default=0) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{ticks}{pad}{s}{pad}{ticks}"
@@ -184,6 +204,7 @@ def _environment() -> jinja2.Environment:
         "heading": lambda b: isinstance(b, Heading), "para": lambda b: isinstance(b, Para),
         "grid": lambda b: isinstance(b, Grid), "bullets": lambda b: isinstance(b, Bullets),
         "figure": lambda b: isinstance(b, Figure), "pre": lambda b: isinstance(b, Pre),
+        "box": lambda b: isinstance(b, Box),
     })
     return env
 
@@ -200,17 +221,24 @@ def href(target: str, page: str, ext: str) -> str:
 
 def phrase_html(toks: Phrase, link_to: Callable[[str], str]) -> markupsafe.Markup:
     """A phrase as HTML (every text escaped); in Python rather than a template macro, for speed."""
+    return markupsafe.Markup(_phrase_html(toks, link_to))
+
+
+def _phrase_html(toks: Phrase, link_to: Callable[[str], str]) -> str:
     out = []
     for t in toks:
-        text = markupsafe.escape(t.text)
+        text = str(_escape(t.text))
         if t.style == "code":
-            text = markupsafe.Markup("<code>%s</code>") % text
+            text = f"<code>{text}</code>"
         elif t.style == "em":
-            text = markupsafe.Markup("<em>%s</em>") % text
+            text = f"<em>{text}</em>"
         if t.href:
-            text = markupsafe.Markup('<a href="%s">%s</a>') % (link_to(t.href), text)
+            text = f'<a href="{_escape(link_to(t.href))}">{text}</a>'
         out.append(text)
-    return markupsafe.Markup("").join(out)
+    return "".join(out)
+
+
+_escape = markupsafe.escape
 
 
 def phrase_md(toks: Phrase, link_to: Callable[[str], str]) -> str:
@@ -222,14 +250,38 @@ def phrase_md(toks: Phrase, link_to: Callable[[str], str]) -> str:
     return "".join(out)
 
 
+def rows_html(g: Grid, link_to: Callable[[str], str]) -> markupsafe.Markup:
+    """The body rows of a grid as HTML, one line each (in Python rather than a template loop, for speed)."""
+    out = []
+    for i, row in enumerate(g.rows):
+        rid = g.ids[i] if i < len(g.ids) else None
+        cells = "".join(f"<td>{_phrase_html(c, link_to)}</td>" for c in row)
+        out.append(f'<tr id="{_escape(rid)}">{cells}</tr>\n' if rid else f"<tr>{cells}</tr>\n")
+    return markupsafe.Markup("".join(out))
+
+
+def rows_md(g: Grid, link_to: Callable[[str], str]) -> str:
+    """The body rows of a grid as Markdown table rows, one line each (the first cell carries the row's anchor)."""
+    out = []
+    for i, row in enumerate(g.rows):
+        rid = g.ids[i] if i < len(g.ids) else None
+        cells = [phrase_md(c, link_to) for c in row]
+        if rid and cells:
+            cells[0] = f'<a id="{rid}"></a>' + cells[0]
+        out.append("|" + "".join(f" {c} |" for c in cells) + "\n")
+    return "".join(out)
+
+
 def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
+    """Every page as ``path.html`` and ``path.md`` (text)."""
     env = _environment()
     html = env.get_template("page.html.j2")
     md = env.get_template("page.md.j2")
-    footer = f"Generated by isfdsl {__version__} from {site.source}"
+    m = messages(site.lang)
+    footer = m("site.footer", version=__version__, source=site.source)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        footer += " on " + datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).strftime("%Y-%m-%d")
+        footer += m("site.footer_date", date=datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).strftime("%Y-%m-%d"))
     out: dict[str, str] = {}
     for page in pages:
         root = "../" * page.path.count("/")
@@ -237,12 +289,58 @@ def render_pages(pages: list[Page], site: Site) -> dict[str, str]:
             def link_to(t: str, p: str = page.path, e: str = ext) -> str:
                 return href(t, p, e)
             render = phrase_html if ext == ".html" else phrase_md
-            out[page.path + ext] = template.render(page=page, site=site, root=root, ext=ext, footer=footer, href=link_to,
-                                                   phrase=lambda toks, r=render, f=link_to: r(toks, f))
+            rows = rows_html if ext == ".html" else rows_md
+            out[page.path + ext] = template.render(page=page, site=site, root=root, ext=ext, footer=footer, href=link_to, m=m,
+                                                   versions=site.switch(page.path, root, ext),
+                                                   phrase=lambda toks, r=render, f=link_to: r(toks, f),
+                                                   rows=lambda g, r=rows, f=link_to: r(g, f))
     return out
 
 
+#: Pages rendered in one process at most; a larger site is rendered by two forked processes (where the
+#: platform forks), each rendering every other page.
+PAGES_PER_PROCESS = 400
+_SHARED: tuple[list[Page], Site] | None = None
+
+
+def render_many(pages: list[Page], site: Site) -> dict[str, str]:
+    """:func:`render_pages`, in two processes for a large site on a machine of several cores (the same
+    output: each page is rendered alone)."""
+    global _SHARED
+    # Forking is safe only while this process runs no other thread (a progress bar's, for one).
+    forks = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if len(pages) <= PAGES_PER_PROCESS or not forks or (os.cpu_count() or 1) < 2:
+        return render_pages(pages, site)
+    _SHARED = (pages, site)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            parts = pool.map(_render_share, [0, 1])
+    finally:
+        _SHARED = None
+    return {**parts[0], **parts[1]}
+
+
+def _render_share(k: int) -> dict[str, str]:
+    assert _SHARED is not None
+    pages, site = _SHARED
+    return render_pages(pages[k::2], site)
+
+
+def static_files() -> dict[str, str | bytes]:
+    """The stylesheet and the script every site carries."""
+    return {name: template_text(f"docs/{name}") for name in STATIC}
+
+
 # ---------------------------------------------------------------------- the site
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a site of several versions: its folder beside the others, its label, its pages."""
+
+    name: str
+    label: str
+    pages: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -252,35 +350,23 @@ class Site:
     validity: str
     source: str
     nav: list[tuple[str, str]] = field(default_factory=list)
+    #: The language of the site's own words (a key of the message catalogue).
+    lang: str = DEFAULT_LANG
+    #: Every version of a site of several versions (this one included), oldest first; empty for one version.
+    versions: list[Version] = field(default_factory=list)
+
+    def switch(self, path: str, root: str, ext: str) -> list[tuple[str, str | None]]:
+        """The version switcher of the page ``path``: (label, link) per version, the same page in another
+        version where it has it (else that version's index), no link for this version."""
+        return [(v.label, None if v.name == self.name else
+                 f"{root}../{v.name}/{path if path in v.pages else 'index'}{ext}") for v in self.versions]
 
 
-def validity(program: ir.Program) -> str:
+def validity(program: ir.Program, m: Messages | None = None) -> str:
+    m = m or messages()
     if program.valid_from or program.valid_to:
-        return f"valid {program.valid_from or '…'} to {program.valid_to or '…'}"
-    return "no validity dates declared"
-
-
-def build_docs(program: ir.Program, name: str, source: str, diagrams: bool = True,
-               progress: Callable[[int], None] | None = None) -> dict[str, str | bytes]:
-    """Every file of the documentation site of ``program``: relative path -> text (or bytes)."""
-    index = reverse.build(program, progress)
-    site = Site(name, program.label, validity(program), source,
-                [("Index", "index"), ("Reading guide", "guide"), ("Features", "features"), ("Codes", "codes"),
-                 ("Payment", "payment")])
-    if program.pathway_program() is not None:
-        site.nav.insert(3, ("Pathways", "pathway"))
-    docs = _Docs(program, index, site, drawn=diagrams)
-    pages = docs.pages()
-    files: dict[str, str | bytes] = dict(render_pages(pages, site))
-    files["style.css"] = template_text("docs/style.css")
-    files["search.js"] = template_text("docs/search.js")
-    files["search-index.js"] = "window.ISF_SEARCH = " + json.dumps(docs.search, ensure_ascii=False, sort_keys=True,
-                                                                    separators=(",", ":")) + ";\n"
-    for path, dot in docs.dots.items():
-        files[path + ".dot"] = dot
-        if diagrams:
-            files[path + ".svg"] = render_svg(dot)
-    return files
+        return m("valid", start=program.valid_from or "…", end=program.valid_to or "…")
+    return m("valid.none")
 
 
 def render_svg(dot: str) -> str:
@@ -368,462 +454,3 @@ def _replace(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class _Docs:
-    def __init__(self, program: ir.Program, index: reverse.ReverseIndex, site: Site, drawn: bool = True) -> None:
-        self.p = program
-        #: Whether the diagrams are drawn as SVG (else only their .dot sources are written).
-        self.drawn = drawn
-        self.index = index
-        self.site = site
-        self.search: dict[str, object] = {"items": [], "ranges": [], "systems": {}}
-        self.dots: dict[str, str] = {}
-        self.code_pages: dict[str, dict[str, str]] = {}
-        self.uses = reverse.uses(program)
-        self.catalogue_of = catalogue_of = {t.name: t.catalogue for t in program.decisions}
-        #: (catalogue, group) -> the codes that can lead to it.
-        self.codes_of: dict[tuple[str, str], list[reverse.CodeUse]] = {}
-        for u in index:
-            for key in dict.fromkeys((catalogue_of[lead.table], lead.group) for lead in u.leads if lead.group):
-                self.codes_of.setdefault(key, []).append(u)
-        #: The pathway tables' own program (its "episode" is the pathway record), if any.
-        self.view = program.pathway_program()
-        #: (catalogue, group) -> rows that lead to it (program, table, row).
-        self.leads_to: dict[tuple[str, str], list[tuple[ir.Program, ir.Table, ir.Row]]] = {}
-        for prog in (program, self.view):
-            for t in prog.decisions if prog else ():
-                for r in (*t.rows, *t.post):
-                    if r.group:
-                        self.leads_to.setdefault((t.catalogue, r.group), []).append((prog, t, r))  # type: ignore[arg-type]
-
-    def all_tables(self) -> tuple[ir.Table, ...]:
-        return (*self.p.decisions, *(self.view.decisions if self.view else ()))
-
-    def item(self, kind: str, key: str, label: str, target: str, code: str | None = None) -> None:
-        items = self.search["items"]
-        assert isinstance(items, list)
-        items.append([kind, key, label, target] + ([code] if code is not None else []))
-
-    def pages(self) -> list[Page]:
-        self.plan_codes()
-        pages = [self.home(), self.guide(), self.features(), self.payment()]
-        pages += [self.table(t) for t in self.p.decisions]
-        if self.view is not None:
-            pages += [self.pathway_page()] + [self.table(t, self.view) for t in self.view.decisions]
-        for cat, groups in self.p.catalogues.items():
-            pages += [self.group(cat, g) for g in groups.values()]
-        pages += [self.codelist(cs) for cs in self.p.codesets.values()]
-        pages += [self.codetable(t) for t in self.p.tables.values()]
-        pages += self.codes()
-        return pages
-
-    # -- index
-
-    def home(self) -> Page:
-        p = self.p
-        page = Page("index", p.label)
-        page.p(f"{p.system} {p.year}, {self.site.validity}.")
-        page.h(2, "Group systems")
-        rows = []
-        for t in self.all_tables():
-            how = {"first": "first matching row", "unique": "exactly one row (proven)"}.get(t.policy, t.policy)
-            after = [link(t.otherwise, f"tables/{t.otherwise}", "code"), " (when no row matches)"] if t.otherwise else \
-                [code(t.fallback or "")] if t.fallback else ["—"]
-            rows.append([link(t.name, f"tables/{t.name}", "code"), t.title or "", f"{t.catalogue} (over {t.over}s)",
-                         p.catalogue_titles.get(t.catalogue, ""), str(len(t.rows)), how, _phrase(after)])
-            self.item("table", t.name, t.title or t.name, f"tables/{t.name}")
-        page.grid(["Decision table", "Title", "Catalogue", "Group system", "Rows", "Picks", "Otherwise"], rows)
-        for cat, groups in p.catalogues.items():
-            page.h(2, f"{cat}: {p.catalogue_titles.get(cat, cat)}", anchor(cat))
-            parents = sorted({g.parent or "" for g in groups.values()})
-            for parent in parents:
-                if len(parents) > 1:
-                    page.h(3, f"MDC {parent}" if parent else "Without an MDC")
-                page.grid(["Group", "Name", "Points", "Flags"],
-                          [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, describe.number(g.points), ", ".join(g.flags)]
-                           for g in groups.values() if (g.parent or "") == parent])
-        page.h(2, "Code lists and code tables")
-        page.grid(["Name", "Title", "Code system", "Entries"],
-                  [[link(cs.name, f"lists/{cs.name}", "code"), cs.title or "", cs.system, str(len(cs.entries))]
-                   for cs in p.codesets.values()]
-                  + [[link(t.name, f"properties/{t.name}", "code"), t.title or "", t.key_system or "text", str(len(t.rows))]
-                     for t in p.tables.values()])
-        return page
-
-    # -- reading guide
-
-    def guide(self) -> Page:
-        p = self.p
-        page = Page("guide", f"How to read the tables of {p.label}")
-        page.p("This guide is generated from the definitions themselves: every example below is one of "
-               "their own rows.")
-        page.h(2, "1. What is grouped")
-        page.p(f"An episode is described by {len(p.attributes)} fields (the ",
-               link("features", "features"), " page lists them with their types and defaults). A missing or "
-               "invalid value counts as absent; the error rows of the tables decide what absent values lead to.")
-        page.p(f"From the fields the definitions derive {len(p.derivations)} features (for example a diagnosis "
-               "category or whether a drug of a list was given). Rows test fields and features alike.")
-        page.h(2, "2. Decision tables")
-        for t in p.decisions:
-            words: list[Tok | str] = [link(t.name, f"tables/{t.name}", "code"), f" assigns a group of the {t.catalogue} catalogue. "]
-            if t.policy == "first":
-                words.append("Its rows are tried from top to bottom; the first row whose conditions all hold decides "
-                             "the group, so the order of the rows matters. ")
-            else:
-                words.append("At most one of its rows can hold for any episode (the analysis proves it), so the order "
-                             "of its rows does not matter. ")
-            if t.otherwise:
-                words += ["When no row holds, the episode is grouped by ", link(t.otherwise, f"tables/{t.otherwise}", "code"),
-                          " instead. "]
-            elif t.fallback:
-                words += ["When no row holds, the episode goes to ", describe.group(p, t.catalogue, t.fallback)[0],
-                          f" (return code {t.fallback_rc or '0'}). "]
-            if t.post:
-                words.append(f"After a row has decided, {len(t.post)} post-rule(s) may change the group or the return code. ")
-            if p.entry.name == t.name:
-                words.append("An episode is grouped by this table first.")
-            page.p(*words)
-        page.h(2, "3. Reading a row")
-        example = next((r for t in p.decisions for r in t.rows if len(r.constraints) >= 2), None)
-        if example is not None:
-            table = next(t for t in p.decisions if example in t.rows)
-            page.p("Each row has a stable id, its conditions and the group it leads to. In the source, row ",
-                   code(example.id), f" of {table.name} reads:")
-            page.blocks.append(Pre(example.text + f" -> {example.group or ''}", "isf"))
-            page.p("In plain words: ", describe.row(p, example), " → ", describe.group(p, table.catalogue, example.group))
-        page.p("A condition on a list (all procedures, all drugs) holds when any of its elements satisfies it: "
-               "“include a code in” a list. A condition on an absent value never holds, except “is missing”.")
-        if any(len(r.alternatives) > 1 for t in self.all_tables() for r in t.rows):
-            page.p("A row written with ", code("or"), " reads “either …; or …”: it holds when every condition of one of "
-                   "its alternatives holds, and it is still one row, with one id and one group.")
-        page.h(2, "4. Code lists")
-        systems = sorted({cs.system for cs in p.codesets.values()})
-        page.p("A code list names codes of one code system in three ways: a code (", code("H35.3"), "), every code "
-               "that starts with a prefix (", code("H25*"), ") and a range of categories (", code("C81-C88"),
-               ", every code from the first category through the last). ")
-        attrs = {a.type.elem.ref if a.type.kind == "list" and a.type.elem else a.type.ref: a for a in p.attributes}
-        page.bullets([[code(s), f" {p.system_titles.get(s, '')}"] + (
-            [f": the characters {attrs[s].ignore!r} are ignored"] if s in attrs and attrs[s].ignore else [])
-            + ([": letters are upper-cased"] if s in attrs and attrs[s].upper else []) for s in systems])
-        page.h(2, "5. Points and payment")
-        page.p("A group carries points. For groups with a trim point and per-day points, each day of stay beyond the "
-               "trim point adds the per-day points. The refund is points × unit price × ISF share; the ",
-               link("payment", "payment"), " page gives the year's numbers and where each comes from.")
-        page.h(2, "6. Finding a code")
-        page.p("The ", link("code index", "codes"), " lists, for every code the definitions mention, the rows and groups it "
-               "can lead to, and the codes that never affect grouping. The search box finds groups, lists and codes, "
-               "including codes inside a range or under a prefix.")
-        return page
-
-    # -- features
-
-    def features(self) -> Page:
-        p = self.p
-        page = Page("features", "Fields and derived features")
-        page.h(2, "Fields of an episode")
-        page.grid(["Field", "Label", "Type", "Default"],
-                  [[code(a.name), a.label or "", str(a.type), "" if a.default is None else str(a.default)]
-                   for a in p.attributes], [anchor(a.name) for a in p.attributes])
-        for a in p.attributes:
-            if a.labels:
-                page.h(3, f"Values of {a.name}")
-                inverse: dict[str, list[str]] = {}
-                for raw, member in a.members.items():
-                    if raw != member:
-                        inverse.setdefault(member, []).append(raw)
-                page.grid(["Value", "Input", "Label"], [[code(m), ", ".join(inverse.get(m, [])), label]
-                                                        for m, label in a.labels.items()])
-            self.item("field", a.name, a.label or a.name, f"features#{anchor(a.name)}")
-        page.h(2, "Derived features")
-        page.grid(["Feature", "Meaning", "Type", "Definition"],
-                  [[code(d.name), d.title or "", str(d.type), code(d.text)] for d in p.derivations],
-                  [anchor(d.name) for d in p.derivations])
-        for d in p.derivations:
-            self.item("feature", d.name, d.title or d.name, f"features#{anchor(d.name)}")
-        return page
-
-    # -- payment
-
-    def payment(self) -> Page:
-        p = self.p
-        page = Page("payment", "Payment parameters")
-        pay = p.payment
-        if pay is None:
-            page.p("These definitions declare no payment parameters.")
-            return page
-        page.p("Refund of an episode = points × unit price × ISF share. Numbers with a source were confirmed from it; "
-               "numbers marked ", Tok("illustrative", None, "code"), " could not be confirmed and are placeholders "
-               "(override them with ", code("isf group --unit-price/--share"), ").")
-
-        labels = {"unit_price": "Unit price (all)", "price": f"Unit price by {pay.price_attr}",
-                  "share": f"ISF share by {pay.share_attr}"}
-        page.grid(["Parameter", "For", "Value", "Source"],
-                  [[labels[kind], member, f"{describe.number(v * 100)} %" if kind == "share" else f"{describe.number(v)} kr",
-                    origin or "not stated"] for kind, member, v, origin in pay.parameters()])
-        long_stay = [(cat, g) for cat, gs in p.catalogues.items() for g in gs.values() if g.trim is not None]
-        page.h(2, "Long stays: trim points and per-day points")
-        if pay.stay_attr:
-            page.p("For a stay (", link(describe.feature_label(p, pay.stay_attr), f"features#{anchor(pay.stay_attr)}", "em"),
-                   ") longer than a group's trim point, each day beyond it adds the group's per-day points.")
-        page.grid(["Group", "Name", "Points", "Trim point (days)", "Per-day points"],
-                  [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, describe.number(g.points), str(g.trim), describe.number(g.perday)]
-                   for cat, g in long_stay])
-        return page
-
-    # -- decision tables
-
-    def pathway_page(self) -> Page:
-        assert self.view is not None and self.p.pathway is not None
-        pw = self.p.pathway
-        page = Page("pathway", f"Pathways: {pw.title or 'pathway'}")
-        page.p("A pathway is the episodes of one patient in one care pathway. Each member episode is grouped as "
-               "always; the pathway record below (given with the pathway or gathered from its members) is then "
-               "grouped by the pathway tables. Where the pathway's group is financed (points above zero, not "
-               "flagged unfinanced), its points replace the members' points; otherwise the members keep theirs.")
-        gathered = {"group": "the groups of the member episodes", "count": "the number of member episodes"}
-        page.grid(["Attribute", "Label", "Type", "Where from"],
-                  [[code(a.name), a.label or "", str(a.type), gathered.get(pw.gather.get(a.name, ""), "")
-                    or ([Tok("every member's "), describe.feature(self.p, pw.gather[a.name])] if a.name in pw.gather
-                        else "given with the pathway")] for a in self.view.attributes],
-                  [anchor(a.name) for a in self.view.attributes])
-        page.p("Tables over pathways: ", *[x for t in self.view.decisions
-                                           for x in (link(t.name, f"tables/{t.name}", "code"), " ")])
-        self.item("page", "pathway", "Pathways (TFG)", "pathway")
-        return page
-
-    def table(self, t: ir.Table, program: ir.Program | None = None) -> Page:
-        p = program or self.p
-        page = Page(f"tables/{t.name}", f"Decision table {t.name}: {t.title or t.catalogue}")
-        page.p(f"Catalogue {t.catalogue}, over {t.over}s; policy ", code(t.policy), f"; {len(t.rows)} rows.")
-        for path, title in self.diagrams(t):
-            page.blocks.append(Figure(path, title, self.drawn))
-        page.h(2, "Rows")
-        page.grid(["#", "Row", "Conditions", "Group", "Return code", "Source"],
-                  [[str(n), code(r.id), describe.row(p, r), describe.group(p, t.catalogue, r.group), r.rc or "0", r.where]
-                   for n, r in enumerate(t.rows, 1)], [anchor(r.id) for r in t.rows])
-        if t.otherwise:
-            page.p("No row holds: grouped by ", link(t.otherwise, f"tables/{t.otherwise}", "code"), ".")
-        elif t.fallback:
-            page.p("No row holds: ", describe.group(p, t.catalogue, t.fallback), f", return code {t.fallback_rc or '0'}.")
-        if t.post:
-            page.h(2, "Post-rules")
-            page.grid(["Row", "Conditions", "Group", "Return code"],
-                      [[code(r.id), describe.row(p, r), describe.group(p, t.catalogue, r.group), r.rc or ""] for r in t.post])
-        return page
-
-    def diagrams(self, t: ir.Table) -> list[tuple[str, str]]:
-        if len(t.rows) <= ROWS_PER_DIAGRAM:
-            parts = {"": list(t.rows)}
-        else:
-            groups = self.p.catalogues.get(t.catalogue, {})
-            parts = {}
-            for r in t.rows:
-                rec = groups.get(r.group or "")
-                parts.setdefault(rec.parent or "other" if rec else "other", []).append(r)
-        out = []
-        last = t.rows[-1] if t.rows else None
-        for part, rows in sorted(parts.items()):
-            # At most ROWS_PER_DIAGRAM rows a diagram, so that Graphviz lays each out in moments.
-            chunks = [rows[k:k + ROWS_PER_DIAGRAM] for k in range(0, len(rows), ROWS_PER_DIAGRAM)] or [[]]
-            for n, chunk in enumerate(chunks, 1):
-                suffix = "-".join(x for x in (part, str(n) if len(chunks) > 1 else "") if x)
-                path = f"diagrams/{t.name}" + (f"-{suffix}" if suffix else "")
-                self.dots[path] = _dot(t, chunk, last is not None and last in chunk)
-                title = f"Decision diagram of {t.name}" + (f", MDC {part}" if part else "")
-                out.append((path, title + (f", part {n} of {len(chunks)}" if len(chunks) > 1 else "")))
-        return out
-
-    # -- groups
-
-    def group(self, cat: str, g: GroupRecord) -> Page:
-        p = self.p
-        path = describe.group_path(cat, g.code)
-        self.item("group", g.code, g.name, path)
-        page = Page(path, f"{cat} {g.code}: {g.name}")
-        facts = [["Group system", cat], ["Points", describe.number(g.points)]]
-        if g.trim is not None:
-            facts.append(["Trim point (days)", str(g.trim)])
-        if g.perday is not None:
-            facts.append(["Per-day points beyond the trim point", describe.number(g.perday)])
-        if g.parent:
-            facts.append(["MDC (parent)", g.parent])
-        if g.flags:
-            facts.append(["Flags", ", ".join(g.flags)])
-        page.grid(["Property", "Value"], facts)
-        if "illustrative" in g.flags:
-            page.p("The points of this group are illustrative: they could not be confirmed from a public source.")
-        page.h(2, "Rows that lead here")
-        rows = self.leads_to.get((cat, g.code), [])
-        if rows:
-            page.grid(["Table", "Row", "Conditions", "Source"],
-                      [[link(t.name, f"tables/{t.name}", "code"), link(r.id, f"tables/{t.name}#{anchor(r.id)}", "code"),
-                        describe.row(prog, r), r.where] for prog, t, r in rows])
-        fallbacks = [t for t in (*p.decisions, *(self.view.decisions if self.view else ()))
-                     if t.fallback == g.code and t.catalogue == cat]
-        for t in fallbacks:
-            page.p("Also the fallback of ", link(t.name, f"tables/{t.name}", "code"), ": episodes no row of it takes.")
-        if not rows and not fallbacks:
-            page.p("No row leads to this group.")
-        codes = self.codes_of.get((cat, g.code), [])
-        page.h(2, "Codes that can lead here")
-        if codes:
-            shown = codes[:200]
-            page.p(f"{len(codes)} codes" + (f" (the first {len(shown)} shown)" if len(codes) > len(shown) else "") + ":")
-            page.grid(["Code", "System", "As", "Description"],
-                      [[code(u.shown, self.code_href(u)), u.system,
-                        ", ".join(sorted({lead.attribute for lead in u.leads if lead.group == g.code})), "; ".join(u.titles)]
-                       for u in shown])
-        else:
-            page.p("No code leads here on its own.")
-        return page
-
-    def _leads(self, u: reverse.CodeUse) -> Phrase:
-        """Per field the code can sit in: each group it can lead to (linked) with the rows (as text)."""
-        by_attr: dict[str, dict[tuple[str, str], list[str]]] = {}
-        for lead in u.leads:
-            key = (self._catalogue(lead.table), lead.group or "")
-            by_attr.setdefault(lead.attribute, {}).setdefault(key, []).append(lead.row)
-        out: Phrase = []
-        for attr, groups in by_attr.items():
-            if out:
-                out.append(Tok("; "))
-            out.append(Tok(f"as {attr}: "))
-            for k, ((cat, g), rows) in enumerate(groups.items()):
-                out += [Tok(", " if k else ""), Tok(g or "(keeps)", describe.group_path(cat, g) if g else None, "code"),
-                        Tok(f" ({' '.join(rows)})")]
-        return out
-
-    def _catalogue(self, table: str) -> str:
-        return self.catalogue_of[table]
-
-    # -- code lists and tables
-
-    def codelist(self, cs: ir.CodeSet) -> Page:
-        page = Page(f"lists/{cs.name}", f"Code list {cs.name}: {cs.title or ''}".rstrip(": "))
-        self.item("list", cs.name, cs.title or cs.name, f"lists/{cs.name}")
-        page.p(f"Code system {cs.system}; {len(cs.entries)} entries.")
-        used = [(t, r) for t in self.all_tables() for r in t.rows if any(c.ref == cs.name for c in r.constraints)]
-        derived = [d for d in self.p.derivations if cs.name in self.uses.get(d.name, ())] if not used else []
-        page.grid(["Entry", "Kind", "Description", "Source"],
-                  [[code(e.shown, self.code_href_for(cs.system, e)), e.kind,
-                    e.description or "", e.where] for e in cs.entries])
-        page.h(2, "Used by")
-        if used:
-            page.bullets([[link(f"{t.name} {r.id}", f"tables/{t.name}#{anchor(r.id)}", "code"), " → ",
-                           describe.group(self.p, t.catalogue, r.group)] for t, r in used])
-        elif derived:
-            page.bullets([[link(d.name, f"features#{anchor(d.name)}", "code"), f" {d.title or ''}"] for d in derived])
-        else:
-            page.p("No row tests this list directly.")
-        return page
-
-    def codetable(self, t: ir.CodeTable) -> Page:
-        page = Page(f"properties/{t.name}", f"Code table {t.name}: {t.title or ''}".rstrip(": "))
-        self.item("table", t.name, t.title or t.name, f"properties/{t.name}")
-        page.p(f"Key: {t.key_system or 'text'}; values: {t.value_type}; {len(t.rows)} keys.")
-        rows = []
-        for key, values in t.rows.items():
-            for second, v in values:
-                k = code(key, self.code_href_for(t.key_system, None, key) if t.key_system else None)
-                rows.append([k, second or "", str(v)])
-        page.grid(["Code", "Together with", "Value"], rows)
-        return page
-
-    # -- the reverse index
-
-    def code_href(self, u: reverse.CodeUse) -> str:
-        return f"{self.code_pages[u.system][u.code]}#{anchor(u.code)}"
-
-    def code_href_for(self, system: str | None, e: ir.Entry | None, key: str | None = None) -> str | None:
-        if system is None or system not in self.code_pages:
-            return None
-        k = key if key is not None else (e.lo if e and e.kind == "code" else e.shown if e else "")
-        page = self.code_pages[system].get(k)
-        return f"{page}#{anchor(k)}" if page else None
-
-    def plan_codes(self) -> None:
-        for system, codes in self.index.systems.items():
-            split = len(codes) > CODES_PER_PAGE
-            self.code_pages[system] = {c: f"codes/{system}-{c[0]}" if split else f"codes/{system}" for c in codes}
-
-    def codes(self) -> list[Page]:
-        p = self.p
-        top = Page("codes", "Code index")
-        top.p("For every code the definitions mention: the rows and groups it can lead to when it is the only code of "
-              "its field. A row may need other fields too; rows that earlier rows shadow are still listed "
-              "(", code("isf verify"), " reports them). A prefix or range entry is tried with its first code.")
-        out = [top]
-        systems = self.p.system_titles
-        for system, codes in self.index.systems.items():
-            unused = [u for u in codes.values() if not u.leads]
-            top.h(2, f"{system}: {systems.get(system, '')}".rstrip(": "))
-            pages = sorted(set(self.code_pages[system].values()))
-            top.p(f"{len(codes)} codes, {len(unused)} of which never affect grouping. Pages: ",
-                  *[x for path in pages for x in (link(path.split("/")[-1], path, "code"), " ")])
-            if unused:
-                top.h(3, f"{system} codes that never affect grouping", anchor(f"unused-{system}"))
-                top.p(*[x for u in unused[:500] for x in (code(u.shown, self.code_href(u)), " ")],
-                      f"… and {len(unused) - 500} more" if len(unused) > 500 else "")
-            for path in pages:
-                mine = [u for u in codes.values() if self.code_pages[system][u.code] == path]
-                split = path != f"codes/{system}"
-                page = Page(path, f"{system} codes" + (f" starting with {mine[0].code[0]}" if split else ""))
-                rows, ids = [], []
-                for u in mine:
-                    leads = self._leads(u)
-                    where = [link(n, f"lists/{n}", "code") for n in u.lists] + \
-                            [link(n, f"properties/{n}", "code") for n in u.tables]
-                    rows.append([code(u.shown), "; ".join(u.titles), _phrase([x for w in where for x in (w, " ")]),
-                                 leads or [Tok("never affects grouping")]])
-                    ids.append(anchor(u.code))
-                    self.item("code", u.shown, system, f"{path}#{anchor(u.code)}", u.code)
-                page.grid(["Code", "Description", "Listed in", "Can lead to"], rows, ids)
-                out.append(page)
-        for system, codes in self.index.systems.items():
-            attr = next((a for a in p.attributes if (a.type.elem or a.type).ref == system), None)
-            entry = self.search["systems"]
-            assert isinstance(entry, dict)
-            entry[system] = {"ignore": attr.ignore if attr else "", "upper": attr.upper if attr else True}
-            for cs in p.codesets.values():
-                if cs.system != system:
-                    continue
-                for e in cs.entries:
-                    if e.kind != "code":
-                        target = self.code_href_for(system, e)
-                        ranges = self.search["ranges"]
-                        assert isinstance(ranges, list)
-                        ranges.append([system, e.lo, e.hi if e.kind == "range" else e.lo, e.kind, e.shown, target])
-        return out
-
-
-def _dot_text(s: str, limit: int = 60) -> str:
-    s = s if len(s) <= limit else s[: limit - 1] + "…"
-    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-
-
-def _dot(t: ir.Table, rows: list[ir.Row], ends: bool) -> str:
-    """A diagram of some rows of a table: the rows in order (a chain of "no" under `first`), each with a
-    "yes" edge to its group; ``ends``: the chunk holds the last row, so it shows what no row takes."""
-    lines = [f'digraph "{_dot_text(t.name)}" {{', "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
-             '  start [shape=circle, label="start"];']
-    groups: list[str] = []
-    prev = "start"
-    for n, r in enumerate(rows):
-        node = f"r{n}"
-        label = f"{r.id}\\n" + _dot_text(r.text or "always")
-        lines.append(f'  {node} [shape=box, label="{label}"];')
-        lines.append(f'  {prev} -> {node}' + (' [label="no"];' if prev != "start" and t.policy == "first" else ";"))
-        if t.policy == "first":
-            prev = node
-        g = r.group or "(keep)"
-        if g not in groups:
-            groups.append(g)
-            lines.append(f'  g{groups.index(g)} [shape=ellipse, style=filled, fillcolor="#e8f0fe", label="{_dot_text(g)}"];')
-        lines.append(f'  {node} -> g{groups.index(g)} [label="yes"];')
-    end = t.otherwise and f"table {t.otherwise}" or (t.fallback and f"fallback {t.fallback}") or "no group"
-    if ends:
-        lines.append(f'  end [shape=ellipse, style=dashed, label="{_dot_text(end)}"];')
-        lines.append(f'  {prev} -> end [label="none"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"

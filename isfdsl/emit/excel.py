@@ -20,6 +20,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from isfdsl import __version__
 from isfdsl.emit import describe
+from isfdsl.emit.messages import Messages, messages
 from isfdsl.ir import model as ir
 
 Cell = str | int | Decimal | None
@@ -78,8 +79,8 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], title: str) -> None:
     wb.close()
 
 
-def definition_sheets(program: ir.Program) -> list[Sheet]:
-    """The definition tables of a program as sheets."""
+def definition_sheets(program: ir.Program, m: Messages) -> list[Sheet]:
+    """The definition tables of a program as sheets, their names and headers in the language of ``m``."""
     sheets: list[Sheet] = []
     view = program.pathway_program()
     pairs = [(t, program) for t in program.decisions] + ([(t, view) for t in view.decisions] if view else [])
@@ -89,8 +90,8 @@ def definition_sheets(program: ir.Program) -> list[Sheet]:
             for c in r.constraints:
                 if c.feature not in features:
                     features.append(c.feature)
-        header = ["Order", "Rule", "Title", *(f"{describe.feature_label(prog, f)} ({f})" for f in features),
-                  "Group", "Group name", "Return code", "Conditions in words", "Source"]
+        header = [m("xl.order"), m("xl.rule"), m("col.title"), *(f"{describe.feature_label(prog, f, m)} ({f})" for f in features),
+                  m("col.group"), m("xl.group_name"), m("col.rc"), m("xl.in_words"), m("col.source")]
         cat = prog.catalogues.get(t.catalogue, {})
         rows: list[list[Cell]] = []
         for n, r in enumerate(t.rows, 1):
@@ -98,32 +99,36 @@ def definition_sheets(program: ir.Program) -> list[Sheet]:
             for alternative in r.alternatives:
                 per = [" and ".join(c.text for c in alternative if c.feature == f) for f in features]
                 rec = cat.get(r.group or "")
-                words = describe.plain(describe.conjunction(prog, alternative) if len(r.alternatives) > 1 else describe.row(prog, r))
+                words = describe.plain(describe.conjunction(prog, alternative, m) if len(r.alternatives) > 1
+                                       else describe.row(prog, r, m))
                 rows.append([n, r.id, r.title or "", *per, r.group or "", rec.name if rec else "", r.rc or "0",
-                             words + (" (one alternative of the rule)" if len(r.alternatives) > 1 else ""), r.where])
-        tail = f"otherwise table {t.otherwise}" if t.otherwise else f"fallback {t.fallback} rc {t.fallback_rc or '0'}" \
-            if t.fallback else ""
+                             words + (m("xl.alternative") if len(r.alternatives) > 1 else ""), r.where])
+        tail = m("xl.otherwise", name=t.otherwise) if t.otherwise else \
+            m("xl.fallback", group=t.fallback, rc=t.fallback_rc or "0") if t.fallback else ""
         if tail:
-            rows.append([len(t.rows) + 1, "(no row)", tail, *([""] * len(features)), t.fallback or "", "", t.fallback_rc or "", "", ""])
-        sheets.append((f"Logic {t.name}", header, rows))
+            rows.append([len(t.rows) + 1, m("xl.no_row"), tail, *([""] * len(features)), t.fallback or "", "", t.fallback_rc or "", "", ""])
+        sheets.append((m("xl.logic", name=t.name), header, rows))
     for cat_name, groups in program.catalogues.items():
-        sheets.append((f"Groups {cat_name}", ["Group", "Name", "Points", "Trim point", "Per-day points", "MDC", "Flags"],
+        sheets.append((m("xl.groups", name=cat_name), [m("col.group"), m("col.name"), m("col.points"), m("xl.trim"),
+                                                      m("col.perday"), m("col.mdc"), m("col.flags")],
                        [[g.code, g.name, g.points, g.trim, g.perday, g.parent or "", ", ".join(g.flags)] for g in groups.values()]))
-    sheets.append(("Code lists", ["List", "Title", "System", "Entry", "Kind", "Description", "Source"],
-                   [[cs.name, cs.title or "", cs.system, e.shown, e.kind, e.description or "", e.where]
+    sheets.append((m("xl.code_lists"), [m("col.list"), m("col.title"), m("col.code_system"), m("col.entry"), m("col.kind"),
+                                        m("col.description"), m("col.source")],
+                   [[cs.name, cs.title or "", cs.system, e.shown, m.kind(e.kind), e.description or "", e.where]
                     for cs in program.codesets.values() for e in cs.entries]))
     for name, table in program.tables.items():
-        sheets.append((f"Table {name}", ["Code", "Together with", "Value"],
+        sheets.append((m("xl.table", name=name), [m("col.code"), m("col.together"), m("col.value")],
                        [[key, second or "", _cell(v)] for key, values in table.rows.items() for second, v in values]))
-    sheets.append(("Fields", ["Field", "Label", "Type", "Default"],
+    sheets.append((m("xl.fields"), [m("col.field"), m("col.label"), m("col.type"), m("col.default")],
                    [[a.name, a.label or "", str(a.type), "" if a.default is None else str(a.default)] for a in program.attributes]))
-    sheets.append(("Features", ["Feature", "Meaning", "Type", "Definition"],
+    sheets.append((m("xl.features"), [m("col.feature"), m("col.meaning"), m("col.type"), m("col.definition")],
                    [[d.name, d.title or "", str(d.type), d.text] for d in program.derivations]))
     if program.payment is not None:
         pay = program.payment
-        labels = {"unit_price": "unit price", "price": f"unit price by {pay.price_attr}", "share": f"ISF share by {pay.share_attr}"}
-        sheets.append(("Payment", ["Parameter", "For", "Value", "Source"],
-                       [[labels[kind], m, v, origin or ""] for kind, m, v, origin in pay.parameters()]))
+        labels = {"unit_price": m("payment.unit_price"), "price": m("payment.price", attr=pay.price_attr),
+                  "share": m("payment.share", attr=pay.share_attr)}
+        sheets.append((m("xl.payment"), [m("col.parameter"), m("col.for"), m("col.value"), m("col.source")],
+                       [[labels[kind], member, v, origin or ""] for kind, member, v, origin in pay.parameters()]))
     return sheets
 
 
@@ -134,8 +139,9 @@ def _cell(v: object) -> Cell:
 
 
 
-def export(program: ir.Program, path: Path) -> int:
-    """Write the definition tables of ``program``; the number of sheets."""
-    sheets = definition_sheets(program)
-    write_workbook(path, sheets, f"{program.label}: definition tables")
+def export(program: ir.Program, path: Path, m: Messages | None = None) -> int:
+    """Write the definition tables of ``program`` (headers in the language of ``m``); the number of sheets."""
+    m = m or messages()
+    sheets = definition_sheets(program, m)
+    write_workbook(path, sheets, m("xl.title", label=program.label))
     return len(sheets)

@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ATC-S",[["S01LA04","S01LA04","Ranibizumab","codes/ATC#c-S01LA04",["802U"]],["S01LA05","S01LA05","Aflibercept","codes/ATC#c-S01LA05",["802U"]],["S01LA06","S01LA06","Brolucizumab","codes/ATC#c-S01LA06",["802U"]],["S01LA09","S01LA09","Faricimab","codes/ATC#c-S01LA09",["802U"]]]);

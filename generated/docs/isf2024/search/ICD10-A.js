@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ICD10-A",[["A00-A14","A00-A14","","codes/ICD10#c-A00_2dA14",["M18"]],["A15-A19","A15-A19","","codes/ICD10#c-A15_2dA19",["M04"]],["A20-B19","A20-B19","","codes/ICD10#c-A20_2dB19",["M18"]]]);

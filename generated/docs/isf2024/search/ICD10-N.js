@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ICD10-N",[["N00-N39","N00-N39","","codes/ICD10#c-N00_2dN39",["M11"]],["N40-N51","N40-N51","","codes/ICD10#c-N40_2dN51",["M12"]],["N60-N64","N60-N64","","codes/ICD10#c-N60_2dN64",["M09"]],["N70-N99","N70-N99","","codes/ICD10#c-N70_2dN99",["M13"]]]);

@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ATC-J",[["J01*","J01*","Antibakterielle midler","codes/ATC#c-J01_2a",["XS82"]],["J04AB02","J04AB02","Rifampicin","codes/ATC#c-J04AB02",["DS03"]],["J04AC01","J04AC01","Isoniazid","codes/ATC#c-J04AC01",["DS03"]],["J04AK01","J04AK01","Pyrazinamid","codes/ATC#c-J04AK01",["DS03"]],["J04AK02","J04AK02","Etambutol","codes/ATC#c-J04AK02",["DS03"]]]);

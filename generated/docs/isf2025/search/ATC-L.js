@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ATC-L",[["L01FG01","L01FG01","Bevacizumab (til 802U fra 2025)","codes/ATC#c-L01FG01",["802U"]],["L04AA31","L04AA31","Teriflunomid","codes/ATC#c-L04AA31",["NS21"]],["L04AX07","L04AX07","Dimetylfumarat","codes/ATC#c-L04AX07",["NS21"]]]);

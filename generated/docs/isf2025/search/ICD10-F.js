@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ICD10-F",[["F00-F09","F00-F09","","codes/ICD10#c-F00_2dF09",["M19"]],["F10-F19","F10-F19","","codes/ICD10#c-F10_2dF19",["M20"]],["F20-F99","F20-F99","","codes/ICD10#c-F20_2dF99",["M19"]]]);

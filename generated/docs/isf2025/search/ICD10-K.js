@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("ICD10-K",[["K00-K14","K00-K14","","codes/ICD10#c-K00_2dK14",["M03"]],["K20-K69","K20-K69","","codes/ICD10#c-K20_2dK69",["M06"]],["K70-K87","K70-K87","","codes/ICD10#c-K70_2dK87",["M07"]],["K90-K93","K90-K93","","codes/ICD10#c-K90_2dK93",["M06"]]]);

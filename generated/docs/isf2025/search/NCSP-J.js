@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("NCSP-J",[["JAFC10","JAFC10","Hemodialyse (illustrativ kode)","codes/NCSP#c-JAFC10",["NS10"]],["JAFC20","JAFC20","Peritonealdialyse (illustrativ kode)","codes/NCSP#c-JAFC20",["NS10"]]]);

@@ -1,0 +1,1 @@
+window.ISF_SEARCH_SHARD("NCSP-Q",[["QXGX00","QXGX00","Lysbehandling med UVB (illustrativ kode)","codes/NCSP#c-QXGX00",["HS08"]],["QXGX05","QXGX05","PUVA-behandling (illustrativ kode)","codes/NCSP#c-QXGX05",["HS08"]],["QXGX20","QXGX20","IPL-behandling (illustrativ kode)","codes/NCSP#c-QXGX20",["810O"]]]);

@@ -1,0 +1,1 @@
+window.ISF_SEARCH = {"items":[],"messages":{},"ranges":[],"systems":{}};
