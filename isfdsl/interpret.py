@@ -61,7 +61,7 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
-                problems.append((attr.name, str(raw), str(exc)))
+                problems.append((attr.name, runtime.shown(raw), str(exc)))
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value
