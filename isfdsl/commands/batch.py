@@ -167,6 +167,10 @@ def _jsonl(text: io.TextIOWrapper) -> Iterator[Record]:
             except json.JSONDecodeError as exc:
                 yield Record(n, {}, [f"row {n}: not valid JSON: {exc.msg} at column {exc.colno}"])
                 continue
+            except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of over 4,300 digits
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+                yield Record(n, {}, [f"row {n}: not valid JSON: {reason}"])
+                continue
             if not isinstance(value, dict):
                 yield Record(n, {}, [f"row {n}: a JSON object was expected, not {type(value).__name__}"])
                 continue
