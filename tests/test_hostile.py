@@ -147,6 +147,12 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     assert done == [[("ISF106", 2, 1)]]
 
 
+def test_a_folder_named_as_a_file_is_refused(tmp_path: Path) -> None:
+    defs = _write(tmp_path / "defs", 'version T 2025 "t"\nimport ""\nimport "sub"\ntable t of text -> text from "."\n')
+    (defs / "sub").mkdir()
+    assert _errors(defs) == [("ISF106", 2, 1), ("ISF106", 3, 1), ("ISF106", 4, 1)]
+
+
 def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     defs = _write(tmp_path / "defs", 'version T 2025 "t"\ncodesystem C\ntable t of C -> text from "big.tsv"\n')
     (defs / "big.tsv").write_text("key\tvalue\n" + "A00\tx\n" * 1000, encoding="utf-8")

@@ -79,11 +79,14 @@ def open_source(root: Path, path: Path) -> str:
         if exc.errno == errno.ENXIO:  # a FIFO or socket with no writer
             raise Refused("ISF106", "it is not a regular file") from None
         raise Refused("ISF104", exc.strerror or str(exc)) from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise Refused("ISF106", "it is a folder" if stat.S_ISDIR(info.st_mode) else "it is not a regular file")
-        data = f.read(limits.FILE_BYTES + 1)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limits.FILE_BYTES + 1)
+    finally:
+        os.close(fd)
     if len(data) > limits.FILE_BYTES:
         raise Refused("ISF107", f"it is larger than {limits.FILE_BYTES // (1024 * 1024)} MiB, the largest file the compiler reads")
     try:
