@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -38,6 +39,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ISF103": (Severity.ERROR, "unexpected end of file"),
     "ISF104": (Severity.ERROR, "file not found or unreadable"),
     "ISF105": (Severity.ERROR, "malformed code or code range"),
+    "ISF106": (Severity.ERROR, "file outside the definitions folder or not a regular file"),
+    "ISF107": (Severity.ERROR, "a limit of the compiler exceeded"),
     "ISF201": (Severity.ERROR, "unknown name"),
     "ISF202": (Severity.ERROR, "duplicate name"),
     "ISF203": (Severity.ERROR, "type error"),
@@ -122,6 +125,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f"did you mean `{close[0]}`?" if close else ""
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of a source file as the parser numbers them: only ``\\n`` ends a line (a ``\\r`` before
+    it is dropped), so a form feed, ``\\x85`` or U+2028 inside a line never shifts the line shown for a
+    position. Every stage that turns text into line numbers uses this."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _shown(line: str) -> str:
+    """A source line for display: a tab or any other control or separator character becomes one space,
+    so the caret below stays under its column and nothing moves the terminal's cursor."""
+    return "".join(" " if ch != " " and unicodedata.category(ch)[0] in "CZ" else ch for ch in line)
+
+
 def render_text(diags: Iterable[Diagnostic], sources: dict[str, str], color: bool = False) -> str:
     """Render diagnostics as ``path:line:col: severity[CODE]: message`` with the line and a caret."""
     out: list[str] = []
@@ -132,9 +148,9 @@ def render_text(diags: Iterable[Diagnostic], sources: dict[str, str], color: boo
             tint = "\x1b[1;31m" if d.severity is Severity.ERROR else "\x1b[1;33m"
             head = f"\x1b[1m{d.span}:\x1b[0m {tint}{sev}[{d.code}]\x1b[0m\x1b[1m: {d.message}\x1b[0m"
         out.append(head)
-        lines = sources.get(d.span.file, "").splitlines()
+        lines = source_lines(sources[d.span.file]) if sources.get(d.span.file) else []
         if 1 <= d.span.line <= len(lines):
-            text = lines[d.span.line - 1].expandtabs(1)
+            text = _shown(lines[d.span.line - 1])
             width = 1
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 width = d.span.end_col - d.span.col

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from isfdsl.ir import model as ir
 from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
+from isfdsl.runtime.convert import shown
 from isfdsl.types import Type
 
 
@@ -64,7 +65,7 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
-                problems.append((attr.name, str(raw), str(exc)))
+                problems.append((attr.name, shown(raw), str(exc)))
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value

@@ -15,7 +15,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from isfdsl import limits
 from isfdsl.check.builtins import BUILTINS
+from isfdsl.check.codesyntax import CodePattern, PatternError
 from isfdsl.diagnostics import Collector, Span, did_you_mean
 from isfdsl.syntax import ast
 from isfdsl.syntax.loader import Program
@@ -78,7 +80,7 @@ class _Checker:
     def __init__(self, program: Program, diags: Collector) -> None:
         self.m = Model(program)
         self.d = diags
-        self.patterns: dict[str, re.Pattern[str] | None] = {}
+        self.patterns: dict[str, CodePattern | None] = {}
         #: What the rows of the decision table being checked test: ``episode`` or ``pathway``.
         self.over = "episode"
 
@@ -195,10 +197,12 @@ class _Checker:
             self.patterns[cs.name] = None
             return
         try:
-            self.patterns[cs.name] = re.compile(cs.syntax)
-        except re.error as exc:
+            self.patterns[cs.name] = CodePattern(cs.syntax)
+        except PatternError as exc:
             self.patterns[cs.name] = None
-            self.d.report("ISF209", cs.span, f"syntax pattern of `{cs.name}` is not a valid regular expression: {exc}")
+            self.d.report("ISF209", cs.span, f"syntax pattern of `{cs.name}` is not accepted: {exc}",
+                          "a code syntax is a regular expression of literals, sets, `.`, groups, `|` and "
+                          "quantifiers (see docs/language.md)")
 
     def _check_enum(self, en: ast.EnumDecl) -> None:
         names: dict[str, Span] = {}
@@ -328,7 +332,7 @@ class _Checker:
                     self.d.report("ISF105", e.span, f"malformed code range `{e.text}`")
                     continue
                 for bound in (e.lo, e.hi or ""):
-                    if pattern is not None and not pattern.match(normalize_code(cs, bound)):
+                    if pattern is not None and not pattern.prefix_match(normalize_code(cs, bound)):
                         self.d.report("ISF205", e.span, f"range bound `{bound}` is not a valid {cl.system} code")
                 if hi < lo[: len(hi)] or (len(hi) >= len(lo) and hi[: len(lo)] < lo):
                     self.d.report("ISF204", e.span, f"code range `{e.text}` is inverted: `{e.hi}` sorts before `{e.lo}`")
@@ -356,6 +360,9 @@ class _Checker:
             self.d.report("ISF215", span, f"`{value}` is not an integer")
         elif t.kind == "decimal" and not re.fullmatch(r"-?\d+(\.\d+)?", value):
             self.d.report("ISF215", span, f"`{value}` is not a number")
+        elif t.kind in ("int", "decimal") and sum(ch.isdigit() for ch in value) > limits.DIGITS:
+            self.d.report("ISF107", span, f"a number of {sum(ch.isdigit() for ch in value)} digits; "
+                          f"at most {limits.DIGITS} are allowed")
         elif t.kind == "enum" and value not in {m.name for m in self.m.enums[t.ref or ""].members}:
             self.d.report("ISF214", span, f"`{value}` is not a member of `{t.ref}`")
         elif t.kind in ("list", "pair", "bool", "date"):

@@ -179,8 +179,9 @@ def _jsonl(data: IO[bytes], encoding: str) -> Iterator[Record]:
             except json.JSONDecodeError as exc:
                 yield Record(n, {}, [*found, f"{where}: not valid JSON: {exc.msg} at column {exc.colno}"])
                 continue
-            except (ValueError, RecursionError) as exc:  # an integer of too many digits, nesting too deep
-                yield Record(n, {}, [*found, f"{where}: not usable JSON: {exc}"])
+            except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of over 4,300 digits
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+                yield Record(n, {}, [*found, f"{where}: not usable JSON: {reason}"])
                 continue
             if not isinstance(value, dict):
                 yield Record(n, {}, [*found, f"{where}: a JSON object was expected, not {type(value).__name__}"])

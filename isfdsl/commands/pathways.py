@@ -33,6 +33,8 @@ def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
         return {}, f"row {n}: not UTF-8 text ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
         return {}, f"row {n}: not JSON: {exc}"
+    except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of over 4,300 digits
+        return {}, f"row {n}: not JSON: {'nested too deeply' if isinstance(exc, RecursionError) else str(exc).split(';')[0]}"
     if not isinstance(item, dict):
         return {}, f"row {n}: a line must be a JSON object with `pathway` and `episodes`"
     return item, ""

@@ -84,10 +84,23 @@ def wrap(items: list[str], indent: int, width: int = 100) -> str:
     return ("\n" + pad).join(lines)
 
 
-def comment(text: str) -> str:
-    """Text made safe for a one-line comment: control and line-separator characters escaped."""
-    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] in "CZ" and ch != " "
-                   else ch for ch in text)
+def prose(text: str) -> str:
+    """Text from the definitions (or a folder's name) made inert wherever generated Python holds text
+    that is not a literal — a ``#`` comment or a docstring: control, separator and surrogate characters
+    are escaped (a newline would end a comment), backslashes are doubled (``\\N``, ``\\x`` would be
+    escapes in a docstring) and a quote next to another quote or at the end is escaped (so no run of
+    quotes can close a docstring). Literals are :func:`py`'s; every other text goes through here."""
+    out = []
+    for k, ch in enumerate(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"' and (k + 1 == len(text) or text[k + 1] == '"' or (k and text[k - 1] == '"')):
+            out.append('\\"')
+        elif ch != " " and unicodedata.category(ch)[0] in "CZ":
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 # ---------------------------------------------------------------------- types
@@ -198,8 +211,18 @@ class ExprWriter:
 
 
 def _logic(op: str) -> Callable[[ExprWriter, ir.Apply], str]:
+    """A writer of ``and`` or ``or``: a chain of the same operator flat, ``(a or b or c)``, whatever way it
+    nests (the operands are strict booleans, so the grouping does not matter)."""
     def write(w: ExprWriter, e: ir.Apply) -> str:
-        return f"({w.test(e.args[0])} {op} {w.test(e.args[1])})"
+        terms: list[ir.Expr] = []
+        stack: list[ir.Expr] = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, ir.Apply) and x.op == op:
+                stack.extend(reversed(x.args))
+            else:
+                terms.append(x)
+        return "(" + f" {op} ".join(w.test(t) for t in terms) + ")"
     return write
 
 
@@ -395,43 +418,47 @@ WRITERS: dict[ir.Op, Callable[[ExprWriter, ir.Apply], str]] = {
 }
 
 
-def _loop_parts(w: ExprWriter, e: ir.Loop) -> tuple[str, str, str]:
-    var = f"l_{e.var}"
-    cond = f" if {w.test(e.cond)}" if e.cond is not None else ""
-    return var, w.write(e.source), cond
+def _loop_parts(w: ExprWriter, e: ir.Loop) -> tuple[str, str]:
+    """The loop variable and the source; each writer writes the condition once (writing it twice at
+    every level would take time exponential in the depth of nested loops)."""
+    return f"l_{e.var}", w.write(e.source)
+
+
+def _where(w: ExprWriter, e: ir.Loop) -> str:
+    return f" if {w.test(e.cond)}" if e.cond is not None else ""
 
 
 def _any(w: ExprWriter, e: ir.Loop) -> str:
-    var, src, _ = _loop_parts(w, e)
+    var, src = _loop_parts(w, e)
     if e.cond is None:
         return f"(len({src}) > 0)"
     return f"any({bare(w.test(e.cond))} for {var} in {src})"
 
 
 def _all(w: ExprWriter, e: ir.Loop) -> str:
-    var, src, _ = _loop_parts(w, e)
+    var, src = _loop_parts(w, e)
     return "True" if e.cond is None else f"all({bare(w.test(e.cond))} for {var} in {src})"
 
 
 def _none(w: ExprWriter, e: ir.Loop) -> str:
-    var, src, _ = _loop_parts(w, e)
+    var, src = _loop_parts(w, e)
     if e.cond is None:
         return f"(len({src}) == 0)"
     return f"(not any({bare(w.test(e.cond))} for {var} in {src}))"
 
 
 def _find(w: ExprWriter, e: ir.Loop) -> str:
-    var, src, cond = _loop_parts(w, e)
-    return f"next(({var} for {var} in {src}{cond}), None)"
+    var, src = _loop_parts(w, e)
+    return f"next(({var} for {var} in {src}{_where(w, e)}), None)"
 
 
 def _map(w: ExprWriter, e: ir.Loop) -> str:
-    var, src, cond = _loop_parts(w, e)
+    var, src = _loop_parts(w, e)
     assert e.body is not None
     body = w.arg(e.body)
     if w.nonnull(e.body):
-        return f"tuple({body} for {var} in {src}{cond})"
-    return f"R.compact({body} for {var} in {src}{cond})"
+        return f"tuple({body} for {var} in {src}{_where(w, e)})"
+    return f"R.compact({body} for {var} in {src}{_where(w, e)})"
 
 
 #: One writer per kind of :class:`isfdsl.ir.Loop`.

@@ -29,15 +29,18 @@ per attribute was 15–20 % slower throughout. The blocks therefore stay, writte
 allows.
 
 Every literal goes through :func:`isfdsl.emit.expr`, which sorts sets, so the output is
-byte-identical under any hash seed. Text from the definitions reaches the code only as ``repr``
-literals or escaped comments.
+byte-identical under any hash seed. Text from the definitions (and the names of folders) reaches the
+code only as literals (:func:`isfdsl.emit.expr.py`) or as prose in comments and docstrings
+(:func:`isfdsl.emit.expr.prose`); the package name must be a Python identifier (:func:`package_name`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import keyword
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +49,7 @@ import jinja2
 
 from isfdsl import __version__
 from isfdsl.emit.bundle import runtime_text
-from isfdsl.emit.expr import ExprWriter, Names, bare, comment, py, pytype, wrap
+from isfdsl.emit.expr import ExprWriter, Names, bare, prose, py, pytype, wrap
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
 from isfdsl.runtime.contract import Constraint, GroupRecord
@@ -84,7 +87,7 @@ class Sources:
         """SHA-256 over (relative path, text) of every file, in path order."""
         h = hashlib.sha256()
         for path, text in sorted((self.rel(p), t) for p, t in self.files.items()):
-            h.update(path.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+            h.update(path.encode("utf-8", "surrogateescape") + b"\0" + text.encode("utf-8") + b"\0")
         return f"sha256:{h.hexdigest()}"
 
 
@@ -100,12 +103,22 @@ def _items(value: object) -> list[dict[str, Any]]:
     return value
 
 
+def package_name(name: str) -> str:
+    """``name`` when it can name a Python package (an identifier in normal form, not a keyword, as
+    ``import NAME`` and ``python -m NAME`` need); otherwise ValueError saying so."""
+    if not name.isidentifier() or keyword.iskeyword(name) or unicodedata.normalize("NFKC", name) != name:
+        raise ValueError(f"{name!r} cannot name a Python package: the output folder's name must be a Python "
+                         "identifier (letters, digits and `_`, not starting with a digit), e.g. generated/isf2025")
+    return name
+
+
 def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str]:
-    """The files of the generated package, by name."""
+    """The files of the generated package, by name (``package`` is checked by :func:`package_name`)."""
+    package = package_name(package)
     env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["py"] = py
-    header = HEADER.format(version=__version__, root=comment(sources.name))
+    header = HEADER.format(version=__version__, root=prose(sources.name))
     context = _Context(program, sources, package, header).build()
     context["imports"] = ""
     view = program.pathway_program()
@@ -210,7 +223,7 @@ class _Context:
         self.positions = {name: k for k, name in enumerate(case)}
         self.types = {a.name: a.type for a in p.attributes} | {d.name: d.type for d in p.derivations}
         return {
-            "header": self.header, "package": self.package, "root": comment(self.sources.name), "role": p.role,
+            "header": self.header, "package": self.package, "root": prose(self.sources.name), "role": p.role,
             "system": p.system, "year": p.year, "label": p.label, "valid_from": p.valid_from, "valid_to": p.valid_to,
             "source_hash": self.sources.hash, "source_files": tuple(sorted(self.sources.rel(f) for f in self.sources.files)),
             "compiler": f"isfdsl {__version__}",
@@ -234,19 +247,19 @@ class _Context:
             t = a.type.elem if a.type.kind == "list" and a.type.elem else a.type
             if t.kind == "enum" and t.ref not in seen:
                 seen[t.ref or ""] = {"var": f"ENUM_{t.ref}", "members": a.members,
-                                     "comment": f"{t.ref}: input value or member name -> member name"}
+                                     "comment": prose(f"{t.ref}: input value or member name -> member name")}
         return list(seen.values())
 
     def codeset(self, c: ir.CodeSet) -> dict[str, object]:
         codes = sorted(c.codes)
         literal = "frozenset()" if not codes else "frozenset({\n        " + wrap([py(x) for x in codes], 8) + "\n    })"
         return {"var": self.names.codesets[c.name], "name": c.name, "codes": literal, "prefixes": c.prefixes,
-                "ranges": c.ranges, "comment": comment(f"{c.name} ({c.system}): {c.title or ''}".rstrip(": "))}
+                "ranges": c.ranges, "comment": prose(f"{c.name} ({c.system}): {c.title or ''}".rstrip(": "))}
 
     def table(self, t: ir.CodeTable) -> dict[str, object]:
         return {"var": self.names.tables[t.name], "name": t.name, "value_type": pytype(t.value_type, True),
                 "rows": [(k, py(rows)) for k, rows in t.rows.items()],
-                "comment": comment(f"{t.name}: {t.key_system or 'text'} -> {t.value_type}")}
+                "comment": prose(f"{t.name}: {t.key_system or 'text'} -> {t.value_type}")}
 
     def catalogue(self, name: str, groups: dict[str, GroupRecord]) -> dict[str, object]:
         rows = []
@@ -254,7 +267,7 @@ class _Context:
             fields = (("code", code), ("name", g.name), ("points", g.points), ("trim", g.trim), ("perday", g.perday),
                       ("parent", g.parent), ("flags", g.flags or None))
             rows.append((code, "GroupRecord(" + ", ".join(f"{k}={py(v)}" for k, v in fields if v is not None) + ")"))
-        return {"var": f"CAT_{_ident(name)}", "name": name, "groups": rows, "comment": f"group catalogue {name}"}
+        return {"var": f"CAT_{_ident(name)}", "name": name, "groups": rows, "comment": prose(f"group catalogue {name}")}
 
     def evaluation(self) -> dict[str, object]:
         attrs = []
@@ -280,7 +293,7 @@ class _Context:
                 "or_empty": " or ()" if is_list else "",
                 "memos": memos,
                 "default": None if a.default is None or is_list else py(a.default),
-                "comment": comment(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
+                "comment": prose(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
         annotations = {a.name: pytype(a.type) for a in self.p.attributes}
         groups = []
@@ -294,7 +307,7 @@ class _Context:
                 annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
                 annotations[d.name] = annotation
                 derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
-                               "comment": comment(f"{d.name}: {d.type}" + (f" — {d.title}" if d.title else ""))})
+                               "comment": prose(f"{d.name}: {d.type}" + (f" — {d.title}" if d.title else ""))})
             own = {d.name for d in members}
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
@@ -385,7 +398,7 @@ class _Context:
                 "rows": [x for r in t.rows for x in self.row(r)], "post": [x for r in t.post for x in self.row(r)],
                 "features": [(name, position, is_list)
                              for name, (position, is_list) in sorted(features.items(), key=lambda kv: kv[1][0])],
-                "comment": comment(f"decision table {t.name} for {t.catalogue}, policy {t.policy}"
+                "comment": prose(f"decision table {t.name} for {t.catalogue}, policy {t.policy}"
                                    + (f" — {t.title}" if t.title else ""))}
 
     def row(self, r: ir.Row) -> list[dict[str, str]]:
@@ -402,7 +415,7 @@ class _Context:
                     + (f"    conditions=(\n{conds}    ),\n" if conds else "    conditions=(),\n") + ")")
             text = " and ".join(c.text for c in alternative) or "always"
             which = f", alternative {k} of {len(r.alternatives)}" if len(r.alternatives) > 1 else ""
-            out.append({"code": code, "comment": comment(f"{r.id} ({source}{which}): when {text} -> {result}")})
+            out.append({"code": code, "comment": prose(f"{r.id} ({source}{which}): when {text} -> {result}")})
         return out
 
     def condition(self, c: Constraint) -> str:

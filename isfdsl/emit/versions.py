@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from isfdsl import __version__
-from isfdsl.emit.expr import comment, py
+from isfdsl.emit.expr import prose, py
 from isfdsl.emit.python import HEADER, Sources, render
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
@@ -66,7 +66,7 @@ def render_versions(versions: Sequence[tuple[ir.Program, Sources]], package: str
     roots = " and ".join(sources[id(p)].name for _, p in planned)
     newest = planned[-1][1]
     context = {
-        "header": HEADER.format(version=__version__, root=comment(roots)), "package": package,
+        "header": HEADER.format(version=__version__, root=prose(roots)), "package": package,
         "system": newest.system, "year": newest.year, "years": f"{planned[0][1].year}–{newest.year}",
         "label": " | ".join(p.label for _, p in planned), "dated_by": newest.dated_by,
         "valid_from": planned[0][1].valid_from, "valid_to": newest.valid_to, "compiler": f"isfdsl {__version__}",

@@ -12,7 +12,8 @@ from typing import Any, cast
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from isfdsl.diagnostics import Collector, Span, did_you_mean
+from isfdsl import limits
+from isfdsl.diagnostics import Collector, Span, did_you_mean, source_lines
 from isfdsl.resources import grammar_text
 from isfdsl.syntax import ast
 
@@ -90,11 +91,45 @@ def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
             except UnexpectedInput as exc:
                 _report_syntax(exc, path, padded, diags)
                 continue
-            items.extend(_children(_Builder(path, diags).transform(tree)))
+            items.extend(_children(_Builder(path, diags).transform(_within_limits(tree, path, diags))))
         comments = _comments(text, path)
         return ast.Module(path, tuple(items), tuple(comments))
-    items = _children(_Builder(path, diags).transform(tree))
+    items = _children(_Builder(path, diags).transform(_within_limits(tree, path, diags)))
     return ast.Module(path, tuple(items), tuple(_comments(text, path)))
+
+
+def _within_limits(tree: Tree[Token], path: str, diags: Collector) -> Tree[Token]:
+    """``tree`` without the declarations that nest deeper than :data:`limits.NESTING` levels or hold a
+    number of more than :data:`limits.DIGITS` digits, each reported as ISF107 at its position. The walk
+    is iterative, so no depth of input can exhaust the stack; the declarations kept are within the
+    limits every later stage (and the generated Python) is built for."""
+    kept = []
+    for item in tree.children:
+        excess = _excess(item) if isinstance(item, Tree) else None
+        if excess is None:
+            kept.append(item)
+            continue
+        where, message = excess
+        diags.report("ISF107", Span(path, where.line or 1, where.column or 1), message)
+    return Tree(tree.data, kept, tree.meta)
+
+
+def _excess(item: Tree[Token]) -> tuple[Token, str] | None:
+    """Where and how ``item`` exceeds a limit (its first excess in source order), or None."""
+    stack: list[tuple[Tree[Token] | Token, int]] = [(item, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Token):
+            digits = sum(ch.isdigit() for ch in node) if node.type in ("NUMBER", "INT") else 0
+            if digits > limits.DIGITS:
+                return node, f"a number of {digits} digits; at most {limits.DIGITS} are allowed"
+            continue
+        if depth > limits.NESTING:
+            where = Token("NEST", "", line=getattr(node.meta, "line", 1), column=getattr(node.meta, "column", 1))
+            return where, (f"nesting deeper than {limits.NESTING} levels; split the expression "
+                           "(a derived attribute can name a part of it)")
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return None
 
 
 def _children(tree: object) -> list[ast.Decl]:
@@ -116,7 +151,7 @@ _COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
 
 def _comments(text: str, path: str) -> list[ast.Comment]:
     out = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(source_lines(text), 1):
         for m in _COMMENT.finditer(line):
             if m.group(1):
                 out.append(ast.Comment(Span(path, lineno, m.start(1) + 1), m.group(1)))
@@ -149,7 +184,7 @@ def _report_syntax(exc: UnexpectedInput, path: str, text: str, diags: Collector)
 
 def _end_of_content(text: str) -> tuple[int, int]:
     """Line and column just after the last source text that is not blank or a comment."""
-    lines = text.splitlines()
+    lines = source_lines(text)
     for i in range(len(lines) - 1, -1, -1):
         content = _COMMENT.sub(lambda m: "" if m.group(1) else m.group(0), lines[i]).rstrip()
         if content:
