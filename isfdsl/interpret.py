@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from isfdsl import limits
 from isfdsl.ir import model as ir
 from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
 from isfdsl.runtime.convert import shown
@@ -77,6 +78,16 @@ def _missing(raw: object) -> bool:
     return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
 
 
+_TOO_LONG = f"an integer of more than {limits.DIGITS} digits"
+
+
+def _input_text(raw: object) -> str:
+    """``raw`` as text; an integer of more than :data:`limits.DIGITS` digits is no valid value of any type."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10 ** limits.DIGITS:
+        raise ValueError(_TOO_LONG)
+    return str(raw)
+
+
 def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
     """One raw input value as a value of type ``t`` (raises ValueError with the reason)."""
     kind = t.kind
@@ -90,9 +101,15 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
             raise ValueError("not an integer")
         if isinstance(raw, int):
             n = raw
+            if abs(n) >= 10 ** limits.DIGITS:
+                raise ValueError(_TOO_LONG)
         else:
+            text = _input_text(raw).strip()
+            digits = text.lstrip("+-").lstrip("0")
+            if len(digits) > limits.DIGITS:  # never given to int(): past 4,300 digits it raises
+                raise ValueError(_TOO_LONG if digits.isdigit() else "not an integer")
             try:
-                n = int(str(raw).strip())
+                n = int(text)
             except ValueError:
                 raise ValueError("not an integer") from None
         if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
@@ -102,19 +119,19 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         if isinstance(raw, bool):
             raise ValueError("not a number")
         try:
-            d = Decimal(str(raw).strip())
+            d = Decimal(_input_text(raw).strip())
         except InvalidOperation:
             raise ValueError("not a number") from None
         if not d.is_finite():
             raise ValueError("not a finite number")
         return d
     if kind == "bool":
-        word = str(raw).strip().lower()
+        word = _input_text(raw).strip().lower()
         if word in _TRUE or word in _FALSE:
             return word in _TRUE
         raise ValueError("not a boolean")
     if kind == "enum":
-        name = str(raw).strip()
+        name = _input_text(raw).strip()
         if name not in attr.members:
             raise ValueError(f"not a value of {t.ref or ''}")
         return attr.members[name]
@@ -124,7 +141,7 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         first, second = _halves(raw)
         code = _code(attr, first)
         return None if code is None else (code, _code(attr, second))
-    return str(raw)
+    return _input_text(raw)
 
 
 def _items(raw: object) -> list[object]:
@@ -144,7 +161,7 @@ def _code(attr: ir.Attribute, raw: object) -> str | None:
     unless the system is case sensitive; None when nothing is left."""
     if raw is None:
         return None
-    text = "".join(ch for ch in str(raw) if ch not in attr.ignore).strip()
+    text = "".join(ch for ch in _input_text(raw) if ch not in attr.ignore).strip()
     if attr.upper:
         text = text.upper()
     return text or None

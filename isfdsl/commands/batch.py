@@ -181,7 +181,7 @@ def _jsonl(data: IO[bytes], encoding: str) -> Iterator[Record]:
                 continue
             except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of over 4,300 digits
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-                yield Record(n, {}, [*found, f"{where}: not usable JSON: {reason}"])
+                yield Record(n, {}, [*found, f"{where}: not valid JSON: {reason}"])
                 continue
             if not isinstance(value, dict):
                 yield Record(n, {}, [*found, f"{where}: a JSON object was expected, not {type(value).__name__}"])

@@ -104,9 +104,11 @@ def _items(value: object) -> list[dict[str, Any]]:
 
 
 def package_name(name: str) -> str:
-    """``name`` when it can name a Python package (an identifier in normal form, not a keyword, as
-    ``import NAME`` and ``python -m NAME`` need); otherwise ValueError saying so."""
-    if not name.isidentifier() or keyword.iskeyword(name) or unicodedata.normalize("NFKC", name) != name:
+    """``name`` when it can name a Python package (identifiers in normal form, not keywords, as
+    ``import NAME`` and ``python -m NAME`` need; dotted for a subpackage, such as one version of a
+    package of several); otherwise ValueError saying so."""
+    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split(".")) \
+            or unicodedata.normalize("NFKC", name) != name:
         raise ValueError(f"{name!r} cannot name a Python package: the output folder's name must be a Python "
                          "identifier (letters, digits and `_`, not starting with a digit), e.g. generated/isf2025")
     return name
