@@ -13,6 +13,7 @@ over the table's rows in order, gives the row (under `unique`: the row matches).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import random
 from collections.abc import Callable
@@ -57,6 +58,13 @@ def row_witnesses(program: ir.Program, report: Report | None = None, seed: int =
             searches[id(p)] = _Search(p)
         search = searches[id(p)]
         episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"))
+        if episode is None and region.exact and region.cubes:
+            # The analysis's quick search settles on the first part of the row it finds that no earlier
+            # row meets; the exact search (`within` of everything) may name a part episodes reach.
+            exact = region.within({})
+            if exact is not None and exact != region.cube:
+                region = dataclasses.replace(region, cube=exact)
+                episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}:exact"))
         out.append(RowWitness(region.table, region.rule, region.features(), episode, p.role == "pathway"))
     return out
 
