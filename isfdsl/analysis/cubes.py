@@ -4,6 +4,10 @@ The values a feature can take (``Possible``: computed by evaluating derivations 
 sets), the variables of one decision table with their representatives (``Var``, ``Space``: every row
 as a union of disjoint cubes), and the set algebra on cubes — meet, subtract, contains and the
 bounded search for a part of a cube that other cubes leave uncovered.
+
+One piece (about 650 lines): the space, the cube index and the search share the encoding of a cube
+(a variable's allowed representatives as a bit mask), and splitting them would spread that encoding
+over modules.
 """
 
 from __future__ import annotations

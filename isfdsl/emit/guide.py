@@ -6,6 +6,10 @@ index split into pages of bounded size.
 Every word of the guide's own comes from the message catalogue (:mod:`isfdsl.emit.messages`) in the
 site's language; the definitions' text (names, titles, descriptions) is shown as written. The builder
 also collects what the search (:mod:`isfdsl.emit.search`) and the decision diagrams need.
+
+One piece (about 670 lines) because the pages link to each other through the one builder's plan (which
+page holds which code, group and row); the site, the search index and the page model are modules of
+their own.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Parse: .isf source text to the AST, with Lark's LALR parser and positions; syntax errors become
-diagnostics that say in words what was expected."""
+diagnostics that say in words what was expected.
+
+One piece (about 600 lines) because it is one transformer over one grammar: a method per rule of
+``grammar/isf.lark``, beside the error recovery and the limit check that run on the same tree."""
 
 from __future__ import annotations
 
