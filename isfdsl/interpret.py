@@ -1,8 +1,8 @@
 """Interpret: a small reference interpreter over the IR, obviously correct rather than fast. It is the
 oracle every compiled grouper is tested against, and it explains its answers.
 
-Its results are the runtime's contract types (:class:`isfdsl.runtime.Result`,
-:class:`~isfdsl.runtime.PathwayResult`); everything else — input conversion, code lists and tables,
+Its results are the runtime's contract types (:class:`isfdsl.runtime.contract.Result`,
+:class:`~isfdsl.runtime.contract.PathwayResult`); everything else — input conversion, code lists and tables,
 expressions, rows, points and refund — it computes itself, sharing no code path with the runtime.
 
 Absent values: a function of an absent value is absent, empty or false; a comparison or membership test
@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint, GroupRecord, PathwayResult, Problem, Result
+from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
 from isfdsl.types import Type
 
 

@@ -17,7 +17,7 @@ def template_text(name: str) -> str:
     return files("isfdsl").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-@cache
-def runtime_text() -> str:
-    """The source of :mod:`isfdsl.runtime`, copied into every generated package."""
-    return files("isfdsl").joinpath("runtime.py").read_text(encoding="utf-8")
+def runtime_source(module: str) -> str:
+    """The source of the runtime module ``module`` (``isfdsl/runtime/MODULE.py``; ``__init__`` for the
+    package itself), as shipped inside the package."""
+    return files("isfdsl").joinpath("runtime", f"{module}.py").read_text(encoding="utf-8")

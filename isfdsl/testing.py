@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from hypothesis import strategies as st
 
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint
+from isfdsl.runtime.contract import Constraint
 from isfdsl.types import Type
 
 #: Values no attribute accepts as anything but text.

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from isfdsl import interpret
 from isfdsl.ir.model import Program
-from isfdsl.runtime import round_refund
+from isfdsl.runtime.contract import round_refund
 
 #: Rows reached per (program label, table): printed in the test session's summary.
 COVERAGE: dict[tuple[str, str], tuple[set[str], int]] = {}

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from isfdsl.commands import batch
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, load_package
-from isfdsl.runtime import csv_main, points_text, refund_text, round_refund
+from isfdsl.runtime.contract import points_text, refund_text, round_refund
+from isfdsl.runtime.io import csv_main
 
 from .conftest import DEFINITIONS, ROOT
 

@@ -14,11 +14,13 @@ from typing import get_args
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from isfdsl import interpret, runtime
+from isfdsl import interpret
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.expr import LOOP_WRITERS, WRITERS
 from isfdsl.interpret import OPERATIONS
 from isfdsl.ir.model import LoopKind, Op, Program, lower
+from isfdsl.runtime import convert
+from isfdsl.runtime.contract import RESULT_FIELDS
 from isfdsl.testing import episodes
 
 from .conftest import DEFINITIONS, ROOT
@@ -187,7 +189,7 @@ def test_stdlib_only_venv_imports_and_runs_python_m(tmp_path: Path) -> None:
     done = subprocess.run([str(python), "-m", "isf2025", str(csv_in)], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "id,age,pdx,procedures,care_level," + ",".join(runtime.RESULT_FIELDS)
+    assert lines[0] == "id,age,pdx,procedures,care_level," + ",".join(RESULT_FIELDS)
     assert len(lines) == 4
     assert ",39O," in lines[1] and "age='x': not an integer" in lines[2] and "line 4: 6 fields where the header has 5" in lines[3]
     # A semicolon file (as Norwegian spreadsheets save it) is read by its header; a file whose header
@@ -264,14 +266,14 @@ def test_memo_keeps_texts_and_non_texts_apart() -> None:
         calls.append(raw)
         return tuple(type(x).__name__ for x in raw)  # type: ignore[attr-defined]
 
-    m = runtime.memo(kinds)
+    m = convert.memo(kinds)
     assert m(["0"]) == ("str",)
     assert m([0]) == ("int",) and m([False]) == ("bool",) and m([0.0]) == ("float",)
     assert m(["0"]) == ("str",) and m(("0",)) == ("str",)  # remembered (list or tuple alike)
     assert m([("A", "B")]) == ("tuple",) and m([("A", "B")]) == ("tuple",)
     assert m([["A"]]) == ("list",) and m([["A"]]) == ("list",)
     assert calls == [["0"], [0], [False], [0.0], [("A", "B")], [["A"]], [["A"]]]
-    failing = runtime.memo(lambda raw: runtime.to_int(raw, 0, 9, "int 0..9"))
+    failing = convert.memo(lambda raw: convert.to_int(raw, 0, 9, "int 0..9"))
     for _ in range(2):  # the error is remembered too, and raised again
         with pytest.raises(ValueError, match="0..9"):
             failing("12")
@@ -282,23 +284,23 @@ def test_list_memo_converts_as_to_list_does() -> None:
     error for error, whatever was converted before; only lists of texts are remembered."""
     from hypothesis import strategies as st
 
-    def fresh() -> tuple[runtime.Converter[tuple[int, ...]], dict[object, object]]:
+    def fresh() -> tuple[convert.Converter[tuple[int, ...]], dict[object, object]]:
         item_known: dict[object, int | None] = {}
-        item = runtime.memo(lambda raw: runtime.to_int(raw, 0, 50, "int 0..50"), item_known)
+        item = convert.memo(lambda raw: convert.to_int(raw, 0, 50, "int 0..50"), item_known)
         known: dict[object, tuple[int, ...] | None] = {}
-        return runtime.memo_list(item, item_known, known, limit=8), known  # type: ignore[return-value]
+        return convert.memo_list(item, item_known, known, limit=8), known  # type: ignore[return-value]
 
     texts = st.sampled_from(["1", "2", "30", "", " ", "99", "x", "7"])
     items = st.one_of(texts, st.none(), st.integers(0, 60), st.booleans())
-    plain = runtime.memo(lambda raw: runtime.to_int(raw, 0, 50, "int 0..50"))
+    plain = convert.memo(lambda raw: convert.to_int(raw, 0, 50, "int 0..50"))
 
     def expected(raw: object) -> object:
         try:
-            return None if runtime.blank(raw) else tuple(runtime.to_list(raw, plain))
+            return None if convert.blank(raw) else tuple(convert.to_list(raw, plain))
         except ValueError:
             return ValueError
 
-    def got(m: runtime.Converter[tuple[int, ...]], raw: object) -> object:
+    def got(m: convert.Converter[tuple[int, ...]], raw: object) -> object:
         try:
             return m(raw)
         except ValueError:
@@ -368,7 +370,7 @@ def test_combination_memories_stay_bounded(compiled: tuple[Program, ModuleType])
     the answers stay those of the interpreter."""
     cache: dict[int, int] = {}
     for k in range(10):
-        runtime.remember(cache, k, k, limit=4)
+        convert.remember(cache, k, k, limit=4)
         assert len(cache) <= 4 and cache[k] == k
     program, package = compiled
     model = sys.modules[f"{package.__name__}._model"]
@@ -382,7 +384,7 @@ def test_combination_memories_stay_bounded(compiled: tuple[Program, ModuleType])
                    "drugs": rng.sample(["S01LA05", "L01FG01", "J01CA04", "B05BA01"], rng.randint(0, 3))}
         _same(program, package, episode)
     assert any(stage_memories), "grouping filled the stage memories"
-    assert all(len(m) <= runtime.CACHE_LIMIT for m in stage_memories)
+    assert all(len(m) <= convert.CACHE_LIMIT for m in stage_memories)
 
 
 COLLIDING = '''version ISF 2030 "stage names" valid 2030-01-01 .. 2030-12-31

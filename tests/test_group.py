@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isfdsl.commands.cli import main
-from isfdsl.runtime import DELIMITERS, sniff_delimiter
+from isfdsl.runtime.io import DELIMITERS, sniff_delimiter
 
 from .conftest import DEFINITIONS
 

@@ -99,7 +99,8 @@ def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
 def test_the_oracle_converts_input_on_its_own(isf2025: Program, monkeypatch: pytest.MonkeyPatch) -> None:
     """The interpreter is the oracle for the runtime's converters: breaking every one of them (and the
     pathway gathering) must not change what it reads from an episode."""
-    from isfdsl import interpret, runtime
+    from isfdsl import interpret
+    from isfdsl.runtime import convert, pathway
 
     episode = {"sex": " 2 ", "age": "78", "care_level": 3, "pdx": "h35.3", "sdx": "E11.9; I10",
                "procedures": ["CKD05", "", None], "drugs": "S01LA05", "los": "x", "sector": "S"}
@@ -109,7 +110,9 @@ def test_the_oracle_converts_input_on_its_own(isf2025: Program, monkeypatch: pyt
         raise AssertionError("the oracle called the runtime")
 
     for name in ("blank", "to_int", "to_decimal", "to_bool", "to_enum", "to_code", "to_pair", "to_text", "to_list",
-                 "memo", "convert", "gather", "financed", "settle"):
-        monkeypatch.setattr(runtime, name, broken)
+                 "memo", "convert"):
+        monkeypatch.setattr(convert, name, broken)
+    for name in ("gather", "financed", "settle"):
+        monkeypatch.setattr(pathway, name, broken)
     assert interpret.normalize(isf2025, episode) == want
     assert want[0]["pdx"] == "H353" and want[0]["age"] == 78 and want[1] == [("los", "x", "not an integer")]

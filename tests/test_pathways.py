@@ -17,7 +17,7 @@ from isfdsl import interpret
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program
-from isfdsl.runtime import PathwayResult
+from isfdsl.runtime.contract import PathwayResult
 from isfdsl.testing import load, pathways
 
 from .conftest import DEFINITIONS, ROOT

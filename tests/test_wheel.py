@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from isfdsl.runtime import MODULES
+
 from .conftest import ROOT
 
 
@@ -27,7 +29,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_grammar_and_package_data(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "isfdsl/grammar/isf.lark" in names
-    assert {"isfdsl/templates/python/_model.py.j2", "isfdsl/templates/python/__init__.py.j2", "isfdsl/runtime.py"} <= set(names)
+    assert {"isfdsl/templates/python/_model.py.j2", "isfdsl/templates/python/__init__.py.j2"} <= set(names)
+    assert {f"isfdsl/runtime/{m}.py" for m in ("__init__", *MODULES)} <= set(names)  # what the emitter bundles
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

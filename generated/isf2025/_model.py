@@ -642,99 +642,82 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     0 sex, 1 age, 2 care_level, 3 sector, 4 contact, 5 los, 6 pdx, 7 sdx, 8 procedures, 9 drugs,
     10 self_administered, 11 personnel, 12 anti_vegf_given, 13 indirect_contact, 14 mdc, 15 dgcat,
     """
+    # Each attribute's value is looked up among those seen before (V_sex: one dictionary look-up, a
+    # list as a tuple); a value not there is converted (M_sex: a problem recorded, None given).
+    get = episode.get
     raw: Any
     # sex: Sex — Kjønn
-    raw = episode.get('sex')
-    v_sex: str | None
     try:
-        v_sex = V_sex[raw]
+        v_sex: str | None = V_sex[raw := get('sex')]
     except (KeyError, TypeError):
         v_sex = R.convert(M_sex, raw, 'sex', problems)
     if v_sex is None:
         v_sex = 'unknown'
     # age: int 0..125 — Alder i år
-    raw = episode.get('age')
-    v_age: int | None
     try:
-        v_age = V_age[raw]
+        v_age: int | None = V_age[raw := get('age')]
     except (KeyError, TypeError):
         v_age = R.convert(M_age, raw, 'age', problems)
     # care_level: CareLevel — Omsorgsnivå
-    raw = episode.get('care_level')
-    v_care_level: str | None
     try:
-        v_care_level = V_care_level[raw]
+        v_care_level: str | None = V_care_level[raw := get('care_level')]
     except (KeyError, TypeError):
         v_care_level = R.convert(M_care_level, raw, 'care_level', problems)
     # sector: Sector — Sektor
-    raw = episode.get('sector')
-    v_sector: str | None
     try:
-        v_sector = V_sector[raw]
+        v_sector: str | None = V_sector[raw := get('sector')]
     except (KeyError, TypeError):
         v_sector = R.convert(M_sector, raw, 'sector', problems)
     if v_sector is None:
         v_sector = 'somatic'
     # contact: ContactType — Kontakttype
-    raw = episode.get('contact')
-    v_contact: str | None
     try:
-        v_contact = V_contact[raw]
+        v_contact: str | None = V_contact[raw := get('contact')]
     except (KeyError, TypeError):
         v_contact = R.convert(M_contact, raw, 'contact', problems)
     if v_contact is None:
         v_contact = 'physical'
     # los: int 0..3650 — Liggetid i døgn
-    raw = episode.get('los')
-    v_los: int | None
     try:
-        v_los = V_los[raw]
+        v_los: int | None = V_los[raw := get('los')]
     except (KeyError, TypeError):
         v_los = R.convert(M_los, raw, 'los', problems)
     if v_los is None:
         v_los = 0
     # pdx: code ICD10 — Hovedtilstand
-    raw = episode.get('pdx')
-    v_pdx: str | None
     try:
-        v_pdx = V_pdx[raw]
+        v_pdx: str | None = V_pdx[raw := get('pdx')]
     except (KeyError, TypeError):
         v_pdx = R.convert(M_pdx, raw, 'pdx', problems)
     # sdx: list code ICD10 — Andre tilstander
-    raw = episode.get('sdx')
-    v_sdx: tuple[str, ...]
+    raw = get('sdx')
     try:
-        v_sdx = V_sdx[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_sdx: tuple[str, ...] = V_sdx[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_sdx = R.convert(M_sdx, raw, 'sdx', problems) or ()
     # procedures: list code NCSP — Prosedyrer
-    raw = episode.get('procedures')
-    v_procedures: tuple[str, ...]
+    raw = get('procedures')
     try:
-        v_procedures = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_procedures: tuple[str, ...] = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
     # drugs: list code ATC — Legemidler (ATC)
-    raw = episode.get('drugs')
-    v_drugs: tuple[str, ...]
+    raw = get('drugs')
     try:
-        v_drugs = V_drugs[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_drugs: tuple[str, ...] = V_drugs[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_drugs = R.convert(M_drugs, raw, 'drugs', problems) or ()
     # self_administered: bool — Legemiddelet administreres av pasienten selv
-    raw = episode.get('self_administered')
-    v_self_administered: bool | None
     try:
-        v_self_administered = V_self_administered[raw]
+        v_self_administered: bool | None = V_self_administered[raw := get('self_administered')]
     except (KeyError, TypeError):
         v_self_administered = R.convert(M_self_administered, raw, 'self_administered', problems)
     if v_self_administered is None:
         v_self_administered = False
     # personnel: list Personnel — Helsepersonell som deltok
-    raw = episode.get('personnel')
-    v_personnel: tuple[str, ...]
+    raw = get('personnel')
     try:
-        v_personnel = V_personnel[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_personnel: tuple[str, ...] = V_personnel[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_personnel = R.convert(M_personnel, raw, 'personnel', problems) or ()
     # anti_vegf_given — remembered per drugs (S_drugs)

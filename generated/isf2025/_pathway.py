@@ -85,42 +85,37 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     every derived feature in dependency order. Positions in the case:
     0 kind, 1 sector, 2 groups, 3 procedures, 4 episodes
     """
+    # Each attribute's value is looked up among those seen before (V_kind: one dictionary look-up, a
+    # list as a tuple); a value not there is converted (M_kind: a problem recorded, None given).
+    get = episode.get
     raw: Any
     # kind: PathwayKind — Forløpstype
-    raw = episode.get('kind')
-    v_kind: str | None
     try:
-        v_kind = V_kind[raw]
+        v_kind: str | None = V_kind[raw := get('kind')]
     except (KeyError, TypeError):
         v_kind = R.convert(M_kind, raw, 'kind', problems)
     # sector: Sector — Sektor
-    raw = episode.get('sector')
-    v_sector: str | None
     try:
-        v_sector = V_sector[raw]
+        v_sector: str | None = V_sector[raw := get('sector')]
     except (KeyError, TypeError):
         v_sector = R.convert(M_sector, raw, 'sector', problems)
     if v_sector is None:
         v_sector = 'somatic'
     # groups: list text — Gruppene episodene fikk (DRG eller STG)
-    raw = episode.get('groups')
-    v_groups: tuple[str, ...]
+    raw = get('groups')
     try:
-        v_groups = V_groups[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_groups: tuple[str, ...] = V_groups[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_groups = R.convert(M_groups, raw, 'groups', problems) or ()
     # procedures: list code NCSP — Prosedyrer i forløpet
-    raw = episode.get('procedures')
-    v_procedures: tuple[str, ...]
+    raw = get('procedures')
     try:
-        v_procedures = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
+        v_procedures: tuple[str, ...] = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
     except (KeyError, TypeError):
         v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
     # episodes: int — Antall episoder i forløpet
-    raw = episode.get('episodes')
-    v_episodes: int | None
     try:
-        v_episodes = V_episodes[raw]
+        v_episodes: int | None = V_episodes[raw := get('episodes')]
     except (KeyError, TypeError):
         v_episodes = R.convert(M_episodes, raw, 'episodes', problems)
     return (

@@ -40,7 +40,7 @@ from isfdsl.analysis.cubes import (
 )
 from isfdsl.diagnostics import CODES, Collector, Severity, Span
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint
+from isfdsl.runtime.contract import Constraint
 
 # ---------------------------------------------------------------------- findings
 

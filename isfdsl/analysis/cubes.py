@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from isfdsl import interpret
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint
+from isfdsl.runtime.contract import Constraint
 from isfdsl.types import Type
 
 #: Sets larger than this are not enumerated (the value is then "any value of its type").

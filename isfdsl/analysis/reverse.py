@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint
+from isfdsl.runtime.contract import Constraint
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Self
 
-from isfdsl.runtime import CsvRow, csv_rows, sniff_encoding, text_lines
+from isfdsl.runtime.io import CsvRow, csv_rows, sniff_encoding, text_lines
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
 
@@ -53,7 +53,7 @@ def detect_format(path: str, given: str | None) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding of a file from its first 64 KiB (:func:`isfdsl.runtime.sniff_encoding`)."""
+    """The encoding of a file from its first 64 KiB (:func:`isfdsl.runtime.io.sniff_encoding`)."""
     with path.open("rb") as f:
         return sniff_encoding(f.read(1 << 16))
 

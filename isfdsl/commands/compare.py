@@ -26,7 +26,7 @@ from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally
 from isfdsl.commands import batch
 from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source
 from isfdsl.commands.pipeline import load_package
-from isfdsl.runtime import Result, describe
+from isfdsl.runtime.contract import Result, describe
 
 #: Rows per chunk handed to a worker process (and per progress update).
 CHUNK = 4096

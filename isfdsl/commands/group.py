@@ -22,7 +22,7 @@ from rich.table import Table
 from isfdsl.commands import batch
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.diagnostics import render_text
-from isfdsl.runtime import RESULT_FIELDS, Result, describe, round_refund
+from isfdsl.runtime.contract import RESULT_FIELDS, Result, describe, round_refund
 
 if TYPE_CHECKING:
     from isfdsl.ir import model as ir

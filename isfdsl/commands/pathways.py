@@ -22,7 +22,7 @@ from rich.table import Table
 
 from isfdsl.commands import batch
 from isfdsl.commands.group import load_grouper
-from isfdsl.runtime import PATHWAY_FIELDS, round_refund
+from isfdsl.runtime.contract import PATHWAY_FIELDS, round_refund
 
 
 def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from isfdsl.ir import model as ir
-from isfdsl.runtime import Constraint
+from isfdsl.runtime.contract import Constraint
 
 
 @dataclass(frozen=True, slots=True)

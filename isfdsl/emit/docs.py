@@ -33,7 +33,7 @@ from isfdsl.emit import describe
 from isfdsl.emit.describe import Phrase, Tok, anchor
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
-from isfdsl.runtime import GroupRecord
+from isfdsl.runtime.contract import GroupRecord
 
 #: Codes per page of the reverse index before a code system is split by first character.
 CODES_PER_PAGE = 1500

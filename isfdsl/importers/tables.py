@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isfdsl.runtime import sniff_delimiter
+from isfdsl.runtime.io import sniff_delimiter
 
 #: The most any one file, or member of an archive (a workbook is one), may hold. A year's tables
 #: are about 13 MB as JSON; the cap keeps a corrupted or hostile file from filling the memory.

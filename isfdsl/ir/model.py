@@ -2,7 +2,7 @@
 decision tables as ordered rows of per-feature constraints, catalogues as records, payment parameters.
 
 A row's atoms (:class:`Constraint`) and a catalogue's groups (:class:`GroupRecord`) are the runtime's
-contract types, defined once in :mod:`isfdsl.runtime` (the lowest layer) and imported here.
+contract types, defined once in :mod:`isfdsl.runtime.contract` (the lowest layer) and imported here.
 
 Codes are normalised here once (ignored characters removed, upper case), so that the interpreter and
 the emitters compare normalised codes only.
@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal, cast, get_args
 
 from isfdsl.check.checker import POST_FEATURES, Model, normalize_code
-from isfdsl.runtime import Constraint, GroupRecord  # the contract types: one definition, in the runtime
+from isfdsl.runtime.contract import Constraint, GroupRecord  # the contract types: one definition, in the runtime
 from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_cond, format_expr
 from isfdsl.types import Type

@@ -1,0 +1,254 @@
+"""Input conversion: raw episode values (texts, numbers, lists) to typed values, and the bounded
+memories that make each text be converted once (every cache stops growing, or starts afresh, at a
+limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from itertools import chain
+from typing import Any, TypeVar
+
+from isfdsl.runtime.contract import Problem
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+#: Caches keyed by one code or value stop growing at this size (they stay correct, only slower).
+CACHE_LIMIT = 1 << 17
+#: Caches keyed by combinations (a list of codes, several attributes) are smaller and start afresh when
+#: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
+COMBINATION_LIMIT = 1 << 15
+
+K = TypeVar("K")
+
+
+def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+
+
+def blank(raw: object) -> bool:
+    """Whether an input value counts as missing: None, empty text or an empty list."""
+    return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
+
+
+def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
+    """An integer within [lo, hi]; ``bounds`` names the range in the error."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        n = raw
+    else:
+        try:
+            n = int("" if isinstance(raw, bool) else str(raw).strip())
+        except ValueError:
+            raise ValueError("not an integer") from None
+    if (lo is not None and n < lo) or (hi is not None and n > hi):
+        raise ValueError(f"outside {bounds}")
+    return n
+
+
+def to_decimal(raw: object) -> Decimal:
+    try:
+        d = Decimal("" if isinstance(raw, bool) else str(raw).strip())
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    return d
+
+
+_TRUE = frozenset({"1", "true", "yes", "j", "ja"})
+_FALSE = frozenset({"0", "false", "no", "n", "nei"})
+
+
+def to_bool(raw: object) -> bool:
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("not a boolean")
+
+
+def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
+    """The member name for a member's value or name."""
+    member = members.get(str(raw).strip())
+    if member is None:
+        raise ValueError(f"not a value of {enum}")
+    return member
+
+
+def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+    """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
+    case; None when empty."""
+    if raw is None:
+        return None
+    text = str(raw)
+    for ch in ignore:
+        text = text.replace(ch, "")
+    text = text.strip()
+    return (text.upper() if upper else text) or None
+
+
+def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
+    """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
+    first code is empty (a pair is only ever looked up through its first code)."""
+    first: object
+    second: object = None
+    if isinstance(raw, str):
+        parts = raw.split("|", 1) if "|" in raw else raw.split("&", 1)
+        first = parts[0]
+        second = parts[1] if len(parts) > 1 else None
+    elif isinstance(raw, Mapping):
+        first, second = raw.get("first"), raw.get("second")
+    elif isinstance(raw, (list, tuple)):
+        first = raw[0] if raw else None
+        second = raw[1] if len(raw) > 1 else None
+    else:
+        first = raw
+    a = to_code(first, ignore, upper)
+    return None if a is None else (a, to_code(second, ignore, upper))
+
+
+def to_text(raw: object) -> str:
+    return str(raw)
+
+
+def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
+    """A list from a sequence, or from text separated by commas, semicolons or white space; empty
+    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items: Sequence[object]
+    if isinstance(raw, str):
+        items = raw.replace(",", " ").replace(";", " ").split()
+    elif isinstance(raw, (list, tuple)):
+        items = raw
+    else:
+        items = [raw]
+    out: list[T] = []
+    for item in items:
+        if item is None or item == "":
+            continue
+        value = convert(item)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+class _Missing:
+    """The sentinel of a memory look-up that found nothing (None is a remembered answer)."""
+
+    __slots__ = ()
+
+
+#: A converter of one raw input value (see ``memo``).
+Converter = Callable[[object], T | None]
+
+
+def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | None = None,
+         limit: int = CACHE_LIMIT) -> Converter[T]:
+    """A converter that remembers its answer (or its error) for every text, and every list of texts,
+    it has seen: in a year of activity the same codes and numbers recur, so each is converted once.
+    Blank input converts to None. (A closure, not an object with ``__call__``: the call is cheaper.)
+
+    ``known`` maps each valid text (a list as the tuple of its items) to its value: the generated
+    ``evaluate`` looks values up there directly and calls the converter only on a miss (see
+    ``convert``). It holds at most ``limit`` entries and starts afresh when full. Only texts are
+    remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
+    known = {} if known is None else known
+    known[None] = None
+    failed: dict[Hashable, str] = {}
+
+    def converted(raw: object) -> T | None:
+        return None if blank(raw) else convert(raw)
+
+    def call(raw: object) -> T | None:
+        cls = raw.__class__
+        key: Any = raw
+        if cls is list or cls is tuple:
+            key = tuple(key)
+        elif cls is not str:
+            return converted(raw)
+        try:
+            hit = known.get(key, _MISS)
+        except TypeError:  # an unhashable element (a list inside)
+            return converted(raw)
+        if hit is not _MISS:
+            return hit  # type: ignore[return-value]
+        reason = failed.get(key)
+        if reason is not None:
+            raise ValueError(reason)
+        if not _texts(raw):
+            return converted(raw)
+        try:
+            hit = converted(raw)
+        except ValueError as exc:
+            remember(failed, key, str(exc), limit)
+            raise
+        _keep(known, key, hit, limit)
+        return hit
+
+    return call
+
+
+def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
+    """Store a converted value in a memory of known values, which starts afresh (knowing only that
+    None converts to None) when it holds ``limit`` entries."""
+    if len(known) >= limit:
+        known.clear()
+        known[None] = None
+    known[key] = value
+
+
+def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
+              limit: int = COMBINATION_LIMIT) -> Converter[tuple[T, ...]]:
+    """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
+    tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
+    dictionary) is converted by look-ups alone — no call per item; any other goes through
+    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out."""
+    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    lookup = item_known.__getitem__
+
+    def call(raw: object) -> tuple[T, ...] | None:
+        cls = raw.__class__
+        items: Any = raw
+        if (cls is list or cls is tuple) and items:
+            try:
+                value = tuple([v for v in map(lookup, items) if v is not None])
+            except (KeyError, TypeError):  # an item not known (new, invalid, not a text) or unhashable
+                return whole(raw)
+            _keep(known, tuple(items), value, limit)
+            return value
+        return whole(raw)
+
+    return call
+
+
+def convert(converter: Converter[T], raw: object, attribute: str, problems: list[Problem]) -> T | None:
+    """What ``evaluate`` does when a value is not among the known ones (first sight of a text, a value
+    that is not a text, an invalid one): convert it, or record the problem and give None."""
+    if raw is None:
+        return None
+    try:
+        return converter(raw)
+    except ValueError as exc:
+        problems.append((attribute, str(raw), str(exc)))
+        return None
+
+
+_MISS = _Missing()
+
+
+def _texts(raw: object) -> bool:
+    """Whether ``raw`` is a text, or a list of texts and tuples of texts: only such inputs are
+    remembered, so a look-up never meets a key that is equal but converts differently (False == 0,
+    1 == 1.0 — and no other value equals a text). ``join`` checks at C speed."""
+    if raw.__class__ is str:
+        return True
+    try:
+        "".join(chain.from_iterable(raw))  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True

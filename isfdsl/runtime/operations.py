@@ -1,0 +1,124 @@
+"""The operations of the derivation language, as the generated ``evaluate`` calls them. Each is
+total: an absent argument gives an absent, empty or false result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from isfdsl.runtime.codes import _union, _unique
+from isfdsl.runtime.convert import T
+
+
+def eq(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a == b)
+
+
+def ne(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a != b)
+
+
+def lt(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a < b)
+
+
+def le(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a <= b)
+
+
+def gt(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a > b)
+
+
+def ge(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and bool(a >= b)
+
+
+def not_in(a: Any, xs: Any) -> bool:
+    return a is not None and a not in xs
+
+
+def plus(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, str) or isinstance(b, str):
+        return f"{a}{b}"
+    return a + b
+
+
+def text(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def substr(s: object, start: object, end: object = None) -> str | None:
+    t = text(s)
+    if t is None or not isinstance(start, int):
+        return None
+    if end is None:
+        return t[start:]
+    return t[start:end] if isinstance(end, int) else None
+
+
+def char(s: object, i: object) -> str | None:
+    t = text(s)
+    if t is None or not isinstance(i, int) or not 0 <= i < len(t):
+        return None
+    return t[i]
+
+
+def starts_with(s: object, prefix: object) -> bool:
+    return s is not None and prefix is not None and str(s).startswith(str(prefix))
+
+
+def replace_prefix(s: object, old: object, new: object) -> str | None:
+    t = text(s)
+    if t is None or old is None or new is None:
+        return t
+    return str(new) + t[len(str(old)):] if t.startswith(str(old)) else t
+
+
+def first(xs: Sequence[T]) -> T | None:
+    return xs[0] if xs else None
+
+
+def field(v: Any, i: int) -> Any:
+    return v[i] if isinstance(v, tuple) else None
+
+
+def coalesce(*xs: Any) -> Any:
+    for x in xs:
+        if x is not None:
+            return x
+    return None
+
+
+def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
+    """A list never holds absent elements."""
+    return tuple(x for x in xs if x is not None)
+
+
+def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: Any) -> Any:
+    items = [x for x in xs if x is not None]
+    return pick(items) if items else default
+
+
+def union(*lists: Sequence[T]) -> tuple[T, ...]:
+    return _union(lists)
+
+
+def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
+    return _unique(x for x in a if x in b)
+
+
+def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
+    return _unique(x for x in a if x not in b)
+
+
+def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
+    """The present codes of a pair, first then second."""
+    return () if p is None else tuple(c for c in p if c is not None)
+
+
+def pairs_codes(ps: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """The present codes of every pair of a list, each once."""
+    return _union(ps)  # type: ignore[arg-type]  # pairs hold None for a missing second code: left out
