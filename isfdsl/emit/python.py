@@ -11,8 +11,12 @@ a text seen before in one dictionary look-up (``V_*``) without calling anything;
 computed in *stages* (:func:`stages`), one per set of attributes they depend on, and a stage that tests
 code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
-episodes; when one such stage reads every attribute any feature reads, all the features are remembered
-together under its key (:meth:`_Context.whole`: ``derive``, ``DERIVED``). Code tables are dictionaries
+episodes; the costly parts of a feature that read fewer attributes than the feature are first hoisted
+into the stages of those attributes (:mod:`isfdsl.emit.hoist`), so that a case never seen as a whole
+finds most of its look-ups in the memories of its parts; when one such stage reads every attribute any
+feature reads, all the features are remembered together under its key (:meth:`_Context.whole`:
+``derive``, ``DERIVED``), and the stages of several attributes inside it are not remembered (a
+combination not seen as a whole seldom repeats a part of it: their look-ups cost more than they saved). Code tables are dictionaries
 built at import from the data file (split and zipped at C speed: a year of NordDRG tables as Python
 literals took seconds and hundreds of MiB to compile where bytecode could not be written); each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
@@ -50,6 +54,7 @@ from isfdsl import __version__
 from isfdsl.emit.bundle import runtime_text
 from isfdsl.emit.data import data_text, has_data, in_data
 from isfdsl.emit.expr import ExprWriter, Names, bare, comment, py, pytype, wrap
+from isfdsl.emit.hoist import hoist
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
 from isfdsl.runtime.contract import Constraint, GroupRecord
@@ -203,7 +208,11 @@ class _Context:
     """The values the templates need."""
 
     def __init__(self, program: ir.Program, sources: Sources, package: str, header: str) -> None:
-        self.p = program
+        #: the derivations as written, by name: whether a stage is worth remembering is judged on them
+        self.written = {d.name: d for d in program.derivations}
+        #: the program with its derivations' costly parts of smaller support hoisted (hidden derivations)
+        self.p, self.hidden = hoist(program)
+        program = self.p
         self.sources = sources
         self.package = package
         self.header = header
@@ -219,7 +228,7 @@ class _Context:
 
     def build(self) -> dict[str, object]:
         p = self.p
-        case = [a.name for a in p.attributes] + [d.name for d in p.derivations]
+        case = [a.name for a in p.attributes] + [d.name for d in p.derivations if d.name not in self.hidden]
         self.positions = {name: k for k, name in enumerate(case)}
         self.types = {a.name: a.type for a in p.attributes} | {d.name: d.type for d in p.derivations}
         return {
@@ -314,7 +323,7 @@ class _Context:
             own = {d.name for d in members}
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
-            remembered = bool(support) and any(_costly(d) for d in members)
+            remembered = bool(support) and any(_costly(self.written.get(d.name, d)) for d in members)
             ident = base = "_".join(_ident(a) for a in support)  # a_b + c and a + b_c: numbered apart
             while ident in idents:
                 ident = f"{base}_{len(idents)}"
@@ -334,15 +343,16 @@ class _Context:
                 "limit": ("CACHE_LIMIT" if len(support) == 1 and self.types[support[0]].kind not in ("list", "pair")
                           else "COMBINATION_LIMIT"),
             })
-        case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
+        case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations
+                                                                        if d.name not in self.hidden]
         return {"attrs": attrs, "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
 
     def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
         """When the remembered stage with the largest support reads every attribute any feature reads,
         all the features are a function of those attributes: they are remembered together, under the
         key that stage had (no more entries), and a case seen before pays one look-up instead of one
-        per stage. The stages stay inside, each with its own memory, for combinations not seen yet.
-        Returns None (features computed stage by stage) otherwise."""
+        per stage. The stages of one attribute stay inside, each with its own memory, for combinations
+        not seen yet. Returns None (features computed stage by stage) otherwise."""
         if not groups or not groups[-1]["memo"]:
             return None
         union = {a for g in groups for a in g["support_names"]}
@@ -350,9 +360,15 @@ class _Context:
         if set(top["support_names"]) != union:
             return None
         top["memo"] = False  # its memory would hold what the whole memory holds
+        for g in groups:
+            # A combination of attributes seen again is found in the whole memory; one not seen yet
+            # seldom repeats a combination of some of them (measured on a year's distinct cases: the
+            # look-up and the keeping cost more than they save). Stages of one attribute stay remembered.
+            if len(g["support_names"]) > 1:
+                g["memo"] = False
         names = top["support_names"]
         self.whole_support = frozenset(names)
-        features = [d.name for d in self.p.derivations]
+        features = [d.name for d in self.p.derivations if d.name not in self.hidden]
         return {
             "params": ", ".join(f"{self.names.attrs[a]}: {annotations[a]}" for a in names),
             "args": ", ".join(self.names.attrs[a] for a in names),

@@ -116,14 +116,14 @@ class CodeTable(Generic[V]):
         n = len(keys)
         if n < 2:
             return self.get(keys[0]) if n else ()
-        return _union(map(self.get, keys))
+        return tuple(dict.fromkeys(chain.from_iterable(map(self.get, keys))))  # a value is never absent
 
     def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
         """The union of ``pair`` over several pairs, in order."""
         n = len(pairs)
         if n < 2:
             return self.pair(pairs[0]) if n else ()
-        return _union(map(self.pair, pairs))
+        return tuple(dict.fromkeys(chain.from_iterable(map(self.pair, pairs))))
 
 
 def _unique(xs: Iterable[T]) -> tuple[T, ...]:
