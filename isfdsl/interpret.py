@@ -50,6 +50,25 @@ class Traced(NamedTuple):
 
 _TRUE = ("1", "true", "yes", "j", "ja")
 _FALSE = ("0", "false", "no", "n", "nei")
+#: An integer of more digits than exact decimal arithmetic keeps is an invalid value (and Python cannot
+#: turn one of over 4,300 digits into text at all).
+_DIGITS = 28
+_TOO_LONG = f"an integer of more than {_DIGITS} digits"
+
+
+def _str(raw: object) -> str:
+    """``raw`` as text; ValueError for an integer of more than 28 digits."""
+    if isinstance(raw, int) and abs(raw) >= 10 ** _DIGITS:
+        raise ValueError(_TOO_LONG)
+    return str(raw)
+
+
+def _shown(raw: object) -> str:
+    """``raw`` as a problem shows it: as text, or described when it is (or holds) a too long integer."""
+    try:
+        return _str(raw)
+    except ValueError:
+        return f"<{_TOO_LONG}>" if isinstance(raw, int) else f"<a value holding {_TOO_LONG}>"
 
 
 def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[Problem]]:
@@ -64,7 +83,7 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
-                problems.append((attr.name, str(raw), str(exc)))
+                problems.append((attr.name, _shown(raw), str(exc)))
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value
@@ -88,10 +107,16 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         if isinstance(raw, bool):
             raise ValueError("not an integer")
         if isinstance(raw, int):
+            if abs(raw) >= 10 ** _DIGITS:
+                raise ValueError(_TOO_LONG)
             n = raw
         else:
+            text = _str(raw).strip()
+            significant = text.lstrip("+-").lstrip("0")
+            if len(significant) > _DIGITS:
+                raise ValueError(_TOO_LONG if significant.isdigit() else "not an integer")
             try:
-                n = int(str(raw).strip())
+                n = int(text)
             except ValueError:
                 raise ValueError("not an integer") from None
         if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
@@ -101,19 +126,19 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         if isinstance(raw, bool):
             raise ValueError("not a number")
         try:
-            d = Decimal(str(raw).strip())
+            d = Decimal(_str(raw).strip())
         except InvalidOperation:
             raise ValueError("not a number") from None
         if not d.is_finite():
             raise ValueError("not a finite number")
         return d
     if kind == "bool":
-        word = str(raw).strip().lower()
+        word = _str(raw).strip().lower()
         if word in _TRUE or word in _FALSE:
             return word in _TRUE
         raise ValueError("not a boolean")
     if kind == "enum":
-        name = str(raw).strip()
+        name = _str(raw).strip()
         if name not in attr.members:
             raise ValueError(f"not a value of {t.ref or ''}")
         return attr.members[name]
@@ -123,7 +148,7 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         first, second = _halves(raw)
         code = _code(attr, first)
         return None if code is None else (code, _code(attr, second))
-    return str(raw)
+    return _str(raw)
 
 
 def _items(raw: object) -> list[object]:
@@ -143,7 +168,7 @@ def _code(attr: ir.Attribute, raw: object) -> str | None:
     unless the system is case sensitive; None when nothing is left."""
     if raw is None:
         return None
-    text = "".join(ch for ch in str(raw) if ch not in attr.ignore).strip()
+    text = "".join(ch for ch in _str(raw) if ch not in attr.ignore).strip()
     if attr.upper:
         text = text.upper()
     return text or None

@@ -35,13 +35,42 @@ def blank(raw: object) -> bool:
     return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
 
 
+#: The most digits an integer may have (exact decimal arithmetic keeps 28): a longer one is an invalid
+#: value, named in the problems. (Python cannot even turn an integer of 4,300 digits into text.)
+MAX_DIGITS = 28
+_TOO_LONG = f"an integer of more than {MAX_DIGITS} digits"
+_BOUND = 10 ** MAX_DIGITS
+
+
+def _text(raw: object) -> str:
+    """``raw`` as text for a converter; an integer of more than MAX_DIGITS digits is invalid."""
+    if isinstance(raw, int) and not -_BOUND < raw < _BOUND:
+        raise ValueError(_TOO_LONG)
+    return str(raw)
+
+
+def shown(raw: object) -> str:
+    """``raw`` as text in a problem: a value holding an integer too long to be turned into text (which
+    raises ValueError) is described instead."""
+    try:
+        return _text(raw)
+    except ValueError:
+        return f"<{_TOO_LONG}>" if isinstance(raw, int) else f"<a value holding {_TOO_LONG}>"
+
+
 def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
     """An integer within [lo, hi]; ``bounds`` names the range in the error."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         n = raw
+        if not -_BOUND < n < _BOUND:
+            raise ValueError(_TOO_LONG)
     else:
+        text = "" if isinstance(raw, bool) else _text(raw).strip()
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > MAX_DIGITS:  # never handed to int(): beyond 4,300 digits it raises
+            raise ValueError(_TOO_LONG if digits.isdigit() else "not an integer")
         try:
-            n = int("" if isinstance(raw, bool) else str(raw).strip())
+            n = int(text)
         except ValueError:
             raise ValueError("not an integer") from None
     if (lo is not None and n < lo) or (hi is not None and n > hi):
@@ -51,7 +80,7 @@ def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
 
 def to_decimal(raw: object) -> Decimal:
     try:
-        d = Decimal("" if isinstance(raw, bool) else str(raw).strip())
+        d = Decimal("" if isinstance(raw, bool) else _text(raw).strip())
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not d.is_finite():
@@ -64,7 +93,7 @@ _FALSE = frozenset({"0", "false", "no", "n", "nei"})
 
 
 def to_bool(raw: object) -> bool:
-    text = str(raw).strip().lower()
+    text = _text(raw).strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -74,7 +103,7 @@ def to_bool(raw: object) -> bool:
 
 def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     """The member name for a member's value or name."""
-    member = members.get(str(raw).strip())
+    member = members.get(_text(raw).strip())
     if member is None:
         raise ValueError(f"not a value of {enum}")
     return member
@@ -85,7 +114,7 @@ def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
     case; None when empty."""
     if raw is None:
         return None
-    text = str(raw)
+    text = _text(raw)
     for ch in ignore:
         text = text.replace(ch, "")
     text = text.strip()
@@ -113,7 +142,7 @@ def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | No
 
 
 def to_text(raw: object) -> str:
-    return str(raw)
+    return _text(raw)
 
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
@@ -234,7 +263,7 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
     try:
         return converter(raw)
     except ValueError as exc:
-        problems.append((attribute, str(raw), str(exc)))
+        problems.append((attribute, shown(raw), str(exc)))
         return None
 
 
