@@ -23,6 +23,7 @@ from isfdsl.commands import batch
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.diagnostics import render_text
 from isfdsl.runtime.contract import RESULT_FIELDS, Result, describe, round_refund
+from isfdsl.runtime.grouper import unknown_columns
 
 if TYPE_CHECKING:
     from isfdsl.ir import model as ir
@@ -84,7 +85,8 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
         notes.append(f"note: {len(missing)} attribute(s) not in the input count as missing in every row: {', '.join(missing)}")
     other = [c for c in columns if c not in known and c not in REPLACED]
     if other:
-        notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: {', '.join(other)}")
+        notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: "
+                     f"{unknown_columns(other, attributes)}")
     return notes
 
 
@@ -163,9 +165,16 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("group", total=reader.size or None, rows=0)
+        attributes = frozenset(pkg.ATTRIBUTES)
+        unknown: dict[str, None] = {}  # keys that are no attribute, in records without a header (JSON lines)
         try:
             for record in chain(ahead, records):
-                result = group(record.values)
+                values = record.values
+                if not values.keys() <= attributes:  # only the attributes are grouped; the others noted once
+                    if not reader.header and len(unknown) < 100:
+                        unknown.update(dict.fromkeys(k for k in values if k not in attributes and k not in REPLACED))
+                    values = {k: v for k, v in values.items() if k in attributes}
+                result = group(values)
                 problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
                 row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
                 row.update(result.as_dict())
@@ -181,6 +190,11 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         except OSError as exc:
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
         bar.update(task, completed=reader.position(), rows=summary.rows)
+        if unknown:
+            note = (f"note: {len(unknown)} key(s) of the records are no attribute and were not grouped: "
+                    f"{unknown_columns(list(unknown), list(pkg.ATTRIBUTES))}")
+            summary.notes.append(note)
+            console.print(note, markup=False, highlight=False)
     console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())
     return summary
