@@ -51,14 +51,25 @@ def load_source(source: str, stack: ExitStack) -> tuple[ModuleType, ir.Program |
 def grouping(pkg: ModuleType, table: str | None = None, prices: Mapping[str, Decimal] | None = None,
              shares: Mapping[str, Decimal] | None = None) -> Callable[[Mapping[str, object]], Result]:
     """The package's ``group`` for ``table``, with the unit prices and ISF shares overridden per member
-    of the payment attribute (the key ``*`` of ``prices`` sets the unit price for every member)."""
+    of the payment attribute (the key ``*`` of ``prices`` sets the unit price for every member). It
+    groups a record's attributes only: a file's other columns (an id, …) pass through, noted once by
+    :func:`column_notes`, not named as a problem in every row."""
     if table is not None and table not in pkg.TABLES:
         raise ValueError(f"no decision table {table!r}; the tables are {', '.join(pkg.TABLES)}")
     if prices or shares:
         rest = dict(prices or {})
         everyone = rest.pop("*", None)
-        return functools.partial(pkg.with_payment(everyone, rest, shares).group, table=table)
-    return functools.partial(pkg.group, table=table)
+        group = functools.partial(pkg.with_payment(everyone, rest, shares).group, table=table)
+    else:
+        group = functools.partial(pkg.group, table=table)
+    return functools.partial(_attributes_only, group, frozenset(pkg.ATTRIBUTES))
+
+
+def _attributes_only(group: Callable[[Mapping[str, object]], Result], attributes: frozenset[str],
+                     values: Mapping[str, object]) -> Result:
+    if values.keys() <= attributes:
+        return group(values)
+    return group({k: v for k, v in values.items() if k in attributes})
 
 
 #: Input columns the output does not pass through: the results replace them (when regrouping an output).
@@ -158,6 +169,8 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             raise ValueError(str(exc)) from None
         summary = Summary()
         summary.notes = column_notes(reader.columns if reader.header else [], list(pkg.ATTRIBUTES), reader.delimiter)
+        if not reader.header:  # JSON lines: the keys of the first record that are no attribute
+            summary.notes = [n for n in column_notes(given, list(pkg.ATTRIBUTES), None) if "pass through" in n]
         for note in summary.notes:
             console.print(note, style="yellow" if note.startswith("warning") else None, markup=False, highlight=False)
         show = console.is_terminal if progress is None else progress
@@ -165,16 +178,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("group", total=reader.size or None, rows=0)
-        attributes = frozenset(pkg.ATTRIBUTES)
-        unknown: dict[str, None] = {}  # keys that are no attribute, in records without a header (JSON lines)
         try:
             for record in chain(ahead, records):
-                values = record.values
-                if not values.keys() <= attributes:  # only the attributes are grouped; the others noted once
-                    if not reader.header and len(unknown) < 100:
-                        unknown.update(dict.fromkeys(k for k in values if k not in attributes and k not in REPLACED))
-                    values = {k: v for k, v in values.items() if k in attributes}
-                result = group(values)
+                result = group(record.values)
                 problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
                 row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
                 row.update(result.as_dict())
@@ -190,11 +196,6 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         except OSError as exc:
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
         bar.update(task, completed=reader.position(), rows=summary.rows)
-        if unknown:
-            note = (f"note: {len(unknown)} key(s) of the records are no attribute and were not grouped: "
-                    f"{unknown_columns(list(unknown), list(pkg.ATTRIBUTES))}")
-            summary.notes.append(note)
-            console.print(note, markup=False, highlight=False)
     console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())
     return summary
