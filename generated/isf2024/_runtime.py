@@ -16,8 +16,11 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import difflib
 import importlib
+import re
 import sys
+import warnings
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -201,14 +204,79 @@ CACHE_LIMIT = 1 << 17
 #: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
 COMBINATION_LIMIT = 1 << 15
 
+#: Memories are bounded in bytes as well as in entries, so that distinct long lists cannot fill them
+#: with gigabytes (estimates: twice the :func:`footprint` of the key). An entry of at most SMALL_BYTES is
+#: small: a memory holds at most its limit of them. A heavier one counts by its bytes: past
+#: MEMORY_BYTES of those, the memory starts afresh; one of more than ENTRY_BYTES is never remembered
+#: (a list of some hundreds of codes is converted each time it comes: it seldom comes twice). So a
+#: memory that starts afresh holds at most limit × SMALL_BYTES + MEMORY_BYTES (8 + 16 MiB for a
+#: combination memory, 32 + 16 MiB for one of single codes or values). The memories that stop growing
+#: instead keep small keys only.
+MEMORY_BYTES = 1 << 24
+ENTRY_BYTES = 1 << 16
+SMALL_BYTES = 1 << 8
+
 K = TypeVar("K")
+
+#: id(memory) -> the bytes its entries hold (estimated), for the memories that start afresh.
+_HELD: dict[int, int] = {}
+
+
+def footprint(x: object) -> int:
+    """About how many bytes ``x`` takes in memory: texts by their length, tuples and sets of them by
+    their items; any other value a few dozen bytes (values in memories are codes, numbers, members)."""
+    cls = x.__class__
+    if cls is str:
+        return 56 + len(x)  # type: ignore[arg-type]
+    if cls is not tuple and cls is not frozenset and cls is not list:
+        return 48
+    items: Any = x
+    size = 64 + 8 * len(items)
+    for item in items:  # the common items inline: a call per item would double the cost
+        c = item.__class__
+        if c is str:
+            size += 56 + len(item)
+        elif c is tuple or c is frozenset or c is list:
+            size += footprint(item)
+        else:
+            size += 48
+    return size
+
+
+def _room(cache: dict[Any, Any], key: object, value: object, limit: int) -> bool:
+    """Whether ``key`` and ``value`` may be stored in ``cache``; when they may, ``cache`` is emptied
+    first if it holds ``limit`` entries, or would pass MEMORY_BYTES with them. Entries of at most
+    SMALL_BYTES are counted by number alone (``limit`` of them are small), heavier ones by bytes."""
+    # the value weighs about what its key weighs (a list of codes and their converted values, a
+    # combination of values and the features derived from them): the key alone is weighed, twice
+    size = 2 * (56 + len(key) if isinstance(key, str) else footprint(key))
+    if size <= SMALL_BYTES:
+        if len(cache) >= limit:
+            cache.clear()
+            _HELD.pop(id(cache), None)
+        return True
+    if size > ENTRY_BYTES:
+        return False
+    if len(_HELD) > 1 << 12:  # memories that are gone leave their ids behind: forget them all at times
+        _HELD.clear()
+    held = _HELD.get(id(cache), 0) + size
+    if len(cache) >= limit or held > MEMORY_BYTES:
+        cache.clear()
+        held = size
+    _HELD[id(cache)] = held
+    return True
 
 
 def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
-    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = value
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries or
+    MEMORY_BYTES; an entry of more than ENTRY_BYTES is not stored."""
+    if _room(cache, key, value, limit):
+        cache[key] = value
+
+
+def small(key: object) -> bool:
+    """Whether a memory that stops growing (rather than starting afresh) may keep ``key``."""
+    return footprint(key) <= SMALL_BYTES
 
 
 def blank(raw: object) -> bool:
@@ -216,13 +284,42 @@ def blank(raw: object) -> bool:
     return raw is None or raw == "" or (isinstance(raw, (list, tuple)) and len(raw) == 0)
 
 
+#: The most digits an integer may have (exact decimal arithmetic keeps 28): a longer one is an invalid
+#: value, named in the problems. (Python cannot even turn an integer of 4,300 digits into text.)
+MAX_DIGITS = 28
+_TOO_LONG = f"an integer of more than {MAX_DIGITS} digits"
+_BOUND = 10 ** MAX_DIGITS
+
+
+def _text(raw: object) -> str:
+    """``raw`` as text for a converter; an integer of more than MAX_DIGITS digits is invalid."""
+    if isinstance(raw, int) and not -_BOUND < raw < _BOUND:
+        raise ValueError(_TOO_LONG)
+    return str(raw)
+
+
+def shown(raw: object) -> str:
+    """``raw`` as text in a problem: a value holding an integer too long to be turned into text (which
+    raises ValueError) is described instead."""
+    try:
+        return _text(raw)
+    except ValueError:
+        return f"<{_TOO_LONG}>" if isinstance(raw, int) else f"<a value holding {_TOO_LONG}>"
+
+
 def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
     """An integer within [lo, hi]; ``bounds`` names the range in the error."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         n = raw
+        if not -_BOUND < n < _BOUND:
+            raise ValueError(_TOO_LONG)
     else:
+        text = "" if isinstance(raw, bool) else _text(raw).strip()
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > MAX_DIGITS:  # never handed to int(): beyond 4,300 digits it raises
+            raise ValueError(_TOO_LONG if digits.isdigit() else "not an integer")
         try:
-            n = int("" if isinstance(raw, bool) else str(raw).strip())
+            n = int(text)
         except ValueError:
             raise ValueError("not an integer") from None
     if (lo is not None and n < lo) or (hi is not None and n > hi):
@@ -232,7 +329,7 @@ def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
 
 def to_decimal(raw: object) -> Decimal:
     try:
-        d = Decimal("" if isinstance(raw, bool) else str(raw).strip())
+        d = Decimal("" if isinstance(raw, bool) else _text(raw).strip())
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not d.is_finite():
@@ -245,7 +342,7 @@ _FALSE = frozenset({"0", "false", "no", "n", "nei"})
 
 
 def to_bool(raw: object) -> bool:
-    text = str(raw).strip().lower()
+    text = _text(raw).strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -255,27 +352,42 @@ def to_bool(raw: object) -> bool:
 
 def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     """The member name for a member's value or name."""
-    member = members.get(str(raw).strip())
+    member = members.get(_text(raw).strip())
     if member is None:
         raise ValueError(f"not a value of {enum}")
     return member
 
 
-def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+def code_syntax(pattern: str) -> re.Pattern[str]:
+    """A code system's ``syntax``, compiled once when a package is imported: a code matches it in
+    full (``fullmatch``) or is invalid. The checker admits only patterns that match in linear time."""
+    return re.compile(pattern)
+
+
+def to_code(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+            system: str = "") -> str | None:
     """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
-    case; None when empty."""
+    case; None when empty. ValueError when it does not match ``syntax`` (of code system ``system``)."""
     if raw is None:
         return None
-    text = str(raw)
+    text = _text(raw)
     for ch in ignore:
         text = text.replace(ch, "")
     text = text.strip()
-    return (text.upper() if upper else text) or None
+    if upper:
+        text = text.upper()
+    if not text:
+        return None
+    if syntax is not None and syntax.fullmatch(text) is None:
+        raise ValueError(f"not a valid {system} code")
+    return text
 
 
-def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
+def to_pair(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+            system: str = "") -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
-    first code is empty (a pair is only ever looked up through its first code)."""
+    first code is empty (a pair is only ever looked up through its first code). ValueError when
+    either code does not match ``syntax``."""
     first: object
     second: object = None
     if isinstance(raw, str):
@@ -289,17 +401,17 @@ def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | No
         second = raw[1] if len(raw) > 1 else None
     else:
         first = raw
-    a = to_code(first, ignore, upper)
-    return None if a is None else (a, to_code(second, ignore, upper))
+    a = to_code(first, ignore, upper, syntax, system)
+    return None if a is None else (a, to_code(second, ignore, upper, syntax, system))
 
 
 def to_text(raw: object) -> str:
-    return str(raw)
+    return _text(raw)
 
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
     """A list from a sequence, or from text separated by commas, semicolons or white space; empty
-    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items are skipped and every item is converted (an invalid item raises: see :func:`to_items`)."""
     items: Sequence[object]
     if isinstance(raw, str):
         items = raw.replace(",", " ").replace(";", " ").split()
@@ -315,6 +427,35 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
         if value is not None:
             out.append(value)
     return out
+
+
+class PartlyInvalid(ValueError):
+    """A list some of whose items are invalid: ``value`` holds the valid items (the invalid ones left
+    out), ``problems`` an (item as given, reason) pair for each invalid item."""
+
+    def __init__(self, value: tuple[Any, ...], problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__("; ".join(reason for _, reason in problems))
+        self.value = value
+        self.problems = problems
+
+
+def to_items(raw: object, convert: Callable[[object], T | None]) -> tuple[T, ...]:
+    """A list as :func:`to_list` reads it, except that an invalid item is left out rather than making
+    the whole list invalid: raises :class:`PartlyInvalid` (the valid items, each invalid item's
+    problem) when any item is invalid."""
+    bad: list[tuple[str, str]] = []
+
+    def item(x: object) -> T | None:
+        try:
+            return convert(x)
+        except ValueError as exc:
+            bad.append((shown(x), str(exc)))
+            return None
+
+    value = tuple(to_list(raw, item))
+    if bad:
+        raise PartlyInvalid(value, tuple(bad))
+    return value
 
 
 class _Missing:
@@ -339,7 +480,8 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
     remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
     known = {} if known is None else known
     known[None] = None
-    failed: dict[Hashable, str] = {}
+    #: Each invalid text seen -> its reason, or (a list with invalid items) its valid items and problems.
+    failed: dict[Hashable, str | tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]] = {}
 
     def converted(raw: object) -> T | None:
         return None if blank(raw) else convert(raw)
@@ -359,11 +501,16 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
             return hit  # type: ignore[return-value]
         reason = failed.get(key)
         if reason is not None:
-            raise ValueError(reason)
+            if reason.__class__ is str:
+                raise ValueError(reason)
+            raise PartlyInvalid(*reason)  # a new exception each time: a raised one keeps its traceback
         if not _texts(raw):
             return converted(raw)
         try:
             hit = converted(raw)
+        except PartlyInvalid as exc:
+            remember(failed, key, (exc.value, exc.problems), limit)
+            raise
         except ValueError as exc:
             remember(failed, key, str(exc), limit)
             raise
@@ -375,11 +522,10 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
 
 def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
     """Store a converted value in a memory of known values, which starts afresh (knowing only that
-    None converts to None) when it holds ``limit`` entries."""
-    if len(known) >= limit:
-        known.clear()
+    None converts to None) when it holds ``limit`` entries or MEMORY_BYTES (see :func:`remember`)."""
+    if _room(known, key, value, limit):
         known[None] = None
-    known[key] = value
+        known[key] = value
 
 
 def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
@@ -387,9 +533,11 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
     """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
     tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
     dictionary) is converted by look-ups alone — no call per item; any other goes through
-    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
-    leaves them out."""
-    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    ``to_items`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out; an invalid item is left out too (:class:`PartlyInvalid` names it), and such a
+    list is remembered with its problems, never among the known lists (``evaluate`` reports them each
+    time)."""
+    whole = memo(lambda raw: to_items(raw, item), known, limit)
     lookup = item_known.__getitem__
 
     def call(raw: object) -> tuple[T, ...] | None:
@@ -414,8 +562,11 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
         return None
     try:
         return converter(raw)
+    except PartlyInvalid as exc:  # a list: its valid items, each invalid item named
+        problems.extend([(attribute, item, reason) for item, reason in exc.problems])
+        return exc.value  # type: ignore[return-value]
     except ValueError as exc:
-        problems.append((attribute, str(raw), str(exc)))
+        problems.append((attribute, shown(raw), str(exc)))
         return None
 
 
@@ -460,7 +611,7 @@ class CodeSet:
         if hit is None:
             hit = (code in self.codes or any(code.startswith(p) for p in self.prefixes)
                    or any(code[: len(lo)] >= lo and code[: len(hi)] <= hi for lo, hi in self.ranges))
-            if len(self._cache) < CACHE_LIMIT:
+            if len(self._cache) < CACHE_LIMIT and small(code):
                 self._cache[code] = hit
         return hit
 
@@ -501,7 +652,7 @@ class CodeTable(Generic[V]):
             if b is not None:
                 found.extend(v for s, v in self._rows.get(b, ()) if s is None or s == a)
             hit = _unique(found)
-            if len(self._pair_cache) < CACHE_LIMIT:
+            if len(self._pair_cache) < CACHE_LIMIT and small(pair):
                 self._pair_cache[pair] = hit
         return hit
 
@@ -826,7 +977,7 @@ class _ListIndex(_Index):
         hit = self.cache.get(x)
         if hit is None:
             hit = (tuple(self._bits(split, x) for split in self.split), self._bits(self.split_negated, x))
-            if len(self.cache) < CACHE_LIMIT:
+            if len(self.cache) < CACHE_LIMIT and small(x):
                 self.cache[x] = hit
         return hit
 
@@ -1088,6 +1239,35 @@ def _arrow_value(r: Result, name: str) -> object:
 # The grouper: an episode evaluated into a case, each decision table's row, the group's points and
 # its refund under the payment parameters; many episodes lazily, or Arrow batches.
 
+#: Unknown keys whose reason (the closest attribute) is remembered: how many, and how long at most.
+_UNKNOWN_LIMIT = 1 << 10
+_REMEMBERED_KEY = 64
+
+
+def closest(key: str, attributes: Sequence[str]) -> str | None:
+    """The attribute closest to ``key`` when one is close (``drugz``: ``drugs``), as :mod:`difflib`
+    finds it; None otherwise."""
+    close = difflib.get_close_matches(key, attributes, n=1)
+    return close[0] if close else None
+
+
+def unknown_reason(key: str, attributes: Sequence[str]) -> str:
+    """Why an episode's ``key`` is ignored, naming the closest attribute when one is close."""
+    close = closest(key, attributes)
+    return "not an attribute, ignored" + (f"; did you mean {close}?" if close else "")
+
+
+def unknown_columns(columns: Sequence[str], attributes: Sequence[str]) -> str:
+    """Columns that are no attribute, each with the closest attribute when one is close."""
+    return ", ".join(f"{c} (did you mean {close}?)" if (close := closest(c, attributes)) else c for c in columns)
+
+
+class UnknownColumns(UserWarning):
+    """Columns of a batch that are no attribute (nor kept): not grouped, noted once per call."""
+
+
+
+
 #: Builds a Result from a tuple of all its fields: half the cost of the named tuple's keyword ``__new__``.
 _new_result = tuple.__new__
 _ZERO = Decimal(0)
@@ -1109,8 +1289,13 @@ class Grouper:
 
     def __init__(self, evaluate: Callable[[Mapping[str, object], list[Problem]], tuple[object, ...]],
                  tables: Sequence[DecisionTable], catalogues: Mapping[str, Mapping[str, GroupRecord]],
-                 payment: Payment | None) -> None:
+                 payment: Payment | None, attributes: Sequence[str] | None = None) -> None:
         self.evaluate = evaluate
+        #: The attributes ``evaluate`` reads: an episode's other keys are named in the problems (None:
+        #: not checked).
+        self.attributes = None if attributes is None else tuple(attributes)
+        self._known: frozenset[object] | None = None if attributes is None else frozenset(attributes)
+        self._unknown: dict[str, str] = {}  # an unknown key -> the reason given (with the closest attribute)
         self.tables = {t.name: t for t in tables}
         targets = {t.otherwise for t in tables}
         self.default = next((t.name for t in tables if t.name not in targets), tables[0].name)
@@ -1133,11 +1318,28 @@ class Grouper:
                 problems.append(("", repr(episode)[:80], f"an episode is a mapping of attribute values, not {type(episode).__name__}"))
                 episode = {}
             case = self.evaluate(episode, problems)
+            known = self._known
+            if known is not None and not episode.keys() <= known:
+                self._name_unknown(episode, known, problems)
             return self._result(t, case, problems, explain)
         except Exception as exc:  # noqa: BLE001 -- totality: a defect must not lose the episode
             problems.append(("", "", f"internal error: {type(exc).__name__}: {exc}"))
             return Result(t.system, t.name, t.fallback or "", self._name(t, t.fallback), "error", t.fallback_rc,
                           Decimal(0), None, tuple(problems))
+
+    def _name_unknown(self, episode: Mapping[str, object], known: frozenset[object], problems: list[Problem]) -> None:
+        """Name each key of ``episode`` that is no attribute, after the attributes' problems: a
+        misspelt attribute (``drugz``) would otherwise count as missing without a word."""
+        for key, raw in episode.items():
+            if key in known:
+                continue
+            name = shown(key)
+            reason = self._unknown.get(name)
+            if reason is None:
+                reason = unknown_reason(name, self.attributes or ())
+                if len(name) <= _REMEMBERED_KEY:
+                    remember(self._unknown, name, reason, _UNKNOWN_LIMIT)
+            problems.append((name, shown(raw), reason))
 
     def _name(self, t: DecisionTable, group: str | None) -> str:
         record = self.catalogues[t.system].get(group or "")
@@ -1206,6 +1408,14 @@ class Grouper:
         other._no_refund = payment.share_position is None
         return other
 
+    def ignoring(self, keys: Iterable[str]) -> Grouper:
+        """A grouper like this one that ignores ``keys`` without naming them (a package of several
+        versions: an attribute of another version is not a mistake)."""
+        other = copy.copy(self)
+        if self._known is not None:
+            other._known = self._known | frozenset(keys)
+        return other
+
     def group_many(self, episodes: Iterable[Mapping[str, object]], table: str | None = None) -> Iterator[Result]:
         """One result per episode, in order, lazily; nothing is dropped."""
         for episode in episodes:
@@ -1213,14 +1423,27 @@ class Grouper:
 
     def group_arrow(self, batches: Iterable[Any], keep: Sequence[str] = (), table: str | None = None) -> Iterator[Any]:
         """Group Arrow record batches (or tables) into record batches of results, one row per input row.
-        ``keep`` names input columns carried over first (for example an episode id). The signature
-        fits Spark ``mapInArrow``, Ray ``map_batches`` and ``pyarrow.dataset`` scanners; pyarrow is
-        imported on first use only."""
+        ``keep`` names input columns carried over first (for example an episode id). Only the columns
+        that are attributes are grouped; any other column that ``keep`` does not name is noted once,
+        as a :class:`UnknownColumns` warning. The signature fits Spark ``mapInArrow``, Ray
+        ``map_batches`` and ``pyarrow.dataset`` scanners; pyarrow is imported on first use only."""
         pa = importlib.import_module("pyarrow")
-        for batch in batches:
+        noted = False
+        for original in batches:
+            batch = original
+            names = list(batch.schema.names)
+            known = self._known
+            used = names if known is None else [n for n in names if n in known]
+            if len(used) < len(names):
+                other = [n for n in names if n not in used and n not in keep]
+                if other and not noted:
+                    warnings.warn(UnknownColumns(f"{len(other)} column(s) are no attribute and are not grouped: "
+                                                f"{unknown_columns(other, self.attributes or ())}"), stacklevel=2)
+                    noted = True
+                batch = batch.select(used)
             rows = batch.to_pylist()
             results = [self.group(row, table) for row in rows]
-            columns: dict[str, Any] = {name: batch.column(name) for name in keep}
+            columns: dict[str, Any] = {name: original.column(name) for name in keep}
             for name in RESULT_FIELDS:
                 columns[name] = pa.array([_arrow_value(r, name) for r in results], type=_ARROW_TYPES[name](pa, self.points_places))
             yield pa.RecordBatch.from_pydict(columns)
@@ -1506,16 +1729,25 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
         header, delimiter, records = csv_rows(text_lines(source, encoding, universal=True), args.delimiter)
         if not header:
             return 0
-        known = set(attributes)
+        names = list(attributes) or list(grouper.attributes or ())
+        known = set(names)
         if known and not known.intersection(header):
             print(f"warning: no column of the header {header!r} (separated by {delimiter!r}) is an attribute of the "
                   f"{label} grouper; every row is grouped as if empty. Attributes: {', '.join(sorted(known))}",
                   file=sys.stderr)
+        # Only the attribute columns are grouped; the others (an id, …) pass through, noted once here
+        # rather than as a problem in every row.
+        other = [c for c in header if known and c not in known]
+        if other and known.intersection(header):
+            print(f"note: {len(other)} column(s) are no attribute and pass through unused: "
+                  f"{unknown_columns(other, names)}", file=sys.stderr)
+        grouped = [(k, c) for k, c in enumerate(header) if not known or c in known]
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
         for record in records:
             fields = record.fields
-            episode: dict[str, object] = dict(zip(header, fields))
+            width = len(fields)
+            episode: dict[str, object] = {c: fields[k] for k, c in grouped if k < width}
             result = grouper.group(episode, args.table)
             extra = [f"line {record.line}: {p}" for p in (record.problem, _shape_problem(len(header), len(fields))) if p]
             out = result.as_dict()
