@@ -5,6 +5,7 @@ with `isf group` row for row. Spark runs `local[2]` over 100,000 rows in one ses
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import random
@@ -126,8 +127,13 @@ def test_the_wheel_is_the_same_on_every_build_and_installs_alone(built: Path, tm
     assert done.stdout.split() == ["901A", "isf2025"]
 
 
+def _integrations(package: Any) -> Any:
+    """The package's `integrations` module (the package is the one the fixture built, not an installed one)."""
+    return importlib.import_module(f"{package.__name__}.integrations")
+
+
 def test_the_package_zip_imports_and_is_the_same_every_time(package: Any, tmp_path: Path) -> None:
-    from isf2025 import integrations
+    integrations = _integrations(package)
 
     first = integrations.package_zip(tmp_path / "a")
     second = integrations.package_zip(tmp_path / "b")
@@ -144,7 +150,7 @@ def test_the_package_zip_imports_and_is_the_same_every_time(package: Any, tmp_pa
 
 def test_duckdb_relation_and_table(package: Any, episodes: Path, built: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
-    from isf2025.integrations import group_duckdb
+    group_duckdb = _integrations(package).group_duckdb
 
     expected = _expected(built)[:20_000]
     con = duckdb.connect()
@@ -159,7 +165,7 @@ def test_duckdb_relation_and_table(package: Any, episodes: Path, built: Path) ->
 
 def test_polars_dataframe_and_lazyframe(package: Any, episodes: Path, built: Path) -> None:
     pl = pytest.importorskip("polars")
-    from isf2025.integrations import group_polars
+    group_polars = _integrations(package).group_polars
 
     expected = _expected(built)[:20_000]
     frame = pl.read_parquet(episodes).head(20_000)
@@ -201,7 +207,7 @@ def spark() -> Iterator[Any]:
 
 
 def test_spark_map_in_arrow_equals_isf_group_row_for_row(spark: Any, package: Any, episodes: Path, built: Path) -> None:
-    from isf2025.integrations import group_spark, spark_schema
+    group_spark, spark_schema = _integrations(package).group_spark, _integrations(package).spark_schema
 
     df = spark.read.parquet(str(episodes))
     out = group_spark(df, keep=["id"])
