@@ -60,3 +60,20 @@ def test_paths_outside_the_site_are_refused(tmp_path: Path) -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was written")
+
+
+def test_written_files_have_the_usual_permissions(tmp_path: Path) -> None:
+    """A page is written through a private temporary file but ends with the bits any new file gets
+    (0666 less the umask), so a web server can read the site; an existing file keeps its own."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = tmp_path / "site"
+        write_docs({"a.html": "A", "b.html": "B"}, out)
+        assert (out / "a.html").stat().st_mode & 0o777 == 0o644
+        (out / "b.html").chmod(0o600)
+        write_docs({"a.html": "A", "b.html": "B2"}, out)
+        assert (out / "b.html").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

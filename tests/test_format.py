@@ -147,4 +147,4 @@ def test_check_changes_nothing_and_syntax_errors_are_never_rewritten(tmp_path: P
     assert r.exit_code == 1 and "ISF101" in r.output
     assert bad.read_text(encoding="utf-8") == 'version T 1 "t"\nderve x: int = 1\n'
     assert f.read_text(encoding="utf-8") == 'version T 1 "t"\ncodelist a of X {\n  A1\n  A2\n}\n'
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left

@@ -7,13 +7,12 @@ with syntax errors is never rewritten: its diagnostics are printed and the run f
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from isfdsl.diagnostics import Collector, render_text
+from isfdsl.files import replace_file
 from isfdsl.syntax.format import format_module
 from isfdsl.syntax.parse import parse_module
 
@@ -78,21 +77,6 @@ def run_fmt(paths: list[str], check: bool, say: Callable[[str], None]) -> FmtRes
             result.diffs.append("".join(difflib.unified_diff(
                 text.splitlines(keepends=True), new.splitlines(keepends=True), str(f), f"{f} (formatted)")))
         else:
-            _replace(f, new)
+            replace_file(f, new.encode("utf-8"))
             say(f"reformatted {f}")
     return result
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` over ``path`` through a temporary file in the same folder, renamed on success, so
-    an interrupted run leaves the old file whole; the file's permission bits are kept."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import markupsafe
 from isfdsl import __version__
 from isfdsl.emit.describe import Phrase, Tok
 from isfdsl.emit.messages import DEFAULT_LANG, Messages, messages
+from isfdsl.files import replace_file
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
 
@@ -417,7 +417,7 @@ def write_docs(files: dict[str, str | bytes], out: Path) -> list[Path]:
                 made.add(parent.as_posix())
         data = content.encode() if isinstance(content, str) else content
         if not path.is_file() or path.is_symlink() or path.read_bytes() != data:
-            _replace(path, data)
+            replace_file(path, data)
         record[rel] = _digest(data)
         written.append(path)
     needed = {Path(rel).parent.as_posix() for rel in files}
@@ -426,7 +426,7 @@ def write_docs(files: dict[str, str | bytes], out: Path) -> list[Path]:
         if gone.is_dir() and not gone.is_symlink() and not any(gone.iterdir()):
             gone.rmdir()
     kept = {f for f in made if (out / f).is_dir()}
-    _replace(out / MANIFEST, (json.dumps({"generator": "isfdsl", "files": record, "folders": {f: True for f in sorted(kept)}},
+    replace_file(out / MANIFEST, (json.dumps({"generator": "isfdsl", "files": record, "folders": {f: True for f in sorted(kept)}},
                                          indent=1, sort_keys=True) + "\n").encode())
     return written
 
@@ -442,15 +442,3 @@ def _manifest(out: Path) -> dict[str, object]:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in its folder, renamed on success."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
