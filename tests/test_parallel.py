@@ -12,6 +12,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -236,6 +237,32 @@ def test_a_worker_that_dies_is_reported() -> None:
     results = parallel.ordered(_start_dying(-1), ([k] for k in range(30)), 2, _start_dying, (7,))
     with pytest.raises(parallel.WorkerDied, match="ended abruptly"):
         list(results)
+
+
+def test_a_signal_while_a_worker_starts_waits_until_the_pool_knows_it(monkeypatch: pytest.MonkeyPatch,
+                                                                    capfd: pytest.CaptureFixture[str]) -> None:
+    """Reproduction (CI, `kill` during `isf group`): SIGTERM arrived after a worker process was started
+    but before the pool had noted it; the pool did not stop that worker, and once the parent was gone
+    the worker printed a start-up traceback. Now the signal waits until the pool knows the worker: it
+    is raised right after, and every worker is stopped."""
+    import multiprocessing
+    from multiprocessing.process import BaseProcess
+
+    real = BaseProcess.start
+
+    def start(self: BaseProcess) -> None:  # SIGTERM to this process just after each worker has started
+        real(self)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(BaseProcess, "start", start)
+    before = {p.pid for p in multiprocessing.active_children()}
+    with batch.interruptible(), pytest.raises(batch.Interrupted):
+        list(parallel.ordered(_start_identity(0), ([k] for k in range(30)), 2, _start_identity, (0,)))
+    deadline = time.monotonic() + 30
+    while left := {p.pid for p in multiprocessing.active_children()} - before:
+        assert time.monotonic() < deadline, f"worker processes {left} left running, unknown to the pool"
+        time.sleep(0.1)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_jobs_zero_means_every_core() -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -77,13 +79,37 @@ def ordered(work: Callable[[P], R], parts: Iterable[P], jobs: int,
     pending: deque[Future[R]] = deque()
     try:
         for part in _chain(first, it):
-            pending.append(pool.submit(_work, part))
+            with _held():  # submit may start a worker: never leave one half-started (see _held)
+                pending.append(pool.submit(_work, part))
             if len(pending) >= WINDOW * jobs:
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _held() -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM and SIGHUP wait; they are raised again on leaving. A signal
+    handler that raised between a worker's start and the pool's note of it would leave that worker
+    unknown to the pool: not stopped at shutdown, and, once this process has ended and its semaphores
+    are gone, printing a traceback from its start-up. (Main thread only; elsewhere a no-op.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    kept = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum)) for sig in _HELD}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
+
+
+_HELD = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def _chain(first: list[P], rest: Iterator[P]) -> Iterator[P]:
