@@ -1,4 +1,5 @@
-"""Shared test set-up: Hypothesis profiles (``ci``: derandomised and bounded; ``deep``: long local runs)."""
+"""Shared test set-up: Hypothesis profiles (``ci``: derandomised and bounded; ``deep``: long local runs), and
+an analysis cache folder of its own for every test."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = ROOT / "definitions"
+
+
+@pytest.fixture(autouse=True)
+def _analysis_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test its own, empty cache folder for the analysis (``ISF_CACHE_DIR``, inherited by the
+    processes a test starts): nothing is written into the real ``~/.cache``, no test sees another's."""
+    folder = tmp_path_factory.mktemp("isf-cache")
+    monkeypatch.setenv("ISF_CACHE_DIR", str(folder))
+    return folder
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -104,3 +104,6 @@ def test_the_walk_sees_imports_inside_functions() -> None:
     order = stages(ARCHITECTURE.read_text(encoding="utf-8"))
     assert stage_of("isfdsl.runtime", order) < stage_of("isfdsl.syntax.parse", order) < stage_of("isfdsl.commands.cli", order)
     assert stage_of("isfdsl", order) == 0 and stage_of("isfdsl.testing", order) < stage_of("isfdsl.commands", order)
+    # the analysis cache is part of the analysis: the drivers and the language server use it, never the reverse
+    assert stage_of("isfdsl.analysis.cache", order) == stage_of("isfdsl.analysis.analyse", order) \
+        < stage_of("isfdsl.commands.pipeline", order) < stage_of("isfdsl.lsp.server", order)

@@ -65,9 +65,11 @@ class Session:
 
 @contextlib.asynccontextmanager
 async def started(tmp_path: Path) -> AsyncIterator[Session]:
-    """`isf lsp` started as editors start it, on a copy of the bundled 2025 definitions."""
+    """`isf lsp` started as editors start it, on a copy of the bundled 2025 definitions (made unless an
+    earlier session made it)."""
     root = tmp_path / "isf2025"
-    shutil.copytree(DEFINITIONS / "isf2025", root)
+    if not root.exists():
+        shutil.copytree(DEFINITIONS / "isf2025", root)
     client = LanguageClient("isf-test", "1")
     s = Session(client, root)
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +17,18 @@ from isfdsl import __version__
 from isfdsl.commands.pipeline import check_paths
 from isfdsl.diagnostics import render_json, render_text
 
+if TYPE_CHECKING:
+    from isfdsl.analysis.cache import AnalysisCache
+
 FORMATS = click.Choice(["text", "json"])
+CACHE_HELP = ("Reuse the findings of an earlier analysis of the same tables, and keep new ones, in the cache folder "
+              "($ISF_CACHE_DIR, else $XDG_CACHE_HOME/isfdsl or ~/.cache/isfdsl; at most 256 MiB).")
+
+
+def _cache(use: bool) -> AnalysisCache | None:
+    from isfdsl.analysis.cache import AnalysisCache
+
+    return AnalysisCache() if use else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,9 +43,10 @@ def main() -> None:
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @click.option("--analyse/--no-analyse", default=True, show_default=True,
               help="Also analyse the decision tables (overlaps, gaps, shadowed rows; see `isf verify`).")
-def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None, analyse: bool) -> None:
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True, help=CACHE_HELP)
+def check_cmd(paths: tuple[str, ...], fmt: str, color: bool | None, analyse: bool, use_cache: bool) -> None:
     """Parse and check the .isf files under PATHS (files or folders; each folder is one version)."""
-    result = check_paths(list(paths), analyse=analyse)
+    result = check_paths(list(paths), analyse=analyse, cache=_cache(use_cache))
     diags = result.diags.sorted()
     if fmt == "json":
         click.echo(render_json(diags))
@@ -70,11 +83,12 @@ def fmt_cmd(paths: tuple[str, ...], check: bool) -> None:
 
 
 @main.command("lsp")
-def lsp_cmd() -> None:
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True, help=CACHE_HELP)
+def lsp_cmd(use_cache: bool) -> None:
     """Run the language server over standard input and output (for editors: see editors/)."""
     from isfdsl.lsp.server import main as serve
 
-    serve()
+    serve(use_cache)
 
 
 @main.command("explain")
@@ -146,7 +160,8 @@ def verify_cmd(defs: str, fmt: str, episodes: bool, progress: bool | None) -> No
                    "the build (see `isf verify`). --no-analyse skips that (the checks of names and types remain).")
 @click.option("--wheel", "dist", default=None, type=click.Path(file_okay=False),
               help="Also write the package as an installable wheel into this folder (NAME-YEAR.0+HASH-py3-none-any.whl).")
-def build_cmd(defs: tuple[str, ...], out: str, analyse: bool, dist: str | None) -> None:
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True, help=CACHE_HELP)
+def build_cmd(defs: tuple[str, ...], out: str, analyse: bool, dist: str | None, use_cache: bool) -> None:
     """Compile the definitions in DEFS (one version folder) into a standalone Python grouper package.
     Several version folders make one package whose `group` picks the version valid on the episode's
     date (the attribute the versions name with `valid FROM .. TO by ATTR`); each version is a
@@ -157,8 +172,9 @@ def build_cmd(defs: tuple[str, ...], out: str, analyse: bool, dist: str | None) 
 
     started = time.perf_counter()
     try:
-        built = (build(defs[0], Path(out), analyse=analyse) if len(defs) == 1
-                 else build_versions(list(defs), Path(out), analyse=analyse))
+        cache = _cache(use_cache)
+        built = (build(defs[0], Path(out), analyse=analyse, cache=cache) if len(defs) == 1
+                 else build_versions(list(defs), Path(out), analyse=analyse, cache=cache))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     diags = built.checked.diags.sorted()

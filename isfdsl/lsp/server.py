@@ -5,8 +5,10 @@ for ``isf check``. After each change the program is checked again with the edito
 the files on disk (:func:`isfdsl.commands.pipeline.check_paths` with an overlay); files that did not change
 are not parsed again (a memo of parsed files), so diagnostics of a NordDRG-size folder come back in well
 under a second after an edit to a small file. The table analysis (shadowed rows, overlaps, gaps) runs when a
-file is saved, in a worker thread, and its report is kept by the hash of the program's sources, so an
-unchanged program is not analysed again.
+file is opened or saved, in a worker thread, never per keystroke; its report comes from the cache that `isf check`
+and `isf build` share (:mod:`isfdsl.analysis.cache`, keyed by a hash of the lowered program), so an unchanged
+program is not analysed again, in this session or the next. Its findings are shown with the sources they
+were found for, until the next edit.
 
 Diagnostics carry the same codes, messages and positions as ``isf check``; hover, definition, references,
 completion, outline, formatting and rename answer from :mod:`isfdsl.lsp.index`.
@@ -26,6 +28,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from isfdsl import __version__
 from isfdsl.analysis.analyse import Report
+from isfdsl.analysis.cache import AnalysisCache
 from isfdsl.commands.fmt import formatted
 from isfdsl.commands.pipeline import Checked, check_paths
 from isfdsl.diagnostics import Collector, Diagnostic, Severity, Span
@@ -61,16 +64,21 @@ class ProgramState:
     index: Index | None = None
     memo: Memo = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
+    #: The hash of the sources last checked (None when they have errors) and those being analysed.
+    digest: str | None = None
+    analysing: set[str] = field(default_factory=set)
     published: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 class IsfLanguageServer(LanguageServer):
     """The server: one :class:`ProgramState` per folder that holds an open document."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: AnalysisCache | None = None) -> None:
         super().__init__("isf-lsp", __version__)
         self.programs: dict[Path, ProgramState] = {}
+        #: Where analysis reports are kept across sessions (None: only in memory).
+        self.cache = cache
 
     # -- programs
 
@@ -92,7 +100,9 @@ class IsfLanguageServer(LanguageServer):
         return out
 
     def refresh(self, state: ProgramState, analyse: bool = False) -> None:
-        """Check the program again (with the editors' text) and publish its diagnostics."""
+        """Check the program again (with the editors' text) and publish its diagnostics, with the table
+        analysis' findings when a report for exactly these sources is at hand; with ``analyse``, get one
+        in the background (:meth:`analyse_later`) when it is not."""
         with state.lock:
             checked = check_paths([str(state.root)], overlay=self.overlay(), memo=state.memo)
             current = set(checked.sources.items())
@@ -101,21 +111,48 @@ class IsfLanguageServer(LanguageServer):
             state.checked = checked
             if checked.models:
                 state.index = build_index(checked.models[0], checked.sources)
-            diags = list(checked.diags.items)
-            if checked.ok and checked.models:
-                digest = _digest(checked.sources)
-                report = state.reports.get(digest)
-                if report is None and analyse:
-                    from isfdsl.analysis.analyse import analyse as run_analyses
-                    from isfdsl.ir.model import lower
+            state.digest = digest = _digest(checked.sources) if checked.ok and checked.models else None
+            self.publish_checked(state, checked)
+            wanted = analyse and digest is not None and digest not in state.reports
+        if wanted and digest is not None:
+            self.analyse_later(state, checked, digest)
 
-                    report = run_analyses(lower(checked.models[0]), episodes=False)
+    def publish_checked(self, state: ProgramState, checked: Checked) -> None:
+        """Publish ``checked``'s diagnostics and, when one is at hand for its sources, the analysis report's."""
+        diags = list(checked.diags.items)
+        report = state.reports.get(state.digest) if state.digest is not None else None
+        if report is not None:
+            found = Collector()
+            report.report_into(found)
+            diags.extend(found.items)
+        self.publish(state, checked.sources, diags)
+
+    def analyse_later(self, state: ProgramState, checked: Checked, digest: str) -> None:
+        """Analyse the program of ``checked`` in a worker thread (the cache first: an unchanged program is
+        not analysed again, across sessions too), then publish the findings if the sources are still
+        ``digest``. Edits go on meanwhile: the lock is held only to store and publish."""
+        with state.lock:
+            if digest in state.analysing:
+                return
+            state.analysing.add(digest)
+
+        def work() -> None:
+            from isfdsl.analysis.analyse import analyse as run_analyses
+            from isfdsl.ir.model import lower
+
+            try:
+                program = lower(checked.models[0])
+                report = self.cache.analyse(program, False) if self.cache is not None \
+                    else run_analyses(program, episodes=False)
+                with state.lock:
                     state.reports = {digest: report}
-                if report is not None:
-                    found = Collector()
-                    report.report_into(found)
-                    diags.extend(found.items)
-            self.publish(state, checked.sources, diags)
+                    if state.digest == digest and state.checked is not None:
+                        self.publish_checked(state, state.checked)
+            finally:
+                with state.lock:
+                    state.analysing.discard(digest)
+
+        self.thread_pool.submit(work)
 
     def publish(self, state: ProgramState, sources: dict[str, str], diags: list[Diagnostic]) -> None:
         by_uri: dict[str, list[lsp.Diagnostic]] = {}
@@ -196,15 +233,16 @@ def _word(server: IsfLanguageServer, uri: str, pos: lsp.Position) -> tuple[Index
     return (index, word) if word else None
 
 
-def make_server() -> IsfLanguageServer:
-    """A server with every feature registered (a new one per call: the tests start several)."""
-    server = IsfLanguageServer()
+def make_server(cache: AnalysisCache | None = None) -> IsfLanguageServer:
+    """A server with every feature registered (a new one per call: the tests start several), keeping
+    analysis reports in ``cache``."""
+    server = IsfLanguageServer(cache)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: IsfLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
         state = ls.state_for(params.text_document.uri)
         if state is not None:
-            ls.refresh(state)
+            ls.refresh(state, analyse=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: IsfLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
@@ -213,7 +251,6 @@ def make_server() -> IsfLanguageServer:
             ls.refresh(state)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    @server.thread()
     def did_save(ls: IsfLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
         state = ls.state_for(params.text_document.uri)
         if state is not None:
@@ -356,6 +393,7 @@ def _doc_symbol(s: Symbol, children: list[lsp.DocumentSymbol]) -> lsp.DocumentSy
                               children=children or None)
 
 
-def main() -> None:
-    """Serve over standard input and output until the editor says exit."""
-    make_server().start_io()
+def main(use_cache: bool = True) -> None:
+    """Serve over standard input and output until the editor says exit; ``use_cache``: keep analysis
+    reports in the cache folder (:mod:`isfdsl.analysis.cache`)."""
+    make_server(AnalysisCache() if use_cache else None).start_io()
