@@ -198,3 +198,29 @@ def test_formatting_and_rename_across_files(tmp_path: Path) -> None:
             with pytest.raises(Exception, match="already declared"):
                 await s.ask(s.client.text_document_rename_async(lsp.RenameParams(lsp.TextDocumentIdentifier(curi), at, "cataract")))
     run(go())
+
+
+def test_a_failing_analysis_is_said_in_the_editors_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect in the background analysis is logged to the editor with its traceback (it was silent),
+    and the program can be analysed again later."""
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+    from typing import Any
+
+    from isfdsl.lsp.server import IsfLanguageServer, ProgramState
+
+    class Here:  # the worker thread, run at once
+        def submit(self, work: Callable[[], None]) -> Future[None]:
+            work()
+            return Future()
+
+    server = IsfLanguageServer()
+    logged: list[lsp.LogMessageParams] = []
+    monkeypatch.setattr(server, "window_log_message", logged.append)
+    monkeypatch.setattr(IsfLanguageServer, "thread_pool", property(lambda self: Here()))
+    state = ProgramState(tmp_path)
+    broken: Any = SimpleNamespace(models=[])  # nothing to lower: the analysis fails
+    server.analyse_later(state, broken, "digest")
+    assert len(logged) == 1 and logged[0].type == lsp.MessageType.Error
+    assert "the table analysis failed (IndexError" in logged[0].message and "Traceback" in logged[0].message
+    assert state.analysing == set() and state.reports == {}

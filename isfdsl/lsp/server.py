@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +149,11 @@ class IsfLanguageServer(LanguageServer):
                     state.reports = {digest: report}
                     if state.digest == digest and state.checked is not None:
                         self.publish_checked(state, state.checked)
+            except Exception as exc:  # noqa: BLE001 (a defect of the analysis: said in the editor's log, never silent)
+                self.window_log_message(lsp.LogMessageParams(
+                    type=lsp.MessageType.Error,
+                    message=f"isf lsp: the table analysis failed ({type(exc).__name__}: {exc}); "
+                            "diagnostics from checking are still shown\n" + traceback.format_exc()))
             finally:
                 with state.lock:
                     state.analysing.discard(digest)
