@@ -399,6 +399,27 @@ def test_payment_file_and_group_list_problems_name_row_and_column(tmp_path: Path
     assert not (tmp_path / "b").exists()
 
 
+def test_column_option_beats_the_usual_names_and_must_be_found(tmp_path: Path) -> None:
+    """`--column ROLE=HEADER` gives that header to the role even when it is another role's usual name
+    (`Poeng`, usually the points, as the per-day points beside `Kostnadsvekt`); a header it names that
+    the list lacks is an error, not a role silently left out (no points at all)."""
+    src = tmp_path / "DefinitionData_2025.json"
+    src.write_text(json.dumps(synthetic()), encoding="utf-8")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("DRG;Navn;Kostnadsvekt;Trimpunkt;Poeng\n01A;Stor;2;10;0,1\n", encoding="utf-8")
+    code, output = import_(str(src), "-o", str(tmp_path / "a"), "--groups", str(groups), "--column", "perday=Poeng")
+    assert code == 0, output
+    assert '  01A "Stor" points 2 trim 10 perday 0.1 parent 01 source "groups.csv"' in \
+        (tmp_path / "a" / "catalogue.isf").read_text(encoding="utf-8")
+    groups.write_text("DRG;Navn;Poeng\n01A;Stor;2\n", encoding="utf-8")
+    for mapping in ("points=Vekt 2025", "trim=Trimgrense"):
+        code, output = import_(str(src), "-o", str(tmp_path / "b"), "--groups", str(groups), "--column", mapping)
+        role, header = mapping.split("=")
+        assert code == 1 and f"no header row naming the columns code: 'drg' / 'kode' / 'code' / 'drgkode'; " \
+                             f"{role}: {header!r} (--column) in the first 20 rows" in output, output
+    assert not (tmp_path / "b").exists()
+
+
 # ---------------------------------------------------------------------- damaged input (issue 18, items 6 and 12)
 
 
