@@ -33,6 +33,7 @@ from isfdsl.importers import norddrg, tables
 from isfdsl.inputs.grouping_string import parse_grouping_string
 
 from .official import SHARED, ZIPS, json_year
+
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"!!! {SHARED} is absent: the official-table import tests DID NOT RUN !!!")
 
@@ -625,3 +626,30 @@ def test_names_are_found_case_and_accent_insensitively() -> None:
     assert tables.release_of("DefinitionData_NOR_2017_PR1aN.zip") == (2017, "PR1a")
     assert tables.release_of("DefinitionData DRG 2023 PL1a (Excel)") == (2023, "PL1a")
     assert tables.release_of("DefinitionData_NOR_2015_Pr1cN.json") == (2015, "PR1c")
+
+
+def test_an_interrupted_import_leaves_the_previous_one_and_an_output_file_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop (Ctrl-C) while the files are written leaves the earlier import whole and no temporary
+    folder; an output path that is a file is an error and the file is left alone."""
+    src = _json(tmp_path, synthetic())
+    out = tmp_path / "out"
+    assert import_(str(src), "-o", str(out))[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = norddrg._Writer.catalogue
+
+    def stopped(self: Any) -> str:
+        real(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(norddrg._Writer, "catalogue", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        norddrg.write(src, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["DefinitionData_2025.json", "out"]
+    monkeypatch.undo()
+    (tmp_path / "file").write_text("mine", encoding="utf-8")
+    assert import_(str(src), "-o", str(tmp_path / "file"))[0] == 2  # the command line refuses it first
+    with pytest.raises(norddrg.ImportError_, match=f"^{re.escape(str(tmp_path / 'file'))}: exists and is not a folder$"):
+        norddrg.write(src, tmp_path / "file")
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "mine"
