@@ -24,18 +24,13 @@ from isfdsl.analysis.analyse import Report
 from isfdsl.analysis.witnesses import RowWitness
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, load_package
-from isfdsl.importers import norddrg
 from isfdsl.inputs import grouping_string
 from isfdsl.ir.model import Program, lower
 from isfdsl.testing import around, episodes
 
-from .conftest import ROOT
 from .linkcheck import check_links
+from .official import SHARED, json_year
 from .properties import can_match, check_arrow, check_invariants, check_rows, witnesses
-
-SHARED = ROOT.parent / "shared" / "norddrg"
-ZIPS = {2015: "DefinitionData_NOR_2015_PR1cN.zip", 2016: "DefinitionData_NOR_2016_PR1cN.zip",
-        2017: "DefinitionData_NOR_2017_PR1aN.zip"}
 
 pytestmark = pytest.mark.skipif(
     not SHARED.is_dir(),
@@ -66,15 +61,14 @@ def _rows(y: Year) -> list[RowWitness]:
 
 def _year(year: int, tmp: Path) -> Year:
     if year not in _YEARS:
-        src = tmp / f"nd{year}"
-        norddrg.write(SHARED / ZIPS[year], src)
+        imported = json_year(year, tmp)  # the JSON import tests/test_import_tables.py compares with
+        src = imported.folder
         started = time.perf_counter()
         built = build(str(src), tmp / "gen" / f"nd{year}")  # checked and analysed once, as `isf build` does
         seconds = time.perf_counter() - started
         checked = built.checked
         assert checked.ok and built.package is not None, checked.diags.errors[:5]
-        tables, _ = norddrg.load(SHARED / ZIPS[year])
-        _YEARS[year] = Year(year, src, lower(checked.models[0]), load_package(built.package), tables,
+        _YEARS[year] = Year(year, src, lower(checked.models[0]), load_package(built.package), imported.data,
                             checked.reports[0], seconds)
     return _YEARS[year]
 

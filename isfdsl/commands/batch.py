@@ -12,9 +12,7 @@ import importlib
 import io
 import json
 import os
-import secrets
 import signal
-import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -23,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Self
 
+from isfdsl.files import Replacement
 from isfdsl.runtime.io import CsvRow, csv_rows, sniff_encoding, text_lines
 
 FORMATS = ("csv", "jsonl", "parquet", "norddrg-string")
@@ -309,9 +308,9 @@ def fate(out: str) -> str:
 
 class Output:
     """A file written under a temporary name in its target's folder and renamed onto the target only
-    by :meth:`commit`, so that a run that fails or is stopped leaves the previous file, or none. A
-    target that exists and is no regular file (``/dev/stdout``, a pipe) is written directly. As a
-    context manager: committed on success, removed on any exception."""
+    by :meth:`commit` (a :class:`isfdsl.files.Replacement`), so that a run that fails or is stopped
+    leaves the previous file, or none. A target that exists and is no regular file (``/dev/stdout``, a
+    pipe) is written directly. As a context manager: committed on success, removed on any exception."""
 
     def __init__(self, path: str, inputs: Sequence[str] = ()) -> None:
         check_output(path, inputs)
@@ -320,26 +319,15 @@ class Output:
         self.target = target
         if target.is_dir():
             raise OutputError(f"cannot write {path}: it is a folder")
-        self.temporary: Path | None = None
+        self.replacement: Replacement | None = None
         self.file: IO[str] | None = None
         self.closed = False
         try:
             if target.exists() and not target.is_file():
                 self.fd = os.open(target, os.O_WRONLY | os.O_APPEND)
                 return
-            mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-            for _ in range(100):
-                candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-                try:
-                    self.fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                except FileExistsError:
-                    continue
-                self.temporary = candidate
-                break
-            else:
-                raise OutputError(f"cannot write {path}: no free temporary name in {target.parent}")
-            if mode is not None:
-                os.chmod(candidate, mode)
+            self.replacement = Replacement(target)
+            self.fd = self.replacement.fd
         except FileNotFoundError:
             raise OutputError(f"cannot write {path}: the folder {target.parent} does not exist") from None
         except OSError as exc:
@@ -348,36 +336,39 @@ class Output:
     @property
     def writing(self) -> str:
         """The path bytes go to until the commit."""
-        return str(self.temporary or self.target)
+        temporary = self.replacement.temporary if self.replacement is not None else None
+        return str(temporary or self.target)
 
     def text(self) -> IO[str]:
         """The file as UTF-8 text (closed by :meth:`commit` or :meth:`abort`)."""
-        self.file = open(self.fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- closed in commit()
+        if self.replacement is not None:
+            self.file = self.replacement.text()
+        else:
+            self.file = open(self.fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- closed in commit()
         return self.file
 
     def commit(self) -> None:
-        """Flush the file to disk and rename it onto the target."""
+        """Flush the file to disk (also what pyarrow wrote through the path) and rename it onto the target."""
         try:
+            if self.replacement is not None:
+                self.closed = True
+                self.replacement.commit(sync=True)
+                return
             if self.file is not None:
                 self.file.flush()
-            if self.temporary is not None:
-                os.fsync(self.fd)  # also what pyarrow wrote through the path
             self._close()
-            if self.temporary is not None:
-                os.replace(self.temporary, self.target)
-                self.temporary = None
         except OSError as exc:
             self.abort()
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {fate(self.path)}") from None
 
     def abort(self) -> None:
         """Close and remove the temporary file: the target stays as it was."""
+        if self.replacement is not None:
+            self.closed = True
+            self.replacement.abort()
+            return
         with suppress(OSError, ValueError):
             self._close()
-        if self.temporary is not None:
-            with suppress(OSError):
-                self.temporary.unlink()
-            self.temporary = None
 
     def _close(self) -> None:
         if self.closed:

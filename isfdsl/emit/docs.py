@@ -417,7 +417,7 @@ def write_docs(files: dict[str, str | bytes], out: Path) -> list[Path]:
                 made.add(parent.as_posix())
         data = content.encode() if isinstance(content, str) else content
         if not path.is_file() or path.is_symlink() or path.read_bytes() != data:
-            replace_file(path, data)
+            replace_file(path, data, follow_symlinks=False)  # a link is replaced, never followed out of the site
         record[rel] = _digest(data)
         written.append(path)
     needed = {Path(rel).parent.as_posix() for rel in files}
@@ -426,8 +426,8 @@ def write_docs(files: dict[str, str | bytes], out: Path) -> list[Path]:
         if gone.is_dir() and not gone.is_symlink() and not any(gone.iterdir()):
             gone.rmdir()
     kept = {f for f in made if (out / f).is_dir()}
-    replace_file(out / MANIFEST, (json.dumps({"generator": "isfdsl", "files": record, "folders": {f: True for f in sorted(kept)}},
-                                         indent=1, sort_keys=True) + "\n").encode())
+    manifest = {"generator": "isfdsl", "files": record, "folders": {f: True for f in sorted(kept)}}
+    replace_file(out / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode(), follow_symlinks=False)
     return written
 
 

@@ -21,6 +21,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from isfdsl import __version__
 from isfdsl.emit import describe
 from isfdsl.emit.messages import Messages, messages
+from isfdsl.files import Replacement
 from isfdsl.ir import model as ir
 
 Cell = str | int | Decimal | None
@@ -48,8 +49,16 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], title: str) -> None:
+    """Write the workbook to ``path`` whole or not at all (a temporary file beside it, renamed when done)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+    with Replacement(path) as out:
+        out.close()  # xlsxwriter writes the temporary file by its name
+        assert out.temporary is not None
+        _workbook(str(out.temporary), sheets, title)
+
+
+def _workbook(path: str, sheets: Sequence[Sheet], title: str) -> None:
+    wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False})
     wb.set_properties({"title": title, "author": "isfdsl", "comments": f"isfdsl {__version__}", "created": created()})
     bold = wb.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})

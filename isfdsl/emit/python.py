@@ -50,6 +50,7 @@ import jinja2
 from isfdsl import __version__
 from isfdsl.emit.bundle import runtime_text
 from isfdsl.emit.expr import ExprWriter, Names, bare, prose, py, pytype, wrap
+from isfdsl.files import replace_file
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
 from isfdsl.runtime.contract import Constraint, GroupRecord
@@ -166,8 +167,9 @@ def write_package(files: dict[str, str], out: Path) -> list[Path]:
     written = []
     for name, text in sorted(files.items()):
         path = out / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8", newline="\n")
+        data = text.encode("utf-8")
+        if not path.is_file() or path.read_bytes() != data:
+            replace_file(path, data)  # whole or not at all: an interrupted build leaves no half-written module
         written.append(path)
     return written
 

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 from isfdsl import __version__
+from isfdsl.files import replace_file
 
 #: Every entry's timestamp: the earliest a zip file can hold (what reproducible builds use).
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -83,5 +84,5 @@ def write_wheel(package: Path, dist: Path, year: int, source_hash: str, summary:
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, data)
     if not target.is_file() or target.read_bytes() != buffer.getvalue():
-        target.write_bytes(buffer.getvalue())
+        replace_file(target, buffer.getvalue())
     return target

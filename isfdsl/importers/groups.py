@@ -88,26 +88,31 @@ def records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
 
 def _layout(path: Path, rows: Iterator[tuple[int, Sequence[object]]], roles: dict[str, tuple[str, ...]],
             mapping: dict[str, str], required: tuple[str, ...]) -> tuple[int, dict[str, int], list[str]]:
-    """The header row (the first of the first 20 rows that names every required role), the column
-    of each role found in it, and its headers as written."""
+    """The header row (the first of the first 20 rows that names every required role and every role
+    ``mapping`` names), the column of each role found in it, and its headers as written. A header
+    ``mapping`` gives a role is that role's, even when it is one of another role's usual names."""
     for role in mapping:
         if role not in roles:
             raise ImportError_(f"--column {role}=…: no such role; the roles are {', '.join(roles)}")
-    wanted = {role: (norm(mapping[role]),) if role in mapping else names for role, names in roles.items()}
+    explicit = {norm(header): role for role, header in mapping.items()}
+    usual = {role: names for role, names in roles.items() if role not in mapping}
+    needed = (*required, *(r for r in mapping if r not in required))
     for n, values in rows:
         headers = [cell_text(v) or "" for v in values]
         found: dict[str, int] = {}
         for i, h in enumerate(headers):
-            match = next((r for r, names in wanted.items() if norm(h) in names), None) if h else None
+            key = norm(h)
+            match = explicit.get(key) or next((r for r, names in usual.items() if key in names), None) if h else None
             if match is not None:
                 if match in found:
                     raise located(path, f"the columns {headers[found[match]]!r} and {h!r} both give the {match}", row=n)
                 found[match] = i
-        if all(r in found for r in required):
+        if all(r in found for r in needed):
             return n, found, headers
         if n >= 20:
             break
-    expect = "; ".join(f"{r}: {' / '.join(repr(x) for x in wanted[r][:4])}" for r in required)
+    expect = "; ".join(f"{r}: {mapping[r]!r} (--column)" if r in mapping else f"{r}: {' / '.join(map(repr, roles[r][:4]))}"
+                       for r in needed)
     raise ImportError_(f"{path}: no header row naming the columns {expect} in the first 20 rows "
                        "(name others with --column ROLE=HEADER)")
 

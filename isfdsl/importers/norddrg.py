@@ -16,12 +16,11 @@ into this repository.
 from __future__ import annotations
 
 import re
-import secrets
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from isfdsl.files import FolderReplacement, ForeignFolder
 from isfdsl.importers.groups import GroupList, PaymentParameters, report
 from isfdsl.importers.sheets import read
 from isfdsl.importers.tables import Definition, ImportError_
@@ -80,50 +79,33 @@ def write(path: Path, out: Path, year: int | None = None, recode_properties: boo
     only when it holds nothing but files an import writes."""
     defn = read(path)
     year = year or defn.year or year_of(defn.source)
-    shown, out = out, out.resolve()
+    shown = out
     if recode_properties is None:
         recode_properties = year >= 2016
+    owned = _owned_names()
     try:
-        if out.exists() and not out.is_dir():
-            raise ImportError_(f"{shown}: exists and is not a folder")
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names() or not p.is_file()) \
-            if out.exists() else []
-        if foreign:
-            raise ImportError_(f"{shown}: holds files an import does not write ({', '.join(foreign[:5])}"
-                               f"{', …' if len(foreign) > 5 else ''}); import into a new or empty folder")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.parent / f".{out.name}.import-{secrets.token_hex(4)}"
-        tmp.mkdir()
+        folder = FolderReplacement(out, lambda entry: entry.name in owned and entry.is_file())
+    except NotADirectoryError:
+        raise ImportError_(f"{shown}: exists and is not a folder") from None
+    except ForeignFolder as exc:
+        raise ImportError_(f"{shown}: holds files an import does not write ({', '.join(exc.names[:5])}"
+                           f"{', …' if len(exc.names) > 5 else ''}); import into a new or empty folder") from None
     except OSError as exc:
         raise ImportError_(f"{shown}: cannot create the folder: {exc.strerror or exc}") from None
     try:
-        w = _Writer(defn, tmp, year, recode_properties, groups, payment)
-        files = w.run()
-        _replace(tmp, out)
+        with folder:
+            assert folder.temporary is not None
+            w = _Writer(defn, folder.temporary, year, recode_properties, groups, payment)
+            files = w.run()
+    except ForeignFolder as exc:
+        raise ImportError_(f"{shown}: files an import does not write appeared while it ran ({', '.join(exc.names[:5])}); "
+                           "nothing was changed") from None
     except OSError as exc:
         raise ImportError_(f"{shown}: cannot write the imported files: {exc.strerror or exc}; nothing was changed") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     listed, produced = report(groups.groups, w.produced) if groups is not None else ((), ())
     return Imported(shown, [shown / f.name for f in files], w.rows, len(w.groups),
                     len({r["code"] for r in defn.tables["dg"].rows}), year, defn.release,
                     tuple(defn.notes + w.notes), listed, produced)
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """``tmp`` becomes ``out``; a previous ``out`` is removed only once the new one is in place."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- the writer
