@@ -4,6 +4,7 @@ limit)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import chain
@@ -109,21 +110,36 @@ def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     return member
 
 
-def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+def code_syntax(pattern: str) -> re.Pattern[str]:
+    """A code system's ``syntax``, compiled once when a package is imported: a code matches it in
+    full (``fullmatch``) or is invalid. The checker admits only patterns that match in linear time."""
+    return re.compile(pattern)
+
+
+def to_code(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+            system: str = "") -> str | None:
     """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
-    case; None when empty."""
+    case; None when empty. ValueError when it does not match ``syntax`` (of code system ``system``)."""
     if raw is None:
         return None
     text = _text(raw)
     for ch in ignore:
         text = text.replace(ch, "")
     text = text.strip()
-    return (text.upper() if upper else text) or None
+    if upper:
+        text = text.upper()
+    if not text:
+        return None
+    if syntax is not None and syntax.fullmatch(text) is None:
+        raise ValueError(f"not a valid {system} code")
+    return text
 
 
-def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
+def to_pair(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+            system: str = "") -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
-    first code is empty (a pair is only ever looked up through its first code)."""
+    first code is empty (a pair is only ever looked up through its first code). ValueError when
+    either code does not match ``syntax``."""
     first: object
     second: object = None
     if isinstance(raw, str):
@@ -137,8 +153,8 @@ def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | No
         second = raw[1] if len(raw) > 1 else None
     else:
         first = raw
-    a = to_code(first, ignore, upper)
-    return None if a is None else (a, to_code(second, ignore, upper))
+    a = to_code(first, ignore, upper, syntax, system)
+    return None if a is None else (a, to_code(second, ignore, upper, syntax, system))
 
 
 def to_text(raw: object) -> str:
@@ -147,7 +163,7 @@ def to_text(raw: object) -> str:
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
     """A list from a sequence, or from text separated by commas, semicolons or white space; empty
-    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items are skipped and every item is converted (an invalid item raises: see :func:`to_items`)."""
     items: Sequence[object]
     if isinstance(raw, str):
         items = raw.replace(",", " ").replace(";", " ").split()
@@ -163,6 +179,35 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
         if value is not None:
             out.append(value)
     return out
+
+
+class PartlyInvalid(ValueError):
+    """A list some of whose items are invalid: ``value`` holds the valid items (the invalid ones left
+    out), ``problems`` an (item as given, reason) pair for each invalid item."""
+
+    def __init__(self, value: tuple[Any, ...], problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__("; ".join(reason for _, reason in problems))
+        self.value = value
+        self.problems = problems
+
+
+def to_items(raw: object, convert: Callable[[object], T | None]) -> tuple[T, ...]:
+    """A list as :func:`to_list` reads it, except that an invalid item is left out rather than making
+    the whole list invalid: raises :class:`PartlyInvalid` (the valid items, each invalid item's
+    problem) when any item is invalid."""
+    bad: list[tuple[str, str]] = []
+
+    def item(x: object) -> T | None:
+        try:
+            return convert(x)
+        except ValueError as exc:
+            bad.append((shown(x), str(exc)))
+            return None
+
+    value = tuple(to_list(raw, item))
+    if bad:
+        raise PartlyInvalid(value, tuple(bad))
+    return value
 
 
 class _Missing:
@@ -187,7 +232,8 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
     remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
     known = {} if known is None else known
     known[None] = None
-    failed: dict[Hashable, str] = {}
+    #: Each invalid text seen -> its reason, or (a list with invalid items) its valid items and problems.
+    failed: dict[Hashable, str | tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]] = {}
 
     def converted(raw: object) -> T | None:
         return None if blank(raw) else convert(raw)
@@ -207,11 +253,16 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
             return hit  # type: ignore[return-value]
         reason = failed.get(key)
         if reason is not None:
-            raise ValueError(reason)
+            if reason.__class__ is str:
+                raise ValueError(reason)
+            raise PartlyInvalid(*reason)  # a new exception each time: a raised one keeps its traceback
         if not _texts(raw):
             return converted(raw)
         try:
             hit = converted(raw)
+        except PartlyInvalid as exc:
+            remember(failed, key, (exc.value, exc.problems), limit)
+            raise
         except ValueError as exc:
             remember(failed, key, str(exc), limit)
             raise
@@ -235,9 +286,11 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
     """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
     tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
     dictionary) is converted by look-ups alone — no call per item; any other goes through
-    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
-    leaves them out."""
-    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    ``to_items`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out; an invalid item is left out too (:class:`PartlyInvalid` names it), and such a
+    list is remembered with its problems, never among the known lists (``evaluate`` reports them each
+    time)."""
+    whole = memo(lambda raw: to_items(raw, item), known, limit)
     lookup = item_known.__getitem__
 
     def call(raw: object) -> tuple[T, ...] | None:
@@ -262,6 +315,9 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
         return None
     try:
         return converter(raw)
+    except PartlyInvalid as exc:  # a list: its valid items, each invalid item named
+        problems.extend([(attribute, item, reason) for item, reason in exc.problems])
+        return exc.value  # type: ignore[return-value]
     except ValueError as exc:
         problems.append((attribute, shown(raw), str(exc)))
         return None
