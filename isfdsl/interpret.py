@@ -11,6 +11,7 @@ with an absent value is false; lists never hold absent elements; a boolean that 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ _FALSE = ("0", "false", "no", "n", "nei")
 
 def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[Problem]]:
     """The typed value of every attribute (its default when missing or invalid; an empty list for a
-    list) and the problems found: (attribute, raw value, reason)."""
+    list) and the problems found: (attribute, raw value, reason), then (key, value, reason) for each
+    key of the episode that is no attribute."""
     values: dict[str, object] = {}
     problems: list[Problem] = []
     for attr in program.attributes:
@@ -83,6 +85,13 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value
+    # Every other key is ignored, and named (with the closest attribute, when one is close).
+    names = [a.name for a in program.attributes]
+    for key, raw in episode.items():
+        if key not in names:
+            name = shown(key)
+            close = difflib.get_close_matches(name, names, n=1)
+            problems.append((name, shown(raw), "not an attribute, ignored" + (f"; did you mean {close[0]}?" if close else "")))
     return values, problems
 
 

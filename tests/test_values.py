@@ -4,13 +4,24 @@ package and in the reference interpreter alike."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import sys
+from pathlib import Path
 from types import ModuleType
 
+import pyarrow as pa
 import pytest
+from click.testing import CliRunner
+from rich.console import Console
 
 from isfdsl import interpret
+from isfdsl.commands.cli import main
+from isfdsl.commands.group import run as group_run
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
+from isfdsl.runtime.io import csv_main
 
 from .conftest import DEFINITIONS
 
@@ -73,3 +84,92 @@ def test_the_same_invalid_list_is_named_every_time(isf2025: tuple[Program, Modul
     for _ in range(3):
         assert both(isf2025, {**BEVACIZUMAB, "sdx": ["E11.9", "E11 .9"]})[2] == (("sdx", "E11 .9", "not a valid ICD10 code"),)
         assert both(isf2025, {**BEVACIZUMAB, "sdx": "E11.9 E11\x00"})[2] == (("sdx", "E11\x00", "not a valid ICD10 code"),)
+
+
+# ---------------------------------------------------------------------- unknown attributes (item 15)
+
+
+def test_a_misspelt_attribute_is_named_with_the_closest_one(isf2025: tuple[Program, ModuleType]) -> None:
+    episode = {k: v for k, v in BEVACIZUMAB.items() if k != "drugs"} | {"drugz": ["L01FG01"]}
+    assert both(isf2025, episode) == ("802P", "0", (("drugz", "['L01FG01']", "not an attribute, ignored; did you mean drugs?"),))
+
+
+def test_columns_of_another_schema_are_named(isf2025: tuple[Program, ModuleType]) -> None:
+    """An NPR extract's hdiag/alder: every row 470 rc 1, and now the problems say why."""
+    group, rc, problems = both(isf2025, {"hdiag": "H35.3", "alder": "70", 7: 10 ** 5000})
+    assert (group, rc) == ("470", "1")
+    assert [p[:2] for p in problems] == [("hdiag", "H35.3"), ("alder", "70"), ("7", "<an integer of more than 28 digits>")]
+    assert all(p[2].startswith("not an attribute, ignored") for p in problems)
+
+
+def test_unknown_keys_of_a_pathway_are_named(tmp_path_factory: pytest.TempPathFactory,
+                                             isf2025: tuple[Program, ModuleType]) -> None:
+    program, package = isf2025
+    pathway, episodes = {"kind": "amd", "kidn": "amd"}, [BEVACIZUMAB, {**BEVACIZUMAB, "id": 7}]
+    got = package.group_pathway(pathway, episodes)
+    want = interpret.group_pathway(program, pathway, episodes)
+    assert got.as_dict() == want.as_dict()
+    assert ("kidn", "amd", "not an attribute, ignored; did you mean kind?") in got.result.problems
+    assert got.members[1].problems == (("id", "7", "not an attribute, ignored"),)
+
+
+def test_the_check_for_unknown_keys_costs_little(isf2025: tuple[Program, ModuleType]) -> None:
+    """Every key an attribute: no problem, and the grouper's memory of unknown keys stays empty."""
+    _, package = isf2025
+    grouper = package._GROUPER
+    assert package.group(dict(BEVACIZUMAB)).problems == ()
+    assert grouper.ignoring(["drugz"]).group({**BEVACIZUMAB, "drugz": 1}).problems == ()
+    for k in range(5000):  # distinct unknown keys: the reasons remembered stay bounded
+        package.group({"x" * 100 + str(k): 1, f"k{k}": 1})
+    assert len(grouper._unknown) <= 1 << 10
+
+
+def test_batch_paths_group_only_the_attribute_columns(tmp_path: Path, isf2025: tuple[Program, ModuleType],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Pass-through columns (an id) give no problem in every row: they are noted once, a misspelt one
+    with the attribute it is closest to — in `python -m PACKAGE`, `isf group` (CSV and JSON lines),
+    `isf group-pathways` and `group_arrow`."""
+    _, package = isf2025
+    src = tmp_path / "in.csv"
+    src.write_text("id,pdx,age,drugz\n1,H35.3,70,L01FG01\n2,H25.1,70,\n", encoding="utf-8")
+    assert csv_main(package._GROUPER, "t", [str(src)], package.ATTRIBUTES) == 0
+    captured = capsys.readouterr()
+    assert [r["problems"] for r in csv.DictReader(io.StringIO(captured.out))] == ["", ""]
+    assert captured.err.count("drugz (did you mean drugs?)") == 1 and "id" in captured.err
+
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["group", str(DEFINITIONS / "isf2025"), str(src), "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert [r["problems"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["", ""]
+    assert " ".join(result.output.split()).count("pass through unused: id, drugz (did you mean drugs?)") == 1
+    # worker processes group with the same grouping(): the columns are filtered there too
+    two = tmp_path / "two.csv"
+    group_run(str(DEFINITIONS / "isf2025"), str(src), str(two), jobs=2, chunk=1, console=Console(file=io.StringIO()))
+    assert [r["problems"] for r in csv.DictReader(two.open(encoding="utf-8"))] == ["", ""]
+
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"id": 1, "pdx": "H35.3", "age": 70}\n{"id": 2, "pdx": "H35.3", "age": 70, "drugz": "L01FG01"}\n',
+                     encoding="utf-8")
+    result = CliRunner().invoke(main, ["group", str(DEFINITIONS / "isf2025"), str(jsonl), "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert [r["problems"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["", ""]
+    assert "pass through unused: id" in " ".join(result.output.split())  # the first record's keys
+
+    pathways = tmp_path / "pathways.jsonl"
+    pathways.write_text(json.dumps({"id": "p1", "pathway": {"kind": "amd", "kidn": 1},
+                                    "episodes": [{**BEVACIZUMAB, "id": 7}]}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["group-pathways", str(DEFINITIONS / "isf2025"), str(pathways), "-o", str(out),
+                                       "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert [r["problems"] for r in csv.DictReader(out.open(encoding="utf-8"))] == [""]
+    text = " ".join(result.output.split())
+    assert "episodes are no episode attribute and were not grouped: id" in text
+    assert "kidn (did you mean kind?)" in text
+
+    batch = pa.RecordBatch.from_pylist([{"id": "1", "pdx": "H35.3", "age": "70", "drugz": "x"}] * 3)
+    unknown_columns = sys.modules[f"{package.__name__}._runtime"].UnknownColumns
+    with pytest.warns(unknown_columns, match=r"1 column\(s\) .* drugz \(did you mean drugs\?\)") as noted:
+        results = list(package.group_arrow([batch, batch], keep=["id"]))
+    assert len(noted) == 1  # once, not per batch
+    assert [r.column("problems").to_pylist() for r in results] == [[None] * 3] * 2
+    assert results[0].column("id").to_pylist() == ["1"] * 3
