@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sys
+import tracemalloc
 from pathlib import Path
 from types import ModuleType
 
@@ -21,6 +23,7 @@ from isfdsl.commands.cli import main
 from isfdsl.commands.group import run as group_run
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
+from isfdsl.runtime import convert
 from isfdsl.runtime.io import csv_main
 
 from .conftest import DEFINITIONS
@@ -173,3 +176,41 @@ def test_batch_paths_group_only_the_attribute_columns(tmp_path: Path, isf2025: t
     assert len(noted) == 1  # once, not per batch
     assert [r.column("problems").to_pylist() for r in results] == [[None] * 3] * 2
     assert results[0].column("id").to_pylist() == ["1"] * 3
+
+
+# ---------------------------------------------------------------------- memories bounded in bytes (item 17)
+
+
+def test_distinct_long_lists_do_not_fill_the_memory(isf2025: tuple[Program, ModuleType]) -> None:
+    """Distinct lists of thousands of codes: 300 of 10,000 took 210 MB before (every memory kept each
+    list), 100 of 3,000 here 23 MB; now an entry over ENTRY_BYTES is not remembered (4 MB)."""
+    _, package = isf2025
+    rng = random.Random(7)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def codes(n: int) -> list[str]:
+        return [f"{rng.choice(letters)}{rng.randrange(100):02d}{rng.randrange(10)}" for _ in range(n)]
+
+    package.group({**BEVACIZUMAB, "sdx": codes(10)})  # the first episode's one-time costs
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(100):
+            package.group({**BEVACIZUMAB, "sdx": codes(3000)})
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 12_000_000, f"{grown / 1e6:.1f} MB"
+
+
+def test_a_memory_starts_afresh_past_its_byte_budget() -> None:
+    memory: dict[object, object] = {}
+    item = ("A" * 1000,) * 4  # about 4 kB
+    for k in range(12_000):
+        convert.remember(memory, (k, *item), k)
+        if k % 1000 == 999:
+            assert sum(2 * convert.footprint(key) for key in memory) <= convert.MEMORY_BYTES
+    assert 0 < len(memory) < 12_000  # remembered, and started afresh (about 3,800 entries fit)
+    convert.remember(memory, "x" * convert.ENTRY_BYTES, 1)
+    assert "x" * convert.ENTRY_BYTES not in memory  # one entry over ENTRY_BYTES is never kept
+    assert convert.footprint("abc") < convert.footprint(("abc", "def")) < convert.footprint((("abc", "def"), "g" * 100))

@@ -344,7 +344,9 @@ class _Context:
                           else "COMBINATION_LIMIT"),
             })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
-        return {"attrs": attrs, "syntaxes": sorted(syntaxes.items()), "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
+        names = [py(a.name) for a in self.p.attributes]
+        return {"attrs": attrs, "syntaxes": sorted(syntaxes.items()), "stages": groups,
+                "attribute_names": wrap(names, 8, 96) + ("," if len(names) == 1 else ""), "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
 
     def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
         """When the remembered stage with the largest support reads every attribute any feature reads,

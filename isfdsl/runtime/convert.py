@@ -21,14 +21,79 @@ CACHE_LIMIT = 1 << 17
 #: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
 COMBINATION_LIMIT = 1 << 15
 
+#: Memories are bounded in bytes as well as in entries, so that distinct long lists cannot fill them
+#: with gigabytes (estimates: twice the :func:`footprint` of the key). An entry of at most SMALL_BYTES is
+#: small: a memory holds at most its limit of them. A heavier one counts by its bytes: past
+#: MEMORY_BYTES of those, the memory starts afresh; one of more than ENTRY_BYTES is never remembered
+#: (a list of some hundreds of codes is converted each time it comes: it seldom comes twice). So a
+#: memory that starts afresh holds at most limit × SMALL_BYTES + MEMORY_BYTES (8 + 16 MiB for a
+#: combination memory, 32 + 16 MiB for one of single codes or values). The memories that stop growing
+#: instead keep small keys only.
+MEMORY_BYTES = 1 << 24
+ENTRY_BYTES = 1 << 16
+SMALL_BYTES = 1 << 8
+
 K = TypeVar("K")
+
+#: id(memory) -> the bytes its entries hold (estimated), for the memories that start afresh.
+_HELD: dict[int, int] = {}
+
+
+def footprint(x: object) -> int:
+    """About how many bytes ``x`` takes in memory: texts by their length, tuples and sets of them by
+    their items; any other value a few dozen bytes (values in memories are codes, numbers, members)."""
+    cls = x.__class__
+    if cls is str:
+        return 56 + len(x)  # type: ignore[arg-type]
+    if cls is not tuple and cls is not frozenset and cls is not list:
+        return 48
+    items: Any = x
+    size = 64 + 8 * len(items)
+    for item in items:  # the common items inline: a call per item would double the cost
+        c = item.__class__
+        if c is str:
+            size += 56 + len(item)
+        elif c is tuple or c is frozenset or c is list:
+            size += footprint(item)
+        else:
+            size += 48
+    return size
+
+
+def _room(cache: dict[Any, Any], key: object, value: object, limit: int) -> bool:
+    """Whether ``key`` and ``value`` may be stored in ``cache``; when they may, ``cache`` is emptied
+    first if it holds ``limit`` entries, or would pass MEMORY_BYTES with them. Entries of at most
+    SMALL_BYTES are counted by number alone (``limit`` of them are small), heavier ones by bytes."""
+    # the value weighs about what its key weighs (a list of codes and their converted values, a
+    # combination of values and the features derived from them): the key alone is weighed, twice
+    size = 2 * (56 + len(key) if isinstance(key, str) else footprint(key))
+    if size <= SMALL_BYTES:
+        if len(cache) >= limit:
+            cache.clear()
+            _HELD.pop(id(cache), None)
+        return True
+    if size > ENTRY_BYTES:
+        return False
+    if len(_HELD) > 1 << 12:  # memories that are gone leave their ids behind: forget them all at times
+        _HELD.clear()
+    held = _HELD.get(id(cache), 0) + size
+    if len(cache) >= limit or held > MEMORY_BYTES:
+        cache.clear()
+        held = size
+    _HELD[id(cache)] = held
+    return True
 
 
 def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
-    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = value
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries or
+    MEMORY_BYTES; an entry of more than ENTRY_BYTES is not stored."""
+    if _room(cache, key, value, limit):
+        cache[key] = value
+
+
+def small(key: object) -> bool:
+    """Whether a memory that stops growing (rather than starting afresh) may keep ``key``."""
+    return footprint(key) <= SMALL_BYTES
 
 
 def blank(raw: object) -> bool:
@@ -274,11 +339,10 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
 
 def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
     """Store a converted value in a memory of known values, which starts afresh (knowing only that
-    None converts to None) when it holds ``limit`` entries."""
-    if len(known) >= limit:
-        known.clear()
+    None converts to None) when it holds ``limit`` entries or MEMORY_BYTES (see :func:`remember`)."""
+    if _room(known, key, value, limit):
         known[None] = None
-    known[key] = value
+        known[key] = value
 
 
 def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
