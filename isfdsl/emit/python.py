@@ -15,8 +15,8 @@ together under its key (:meth:`_Context.whole`: ``derive``, ``DERIVED``). Code t
 built at import; each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
 value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
-per combination; emptied when full), holds only pure functions of its key, and none is keyed by a
-whole episode.
+per combination; and in bytes, ``R.MEMORY_BYTES``, no entry over ``R.ENTRY_BYTES``; emptied when full),
+holds only pure functions of its key, and none is keyed by a whole episode.
 
 Why ``evaluate`` keeps one small ``try`` block per attribute (the look-up inline, the conversion of a
 value not seen before in the ``except``) rather than a loop over a table of attributes: folds were
