@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -422,7 +422,7 @@ def hostile_episode(program: ir.Program, rng: random.Random) -> dict[object, obj
             if t.kind == "enum" and a.members:
                 return rng.choice(sorted(a.members))
             return rng.choice(["1", "0", "ja", "x"])
-        return rng.choice([
+        makers: list[Callable[[], object]] = [
             lambda: 10 ** rng.choice([28, 29, 40, 4301, 5000]) * rng.choice([1, -1]),
             lambda: "9" * rng.choice([29, 4301]),
             lambda: rng.choice([float("nan"), float("inf"), -float("inf"), 1e308, -0.0, 70.5, 1e-300]),
@@ -431,7 +431,8 @@ def hostile_episode(program: ir.Program, rng: random.Random) -> dict[object, obj
             lambda: {"first": code(a), "second": rng.choice([None, code(a), [code(a)]])},
             lambda: [[code(a)], [[code(a)]], ()][rng.randrange(3)],
             lambda: (code(a), code(a)),
-        ])()
+        ]
+        return rng.choice(makers)()
 
     episode: dict[object, object] = {}
     for a in program.attributes:
