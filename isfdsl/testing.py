@@ -392,13 +392,23 @@ HOSTILE_TEXTS = ("\x00", "\x00\x00", "\u3000", "\u2028", "\x85", "\ufeff", "\u20
                  "𝟙𝟚", "é", "ß", "İ", "A" * 5000)
 
 
+#: id(program) -> (program, attribute -> the codes it mentions for the attribute's code system).
+_CODES: dict[int, tuple[ir.Program, dict[str, list[str]]]] = {}
+
+
 def hostile_episode(program: ir.Program, rng: random.Random) -> dict[object, object]:
     """One episode whose values are drawn to break a grouper: each attribute missing, valid, or a
     hostile value — NUL and full-width digits inside codes, huge integers, floats (NaN, infinities),
     nested lists, mappings, bytes, sets, booleans, unknown keys (misspelt attributes, other
     schemas' columns, keys that are not text). For long campaigns (``bench/hostile_campaign.py``)
     and the hostile-episode property (``tests/test_properties.py``)."""
-    codes = {a.name: codes_of(program, (a.type.elem or a.type).ref or "") for a in program.attributes}
+    known = _CODES.get(id(program))
+    if known is None or known[0] is not program:
+        if len(_CODES) >= 8:  # a campaign alternates a few programs: they fit
+            _CODES.clear()
+        known = _CODES[id(program)] = (program, {a.name: codes_of(program, (a.type.elem or a.type).ref or "")
+                                                 for a in program.attributes})
+    codes = known[1]
 
     def code(a: ir.Attribute) -> object:
         pool = codes[a.name]
