@@ -12,6 +12,7 @@ with an absent value is false; lists never hold absent elements; a boolean that 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import NamedTuple
 
 from isfdsl import limits
 from isfdsl.ir import model as ir
+from isfdsl.runtime.codesyntax import CodePattern
 from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
 from isfdsl.runtime.convert import shown
 from isfdsl.types import Type
@@ -192,9 +194,15 @@ def _code(attr: ir.Attribute, raw: object, system: str | None) -> str | None:
         text = text.upper()
     if not text:
         return None
-    if system is not None and attr.syntax is not None and re.fullmatch(attr.syntax, text) is None:
+    if system is not None and attr.syntax is not None and not _pattern(attr.syntax).fullmatch(text):
         raise ValueError(f"not a valid {system} code")
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(syntax: str) -> CodePattern:
+    """A code system's syntax, compiled once: matched in linear time (``re`` could backtrack for ages)."""
+    return CodePattern(syntax)
 
 
 def _halves(raw: object) -> tuple[object, object]:

@@ -4,12 +4,12 @@ limit)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import Any, TypeVar
 
+from isfdsl.runtime.codesyntax import CodePattern
 from isfdsl.runtime.contract import Problem
 
 T = TypeVar("T")
@@ -175,13 +175,14 @@ def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     return member
 
 
-def code_syntax(pattern: str) -> re.Pattern[str]:
+def code_syntax(pattern: str) -> CodePattern:
     """A code system's ``syntax``, compiled once when a package is imported: a code matches it in
-    full (``fullmatch``) or is invalid. The checker admits only patterns that match in linear time."""
-    return re.compile(pattern)
+    full or is invalid. Matched by :class:`CodePattern`, in time linear in the code's length whatever
+    the pattern (Python's ``re`` backtracks: ``(A|AA)+B`` would take minutes over a 41-character code)."""
+    return CodePattern(pattern)
 
 
-def to_code(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+def to_code(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
             system: str = "") -> str | None:
     """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
     case; None when empty. ValueError when it does not match ``syntax`` (of code system ``system``)."""
@@ -195,12 +196,12 @@ def to_code(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str
         text = text.upper()
     if not text:
         return None
-    if syntax is not None and syntax.fullmatch(text) is None:
+    if syntax is not None and not syntax.fullmatch(text):
         raise ValueError(f"not a valid {system} code")
     return text
 
 
-def to_pair(raw: object, ignore: str, upper: bool = True, syntax: re.Pattern[str] | None = None,
+def to_pair(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
             system: str = "") -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
     first code is empty (a pair is only ever looked up through its first code). ValueError when
