@@ -11,6 +11,8 @@ with an absent value is false; lists never hold absent elements; a boolean that 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import NamedTuple
 
 from isfdsl import limits
 from isfdsl.ir import model as ir
+from isfdsl.runtime.codesyntax import CodePattern
 from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
 from isfdsl.runtime.convert import shown
 from isfdsl.types import Type
@@ -56,13 +59,27 @@ _FALSE = ("0", "false", "no", "n", "nei")
 
 def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[str, object], list[Problem]]:
     """The typed value of every attribute (its default when missing or invalid; an empty list for a
-    list) and the problems found: (attribute, raw value, reason)."""
+    list) and the problems found: (attribute, raw value, reason), then (key, value, reason) for each
+    key of the episode that is no attribute."""
     values: dict[str, object] = {}
     problems: list[Problem] = []
     for attr in program.attributes:
         raw = episode.get(attr.name)
         value: object = None
-        if not _missing(raw):
+        if attr.type.kind == "list" and not _missing(raw):
+            # An invalid item is left out, named in the problems; the list keeps its valid items.
+            assert attr.type.elem is not None
+            items: list[object] = []
+            for item in _items(raw):
+                try:
+                    converted = convert(attr, attr.type.elem, item)
+                except ValueError as exc:
+                    problems.append((attr.name, shown(item), str(exc)))
+                    continue
+                if converted is not None:
+                    items.append(converted)
+            value = items
+        elif not _missing(raw):
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
@@ -70,6 +87,13 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value
+    # Every other key is ignored, and named (with the closest attribute, when one is close).
+    names = [a.name for a in program.attributes]
+    for key, raw in episode.items():
+        if key not in names:
+            name = shown(key)
+            close = difflib.get_close_matches(name, names, n=1)
+            problems.append((name, shown(raw), "not an attribute, ignored" + (f"; did you mean {close[0]}?" if close else "")))
     return values, problems
 
 
@@ -88,13 +112,15 @@ def _input_text(raw: object) -> str:
     return str(raw)
 
 
-def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
-    """One raw input value as a value of type ``t`` (raises ValueError with the reason)."""
+def convert(attr: ir.Attribute, t: Type, raw: object, checked: bool = True) -> object:
+    """One raw input value as a value of type ``t`` (raises ValueError with the reason; a list with
+    an invalid item too: :func:`normalize` leaves such an item out instead). With ``checked`` false,
+    codes need not match their code system's syntax (the reverse index tries a prefix's stem)."""
     kind = t.kind
     if kind == "list":
         assert t.elem is not None
         elem = t.elem
-        converted = [convert(attr, elem, item) for item in _items(raw)]
+        converted = [convert(attr, elem, item, checked) for item in _items(raw)]
         return [v for v in converted if v is not None]
     if kind == "int":
         if isinstance(raw, bool):
@@ -135,12 +161,13 @@ def convert(attr: ir.Attribute, t: Type, raw: object) -> object:
         if name not in attr.members:
             raise ValueError(f"not a value of {t.ref or ''}")
         return attr.members[name]
+    system = (t.ref or "") if checked else None
     if kind == "code":
-        return _code(attr, raw)
+        return _code(attr, raw, system)
     if kind == "pair":
         first, second = _halves(raw)
-        code = _code(attr, first)
-        return None if code is None else (code, _code(attr, second))
+        code = _code(attr, first, system)
+        return None if code is None else (code, _code(attr, second, system))
     return _input_text(raw)
 
 
@@ -153,18 +180,29 @@ def _items(raw: object) -> list[object]:
         items = list(raw)
     else:
         items = [raw]
-    return [x for x in items if x is not None and x != ""]
+    return [x for x in items if not _missing(x)]
 
 
-def _code(attr: ir.Attribute, raw: object) -> str | None:
+def _code(attr: ir.Attribute, raw: object, system: str | None) -> str | None:
     """A code without the code system's ignored characters and outer white space, in upper case
-    unless the system is case sensitive; None when nothing is left."""
+    unless the system is case sensitive; None when nothing is left. Unless ``system`` is None, it
+    must then match the system's syntax in full (ValueError otherwise)."""
     if raw is None:
         return None
     text = "".join(ch for ch in _input_text(raw) if ch not in attr.ignore).strip()
     if attr.upper:
         text = text.upper()
-    return text or None
+    if not text:
+        return None
+    if system is not None and attr.syntax is not None and not _pattern(attr.syntax).fullmatch(text):
+        raise ValueError(f"not a valid {system} code")
+    return text
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(syntax: str) -> CodePattern:
+    """A code system's syntax, compiled once: matched in linear time (``re`` could backtrack for ages)."""
+    return CodePattern(syntax)
 
 
 def _halves(raw: object) -> tuple[object, object]:

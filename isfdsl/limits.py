@@ -4,7 +4,11 @@ docs/language.md states each one to rule authors (under ISF107 and "Code systems
 
 from __future__ import annotations
 
+from isfdsl.runtime.codesyntax import NESTING as PATTERN_NESTING
+from isfdsl.runtime.codesyntax import PATTERN_REPEAT, PATTERN_STATES
 from isfdsl.runtime.convert import MAX_DIGITS
+
+__all__ = ["DIGITS", "FILE_BYTES", "NESTING", "PATTERN_REPEAT", "PATTERN_STATES"]
 
 #: The largest file (a source file or a table's data file) the compiler reads, in bytes.
 FILE_BYTES = 64 * 1024 * 1024
@@ -17,9 +21,9 @@ DIGITS = MAX_DIGITS
 #: How deeply constructs may nest: each operand of `and`, `or`, `+`, each `if`, call, list and
 #: parenthesis counts one level. Every stage walks expressions recursively, and the generated Python
 #: must stay within what CPython's parser accepts (200 nested parentheses).
-NESTING = 64
+NESTING = PATTERN_NESTING
 
-#: The largest repetition count (`{m,n}`) in a code system's `syntax`, and the most states its matcher
-#: may have: patterns are matched in time linear in the code's length, and their size is bounded too.
-PATTERN_REPEAT = 100
-PATTERN_STATES = 2000
+# PATTERN_REPEAT and PATTERN_STATES (imported above): the largest repetition count (`{m,n}`) in a code
+# system's `syntax`, and the most states its matcher may have: patterns are matched in time linear in the
+# code's length, and their size is bounded too. The runtime holds both: every generated package matches
+# an episode's codes with the same matcher (isfdsl.runtime.codesyntax).

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hypothesis import strategies as st
 
@@ -383,3 +383,86 @@ class _Neighbours:
             return []
         at = bisect.bisect_left(known, code)
         return [c for c in known[max(0, at - 3):at + 4] if c != code]
+
+
+#: Text that no attribute should take at face value: NUL and other control characters, full-width and
+#: other non-ASCII digits, white space of every kind, separators, quotes, markup, very long text.
+HOSTILE_TEXTS = ("\x00", "\x00\x00", "\u3000", "\u2028", "\x85", "\ufeff", "\u200b", "１２３", "٣", "²", "Ⅻ",
+                 ";;;", ",", "|", "&", "'", '"', "\\", "<b>", "${x}", "%s", "NaN", "-inf", "1e999", "0x1F", "1_000",
+                 "𝟙𝟚", "é", "ß", "İ", "A" * 5000)
+
+
+#: id(program) -> (program, attribute -> the codes it mentions for the attribute's code system).
+_CODES: dict[int, tuple[ir.Program, dict[str, list[str]]]] = {}
+
+
+def hostile_episode(program: ir.Program, rng: random.Random) -> dict[object, object]:
+    """One episode whose values are drawn to break a grouper: each attribute missing, valid, or a
+    hostile value — NUL and full-width digits inside codes, huge integers, floats (NaN, infinities),
+    nested lists, mappings, bytes, sets, booleans, unknown keys (misspelt attributes, other
+    schemas' columns, keys that are not text). For long campaigns (``bench/hostile_campaign.py``)
+    and the hostile-episode property (``tests/test_properties.py``)."""
+    known = _CODES.get(id(program))
+    if known is None or known[0] is not program:
+        if len(_CODES) >= 8:  # a campaign alternates a few programs: they fit
+            _CODES.clear()
+        known = _CODES[id(program)] = (program, {a.name: codes_of(program, (a.type.elem or a.type).ref or "")
+                                                 for a in program.attributes})
+    codes = known[1]
+
+    def code(a: ir.Attribute) -> object:
+        pool = codes[a.name]
+        c = rng.choice(pool) if pool else "A00"
+        roll = rng.random()
+        if roll < 0.4:
+            return c
+        if roll < 0.8:  # a code with something hostile inside, before or after it
+            k = rng.randrange(len(c) + 1)
+            return c[:k] + rng.choice(HOSTILE_TEXTS)[:8] + c[k:]
+        return c.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})  # full-width digits
+
+    def scalar(a: ir.Attribute) -> object:
+        t = a.type.elem or a.type
+        roll = rng.random()
+        if roll < 0.35:
+            if t.kind in ("code", "pair"):
+                return code(a)
+            if t.kind == "int":
+                return rng.choice([rng.randint(-5, 200), str(rng.randint(0, 120))])
+            if t.kind == "enum" and a.members:
+                return rng.choice(sorted(a.members))
+            return rng.choice(["1", "0", "ja", "x"])
+        makers: list[Callable[[], object]] = [
+            lambda: 10 ** rng.choice([28, 29, 40, 4301, 5000]) * rng.choice([1, -1]),
+            lambda: "9" * rng.choice([29, 4301]),
+            lambda: rng.choice([float("nan"), float("inf"), -float("inf"), 1e308, -0.0, 70.5, 1e-300]),
+            lambda: rng.choice(HOSTILE_TEXTS),
+            lambda: rng.choice([True, False, None, "", " ", b"H35.3", bytearray(b"\x00"), frozenset({"A00"}), object]),
+            lambda: {"first": code(a), "second": rng.choice([None, code(a), [code(a)]])},
+            lambda: [[code(a)], [[code(a)]], ()][rng.randrange(3)],
+            lambda: (code(a), code(a)),
+        ]
+        return rng.choice(makers)()
+
+    episode: dict[object, object] = {}
+    for a in program.attributes:
+        roll = rng.random()
+        if roll < 0.15:
+            continue
+        if a.type.kind == "list" and roll < 0.75:
+            items = [scalar(a) for _ in range(rng.choice([0, 1, 2, 3, 5, 40]))]
+            episode[a.name] = rng.choice([items, tuple(items), " ; ".join(map(_text_of, items))])
+        else:
+            episode[a.name] = scalar(a)
+    for _ in range(rng.choice([0, 0, 0, 1, 2])):
+        name = rng.choice([a.name for a in program.attributes] or ["x"])
+        key = rng.choice([name + "z", name.upper(), name[:-1], "hdiag", "alder", "id", "", 7, 10 ** 5000, None, ("pdx",)])
+        episode[key] = scalar(rng.choice(program.attributes)) if program.attributes else None
+    return episode
+
+
+def _text_of(x: object) -> str:
+    try:
+        return str(x)
+    except ValueError:  # an integer too long to be written
+        return "9" * 50

@@ -81,6 +81,14 @@ def test_a_bundle_is_the_docstring_one_import_block_and_the_modules_in_order() -
     ''')
 
 
+def test_a_name_imported_plainly_and_under_another_name_is_imported_both_ways() -> None:
+    """`from dataclasses import field` in one module and `field as _dc_field` in another: the bundler
+    sorted (name, None) against (name, alias) and raised TypeError."""
+    c = "from dataclasses import dataclass, field\n\nX = field\n"
+    text = bundle("Both.", [("a", A), ("b", B), ("c", c)])
+    assert "from dataclasses import dataclass, field\nfrom dataclasses import field as _dc_field\n" in text
+
+
 @pytest.mark.parametrize(("modules", "message"), [
     ([("a", A + "import jinja2\n")], "an import below the top"),
     ([("a", "import jinja2\n")], "jinja2, which is not of the standard library"),

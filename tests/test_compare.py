@@ -343,6 +343,20 @@ def test_the_package_of_several_versions(dated: Path, tmp_path: Path) -> None:
     assert done.tally.rows == 28 and {b for _, b in done.tally.cells} == {("DRG", "470")} and done.tally.new_unpaid == 28
 
 
+def test_the_package_of_several_versions_names_unknown_keys_and_groups_arrow(dated: Path) -> None:
+    """A key no version has is named (issue 18, item 15); an attribute of any version is not; the
+    Arrow entry groups each row by its version (it lacked the points' decimals and raised)."""
+    isf = load_package(dated / "gen" / "isf")
+    episode = {"pdx": "H35.3", "age": 70, "procedures": ["CKD05"], "drugs": ["L01FG01"], "admitted": "2025-05-01"}
+    assert isf.group(episode).problems == ()
+    assert isf.group({**episode, "drugz": "x"}).problems == (("drugz", "x", "not an attribute, ignored; did you mean drugs?"),)
+    import pyarrow as pa
+
+    row = {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in episode.items()}
+    [out] = list(isf.group_arrow([pa.RecordBatch.from_pylist([row])]))
+    assert out.column("group").to_pylist() == ["802U"]
+
+
 @pytest.mark.parametrize(("header", "attr", "message"), [
     ("by admitted", "admitted_on: date", "unknown episode attribute `admitted`"),
     ("by admitted", "admitted: int 0..9", "`admitted` picks the version by date, so it must be of type date"),

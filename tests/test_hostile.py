@@ -20,11 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isfdsl import interpret, limits
-from isfdsl.check.codesyntax import CodePattern, PatternError
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.diagnostics import render_text
 from isfdsl.ir.model import lower
+from isfdsl.runtime.codesyntax import CodePattern, PatternError
 
 from .conftest import DEFINITIONS
 

@@ -4,6 +4,7 @@ interpreter, determinism, order invariance of list attributes, the Arrow entry =
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from types import ModuleType
 
@@ -15,7 +16,7 @@ from isfdsl.analysis.analyse import analyse
 from isfdsl.analysis.witnesses import RowWitness, row_witnesses
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
-from isfdsl.testing import around, episodes, load
+from isfdsl.testing import around, episodes, hostile_episode, load
 
 from .conftest import DEFINITIONS
 from .properties import can_match, check_arrow, check_invariants, check_rows, witnesses
@@ -102,5 +103,23 @@ def test_group_never_raises_on_anything(version: tuple[Program, ModuleType]) -> 
     def check(episode: object) -> None:
         result = package.group(episode)
         assert result.group
+
+    check()
+
+
+def test_hostile_episodes_get_one_group_and_the_interpreters_answer(version: tuple[Program, ModuleType]) -> None:
+    """Hostile values (NUL and full-width digits in codes, huge integers, floats, nested lists, wrong
+    types, unknown keys: isfdsl.testing.hostile_episode): exactly one non-empty group of the table's
+    catalogue, compiled == interpreter (problems included), deterministic (issue 18). The `ci` profile
+    draws 60 episodes per version, `deep` 5,000; bench/hostile_campaign.py runs millions."""
+    program, package = version
+
+    @given(st.integers(0, 2 ** 64))
+    def check(seed: int) -> None:
+        episode = hostile_episode(program, random.Random(seed))
+        for table in package.TABLES:
+            result = package.group(episode, table=table)
+            assert result.group and result.rule != "error", (episode, result.problems)
+        check_invariants(program, package, episode, seed)  # type: ignore[arg-type]
 
     check()

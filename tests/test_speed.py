@@ -74,7 +74,7 @@ def plain_leads(program: ir.Program, attr: ir.Attribute, code: str) -> set[tuple
     if before is None or before.p is not program:
         before = _EMPTY[id(program)] = interpret.Evaluator(program, dict(empty))
     values = dict(empty)
-    values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code)
+    values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code, checked=False)
     after = interpret.Evaluator(program, values)
     out = set()
     for table in program.decisions:

@@ -58,6 +58,10 @@ CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {
 # `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors). A list not seen
 # before whose items are all in VI_<attribute> (the items' memory) is converted by look-ups alone.
 
+# The `syntax` of each code system the attributes use: a code that does not match it in full (once
+# normalised) is invalid, named in the problems and treated as missing (an item of a list is left out).
+SYNTAX_NCSP: Final = R.code_syntax('[A-Z]{3,4}[0-9]{2}[A-Z0-9]?')
+
 V_kind: Final[dict[object, str | None]] = {}
 M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'), V_kind, R.CACHE_LIMIT)
 
@@ -70,7 +74,7 @@ V_groups: Final[dict[object, tuple[str, ...] | None]] = {}
 M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_groups, VI_groups, V_groups, R.COMBINATION_LIMIT)
 
 VI_procedures: Final[dict[object, str | None]] = {}
-MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_procedures, R.CACHE_LIMIT)
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
@@ -204,4 +208,8 @@ GROUPER: Final = R.Grouper(
     tables=(TABLE_tfg,),
     catalogues=CATALOGUES,
     payment=PAYMENT,
+    # an episode's other keys are named in the problems
+    attributes=(
+        'kind', 'sector', 'groups', 'procedures', 'episodes'
+    ),
 )

@@ -16,8 +16,10 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import difflib
 import importlib
 import sys
+import warnings
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -187,6 +189,337 @@ class PathwayResult:
 PATHWAY_FIELDS = (*RESULT_FIELDS, "financed", "members", "member_groups", "member_points", "paid_points", "paid_refund")
 
 
+# ---------------------------------------------------------------------- isfdsl.runtime.codesyntax
+# Code syntax: the `syntax` pattern of a code system — a small subset of Python's regular expressions,
+# parsed here and matched by simulating every position of the pattern at once (Thompson's construction),
+# so a match takes time linear in the code's length whatever the pattern: no pattern can make the checker,
+# nor a grouper checking an episode's codes, backtrack for ages (`(A|AA)+B`), overflow (`a{99999999999}`)
+# or recurse too deeply. The checker compiles each pattern with it (and reports one it refuses); every
+# generated package carries it in its runtime and matches the codes of each episode with it. Every pattern this
+# module accepts means the same under :mod:`re` (Hypothesis draws example codes from it with
+# ``from_regex``). docs/language.md ("Code systems") lists what is accepted.
+
+#: How deeply groups may nest in a pattern (the compiler's :data:`isfdsl.NESTING` is this bound).
+NESTING = 64
+#: The largest repetition count (`{m,n}`) in a pattern, and the most states its matcher may have.
+PATTERN_REPEAT = 100
+PATTERN_STATES = 2000
+
+
+class PatternError(ValueError):
+    """A pattern outside the accepted subset, or beyond a limit; the message says which part."""
+
+
+# ---------------------------------------------------------------------- the pattern as a tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Chars:
+    """One character from a set: ``chars`` and ``ranges``, ``classes`` (``d``, ``w``, ``s`` and their
+    upper-case complements), negated as a whole with ``negated``; ``any`` is `.`."""
+
+    chars: frozenset[str] = frozenset()
+    ranges: tuple[tuple[str, str], ...] = ()
+    classes: tuple[str, ...] = ()
+    negated: bool = False
+    any: bool = False
+
+    def __call__(self, ch: str) -> bool:
+        if self.any:
+            return ch != "\n"
+        hit = (ch in self.chars or any(lo <= ch <= hi for lo, hi in self.ranges)
+               or any(_CLASSES[c](ch) for c in self.classes))
+        return hit != self.negated
+
+
+_CLASSES: dict[str, Callable[[str], bool]] = {
+    "d": str.isdecimal, "D": lambda ch: not ch.isdecimal(),
+    "w": lambda ch: ch.isalnum() or ch == "_", "W": lambda ch: not (ch.isalnum() or ch == "_"),
+    "s": str.isspace, "S": lambda ch: not ch.isspace(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Seq:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Alt:
+    options: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Repeat:
+    item: _Node
+    lo: int
+    hi: int | None  # None: unbounded
+
+
+_Node = _Chars | _Seq | _Alt | _Repeat
+_SPECIAL = set("()[]{}|*+?^$\\.")
+
+
+class _Parser:
+    """Recursive descent over the pattern text; groups nest at most :data:`NESTING` deep."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str) -> PatternError:
+        return PatternError(f"{message} at position {self.pos}")
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def parse(self) -> _Node:
+        node = self.alternation(0)
+        if self.pos < len(self.text):
+            raise self.fail("unbalanced parenthesis" if self.peek() == ")" else f"unexpected {self.peek()!r}")
+        return node
+
+    def alternation(self, depth: int) -> _Node:
+        options = [self.sequence(depth)]
+        while self.peek() == "|":
+            self.pos += 1
+            options.append(self.sequence(depth))
+        return options[0] if len(options) == 1 else _Alt(tuple(options))
+
+    def sequence(self, depth: int) -> _Node:
+        items: list[_Node] = []
+        while self.peek() not in ("", "|", ")"):
+            atom = self.atom(depth)
+            items.append(self.quantified(atom))
+        return items[0] if len(items) == 1 else _Seq(tuple(items))
+
+    def atom(self, depth: int) -> _Node:
+        ch = self.peek()
+        if ch == "(":
+            if depth >= NESTING:
+                raise self.fail(f"groups nested deeper than {NESTING} levels")
+            self.pos += 1
+            if self.text.startswith("?:", self.pos):
+                self.pos += 2
+            elif self.peek() == "?":
+                raise self.fail("only plain groups `( )` and `(?: )` are allowed, not `(?`")
+            node = self.alternation(depth + 1)
+            if self.peek() != ")":
+                raise self.fail("missing `)`")
+            self.pos += 1
+            return node
+        if ch == "[":
+            return self.char_class()
+        if ch == ".":
+            self.pos += 1
+            return _Chars(any=True)
+        if ch == "\\":
+            return self.escape(in_class=False)
+        if ch in ("^", "$"):
+            raise self.fail("the whole code is always matched; leave out `^` and `$`")
+        if ch in _SPECIAL:
+            raise self.fail(f"nothing to repeat before {ch!r}" if ch in "*+?{" else f"unexpected {ch!r}")
+        self.pos += 1
+        return _Chars(frozenset(ch))
+
+    def escape(self, in_class: bool) -> _Chars:
+        self.pos += 1
+        ch = self.peek()
+        if not ch:
+            raise self.fail("a pattern cannot end with `\\`")
+        self.pos += 1
+        if ch in _CLASSES:
+            return _Chars(classes=(ch,))
+        if ch.isalnum():
+            raise self.fail(f"unsupported escape `\\{ch}` (allowed: \\d \\D \\w \\W \\s \\S and escaped punctuation)")
+        return _Chars(frozenset(ch))
+
+    def char_class(self) -> _Chars:
+        self.pos += 1
+        negated = self.peek() == "^"
+        if negated:
+            self.pos += 1
+        chars: set[str] = set()
+        ranges: list[tuple[str, str]] = []
+        classes: list[str] = []
+        first = True
+        while True:
+            ch = self.peek()
+            if not ch:
+                raise self.fail("missing `]`")
+            if ch == "]" and not first:
+                self.pos += 1
+                break
+            first = False
+            if ch == "[":
+                raise self.fail("`[` inside a set must be escaped as `\\[`")
+            if ch == "\\":
+                item = self.escape(in_class=True)
+                if item.classes:
+                    classes.extend(item.classes)
+                    continue
+                lo = next(iter(item.chars))
+            else:
+                self.pos += 1
+                lo = ch
+            if self.peek() == "-" and self.text[self.pos + 1:self.pos + 2] not in ("]", ""):
+                self.pos += 1
+                hi = self.peek()
+                if hi == "\\":
+                    end = self.escape(in_class=True)
+                    if end.classes:
+                        raise self.fail("a range cannot end in a class such as `\\d`")
+                    hi = next(iter(end.chars))
+                else:
+                    self.pos += 1
+                if hi < lo:
+                    raise self.fail(f"bad character range {lo}-{hi}")
+                ranges.append((lo, hi))
+            else:
+                chars.add(lo)
+        return _Chars(frozenset(chars), tuple(ranges), tuple(classes), negated)
+
+    def quantified(self, atom: _Node) -> _Node:
+        ch = self.peek()
+        if ch not in ("*", "+", "?", "{"):
+            return atom
+        self.pos += 1
+        if ch == "*":
+            lo, hi = 0, None
+        elif ch == "+":
+            lo, hi = 1, None
+        elif ch == "?":
+            lo, hi = 0, 1
+        else:
+            lo, hi = self.counts()
+        if self.peek() == "?":  # lazy: the same codes match
+            self.pos += 1
+        if self.peek() in ("*", "+", "?", "{"):
+            raise self.fail("a quantifier cannot follow a quantifier")
+        return _Repeat(atom, lo, hi)
+
+    def counts(self) -> tuple[int, int | None]:
+        end = self.text.find("}", self.pos)
+        body = self.text[self.pos:end] if end >= 0 else ""
+        lo_text, comma, hi_text = body.partition(",")
+        if end < 0 or not (lo_text.isdigit() or (comma and not lo_text)) or (hi_text and not hi_text.isdigit()):
+            raise self.fail("a repetition is `{m}`, `{m,}`, `{,n}` or `{m,n}` with whole numbers")
+        for number in (lo_text, hi_text):
+            if len(number) > 3 or (number and int(number) > PATTERN_REPEAT):
+                raise self.fail(f"a repetition count above {PATTERN_REPEAT}")
+        self.pos = end + 1
+        lo = int(lo_text) if lo_text else 0
+        hi = (int(hi_text) if hi_text else None) if comma else lo
+        if hi is not None and hi < lo:
+            raise self.fail(f"the repetition {{{body}}} has its bounds inverted")
+        return lo, hi
+
+
+# ---------------------------------------------------------------------- the automaton
+
+
+@dataclass(slots=True)
+class _Automaton:
+    """States: a character test with one successor, or a split into several (``None`` test); the last
+    state accepts."""
+
+    tests: list[_Chars | None] = _dc_field(default_factory=list)
+    nexts: list[list[int]] = _dc_field(default_factory=list)
+
+    def new(self, test: _Chars | None) -> int:
+        if len(self.tests) >= PATTERN_STATES:
+            raise PatternError(f"the pattern is too large (more than {PATTERN_STATES} states once its "
+                               "repetitions are written out)")
+        self.tests.append(test)
+        self.nexts.append([])
+        return len(self.tests) - 1
+
+    def build(self, node: _Node, out: int) -> int:
+        """States matching ``node`` and then going on to ``out``; returns the entry state."""
+        if isinstance(node, _Chars):
+            state = self.new(node)
+            self.nexts[state].append(out)
+            return state
+        if isinstance(node, _Seq):
+            for item in reversed(node.items):
+                out = self.build(item, out)
+            return out
+        if isinstance(node, _Alt):
+            split = self.new(None)
+            self.nexts[split].extend(self.build(option, out) for option in node.options)
+            return split
+        tail = out
+        if node.hi is None:  # item*: a split that loops through the item or leaves
+            loop = self.new(None)
+            self.nexts[loop].extend((self.build(node.item, loop), out))
+            tail = loop
+        else:
+            for _ in range(node.hi - node.lo):  # optional copies: each may be skipped
+                skip = self.new(None)
+                self.nexts[skip].extend((self.build(node.item, tail), out))
+                tail = skip
+        for _ in range(node.lo):
+            tail = self.build(node.item, tail)
+        return tail
+
+
+class CodePattern:
+    """A compiled code syntax: :meth:`fullmatch` and :meth:`prefix_match`, linear in the code's length."""
+
+    def __init__(self, pattern: str) -> None:
+        """Parse and compile ``pattern``; raises :class:`PatternError` when it is outside the subset."""
+        self.pattern = pattern
+        tree = _Parser(pattern).parse()
+        self._auto = _Automaton()
+        accept = self._auto.new(None)
+        self._accept = accept
+        self._start = self._closure((self._auto.build(tree, accept),))
+        self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
+
+    def _closure(self, states: tuple[int, ...] | list[int]) -> frozenset[int]:
+        seen: set[int] = set()
+        stack = list(states)
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if self._auto.tests[s] is None:
+                stack.extend(self._auto.nexts[s])
+        return frozenset(seen)
+
+    def _step(self, current: frozenset[int], ch: str) -> frozenset[int]:
+        key = (current, ch)
+        hit = self._steps.get(key)
+        if hit is None:
+            tests, nexts = self._auto.tests, self._auto.nexts
+            hit = self._closure([n for s in current if (t := tests[s]) is not None and t(ch) for n in nexts[s]])
+            if len(self._steps) >= 4096:
+                self._steps.clear()
+            self._steps[key] = hit
+        return hit
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether the whole of ``text`` matches (as :func:`re.fullmatch`)."""
+        current = self._start
+        for ch in text:
+            current = self._step(current, ch)
+            if not current:
+                return False
+        return self._accept in current
+
+    def prefix_match(self, text: str) -> bool:
+        """Whether some beginning of ``text`` (perhaps all of it) matches (as :func:`re.match`)."""
+        current = self._start
+        for ch in text:
+            if self._accept in current:
+                return True
+            current = self._step(current, ch)
+            if not current:
+                return False
+        return self._accept in current
+
+
 # ---------------------------------------------------------------------- isfdsl.runtime.convert
 # Input conversion: raw episode values (texts, numbers, lists) to typed values, and the bounded
 # memories that make each text be converted once (every cache stops growing, or starts afresh, at a
@@ -201,14 +534,79 @@ CACHE_LIMIT = 1 << 17
 #: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
 COMBINATION_LIMIT = 1 << 15
 
+#: Memories are bounded in bytes as well as in entries, so that distinct long lists cannot fill them
+#: with gigabytes (estimates: twice the :func:`footprint` of the key). An entry of at most SMALL_BYTES is
+#: small: a memory holds at most its limit of them. A heavier one counts by its bytes: past
+#: MEMORY_BYTES of those, the memory starts afresh; one of more than ENTRY_BYTES is never remembered
+#: (a list of some hundreds of codes is converted each time it comes: it seldom comes twice). So a
+#: memory that starts afresh holds at most limit × SMALL_BYTES + MEMORY_BYTES (8 + 16 MiB for a
+#: combination memory, 32 + 16 MiB for one of single codes or values). The memories that stop growing
+#: instead keep small keys only.
+MEMORY_BYTES = 1 << 24
+ENTRY_BYTES = 1 << 16
+SMALL_BYTES = 1 << 8
+
 K = TypeVar("K")
+
+#: id(memory) -> the bytes its entries hold (estimated), for the memories that start afresh.
+_HELD: dict[int, int] = {}
+
+
+def footprint(x: object) -> int:
+    """About how many bytes ``x`` takes in memory: texts by their length, tuples and sets of them by
+    their items; any other value a few dozen bytes (values in memories are codes, numbers, members)."""
+    cls = x.__class__
+    if cls is str:
+        return 56 + len(x)  # type: ignore[arg-type]
+    if cls is not tuple and cls is not frozenset and cls is not list:
+        return 48
+    items: Any = x
+    size = 64 + 8 * len(items)
+    for item in items:  # the common items inline: a call per item would double the cost
+        c = item.__class__
+        if c is str:
+            size += 56 + len(item)
+        elif c is tuple or c is frozenset or c is list:
+            size += footprint(item)
+        else:
+            size += 48
+    return size
+
+
+def _room(cache: dict[Any, Any], key: object, value: object, limit: int) -> bool:
+    """Whether ``key`` and ``value`` may be stored in ``cache``; when they may, ``cache`` is emptied
+    first if it holds ``limit`` entries, or would pass MEMORY_BYTES with them. Entries of at most
+    SMALL_BYTES are counted by number alone (``limit`` of them are small), heavier ones by bytes."""
+    # the value weighs about what its key weighs (a list of codes and their converted values, a
+    # combination of values and the features derived from them): the key alone is weighed, twice
+    size = 2 * (56 + len(key) if isinstance(key, str) else footprint(key))
+    if size <= SMALL_BYTES:
+        if len(cache) >= limit:
+            cache.clear()
+            _HELD.pop(id(cache), None)
+        return True
+    if size > ENTRY_BYTES:
+        return False
+    if len(_HELD) > 1 << 12:  # memories that are gone leave their ids behind: forget them all at times
+        _HELD.clear()
+    held = _HELD.get(id(cache), 0) + size
+    if len(cache) >= limit or held > MEMORY_BYTES:
+        cache.clear()
+        held = size
+    _HELD[id(cache)] = held
+    return True
 
 
 def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
-    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = value
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries or
+    MEMORY_BYTES; an entry of more than ENTRY_BYTES is not stored."""
+    if _room(cache, key, value, limit):
+        cache[key] = value
+
+
+def small(key: object) -> bool:
+    """Whether a memory that stops growing (rather than starting afresh) may keep ``key``."""
+    return footprint(key) <= SMALL_BYTES
 
 
 def blank(raw: object) -> bool:
@@ -290,21 +688,37 @@ def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     return member
 
 
-def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+def code_syntax(pattern: str) -> CodePattern:
+    """A code system's ``syntax``, compiled once when a package is imported: a code matches it in
+    full or is invalid. Matched by :class:`CodePattern`, in time linear in the code's length whatever
+    the pattern (Python's ``re`` backtracks: ``(A|AA)+B`` would take minutes over a 41-character code)."""
+    return CodePattern(pattern)
+
+
+def to_code(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
+            system: str = "") -> str | None:
     """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
-    case; None when empty."""
+    case; None when empty. ValueError when it does not match ``syntax`` (of code system ``system``)."""
     if raw is None:
         return None
     text = _text(raw)
     for ch in ignore:
         text = text.replace(ch, "")
     text = text.strip()
-    return (text.upper() if upper else text) or None
+    if upper:
+        text = text.upper()
+    if not text:
+        return None
+    if syntax is not None and not syntax.fullmatch(text):
+        raise ValueError(f"not a valid {system} code")
+    return text
 
 
-def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
+def to_pair(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
+            system: str = "") -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
-    first code is empty (a pair is only ever looked up through its first code)."""
+    first code is empty (a pair is only ever looked up through its first code). ValueError when
+    either code does not match ``syntax``."""
     first: object
     second: object = None
     if isinstance(raw, str):
@@ -318,8 +732,8 @@ def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | No
         second = raw[1] if len(raw) > 1 else None
     else:
         first = raw
-    a = to_code(first, ignore, upper)
-    return None if a is None else (a, to_code(second, ignore, upper))
+    a = to_code(first, ignore, upper, syntax, system)
+    return None if a is None else (a, to_code(second, ignore, upper, syntax, system))
 
 
 def to_text(raw: object) -> str:
@@ -328,7 +742,7 @@ def to_text(raw: object) -> str:
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
     """A list from a sequence, or from text separated by commas, semicolons or white space; empty
-    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items are skipped and every item is converted (an invalid item raises: see :func:`to_items`)."""
     items: Sequence[object]
     if isinstance(raw, str):
         items = raw.replace(",", " ").replace(";", " ").split()
@@ -344,6 +758,35 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
         if value is not None:
             out.append(value)
     return out
+
+
+class PartlyInvalid(ValueError):
+    """A list some of whose items are invalid: ``value`` holds the valid items (the invalid ones left
+    out), ``problems`` an (item as given, reason) pair for each invalid item."""
+
+    def __init__(self, value: tuple[Any, ...], problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__("; ".join(reason for _, reason in problems))
+        self.value = value
+        self.problems = problems
+
+
+def to_items(raw: object, convert: Callable[[object], T | None]) -> tuple[T, ...]:
+    """A list as :func:`to_list` reads it, except that an invalid item is left out rather than making
+    the whole list invalid: raises :class:`PartlyInvalid` (the valid items, each invalid item's
+    problem) when any item is invalid."""
+    bad: list[tuple[str, str]] = []
+
+    def item(x: object) -> T | None:
+        try:
+            return convert(x)
+        except ValueError as exc:
+            bad.append((shown(x), str(exc)))
+            return None
+
+    value = tuple(to_list(raw, item))
+    if bad:
+        raise PartlyInvalid(value, tuple(bad))
+    return value
 
 
 class _Missing:
@@ -368,7 +811,8 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
     remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
     known = {} if known is None else known
     known[None] = None
-    failed: dict[Hashable, str] = {}
+    #: Each invalid text seen -> its reason, or (a list with invalid items) its valid items and problems.
+    failed: dict[Hashable, str | tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]] = {}
 
     def converted(raw: object) -> T | None:
         return None if blank(raw) else convert(raw)
@@ -388,11 +832,16 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
             return hit  # type: ignore[return-value]
         reason = failed.get(key)
         if reason is not None:
-            raise ValueError(reason)
+            if reason.__class__ is str:
+                raise ValueError(reason)
+            raise PartlyInvalid(*reason)  # a new exception each time: a raised one keeps its traceback
         if not _texts(raw):
             return converted(raw)
         try:
             hit = converted(raw)
+        except PartlyInvalid as exc:
+            remember(failed, key, (exc.value, exc.problems), limit)
+            raise
         except ValueError as exc:
             remember(failed, key, str(exc), limit)
             raise
@@ -404,11 +853,10 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
 
 def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
     """Store a converted value in a memory of known values, which starts afresh (knowing only that
-    None converts to None) when it holds ``limit`` entries."""
-    if len(known) >= limit:
-        known.clear()
+    None converts to None) when it holds ``limit`` entries or MEMORY_BYTES (see :func:`remember`)."""
+    if _room(known, key, value, limit):
         known[None] = None
-    known[key] = value
+        known[key] = value
 
 
 def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
@@ -416,9 +864,11 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
     """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
     tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
     dictionary) is converted by look-ups alone — no call per item; any other goes through
-    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
-    leaves them out."""
-    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    ``to_items`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out; an invalid item is left out too (:class:`PartlyInvalid` names it), and such a
+    list is remembered with its problems, never among the known lists (``evaluate`` reports them each
+    time)."""
+    whole = memo(lambda raw: to_items(raw, item), known, limit)
     lookup = item_known.__getitem__
 
     def call(raw: object) -> tuple[T, ...] | None:
@@ -443,6 +893,9 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
         return None
     try:
         return converter(raw)
+    except PartlyInvalid as exc:  # a list: its valid items, each invalid item named
+        problems.extend([(attribute, item, reason) for item, reason in exc.problems])
+        return exc.value  # type: ignore[return-value]
     except ValueError as exc:
         problems.append((attribute, shown(raw), str(exc)))
         return None
@@ -489,7 +942,7 @@ class CodeSet:
         if hit is None:
             hit = (code in self.codes or any(code.startswith(p) for p in self.prefixes)
                    or any(code[: len(lo)] >= lo and code[: len(hi)] <= hi for lo, hi in self.ranges))
-            if len(self._cache) < CACHE_LIMIT:
+            if len(self._cache) < CACHE_LIMIT and small(code):
                 self._cache[code] = hit
         return hit
 
@@ -530,7 +983,7 @@ class CodeTable(Generic[V]):
             if b is not None:
                 found.extend(v for s, v in self._rows.get(b, ()) if s is None or s == a)
             hit = _unique(found)
-            if len(self._pair_cache) < CACHE_LIMIT:
+            if len(self._pair_cache) < CACHE_LIMIT and small(pair):
                 self._pair_cache[pair] = hit
         return hit
 
@@ -855,7 +1308,7 @@ class _ListIndex(_Index):
         hit = self.cache.get(x)
         if hit is None:
             hit = (tuple(self._bits(split, x) for split in self.split), self._bits(self.split_negated, x))
-            if len(self.cache) < CACHE_LIMIT:
+            if len(self.cache) < CACHE_LIMIT and small(x):
                 self.cache[x] = hit
         return hit
 
@@ -1117,6 +1570,33 @@ def _arrow_value(r: Result, name: str) -> object:
 # The grouper: an episode evaluated into a case, each decision table's row, the group's points and
 # its refund under the payment parameters; many episodes lazily, or Arrow batches.
 
+#: Unknown keys whose reason (the closest attribute) is remembered: how many, and how long at most.
+_UNKNOWN_LIMIT = 1 << 10
+_REMEMBERED_KEY = 64
+
+
+def closest(key: str, attributes: Sequence[str]) -> str | None:
+    """The attribute closest to ``key`` when one is close (``drugz``: ``drugs``), as :mod:`difflib`
+    finds it; None otherwise."""
+    close = difflib.get_close_matches(key, attributes, n=1)
+    return close[0] if close else None
+
+
+def unknown_reason(key: str, attributes: Sequence[str]) -> str:
+    """Why an episode's ``key`` is ignored, naming the closest attribute when one is close."""
+    close = closest(key, attributes)
+    return "not an attribute, ignored" + (f"; did you mean {close}?" if close else "")
+
+
+def unknown_columns(columns: Sequence[str], attributes: Sequence[str]) -> str:
+    """Columns that are no attribute, each with the closest attribute when one is close."""
+    return ", ".join(f"{c} (did you mean {close}?)" if (close := closest(c, attributes)) else c for c in columns)
+
+
+class UnknownColumns(UserWarning):
+    """Columns of a batch that are no attribute (nor kept): not grouped, noted once per call."""
+
+
 #: Builds a Result from a tuple of all its fields: half the cost of the named tuple's keyword ``__new__``.
 _new_result = tuple.__new__
 _ZERO = Decimal(0)
@@ -1138,8 +1618,13 @@ class Grouper:
 
     def __init__(self, evaluate: Callable[[Mapping[str, object], list[Problem]], tuple[object, ...]],
                  tables: Sequence[DecisionTable], catalogues: Mapping[str, Mapping[str, GroupRecord]],
-                 payment: Payment | None) -> None:
+                 payment: Payment | None, attributes: Sequence[str] | None = None) -> None:
         self.evaluate = evaluate
+        #: The attributes ``evaluate`` reads: an episode's other keys are named in the problems (None:
+        #: not checked).
+        self.attributes = None if attributes is None else tuple(attributes)
+        self._known: frozenset[object] | None = None if attributes is None else frozenset(attributes)
+        self._unknown: dict[str, str] = {}  # an unknown key -> the reason given (with the closest attribute)
         self.tables = {t.name: t for t in tables}
         targets = {t.otherwise for t in tables}
         self.default = next((t.name for t in tables if t.name not in targets), tables[0].name)
@@ -1162,11 +1647,28 @@ class Grouper:
                 problems.append(("", repr(episode)[:80], f"an episode is a mapping of attribute values, not {type(episode).__name__}"))
                 episode = {}
             case = self.evaluate(episode, problems)
+            known = self._known
+            if known is not None and not episode.keys() <= known:
+                self._name_unknown(episode, known, problems)
             return self._result(t, case, problems, explain)
         except Exception as exc:  # noqa: BLE001 -- totality: a defect must not lose the episode
             problems.append(("", "", f"internal error: {type(exc).__name__}: {exc}"))
             return Result(t.system, t.name, t.fallback or "", self._name(t, t.fallback), "error", t.fallback_rc,
                           Decimal(0), None, tuple(problems))
+
+    def _name_unknown(self, episode: Mapping[str, object], known: frozenset[object], problems: list[Problem]) -> None:
+        """Name each key of ``episode`` that is no attribute, after the attributes' problems: a
+        misspelt attribute (``drugz``) would otherwise count as missing without a word."""
+        for key, raw in episode.items():
+            if key in known:
+                continue
+            name = shown(key)
+            reason = self._unknown.get(name)
+            if reason is None:
+                reason = unknown_reason(name, self.attributes or ())
+                if len(name) <= _REMEMBERED_KEY:
+                    remember(self._unknown, name, reason, _UNKNOWN_LIMIT)
+            problems.append((name, shown(raw), reason))
 
     def _name(self, t: DecisionTable, group: str | None) -> str:
         record = self.catalogues[t.system].get(group or "")
@@ -1235,6 +1737,14 @@ class Grouper:
         other._no_refund = payment.share_position is None
         return other
 
+    def ignoring(self, keys: Iterable[str]) -> Grouper:
+        """A grouper like this one that ignores ``keys`` without naming them (a package of several
+        versions: an attribute of another version is not a mistake)."""
+        other = copy.copy(self)
+        if self._known is not None:
+            other._known = self._known | frozenset(keys)
+        return other
+
     def group_many(self, episodes: Iterable[Mapping[str, object]], table: str | None = None) -> Iterator[Result]:
         """One result per episode, in order, lazily; nothing is dropped."""
         for episode in episodes:
@@ -1242,14 +1752,27 @@ class Grouper:
 
     def group_arrow(self, batches: Iterable[Any], keep: Sequence[str] = (), table: str | None = None) -> Iterator[Any]:
         """Group Arrow record batches (or tables) into record batches of results, one row per input row.
-        ``keep`` names input columns carried over first (for example an episode id). The signature
-        fits Spark ``mapInArrow``, Ray ``map_batches`` and ``pyarrow.dataset`` scanners; pyarrow is
-        imported on first use only."""
+        ``keep`` names input columns carried over first (for example an episode id). Only the columns
+        that are attributes are grouped; any other column that ``keep`` does not name is noted once,
+        as a :class:`UnknownColumns` warning. The signature fits Spark ``mapInArrow``, Ray
+        ``map_batches`` and ``pyarrow.dataset`` scanners; pyarrow is imported on first use only."""
         pa = importlib.import_module("pyarrow")
-        for batch in batches:
+        noted = False
+        for original in batches:
+            batch = original
+            names = list(batch.schema.names)
+            known = self._known
+            used = names if known is None else [n for n in names if n in known]
+            if len(used) < len(names):
+                other = [n for n in names if n not in used and n not in keep]
+                if other and not noted:
+                    warnings.warn(UnknownColumns(f"{len(other)} column(s) are no attribute and are not grouped: "
+                                                f"{unknown_columns(other, self.attributes or ())}"), stacklevel=2)
+                    noted = True
+                batch = batch.select(used)
             rows = batch.to_pylist()
             results = [self.group(row, table) for row in rows]
-            columns: dict[str, Any] = {name: batch.column(name) for name in keep}
+            columns: dict[str, Any] = {name: original.column(name) for name in keep}
             for name in RESULT_FIELDS:
                 columns[name] = pa.array([_arrow_value(r, name) for r in results], type=_ARROW_TYPES[name](pa, self.points_places))
             yield pa.RecordBatch.from_pydict(columns)
@@ -1535,16 +2058,25 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
         header, delimiter, records = csv_rows(text_lines(source, encoding, universal=True), args.delimiter)
         if not header:
             return 0
-        known = set(attributes)
+        names = list(attributes) or list(grouper.attributes or ())
+        known = set(names)
         if known and not known.intersection(header):
             print(f"warning: no column of the header {header!r} (separated by {delimiter!r}) is an attribute of the "
                   f"{label} grouper; every row is grouped as if empty. Attributes: {', '.join(sorted(known))}",
                   file=sys.stderr)
+        # Only the attribute columns are grouped; the others (an id, …) pass through, noted once here
+        # rather than as a problem in every row.
+        other = [c for c in header if known and c not in known]
+        if other and known.intersection(header):
+            print(f"note: {len(other)} column(s) are no attribute and pass through unused: "
+                  f"{unknown_columns(other, names)}", file=sys.stderr)
+        grouped = [(k, c) for k, c in enumerate(header) if not known or c in known]
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
         for record in records:
             fields = record.fields
-            episode: dict[str, object] = dict(zip(header, fields))
+            width = len(fields)
+            episode: dict[str, object] = {c: fields[k] for k, c in grouped if k < width}
             result = grouper.group(episode, args.table)
             extra = [f"line {record.line}: {p}" for p in (record.problem, _shape_problem(len(header), len(fields))) if p]
             out = result.as_dict()

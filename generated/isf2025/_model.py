@@ -541,6 +541,12 @@ CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {
 # `evaluate`; M_<attribute> converts what is not there yet (and remembers the errors). A list not seen
 # before whose items are all in VI_<attribute> (the items' memory) is converted by look-ups alone.
 
+# The `syntax` of each code system the attributes use: a code that does not match it in full (once
+# normalised) is invalid, named in the problems and treated as missing (an item of a list is left out).
+SYNTAX_ATC: Final = R.code_syntax('[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}|[A-Z][0-9]{2}[A-Z]{0,2}')
+SYNTAX_ICD10: Final = R.code_syntax('[A-Z][0-9]{2}[0-9A-Z]{0,4}')
+SYNTAX_NCSP: Final = R.code_syntax('[A-Z]{3,4}[0-9]{2}[A-Z0-9]?')
+
 V_sex: Final[dict[object, str | None]] = {}
 M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'), V_sex, R.CACHE_LIMIT)
 
@@ -560,20 +566,20 @@ V_los: Final[dict[object, int | None]] = {}
 M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'), V_los, R.CACHE_LIMIT)
 
 V_pdx: Final[dict[object, str | None]] = {}
-M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), V_pdx, R.CACHE_LIMIT)
+M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.', syntax=SYNTAX_ICD10, system='ICD10'), V_pdx, R.CACHE_LIMIT)
 
 VI_sdx: Final[dict[object, str | None]] = {}
-MI_sdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.'), VI_sdx, R.CACHE_LIMIT)
+MI_sdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.', syntax=SYNTAX_ICD10, system='ICD10'), VI_sdx, R.CACHE_LIMIT)
 V_sdx: Final[dict[object, tuple[str, ...] | None]] = {}
 M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_sdx, VI_sdx, V_sdx, R.COMBINATION_LIMIT)
 
 VI_procedures: Final[dict[object, str | None]] = {}
-MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_procedures, R.CACHE_LIMIT)
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
 VI_drugs: Final[dict[object, str | None]] = {}
-MI_drugs: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ''), VI_drugs, R.CACHE_LIMIT)
+MI_drugs: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_ATC, system='ATC'), VI_drugs, R.CACHE_LIMIT)
 V_drugs: Final[dict[object, tuple[str, ...] | None]] = {}
 M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_drugs, VI_drugs, V_drugs, R.COMBINATION_LIMIT)
 
@@ -1174,4 +1180,9 @@ GROUPER: Final = R.Grouper(
     tables=(TABLE_drg, TABLE_stg),
     catalogues=CATALOGUES,
     payment=PAYMENT,
+    # an episode's other keys are named in the problems
+    attributes=(
+        'sex', 'age', 'care_level', 'sector', 'contact', 'los', 'pdx', 'sdx', 'procedures', 'drugs',
+        'self_administered', 'personnel',
+    ),
 )

@@ -293,7 +293,7 @@ class _Finder:
         values = dict(self.empty)
         attr = self.attr
         try:
-            values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code)
+            values[attr.name] = interpret.convert(attr, attr.type, [code] if attr.type.kind == "list" else code, checked=False)
         except ValueError:
             return []
         ev = _Lazy(self.p, values, self.exprs, self.memo, self.base, self.same)

@@ -23,6 +23,7 @@ from isfdsl import interpret
 from isfdsl.analysis.analyse import Region, Report, _raw, analyse
 from isfdsl.analysis.cubes import Space, _fresh, codeset_examples
 from isfdsl.ir import model as ir
+from isfdsl.runtime.codesyntax import CodePattern
 
 #: Fresh starts per row, and repairs per start, before the search gives up on a row.
 STARTS = 16
@@ -31,6 +32,10 @@ REPAIRS = 12
 TRIED = 24
 #: Codes found per round that put a variable where the region wants it.
 HITS = 4
+#: How many codes that no table or list holds are tried (see ``_Search._fresh``), and the first
+#: characters the search puts before a known code's others to make one.
+FRESH = 3
+_FIRSTS = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,8 @@ class _Search:
         self.memo: dict[tuple[str, tuple[object, ...]], object] = {}
         self.providers: dict[tuple[int, int, int, tuple[tuple[int, int], ...]], _Hits] = {}
         self.holding: dict[tuple[str, tuple[str, ...]], set[object]] = {}
+        self.syntaxes: dict[str, Callable[[str], bool]] = {}
+        self.fresh: dict[str, list[object]] = {}
 
     # -- evaluating
 
@@ -353,9 +360,42 @@ class _Search:
                 examples = codeset_examples(self.p.codesets[name])
                 out += examples[:1] + rng.sample(examples, min(len(examples), 2))
         out += rng.sample(pool, min(len(pool), TRIED))
-        out += _fresh([])  # codes no table or list holds, as the analysis's "anything else"
+        out += self._fresh(system)  # codes no table or list holds, as the analysis's "anything else"
+        valid = self._valid(system)
         seen: set[object] = set()
-        return [c for c in out if (pair or not isinstance(c, tuple)) and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+        return [c for c in out if (pair or not isinstance(c, tuple)) and (not isinstance(c, str) or valid(c))
+                and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+
+    def _valid(self, system: str) -> Callable[[str], bool]:
+        """Whether a code is valid in ``system`` by its syntax: an episode's invalid code counts as
+        missing, so a candidate such as a code list's prefix `O8` (ICD-10 wants three characters) or
+        the analysis's `~other` would witness nothing."""
+        if system not in self.syntaxes:
+            syntax = next((a.syntax for a in self.p.attributes
+                           if (a.type.elem or a.type).ref == system and a.syntax is not None), None)
+            self.syntaxes[system] = CodePattern(syntax).fullmatch if syntax is not None else (lambda code: True)
+        return self.syntaxes[system]
+
+    def _fresh(self, system: str) -> list[object]:
+        """A few codes valid in ``system`` that no code table or code list holds (the analysis's
+        "anything else" class): the analysis's own values where valid (:func:`cubes._fresh`), else
+        codes one first character away from the system's known codes."""
+        if system not in self.fresh:
+            valid = self._valid(system)
+            lists = [cs for cs in self.p.codesets.values() if cs.system == system]
+            keys = {k for t in self.p.tables.values() if t.key_system == system for k in t.rows}
+            known = sorted({*keys, *(c for cs in lists for c in (*cs.codes, *cs.prefixes, *(x for r in cs.ranges for x in r)))})
+
+            def outside(code: str) -> bool:
+                return valid(code) and code not in keys and not any(interpret.in_codeset(cs, code) for cs in lists)
+
+            found: list[object] = [c for c in _fresh([]) if outside(c)]
+            for seed in known[::max(1, len(known) // 64)]:
+                if len(found) >= FRESH:
+                    break
+                found += [c for first in _FIRSTS if (c := first + seed[1:]) not in found and outside(c)][:1]
+            self.fresh[system] = found[:FRESH]
+        return self.fresh[system]
 
 
 def _wanted(space: Space, k: int, mask: int) -> list[object]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from isfdsl import limits
 from isfdsl.check.builtins import BUILTINS
-from isfdsl.check.codesyntax import CodePattern, PatternError
 from isfdsl.diagnostics import Collector, Span, did_you_mean
+from isfdsl.runtime.codesyntax import CodePattern, PatternError
 from isfdsl.syntax import ast
 from isfdsl.syntax.loader import Program
 from isfdsl.types import ABSENT, BOOL, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify

@@ -25,6 +25,7 @@ from isfdsl.commands import batch, parallel
 from isfdsl.commands.pipeline import build, load_package
 from isfdsl.diagnostics import render_text
 from isfdsl.runtime.contract import RESULT_FIELDS, Result, describe, round_refund
+from isfdsl.runtime.grouper import unknown_columns
 
 if TYPE_CHECKING:
     from isfdsl.ir import model as ir
@@ -52,14 +53,25 @@ def load_source(source: str, stack: ExitStack) -> tuple[ModuleType, ir.Program |
 def grouping(pkg: ModuleType, table: str | None = None, prices: Mapping[str, Decimal] | None = None,
              shares: Mapping[str, Decimal] | None = None) -> Callable[[Mapping[str, object]], Result]:
     """The package's ``group`` for ``table``, with the unit prices and ISF shares overridden per member
-    of the payment attribute (the key ``*`` of ``prices`` sets the unit price for every member)."""
+    of the payment attribute (the key ``*`` of ``prices`` sets the unit price for every member). It
+    groups a record's attributes only: a file's other columns (an id, …) pass through, noted once by
+    :func:`column_notes`, not named as a problem in every row."""
     if table is not None and table not in pkg.TABLES:
         raise ValueError(f"no decision table {table!r}; the tables are {', '.join(pkg.TABLES)}")
     if prices or shares:
         rest = dict(prices or {})
         everyone = rest.pop("*", None)
-        return functools.partial(pkg.with_payment(everyone, rest, shares).group, table=table)
-    return functools.partial(pkg.group, table=table)
+        group = functools.partial(pkg.with_payment(everyone, rest, shares).group, table=table)
+    else:
+        group = functools.partial(pkg.group, table=table)
+    return functools.partial(_attributes_only, group, frozenset(pkg.ATTRIBUTES))
+
+
+def _attributes_only(group: Callable[[Mapping[str, object]], Result], attributes: frozenset[str],
+                     values: Mapping[str, object]) -> Result:
+    if values.keys() <= attributes:
+        return group(values)
+    return group({k: v for k, v in values.items() if k in attributes})
 
 
 #: Input columns the output does not pass through: the results replace them (when regrouping an output).
@@ -86,7 +98,8 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
         notes.append(f"note: {len(missing)} attribute(s) not in the input count as missing in every row: {', '.join(missing)}")
     other = [c for c in columns if c not in known and c not in REPLACED]
     if other:
-        notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: {', '.join(other)}")
+        notes.append(f"note: {len(other)} input column(s) are no attribute and pass through unused: "
+                     f"{unknown_columns(other, attributes)}")
     return notes
 
 
@@ -203,6 +216,8 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             raise ValueError(str(exc)) from None
         summary = Summary()
         summary.notes = column_notes(reader.columns if reader.header else [], list(pkg.ATTRIBUTES), reader.delimiter)
+        if not reader.header:  # JSON lines: the keys of the first record that are no attribute
+            summary.notes = [n for n in column_notes(given, list(pkg.ATTRIBUTES), None) if "pass through" in n]
         for note in summary.notes:
             console.print(note, style="yellow" if note.startswith("warning") else None, markup=False, highlight=False)
         show = console.is_terminal if progress is None else progress

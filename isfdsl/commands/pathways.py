@@ -23,6 +23,7 @@ from rich.table import Table
 from isfdsl.commands import batch
 from isfdsl.commands.group import load_grouper
 from isfdsl.runtime.contract import PATHWAY_FIELDS, round_refund
+from isfdsl.runtime.grouper import unknown_columns
 
 
 def _item(n: int, raw: bytes) -> tuple[dict[str, object], str]:
@@ -83,6 +84,16 @@ def run(source: str, input_path: str, out: str, table: str | None = None, progre
                                            TimeRemainingColumn(), console=console, disable=not show, transient=True))
         task = bar.add_task("pathways", total=Path(input_path).stat().st_size or None)
         position = 0
+        episode_keys, pathway_keys = frozenset(pkg.ATTRIBUTES), frozenset(pkg.PATHWAY_ATTRIBUTES)
+        unknown: dict[tuple[str, str], None] = {}
+
+        def keep(values: dict[str, object], known: frozenset[str], where: str) -> dict[str, object]:
+            if values.keys() <= known:
+                return values
+            if len(unknown) < 100:
+                unknown.update(dict.fromkeys((where, str(k)) for k in values if k not in known))
+            return {k: v for k, v in values.items() if k in known}
+
         for n, raw in enumerate(_lines(src, input_path, out), 1):
             position += len(raw)
             if n % 1024 == 0:
@@ -100,7 +111,10 @@ def run(source: str, input_path: str, out: str, table: str | None = None, progre
                 episodes = []
             elif item and "episodes" not in item:
                 problem = problem or f"row {n}: no field `episodes` (the member episodes): grouped without members"
-            res = pkg.group_pathway(pathway if isinstance(pathway, dict) else {}, episodes, table=table)
+            # only attributes are grouped; other keys (an episode's id, …) are noted once, at the end
+            pathway = keep(pathway, pathway_keys, "pathway") if isinstance(pathway, dict) else {}
+            episodes = [keep(e, episode_keys, "episode") if isinstance(e, dict) else e for e in episodes]
+            res = pkg.group_pathway(pathway, episodes, table=table)
             values = res.as_dict()
             if problem:
                 values["problems"] = "; ".join(x for x in (problem, str(values["problems"])) if x)
@@ -110,6 +124,11 @@ def run(source: str, input_path: str, out: str, table: str | None = None, progre
             refund += 0 if res.refund is None else round_refund(res.refund)  # the total of paid_refund
             financed += res.financed
         bar.update(task, completed=position)
+    for where, names in (("episode", pkg.ATTRIBUTES), ("pathway", pkg.PATHWAY_ATTRIBUTES)):
+        keys = [k for w, k in unknown if w == where]
+        if keys:
+            console.print(f"note: {len(keys)} key(s) of the {where}s are no {where} attribute and were not grouped: "
+                          f"{unknown_columns(keys, list(names))}", markup=False, highlight=False)
     grid = Table(title=f"isf group-pathways → {out}", show_header=False)
     grid.add_row("pathways", str(rows))
     grid.add_row("financed at pathway level", str(financed))

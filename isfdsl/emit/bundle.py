@@ -93,7 +93,7 @@ def bundle(docstring: str, modules: Sequence[tuple[str, str]]) -> str:
         names = sorted((n for n, a in members[module] if a is None), key=_isort_key)
         if names:
             imports.append(_from_line(module, names))
-        imports.extend(f"from {module} import {n} as {a}" for n, a in sorted(members[module]) if a is not None)
+        imports.extend(f"from {module} import {n} as {a}" for n, a in sorted((n, a) for n, a in members[module] if a is not None))
     bound_by_imports = {m.split(".")[0] for m in plain} | {a or n for ms in members.values() for n, a in ms}
     clash = sorted(bound_by_imports & defined.keys())
     if clash:

@@ -15,8 +15,8 @@ together under its key (:meth:`_Context.whole`: ``derive``, ``DERIVED``). Code t
 built at import; each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
 value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
-per combination; emptied when full), holds only pure functions of its key, and none is keyed by a
-whole episode.
+per combination; and in bytes, ``R.MEMORY_BYTES``, no entry over ``R.ENTRY_BYTES``; emptied when full),
+holds only pure functions of its key, and none is keyed by a whole episode.
 
 Why ``evaluate`` keeps one small ``try`` block per attribute (the look-up inline, the conversion of a
 value not seen before in the ``except``) rather than a loop over a table of attributes: folds were
@@ -203,6 +203,11 @@ def _ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
+def _syntax_var(system: str) -> str:
+    """The name of the compiled ``syntax`` of a code system in a generated model."""
+    return f"SYNTAX_{_ident(system)}"
+
+
 class _Context:
     """The values the templates need."""
 
@@ -299,6 +304,11 @@ class _Context:
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": prose(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
             })
+        syntaxes: dict[str, str] = {}
+        for a in self.p.attributes:
+            t = a.type.elem if a.type.kind == "list" and a.type.elem else a.type
+            if a.syntax is not None and t.kind in ("code", "pair"):
+                syntaxes.setdefault(_syntax_var(t.ref or ""), a.syntax)
         annotations = {a.name: pytype(a.type) for a in self.p.attributes}
         groups = []
         idents: set[str] = set()
@@ -336,7 +346,9 @@ class _Context:
                           else "COMBINATION_LIMIT"),
             })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
-        return {"attrs": attrs, "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
+        names = [py(a.name) for a in self.p.attributes]
+        return {"attrs": attrs, "syntaxes": sorted(syntaxes.items()), "stages": groups,
+                "attribute_names": wrap(names, 8, 96) + ("," if len(names) == 1 else ""), "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
 
     def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
         """When the remembered stage with the largest support reads every attribute any feature reads,
@@ -374,6 +386,8 @@ class _Context:
         if kind == "enum":
             return f"R.to_enum({item}, ENUM_{t.ref}, {py(t.ref)})"
         case = "" if a.upper else ", upper=False"
+        if a.syntax is not None and kind in ("code", "pair"):  # the code system's syntax, checked
+            case += f", syntax={_syntax_var(t.ref or '')}, system={py(t.ref)}"
         if kind == "code":
             return f"R.to_code({item}, {py(a.ignore)}{case})"
         if kind == "pair":

@@ -123,6 +123,9 @@ class Attribute:
     upper: bool = True
     #: For enumerations: member name -> its label (for documentation).
     labels: dict[str, str] = field(default_factory=dict)
+    #: For codes: the code system's ``syntax`` pattern (a regular expression a code must match in full
+    #: once normalised), or None where the system declares none.
+    syntax: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +396,7 @@ class _Lowerer:
         system = self.m.codesystems[elem.ref or ""] if elem.kind in ("code", "pair") else None
         default = self.literal(a.default, t) if a.default is not None else None
         return Attribute(a.name, t, a.label, default, members, system.ignore if system else "",
-                         not (system and system.case_sensitive), labels)
+                         not (system and system.case_sensitive), labels, system.syntax if system else None)
 
     def literal(self, lit: ast.Literal, t: Type) -> object:
         if lit.kind == "number":

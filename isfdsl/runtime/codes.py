@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any, Generic
 
-from isfdsl.runtime.convert import CACHE_LIMIT, T, V, remember
+from isfdsl.runtime.convert import CACHE_LIMIT, T, V, remember, small
 
 
 class CodeSet:
@@ -31,7 +31,7 @@ class CodeSet:
         if hit is None:
             hit = (code in self.codes or any(code.startswith(p) for p in self.prefixes)
                    or any(code[: len(lo)] >= lo and code[: len(hi)] <= hi for lo, hi in self.ranges))
-            if len(self._cache) < CACHE_LIMIT:
+            if len(self._cache) < CACHE_LIMIT and small(code):
                 self._cache[code] = hit
         return hit
 
@@ -72,7 +72,7 @@ class CodeTable(Generic[V]):
             if b is not None:
                 found.extend(v for s, v in self._rows.get(b, ()) if s is None or s == a)
             hit = _unique(found)
-            if len(self._pair_cache) < CACHE_LIMIT:
+            if len(self._pair_cache) < CACHE_LIMIT and small(pair):
                 self._pair_cache[pair] = hit
         return hit
 

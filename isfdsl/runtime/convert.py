@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import Any, TypeVar
 
+from isfdsl.runtime.codesyntax import CodePattern
 from isfdsl.runtime.contract import Problem
 
 T = TypeVar("T")
@@ -20,14 +21,79 @@ CACHE_LIMIT = 1 << 17
 #: full: a year of activity holds far more combinations than codes, and memory must stay bounded.
 COMBINATION_LIMIT = 1 << 15
 
+#: Memories are bounded in bytes as well as in entries, so that distinct long lists cannot fill them
+#: with gigabytes (estimates: twice the :func:`footprint` of the key). An entry of at most SMALL_BYTES is
+#: small: a memory holds at most its limit of them. A heavier one counts by its bytes: past
+#: MEMORY_BYTES of those, the memory starts afresh; one of more than ENTRY_BYTES is never remembered
+#: (a list of some hundreds of codes is converted each time it comes: it seldom comes twice). So a
+#: memory that starts afresh holds at most limit × SMALL_BYTES + MEMORY_BYTES (8 + 16 MiB for a
+#: combination memory, 32 + 16 MiB for one of single codes or values). The memories that stop growing
+#: instead keep small keys only.
+MEMORY_BYTES = 1 << 24
+ENTRY_BYTES = 1 << 16
+SMALL_BYTES = 1 << 8
+
 K = TypeVar("K")
+
+#: id(memory) -> the bytes its entries hold (estimated), for the memories that start afresh.
+_HELD: dict[int, int] = {}
+
+
+def footprint(x: object) -> int:
+    """About how many bytes ``x`` takes in memory: texts by their length, tuples and sets of them by
+    their items; any other value a few dozen bytes (values in memories are codes, numbers, members)."""
+    cls = x.__class__
+    if cls is str:
+        return 56 + len(x)  # type: ignore[arg-type]
+    if cls is not tuple and cls is not frozenset and cls is not list:
+        return 48
+    items: Any = x
+    size = 64 + 8 * len(items)
+    for item in items:  # the common items inline: a call per item would double the cost
+        c = item.__class__
+        if c is str:
+            size += 56 + len(item)
+        elif c is tuple or c is frozenset or c is list:
+            size += footprint(item)
+        else:
+            size += 48
+    return size
+
+
+def _room(cache: dict[Any, Any], key: object, value: object, limit: int) -> bool:
+    """Whether ``key`` and ``value`` may be stored in ``cache``; when they may, ``cache`` is emptied
+    first if it holds ``limit`` entries, or would pass MEMORY_BYTES with them. Entries of at most
+    SMALL_BYTES are counted by number alone (``limit`` of them are small), heavier ones by bytes."""
+    # the value weighs about what its key weighs (a list of codes and their converted values, a
+    # combination of values and the features derived from them): the key alone is weighed, twice
+    size = 2 * (56 + len(key) if isinstance(key, str) else footprint(key))
+    if size <= SMALL_BYTES:
+        if len(cache) >= limit:
+            cache.clear()
+            _HELD.pop(id(cache), None)
+        return True
+    if size > ENTRY_BYTES:
+        return False
+    if len(_HELD) > 1 << 12:  # memories that are gone leave their ids behind: forget them all at times
+        _HELD.clear()
+    held = _HELD.get(id(cache), 0) + size
+    if len(cache) >= limit or held > MEMORY_BYTES:
+        cache.clear()
+        held = size
+    _HELD[id(cache)] = held
+    return True
 
 
 def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
-    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries."""
-    if len(cache) >= limit:
-        cache.clear()
-    cache[key] = value
+    """Store ``value`` under ``key``, emptying ``cache`` first when it holds ``limit`` entries or
+    MEMORY_BYTES; an entry of more than ENTRY_BYTES is not stored."""
+    if _room(cache, key, value, limit):
+        cache[key] = value
+
+
+def small(key: object) -> bool:
+    """Whether a memory that stops growing (rather than starting afresh) may keep ``key``."""
+    return footprint(key) <= SMALL_BYTES
 
 
 def blank(raw: object) -> bool:
@@ -109,21 +175,37 @@ def to_enum(raw: object, members: Mapping[str, str], enum: str) -> str:
     return member
 
 
-def to_code(raw: object, ignore: str, upper: bool = True) -> str | None:
+def code_syntax(pattern: str) -> CodePattern:
+    """A code system's ``syntax``, compiled once when a package is imported: a code matches it in
+    full or is invalid. Matched by :class:`CodePattern`, in time linear in the code's length whatever
+    the pattern (Python's ``re`` backtracks: ``(A|AA)+B`` would take minutes over a 41-character code)."""
+    return CodePattern(pattern)
+
+
+def to_code(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
+            system: str = "") -> str | None:
     """A code with the ignored characters removed, trimmed and (unless ``upper`` is false) in upper
-    case; None when empty."""
+    case; None when empty. ValueError when it does not match ``syntax`` (of code system ``system``)."""
     if raw is None:
         return None
     text = _text(raw)
     for ch in ignore:
         text = text.replace(ch, "")
     text = text.strip()
-    return (text.upper() if upper else text) or None
+    if upper:
+        text = text.upper()
+    if not text:
+        return None
+    if syntax is not None and not syntax.fullmatch(text):
+        raise ValueError(f"not a valid {system} code")
+    return text
 
 
-def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | None] | None:
+def to_pair(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | None = None,
+            system: str = "") -> tuple[str, str | None] | None:
     """A (first, second) code pair from ``"A|B"``, ``"A&B"``, a sequence or a mapping; None when the
-    first code is empty (a pair is only ever looked up through its first code)."""
+    first code is empty (a pair is only ever looked up through its first code). ValueError when
+    either code does not match ``syntax``."""
     first: object
     second: object = None
     if isinstance(raw, str):
@@ -137,8 +219,8 @@ def to_pair(raw: object, ignore: str, upper: bool = True) -> tuple[str, str | No
         second = raw[1] if len(raw) > 1 else None
     else:
         first = raw
-    a = to_code(first, ignore, upper)
-    return None if a is None else (a, to_code(second, ignore, upper))
+    a = to_code(first, ignore, upper, syntax, system)
+    return None if a is None else (a, to_code(second, ignore, upper, syntax, system))
 
 
 def to_text(raw: object) -> str:
@@ -147,7 +229,7 @@ def to_text(raw: object) -> str:
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
     """A list from a sequence, or from text separated by commas, semicolons or white space; empty
-    items are skipped and every item is converted (an invalid item makes the whole value invalid)."""
+    items are skipped and every item is converted (an invalid item raises: see :func:`to_items`)."""
     items: Sequence[object]
     if isinstance(raw, str):
         items = raw.replace(",", " ").replace(";", " ").split()
@@ -163,6 +245,35 @@ def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:
         if value is not None:
             out.append(value)
     return out
+
+
+class PartlyInvalid(ValueError):
+    """A list some of whose items are invalid: ``value`` holds the valid items (the invalid ones left
+    out), ``problems`` an (item as given, reason) pair for each invalid item."""
+
+    def __init__(self, value: tuple[Any, ...], problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__("; ".join(reason for _, reason in problems))
+        self.value = value
+        self.problems = problems
+
+
+def to_items(raw: object, convert: Callable[[object], T | None]) -> tuple[T, ...]:
+    """A list as :func:`to_list` reads it, except that an invalid item is left out rather than making
+    the whole list invalid: raises :class:`PartlyInvalid` (the valid items, each invalid item's
+    problem) when any item is invalid."""
+    bad: list[tuple[str, str]] = []
+
+    def item(x: object) -> T | None:
+        try:
+            return convert(x)
+        except ValueError as exc:
+            bad.append((shown(x), str(exc)))
+            return None
+
+    value = tuple(to_list(raw, item))
+    if bad:
+        raise PartlyInvalid(value, tuple(bad))
+    return value
 
 
 class _Missing:
@@ -187,7 +298,8 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
     remembered, so a look-up never meets a key that is equal but converts differently (False == 0)."""
     known = {} if known is None else known
     known[None] = None
-    failed: dict[Hashable, str] = {}
+    #: Each invalid text seen -> its reason, or (a list with invalid items) its valid items and problems.
+    failed: dict[Hashable, str | tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]] = {}
 
     def converted(raw: object) -> T | None:
         return None if blank(raw) else convert(raw)
@@ -207,11 +319,16 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
             return hit  # type: ignore[return-value]
         reason = failed.get(key)
         if reason is not None:
-            raise ValueError(reason)
+            if reason.__class__ is str:
+                raise ValueError(reason)
+            raise PartlyInvalid(*reason)  # a new exception each time: a raised one keeps its traceback
         if not _texts(raw):
             return converted(raw)
         try:
             hit = converted(raw)
+        except PartlyInvalid as exc:
+            remember(failed, key, (exc.value, exc.problems), limit)
+            raise
         except ValueError as exc:
             remember(failed, key, str(exc), limit)
             raise
@@ -223,11 +340,10 @@ def memo(convert: Callable[[object], T | None], known: dict[Any, T | None] | Non
 
 def _keep(known: dict[Any, Any], key: object, value: object, limit: int) -> None:
     """Store a converted value in a memory of known values, which starts afresh (knowing only that
-    None converts to None) when it holds ``limit`` entries."""
-    if len(known) >= limit:
-        known.clear()
+    None converts to None) when it holds ``limit`` entries or MEMORY_BYTES (see :func:`remember`)."""
+    if _room(known, key, value, limit):
         known[None] = None
-    known[key] = value
+        known[key] = value
 
 
 def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[Any, tuple[T, ...] | None],
@@ -235,9 +351,11 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
     """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
     tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
     dictionary) is converted by look-ups alone — no call per item; any other goes through
-    ``to_list`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
-    leaves them out."""
-    whole = memo(lambda raw: tuple(to_list(raw, item)), known, limit)
+    ``to_items`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
+    leaves them out; an invalid item is left out too (:class:`PartlyInvalid` names it), and such a
+    list is remembered with its problems, never among the known lists (``evaluate`` reports them each
+    time)."""
+    whole = memo(lambda raw: to_items(raw, item), known, limit)
     lookup = item_known.__getitem__
 
     def call(raw: object) -> tuple[T, ...] | None:
@@ -262,6 +380,9 @@ def convert(converter: Converter[T], raw: object, attribute: str, problems: list
         return None
     try:
         return converter(raw)
+    except PartlyInvalid as exc:  # a list: its valid items, each invalid item named
+        problems.extend([(attribute, item, reason) for item, reason in exc.problems])
+        return exc.value  # type: ignore[return-value]
     except ValueError as exc:
         problems.append((attribute, shown(raw), str(exc)))
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from isfdsl.runtime.codes import CodeSet
 from isfdsl.runtime.contract import C, Row
-from isfdsl.runtime.convert import CACHE_LIMIT, COMBINATION_LIMIT, remember
+from isfdsl.runtime.convert import CACHE_LIMIT, COMBINATION_LIMIT, remember, small
 
 
 def holds(c: C, value: object, is_list: bool, codesets: Mapping[str, CodeSet]) -> tuple[bool, tuple[str, ...]]:
@@ -175,7 +175,7 @@ class _ListIndex(_Index):
         hit = self.cache.get(x)
         if hit is None:
             hit = (tuple(self._bits(split, x) for split in self.split), self._bits(self.split_negated, x))
-            if len(self.cache) < CACHE_LIMIT:
+            if len(self.cache) < CACHE_LIMIT and small(x):
                 self.cache[x] = hit
         return hit
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, NamedTuple
 
 from isfdsl.runtime.contract import RESULT_FIELDS
-from isfdsl.runtime.grouper import Grouper
+from isfdsl.runtime.grouper import Grouper, unknown_columns
 
 #: The field separators ``sniff_delimiter`` chooses among, the first winning a tie.
 DELIMITERS = (",", ";", "\t", "|")
@@ -281,16 +281,25 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
         header, delimiter, records = csv_rows(text_lines(source, encoding, universal=True), args.delimiter)
         if not header:
             return 0
-        known = set(attributes)
+        names = list(attributes) or list(grouper.attributes or ())
+        known = set(names)
         if known and not known.intersection(header):
             print(f"warning: no column of the header {header!r} (separated by {delimiter!r}) is an attribute of the "
                   f"{label} grouper; every row is grouped as if empty. Attributes: {', '.join(sorted(known))}",
                   file=sys.stderr)
+        # Only the attribute columns are grouped; the others (an id, …) pass through, noted once here
+        # rather than as a problem in every row.
+        other = [c for c in header if known and c not in known]
+        if other and known.intersection(header):
+            print(f"note: {len(other)} column(s) are no attribute and pass through unused: "
+                  f"{unknown_columns(other, names)}", file=sys.stderr)
+        grouped = [(k, c) for k, c in enumerate(header) if not known or c in known]
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
         for record in records:
             fields = record.fields
-            episode: dict[str, object] = dict(zip(header, fields))
+            width = len(fields)
+            episode: dict[str, object] = {c: fields[k] for k, c in grouped if k < width}
             result = grouper.group(episode, args.table)
             extra = [f"line {record.line}: {p}" for p in (record.problem, _shape_problem(len(header), len(fields))) if p]
             out = result.as_dict()

@@ -1,7 +1,9 @@
-"""Check: the `syntax` pattern of a code system — a small subset of Python's regular expressions, parsed
-here and matched by simulating every position of the pattern at once (Thompson's construction), so a
-match takes time linear in the code's length whatever the pattern: no pattern can make the checker
-backtrack for ages (`(A|AA)+B`), overflow (`a{99999999999}`) or recurse too deeply. Every pattern this
+"""Code syntax: the `syntax` pattern of a code system — a small subset of Python's regular expressions,
+parsed here and matched by simulating every position of the pattern at once (Thompson's construction),
+so a match takes time linear in the code's length whatever the pattern: no pattern can make the checker,
+nor a grouper checking an episode's codes, backtrack for ages (`(A|AA)+B`), overflow (`a{99999999999}`)
+or recurse too deeply. The checker compiles each pattern with it (and reports one it refuses); every
+generated package carries it in its runtime and matches the codes of each episode with it. Every pattern this
 module accepts means the same under :mod:`re` (Hypothesis draws example codes from it with
 ``from_regex``). docs/language.md ("Code systems") lists what is accepted.
 """
@@ -9,9 +11,14 @@ module accepts means the same under :mod:`re` (Hypothesis draws example codes fr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _dc_field
 
-from isfdsl import limits
+#: How deeply groups may nest in a pattern (the compiler's :data:`isfdsl.NESTING` is this bound).
+NESTING = 64
+#: The largest repetition count (`{m,n}`) in a pattern, and the most states its matcher may have.
+PATTERN_REPEAT = 100
+PATTERN_STATES = 2000
 
 
 class PatternError(ValueError):
@@ -69,7 +76,7 @@ _SPECIAL = set("()[]{}|*+?^$\\.")
 
 
 class _Parser:
-    """Recursive descent over the pattern text; groups nest at most :data:`limits.NESTING` deep."""
+    """Recursive descent over the pattern text; groups nest at most :data:`NESTING` deep."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -104,8 +111,8 @@ class _Parser:
     def atom(self, depth: int) -> _Node:
         ch = self.peek()
         if ch == "(":
-            if depth >= limits.NESTING:
-                raise self.fail(f"groups nested deeper than {limits.NESTING} levels")
+            if depth >= NESTING:
+                raise self.fail(f"groups nested deeper than {NESTING} levels")
             self.pos += 1
             if self.text.startswith("?:", self.pos):
                 self.pos += 2
@@ -213,8 +220,8 @@ class _Parser:
         if end < 0 or not (lo_text.isdigit() or (comma and not lo_text)) or (hi_text and not hi_text.isdigit()):
             raise self.fail("a repetition is `{m}`, `{m,}`, `{,n}` or `{m,n}` with whole numbers")
         for number in (lo_text, hi_text):
-            if len(number) > 3 or (number and int(number) > limits.PATTERN_REPEAT):
-                raise self.fail(f"a repetition count above {limits.PATTERN_REPEAT}")
+            if len(number) > 3 or (number and int(number) > PATTERN_REPEAT):
+                raise self.fail(f"a repetition count above {PATTERN_REPEAT}")
         self.pos = end + 1
         lo = int(lo_text) if lo_text else 0
         hi = (int(hi_text) if hi_text else None) if comma else lo
@@ -231,12 +238,12 @@ class _Automaton:
     """States: a character test with one successor, or a split into several (``None`` test); the last
     state accepts."""
 
-    tests: list[_Chars | None] = field(default_factory=list)
-    nexts: list[list[int]] = field(default_factory=list)
+    tests: list[_Chars | None] = _dc_field(default_factory=list)
+    nexts: list[list[int]] = _dc_field(default_factory=list)
 
     def new(self, test: _Chars | None) -> int:
-        if len(self.tests) >= limits.PATTERN_STATES:
-            raise PatternError(f"the pattern is too large (more than {limits.PATTERN_STATES} states once its "
+        if len(self.tests) >= PATTERN_STATES:
+            raise PatternError(f"the pattern is too large (more than {PATTERN_STATES} states once its "
                                "repetitions are written out)")
         self.tests.append(test)
         self.nexts.append([])
