@@ -172,3 +172,51 @@ def test_a_rule_whose_alternatives_overlap_is_no_overlap_in_a_unique_table(tmp_p
     u1 = next(t for t in program.decisions if t.name == "u").rows[0]
     assert u1.text == "pdx == O80.1 or pdx == O81"
     assert not [f for f in findings if f.code == "ISF401"]
+
+
+_COUPLED = """version Coupling 2025 "Coupled code tables" valid 2025-01-01 .. 2025-12-31
+codesystem NCSP "Procedure codes" syntax "[A-Z0-9]+"
+episode {
+  procedures: list code NCSP "Procedures"
+}
+table procpr of NCSP -> text "Procedure properties" from "procpr.tsv"
+table proc_dgprop of NCSP -> text "Diagnosis properties given by a procedure" from "proc_dgprop.tsv"
+derive procprops: list text "Procedure properties" = lookup(procpr, procedures)
+derive dgprops: list text "Diagnosis properties" = lookup(proc_dgprop, procedures)
+catalogue G "Groups" {
+  A "A"
+  B "B"
+  C "C"
+  Z "Z"
+}
+decision g "Groups" for G policy first fallback Z {
+  rule r1 when procprops has "S13" -> A
+  rule r2 when dgprops has "X04" -> B
+  rule r3 when dgprops has "X05" -> C
+}
+"""
+
+
+def _coupled(tmp_path: Path, dgprop: str) -> tuple[Program, list[Finding]]:
+    (tmp_path / "main.isf").write_text(_COUPLED, encoding="utf-8")
+    (tmp_path / "procpr.tsv").write_text("key\tvalue\nZXA10\tS13\nZXA20\tS13\nZXB10\tS20\n", encoding="utf-8")
+    (tmp_path / "proc_dgprop.tsv").write_text("key\tvalue\nZXA10\tX04\nZXB10\tX05\n" + dgprop, encoding="utf-8")
+    return _analyse(tmp_path)
+
+
+def test_a_row_the_code_tables_rule_out_is_shadowed(tmp_path: Path) -> None:
+    """X04 comes only from ZXA10, which also gives S13: every episode with X04 goes to r1 (as with the
+    NordDRG tables' 99X04 and 99S13). X05 comes from ZXB10 without S13, so r3 can match."""
+    program, findings = _coupled(tmp_path, "")
+    [shadowed] = [f for f in findings if f.code == "ISF451"]
+    assert shadowed.rule == "r2" and shadowed.rows == ("r1",)
+    note = "the code tables give `dgprops` an element like 'X04' only together with `procprops` 'S13'"
+    assert shadowed.notes == (note,)
+    assert _matching_rows(program, "g", {"procedures": ["ZXA10"]}) == ["r1", "r2"]
+    assert _matching_rows(program, "g", {"procedures": ["ZXB10"]}) == ["r3"]
+
+
+def test_a_second_source_of_the_value_uncouples_it(tmp_path: Path) -> None:
+    program, findings = _coupled(tmp_path, "ZXC10\tX04\n")
+    assert [f for f in findings if f.code in ("ISF451", "ISF452")] == []
+    assert _matching_rows(program, "g", {"procedures": ["ZXC10"]}) == ["r2"]

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import overload
 
 from isfdsl import interpret
+from isfdsl.analysis import coupling
 from isfdsl.analysis.cubes import (
     GAVE_UP,
     Cube,
@@ -82,6 +83,8 @@ class Region:
     cubes: tuple[Cube, ...] = field(default=(), repr=False, compare=False)
     index: CubeIndex | None = field(default=None, repr=False, compare=False)
     before: int = 0
+    #: Feature values the code tables never give together (:mod:`isfdsl.analysis.coupling`).
+    never: coupling.Never | None = field(default=None, repr=False, compare=False)
 
     def features(self) -> dict[str, object]:
         """One feature assignment inside the region."""
@@ -96,10 +99,13 @@ class Region:
             part = meet_of(cube, fixed)
             if part is None:
                 continue
-            if self.index is None:  # `unique`: the row's own cubes
-                return part
             full = [v.full for v in self.space.vars]
-            others = [self.index.cubes[k] for k in self.index.meeting(part, full) if k < self.before]
+            others = [] if self.index is None else [  # `unique`: the row's own cubes
+                self.index.cubes[k] for k in self.index.meeting(part, full) if k < self.before]
+            if self.never:
+                others += self.never.among(part, others)
+            elif self.index is None:
+                return part
             found = uncovered(part, others, full)
             if found is not None and found is not GAVE_UP:
                 return found
@@ -210,6 +216,9 @@ class _TableAnalysis:
         self.report = report
         self.episodes = episodes
         self.full = [v.full for v in self.space.vars]
+        #: Feature values the code tables never give together (see :mod:`isfdsl.analysis.coupling`):
+        #: every search for a part of a row that no earlier row takes avoids them too.
+        self.never = coupling.Never(self.space, coupling.impossible_cubes(program, self.space))
 
     def add(self, code: str, row: ir.Row | None, message: str, **kw: object) -> None:
         where = row.where if row is not None else (self.t.rows[0].where if self.t.rows else "")
@@ -241,7 +250,7 @@ class _TableAnalysis:
                 self._impossible_alternatives(row)
             if unique:
                 self._overlaps(n, row, cubes, index)
-                self.report.regions.append(Region(t.name, row.id, self.space, cubes[0], cubes=tuple(cubes)))
+                self.report.regions.append(self._unique_region(row, cubes))
                 reachable = True
             else:
                 reachable = self._shadow(row, cubes, index)
@@ -256,6 +265,11 @@ class _TableAnalysis:
         if not t.fallback and not t.otherwise:
             self._gaps(index)
         return matching
+
+    def _unique_region(self, row: ir.Row, cubes: list[Cube]) -> Region:
+        region = Region(self.t.name, row.id, self.space, cubes[0], cubes=tuple(cubes), never=self.never)
+        return Region(self.t.name, row.id, self.space, region.within({}) or cubes[0], cubes=tuple(cubes),
+                      never=self.never) if self.never else region
 
     def _mark_lists(self, row: ir.Row, reachable: bool, used: dict[str, bool]) -> None:
         for c in row.constraints:
@@ -293,24 +307,36 @@ class _TableAnalysis:
     def _shadow(self, row: ir.Row, cubes: list[Cube], index: CubeIndex) -> bool:
         for cube in cubes:
             part = index.escape(cube, self.full)
+            if part is not None and self.never:
+                # No earlier row meets the part; some of it may be values the code tables never give.
+                found = uncovered(part, self.never.among(part), self.full)
+                part = found if found is not GAVE_UP else None
             if part is not None:  # the quick search found episodes only this row takes
                 self.report.regions.append(Region(self.t.name, row.id, self.space, part, True, tuple(cubes), index,
-                                                  len(index.cubes)))
+                                                  len(index.cubes), self.never))
                 return True
             others = [index.cubes[k] for k in index.meeting(cube, self.full)]
-            found = uncovered(cube, others, self.full)
+            found = uncovered(cube, others + self.never.among(cube, others), self.full)
             if found is None:
                 continue
             if found is GAVE_UP:
                 self.add("ISF455", row, f"row {row.id}: too many cases to decide whether earlier rows shadow it; "
                          "the analysis assumes it can match")
             self.report.regions.append(Region(self.t.name, row.id, self.space, cube if found is GAVE_UP else found,
-                                              found is not GAVE_UP, tuple(cubes), index, len(index.cubes)))
+                                              found is not GAVE_UP, tuple(cubes), index, len(index.cubes), self.never))
             return True
-        names = [self.t.rows[i].id for i in self._minimal(cubes, index)]
+        kept = self._minimal(cubes, index)
+        names = [self.t.rows[i].id for i in kept]
+        notes = self.never.notes(cubes, [index.cubes[k] for k in range(len(index.cubes)) if index.owner[k] in kept]
+                                 ) if self.never else ()
+        if not names:
+            conds = " and ".join(f"`{c.text}`" for c in row.constraints)
+            self.add("ISF452", row, f"row {row.id}: the code tables never give its conditions together ({conds}), "
+                     "so the row can never match", notes=notes)
+            return False
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         self.add("ISF451", row, f"row {row.id} can never match: earlier rows take every episode it would "
-                 f"take ({shown})", rows=tuple(names))
+                 f"take ({shown})", rows=tuple(names), notes=notes)
         return False
 
     def _shadowed_alternatives(self, row: ir.Row, index: CubeIndex) -> None:
@@ -318,8 +344,7 @@ class _TableAnalysis:
         still match: a dead part of the rule, not a dead rule). Its own alternatives are not in the index."""
         for alternative in row.alternatives:
             cubes, _ = self.space.conjunction_cubes(alternative)
-            if not cubes or any(uncovered(cube, [index.cubes[k] for k in index.meeting(cube, self.full)], self.full, 2000)
-                                is not None for cube in cubes):
+            if not cubes or any(uncovered(cube, self._others(cube, index), self.full, 2000) is not None for cube in cubes):
                 continue  # impossible (reported), or some episode reaches it (or the analysis gave up: assume so)
             names = [self.t.rows[i].id for i in self._minimal(cubes, index)]
             shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -327,18 +352,29 @@ class _TableAnalysis:
             self.add("ISF451", row, f"rule {row.id}: the alternative `{text}` never decides: earlier rows take "
                      f"every episode it would take ({shown})", rows=tuple(names))
 
+    def _others(self, cube: Cube, index: CubeIndex) -> list[Cube]:
+        """The earlier cubes that meet ``cube``, and the values the code tables never give together there."""
+        others = [index.cubes[k] for k in index.meeting(cube, self.full)]
+        return others + self.never.among(cube, others)
+
     def _minimal(self, cubes: list[Cube], index: CubeIndex) -> list[int]:
-        """Earlier rows that alone still cover the row: one row when one does, else a greedy reduction."""
+        """Earlier rows that alone still cover the row (with the values the code tables never give
+        together): one row when one does, else a greedy reduction; none when those values alone do."""
         meeting = sorted({k for cube in cubes for k in index.meeting(cube, self.full)})
         owners = sorted({index.owner[k] for k in meeting})
-        for owner in owners:
-            mine = [index.cubes[k] for k in meeting if index.owner[k] == owner]
-            if all(uncovered(cube, mine, self.full) is None for cube in cubes):
-                return [owner]
 
-        def covered(kept: set[int]) -> bool:
-            others = [index.cubes[k] for k in meeting if index.owner[k] in kept]
-            return all(uncovered(cube, others, self.full, 2000) is None for cube in cubes)
+        def covered(kept: set[int], budget: int = 2000) -> bool:
+            for cube in cubes:
+                others = [index.cubes[k] for k in meeting if index.owner[k] in kept]
+                if uncovered(cube, others + self.never.among(cube, others), self.full, budget) is not None:
+                    return False
+            return True
+
+        if self.never and covered(set(), 5000):
+            return []
+        for owner in owners:
+            if covered({owner}, 5000):
+                return [owner]
 
         keep = set(owners)
         for size in (64, 8, 1):
@@ -355,9 +391,11 @@ class _TableAnalysis:
                 other = index.owner[k]
                 if other in seen or not intersects(cube, index.cubes[k]):
                     continue
-                seen.add(other)
                 meet = meet_of(cube, index.cubes[k])
                 assert meet is not None
+                if self.never and uncovered(meet, self.never.among(meet), self.full, 2000) is None:
+                    continue  # only where the code tables never give the values together
+                seen.add(other)
                 first = self.t.rows[other]
                 witness = self.space.assignment(meet)
                 episode = self._episode(witness, functools.partial(_both, first.id, row.id)) if self.episodes else None
@@ -366,7 +404,7 @@ class _TableAnalysis:
                          notes=() if episode or not self.episodes else ("no concrete episode found for this feature assignment",))
 
     def _gaps(self, index: CubeIndex) -> None:
-        found = uncovered({}, index.cubes, self.full)
+        found = uncovered({}, index.cubes + self.never.among({}, index.cubes), self.full)
         if found is None or found is GAVE_UP:
             return
         witness = self.space.assignment(found)

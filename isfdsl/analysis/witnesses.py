@@ -25,6 +25,8 @@ from isfdsl.analysis.cubes import Space, _fresh, codeset_examples
 from isfdsl.ir import model as ir
 from isfdsl.runtime.codesyntax import CodePattern
 
+_SYMBOLS = "ZYXWVU0123456789ABCDEFGHIJKLMNOPQRST"
+
 #: Fresh starts per row, and repairs per start, before the search gives up on a row.
 STARTS = 16
 REPAIRS = 12
@@ -32,10 +34,9 @@ REPAIRS = 12
 TRIED = 24
 #: Codes found per round that put a variable where the region wants it.
 HITS = 4
-#: How many codes that no table or list holds are tried (see ``_Search._fresh``), and the first
-#: characters the search puts before a known code's others to make one.
-FRESH = 3
-_FIRSTS = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210"
+#: More codes of the tables a feature reads, tried when none of the first ones put the variable where
+#: the region wants it without moving another variable out.
+SPARE = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class _Search:
         self.systems = {a.name: ty.ref for a in program.attributes
                         if (ty := a.type.elem or a.type).kind in ("code", "pair") and ty.ref}
         self.reads = _reads(program)
+        self.syntax = {s: CodePattern(x) for s, x in program.syntaxes.items()}  # linear time, as the groupers
         # Per code system: table value -> codes with that value, lightest first; the values sorted.
         weight: dict[object, int] = {}
         by_value: dict[str, dict[object, list[object]]] = {}
@@ -112,13 +114,28 @@ class _Search:
         self.texts = {s: sorted(v for v in index if isinstance(v, str)) for s, index in self.by_value.items()}
         self.probes: dict[tuple[int, str, object], dict[int, int]] = {}
         self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int]]] = {}
-        # Each derivation's value by the values of the attributes it reads (a repair changes one).
-        self.inputs = {d.name: sorted(a for a in self.reads[d.name] if a in self.attrs) for d in program.derivations}
+        # Each derivation's value by the values of the attributes and features it names.
+        self.inputs = {d.name: sorted({r.name for r in ir.refs(d.expr) if r.scope in ("attr", "feature")})
+                       for d in program.derivations}
         self.memo: dict[tuple[str, tuple[object, ...]], object] = {}
         self.providers: dict[tuple[int, int, int, tuple[tuple[int, int], ...]], _Hits] = {}
         self.holding: dict[tuple[str, tuple[str, ...]], set[object]] = {}
-        self.syntaxes: dict[str, Callable[[str], bool]] = {}
-        self.fresh: dict[str, list[object]] = {}
+        self.at: dict[int, dict[str, int]] = {}
+        self.pools: dict[tuple[str, str], tuple[list[object], list[list[str]]]] = {}
+        self.valid: dict[tuple[str, object], bool] = {}
+        self.fresh: dict[str, list[str]] = {}
+
+    def _valid(self, attr: str, code: object) -> bool:
+        """Whether ``code`` (a pair: each of its codes) is written as the attribute's code system writes
+        codes (anything is, for an attribute of no code system or a system without a syntax)."""
+        key = (attr, code)
+        known = self.valid.get(key)
+        if known is None:
+            syntax = self.syntax.get(self.systems.get(attr, ""))
+            codes = code if isinstance(code, tuple) else (code,)
+            known = self.valid[key] = syntax is None or all(
+                c is None or isinstance(c, str) and syntax.fullmatch(c) for c in codes)
+        return known
 
     # -- evaluating
 
@@ -159,7 +176,7 @@ class _Search:
                 outside = space.admits(cube, point)
                 # The region is a guide; the row taking the episode is what counts.
                 if any(not space.admits(c, point) for c in region.cubes) \
-                        and takes(self.p, table, region.rule, ev.feature):
+                        and self._takes(region, table, ev, point):
                     return {k: v for k, v in episode.items() if v not in (None, [], "")}
                 if not outside:
                     if settled:
@@ -202,6 +219,36 @@ class _Search:
                     repaired[k] = repaired.get(k, 0) + 1
         return None
 
+    def _takes(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int]) -> bool:
+        """:func:`takes`, trying only the earlier rows whose cubes hold the episode's point (every
+        earlier row when the point does not say where an element of a list lies)."""
+        index = region.index
+        if index is None or not self._placed(region.space, ev):
+            return takes(self.p, table, region.rule, ev.feature)
+        full = [v.full for v in region.space.vars]
+        cube = {k: 1 << v for k, v in point.items() if v >= 0}
+        rows = sorted({index.owner[k] for k in index.meeting(cube, full) if k < region.before})
+        positions = self.at.get(id(table))
+        if positions is None:
+            positions = self.at[id(table)] = {row.id: n for n, row in enumerate(table.rows)}
+        at = positions[region.rule]
+        for n in [*rows, at]:
+            if interpret.try_row(self.p, table.rows[n], ev.feature).matched:
+                return n == at
+        return False
+
+    def _placed(self, space: Space, ev: interpret.Evaluator) -> bool:
+        """Whether every element of the episode's list features lies in a class of the space (or in
+        none a row names), so that its point says which rows can take it."""
+        for name in space.classes:
+            items = ev.feature(name)
+            of = space._classes_of[name]
+            for x in items if isinstance(items, list) else []:
+                sig = space._signature(name, x, True)
+                if sig not in of and any(sig):
+                    return False
+        return True
+
     def _probe_empty(self, space: Space) -> dict[int, int]:
         key = (id(space), "", None)
         if key not in self.probes:
@@ -222,11 +269,38 @@ class _Search:
         name = var.feature
         if var.is_class:
             items = [x for x in _as_list(episode.get(name)) if not _same_class(space, name, x, var.element)]
-            episode[name] = [*items, _raw(var.element)] if cube[k] & 0b10 else items
+            episode[name] = [*items, _raw(self._written(space, name, var.element, True))] if cube[k] & 0b10 else items
             return
         allowed = [r for i, r in enumerate(var.reps) if cube[k] >> i & 1]
         present = [r for r in allowed if r is not None]
-        episode[name] = _raw(rng.choice(present or allowed))
+        present = [r for r in present if self._valid(name, r)] or present
+        episode[name] = _raw(self._written(space, name, rng.choice(present or allowed), False))
+
+    def _written(self, space: Space, name: str, value: object, element: bool) -> object:
+        """``value`` or, when it is not written as the attribute's code system writes codes (the
+        analysis's "any other code" ``~other``), a valid code the table's conditions cannot tell from it."""
+        if value is None or self._valid(name, value):
+            return value
+        want = space._signature(name, value, element)
+        return next((c for c in self._fresh(name) if space._signature(name, c, element) == want), value)
+
+    def _fresh(self, attr: str) -> list[str]:
+        """Valid codes of the attribute's code system that no code table or code list holds: the
+        analysis's fresh codes that are valid, then known codes with their first character changed (and
+        one more character), or their last."""
+        system = self.systems.get(attr)
+        if system is None:
+            return []
+        if system not in self.fresh:
+            known = {c for t in self.p.tables.values() if t.key_system == system for c in t.rows}
+            for cs in self.p.codesets.values():
+                if cs.system == system:
+                    known |= cs.codes
+            tried = [*_fresh([]), *sorted(c for c in known if isinstance(c, str))[::97][:20]]
+            made = [*_fresh([]), *(x + c[1:] + tail for c in tried for x in _SYMBOLS for tail in ("", "9")),
+                    *(c[:-1] + x for c in tried for x in _SYMBOLS)]
+            self.fresh[system] = [c for c in dict.fromkeys(made) if c not in known and self._valid(attr, c)][:120]
+        return self.fresh[system]
 
     def _repair(self, space: Space, cube: dict[int, int], k: int, episode: dict[str, object],
                 base: dict[int, int], rng: random.Random) -> None:
@@ -238,19 +312,16 @@ class _Search:
             return
         mask = cube[k]
         sources = sorted(a for a in self.reads.get(var.feature, ()) if a in self.attrs)
+        empty = base.get(k, -1) >= 0 and mask >> base[k] & 1
+        # Empty would do: first take out the list elements that alone move the variable out of the
+        # region (a major OR procedure when the row wants none), keeping the rest of each list.
+        if empty and self._remove(space, k, mask, [a for a in sources if self.attrs[a].type.kind == "list"], episode):
+            return
         providers = [] if var.is_class and mask == 0b01 else self._providers(space, cube, k, sources, rng)
         clean = [p for p, bad in providers if not bad]
-        if not clean and base.get(k, -1) >= 0 and mask >> base[k] & 1:
-            # Empty would do: take out the codes that move the variable out of the region.
-            removed = False
-            for attr in sources:
-                for code in _as_list(episode.get(attr)) if attr in self.systems else []:
-                    got = self._probe(space, attr, code).get(k, -1)
-                    if got < 0 or not mask >> got & 1:
-                        _remove(episode, attr, code)
-                        removed = True
-            if removed or not providers:
-                return
+        # No code puts it there without moving another variable out: take out the codes that move it out.
+        if not clean and empty and (self._remove(space, k, mask, sources, episode) or not providers):
+            return
         if not providers:
             return
         # Adding a code to a list keeps what the episode has; replacing a set value may not.
@@ -261,8 +332,33 @@ class _Search:
             have = _as_list(episode.get(attr))
             if code not in have:
                 episode[attr] = [*have, code]
+        elif self.attrs[attr].type.kind == "pair" and episode.get(attr) is not None and not isinstance(code, tuple):
+            # A pair has two fields: the new code beside the one it has may keep what that one gives
+            # (a principal diagnosis's category comes from its second field, its properties from both).
+            old = episode[attr]
+            old = old[0] if isinstance(old, tuple) else old
+            best: tuple[int, object] | None = None
+            for option in (code, (code, old), (old, code)):
+                _, point = self._point(space, {**episode, attr: option})
+                outside = len(space.admits(cube, point))
+                if best is None or outside < best[0]:
+                    best = (outside, option)
+            assert best is not None
+            episode[attr] = best[1]
         else:
             episode[attr] = code
+
+    def _remove(self, space: Space, k: int, mask: int, sources: list[str], episode: dict[str, object]) -> bool:
+        """Take out of the episode the codes of ``sources`` that alone put variable ``k`` outside ``mask``
+        (False: there were none)."""
+        removed = False
+        for attr in sources:
+            for code in _as_list(episode.get(attr)) if attr in self.systems else []:
+                got = self._probe(space, attr, code).get(k, -1)
+                if got < 0 or not mask >> got & 1:
+                    _remove(episode, attr, code)
+                    removed = True
+        return removed
 
     def _providers(self, space: Space, cube: dict[int, int], k: int, sources: list[str],
                    rng: random.Random) -> list[tuple[tuple[str, object], int]]:
@@ -281,11 +377,14 @@ class _Search:
             var = space.vars[k]
             others = [_wanted(space, j, m) for j, m in also]
             # Lists first (a code added keeps what the episode has), the attributes' candidates interleaved.
-            per = [[(a, c) for c in self._candidates(a, var.feature, _wanted(space, k, cube[k]),
-                                                     others if a in plain else [], rng)]
-                   for a in sorted(sources, key=lambda a: self.attrs[a].type.kind != "list")]
+            per: list[list[tuple[str, object]]] = []
+            spare: list[list[tuple[str, object]]] = []
+            for a in sorted(sources, key=lambda a: self.attrs[a].type.kind != "list"):
+                first, rest = self._candidates(a, var.feature, _wanted(space, k, cube[k]), others if a in plain else [], rng)
+                per.append([(a, c) for c in first])
+                spare.append([(a, c) for c in rest])
             todo = [x for row in itertools.zip_longest(*per) for x in row if x is not None]
-            hits = self.providers[key] = _Hits(todo)
+            hits = self.providers[key] = _Hits(todo, [x for row in itertools.zip_longest(*spare) for x in row if x is not None])
         base = self._probe_empty(space)
         scored: list[tuple[tuple[int, int], str, object]] = []
         while True:
@@ -316,7 +415,11 @@ class _Search:
     def _more(self, space: Space, k: int, mask: int, hits: _Hits) -> bool:
         """Evaluate candidates until a few more put variable ``k`` inside ``mask``; False when none is left."""
         found = len(hits.found)
-        while hits.todo and len(hits.found) < found + HITS:
+        while len(hits.found) < found + HITS:
+            if not hits.todo:
+                if not hits.spare:
+                    break
+                hits.todo, hits.spare = hits.spare[:TRIED][::-1], hits.spare[TRIED:]
             attr, code = hits.todo.pop()
             point = self._probe(space, attr, code)
             if point.get(k, -1) >= 0 and mask >> point[k] & 1:
@@ -324,13 +427,14 @@ class _Search:
         return len(hits.found) > found
 
     def _candidates(self, attr: str, feature: str, wanted: list[object], also: list[list[object]],
-                    rng: random.Random) -> list[object]:
+                    rng: random.Random) -> tuple[list[object], list[object]]:
         """Codes of the attribute's system worth trying for the wanted values: first those whose table
         values also give the values ``also`` lists (as many of them as some code does), then codes
         whose table values are one of the wanted ones or start with one, the wanted values
-        themselves, and a sample of the codes the feature's derivation reads."""
+        themselves, and a sample of the codes the feature's derivation reads; then, to try when none of
+        those puts the variable where it should be without moving another out, more of those codes."""
         if attr not in self.systems:
-            return _domain(self.attrs[attr])
+            return _domain(self.attrs[attr]), []
         system = self.systems[attr]
         pair = (self.attrs[attr].type.elem or self.attrs[attr].type).kind == "pair"
         index = self.by_value.get(system, {})
@@ -352,50 +456,34 @@ class _Search:
                 for text in texts[start:stop:step]:
                     out += index[text][:2]
                 out.append(v)
-        pool: list[object] = []
-        for name in sorted(self.reads.get(feature, ())):
-            if name in self.p.tables and self.p.tables[name].key_system == system:
-                pool += list(self.p.tables[name].rows)
-            elif name in self.p.codesets and self.p.codesets[name].system == system:
-                examples = codeset_examples(self.p.codesets[name])
-                out += examples[:1] + rng.sample(examples, min(len(examples), 2))
-        out += rng.sample(pool, min(len(pool), TRIED))
-        out += self._fresh(system)  # codes no table or list holds, as the analysis's "anything else"
-        valid = self._valid(system)
+        pool, examples = self._pool(feature, system)
+        for codes in examples:
+            out += codes[:1] + rng.sample(codes, min(len(codes), 2))
+        drawn = rng.sample(pool, min(len(pool), SPARE + TRIED))
+        out += drawn[:TRIED]
+        out += self._fresh(attr)  # codes no table holds, as the analysis's "anything else"
         seen: set[object] = set()
-        return [c for c in out if (pair or not isinstance(c, tuple)) and (not isinstance(c, str) or valid(c))
-                and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
 
-    def _valid(self, system: str) -> Callable[[str], bool]:
-        """Whether a code is valid in ``system`` by its syntax: an episode's invalid code counts as
-        missing, so a candidate such as a code list's prefix `O8` (ICD-10 wants three characters) or
-        the analysis's `~other` would witness nothing."""
-        if system not in self.syntaxes:
-            syntax = next((a.syntax for a in self.p.attributes
-                           if (a.type.elem or a.type).ref == system and a.syntax is not None), None)
-            self.syntaxes[system] = CodePattern(syntax).fullmatch if syntax is not None else (lambda code: True)
-        return self.syntaxes[system]
+        def fit(codes: list[object]) -> list[object]:
+            return [c for c in codes if (pair or not isinstance(c, tuple)) and self._valid(attr, c)
+                    and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
 
-    def _fresh(self, system: str) -> list[object]:
-        """A few codes valid in ``system`` that no code table or code list holds (the analysis's
-        "anything else" class): the analysis's own values where valid (:func:`cubes._fresh`), else
-        codes one first character away from the system's known codes."""
-        if system not in self.fresh:
-            valid = self._valid(system)
-            lists = [cs for cs in self.p.codesets.values() if cs.system == system]
-            keys = {k for t in self.p.tables.values() if t.key_system == system for k in t.rows}
-            known = sorted({*keys, *(c for cs in lists for c in (*cs.codes, *cs.prefixes, *(x for r in cs.ranges for x in r)))})
+        return fit(out), [c for c in drawn[TRIED:] if self._valid(attr, c)]
 
-            def outside(code: str) -> bool:
-                return valid(code) and code not in keys and not any(interpret.in_codeset(cs, code) for cs in lists)
-
-            found: list[object] = [c for c in _fresh([]) if outside(c)]
-            for seed in known[::max(1, len(known) // 64)]:
-                if len(found) >= FRESH:
-                    break
-                found += [c for first in _FIRSTS if (c := first + seed[1:]) not in found and outside(c)][:1]
-            self.fresh[system] = found[:FRESH]
-        return self.fresh[system]
+    def _pool(self, feature: str, system: str) -> tuple[list[object], list[list[str]]]:
+        """The keys of the code tables of ``system`` the feature's derivation reads, and the examples of
+        each code list of it that the derivation reads."""
+        key = (feature, system)
+        if key not in self.pools:
+            pool: list[object] = []
+            examples = []
+            for name in sorted(self.reads.get(feature, ())):
+                if name in self.p.tables and self.p.tables[name].key_system == system:
+                    pool += list(self.p.tables[name].rows)
+                elif name in self.p.codesets and self.p.codesets[name].system == system:
+                    examples.append(codeset_examples(self.p.codesets[name]))
+            self.pools[key] = pool, examples
+        return self.pools[key]
 
 
 def _wanted(space: Space, k: int, mask: int) -> list[object]:
@@ -406,7 +494,8 @@ def _wanted(space: Space, k: int, mask: int) -> list[object]:
 
 class _Remembering(interpret.Evaluator):
     """The interpreter's evaluator, taking a derivation's value from ``memo`` when an earlier episode had
-    the same values of the attributes it reads (derivations are functions of those alone)."""
+    the same values of the attributes and features it names (derivations are functions of those alone;
+    a code added seldom changes what a costly derivation reads, a complication's level say)."""
 
     def __init__(self, program: ir.Program, values: dict[str, object], inputs: dict[str, list[str]],
                  memo: dict[tuple[str, tuple[object, ...]], object]) -> None:
@@ -416,7 +505,8 @@ class _Remembering(interpret.Evaluator):
         if len(memo) > 200_000:
             memo.clear()
         for d in program.derivations:
-            key = (d.name, tuple(_frozen(values.get(a)) for a in inputs[d.name]))
+            key = (d.name, tuple(_frozen(self.features[a] if a in self.features else values.get(a))
+                                 for a in inputs[d.name]))
             if key not in memo:
                 memo[key] = self.eval(d.expr, {})
             self.features[d.name] = memo[key]
@@ -432,6 +522,7 @@ class _Hits:
     those found to put the variable inside, with where each puts every variable."""
 
     todo: list[tuple[str, object]]
+    spare: list[tuple[str, object]] = field(default_factory=list)
     found: list[tuple[str, object, dict[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
