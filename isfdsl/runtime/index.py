@@ -279,9 +279,18 @@ class DecisionTable:
         #: per row: (group, row id, return code)
         self.outcomes = tuple((row.group, row.id, row.rc or "0") for row in self.rows)
         indexes: dict[str, tuple[int, int, _Index]] = {}
+        # feature -> (row bit, the row's conditions on it), for the rows that test it: one pass over the rows
+        by_feature: dict[str, list[tuple[int, tuple[C, ...]]]] = {}
+        for k, row in enumerate(self.rows):
+            bit = 1 << k
+            for c in row.conditions:
+                tested = by_feature.setdefault(c.feature, [])
+                if tested and tested[-1][0] == bit:
+                    tested[-1] = (bit, (*tested[-1][1], c))
+                else:
+                    tested.append((bit, (c,)))
         for feature, (position, is_list) in features.items():
-            entries = [(1 << k, tuple(c for c in row.conditions if c.feature == feature)) for k, row in enumerate(self.rows)]
-            tested = [(bit, cs) for bit, cs in entries if cs]
+            tested = by_feature.get(feature, [])
             if not tested:
                 continue
             free = self.everyone & ~sum(bit for bit, _ in tested)

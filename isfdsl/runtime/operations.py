@@ -3,7 +3,7 @@ total: an absent argument gives an absent, empty or false result."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from isfdsl.runtime.codes import _union, _unique
@@ -97,21 +97,12 @@ def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
     return tuple(x for x in xs if x is not None)
 
 
-def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: Any) -> Any:
-    items = [x for x in xs if x is not None]
-    return pick(items) if items else default
-
-
-def union(*lists: Sequence[T]) -> tuple[T, ...]:
-    return _union(lists)
-
-
 def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
     return _unique(x for x in a if x in b)
 
 
 def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x not in b)
+    return _unique(x for x in a if x not in b) if b else _unique(a)
 
 
 def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
