@@ -80,3 +80,58 @@ def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
                     {"pdx": "A01", "sdx": [], "px": ["ABC02"], "sex": "2"}):
         check_invariants(program, package, episode)
     assert model.K_px and model.K_pdx and model.K_sdx  # the parts' memories were used
+
+
+CELLS = '''version ISF 2030 "cells" valid 2030-01-01 .. 2030-12-31
+codesystem DX "diagnoses" syntax "[A-Z][0-9]{2}"
+episode { pdx: code DX "pdx"  sdx: list code DX "sdx"  age: int 0..120 "age" }
+table dxprop of DX -> text "diagnosis properties" { A00 : d1  A01 : d2, d1  B10 : d3 }
+derive props: list text = union(lookup(dxprop, pdx), lookup(dxprop, sdx))
+derive many: bool = count(sdx) >= 2
+catalogue DRG "d" { G1 "one" points 1  G2 "two" points 2  G3 "three" points 3  G0 "none" points 0 }
+decision first "t" for DRG policy first fallback G0 {
+  rule R1 when props has "d3" and age >= 60 -> G1
+  rule R2 when props has "d2" and many -> G2
+  rule R3 when pdx == A00 -> G3
+}
+decision second "u" for DRG policy unique otherwise first {
+  rule U1 when props has "d1" and not many -> G2
+}
+'''
+
+
+def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path) -> None:
+    """With the features remembered together, each decision table keeps, in its slot of the cell
+    DERIVED keeps with them, the mask of rows those features allow; the attributes no feature reads
+    (age) are still probed on every case. A case seen again (the same features, another age) and the
+    table that another table falls back to (`otherwise`) each give the interpreter's answer."""
+    src = tmp_path / "cells"
+    src.mkdir()
+    (src / "cells.isf").write_text(CELLS, encoding="utf-8")
+    checked = check_paths([str(src)])
+    assert checked.ok, checked.diags.sorted()
+    program = lower(checked.models[0])
+    built = build(str(src), tmp_path / "gen" / "cells", analyse=False)
+    assert built.package is not None
+    package = load_package(built.package)
+    model = sys.modules[f"{package.__name__}._model"]
+    assert model.TABLE_first.cell is not None and model.TABLE_second.cell is not None
+    assert model.TABLE_first.cell[1] != model.TABLE_second.cell[1]
+    episode = {"pdx": "B10", "sdx": ["A01"], "age": "70"}
+    case = model.evaluate(episode, [])
+    position = model.TABLE_first.cell[0]
+    assert position == len(case) - 1 and case[position] == [None, None]
+    for age in ("70", "30", "70", "", "x"):  # the same features: the cell is filled once, then read
+        check_invariants(program, package, {**episode, "age": age})  # every table
+    cell = model.evaluate(episode, [])[position]
+    assert cell is case[position] and None not in cell
+    assert package.group({**episode, "age": "70"}, table="first").group == "G1"
+    assert package.group({**episode, "age": "30"}, table="first").group == "G0"  # the age probe still decides
+
+    @settings(max_examples=150)
+    @given(episodes(program))
+    def same(episode: dict[str, object]) -> None:
+        check_invariants(program, package, episode)
+        check_invariants(program, package, episode)  # again: through the cell
+
+    same()

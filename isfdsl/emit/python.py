@@ -361,7 +361,8 @@ class _Context:
             })
         case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations
                                                                         if d.name not in self.hidden]
-        return {"attrs": attrs, "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
+        return {"attrs": attrs, "stages": groups, "whole": self.whole(groups, annotations), "case": wrap(case, 8),
+                "attrs_case": wrap([self.names.attrs[a.name] for a in self.p.attributes], 8).rstrip(",") + ","}
 
     def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
         """When the remembered stage with the largest support reads every attribute any feature reads,
@@ -390,8 +391,11 @@ class _Context:
             "args": ", ".join(self.names.attrs[a] for a in names),
             "key": top["key"], "key_annotation": top["key_annotation"], "limit": top["limit"],
             "support": top["support"],
-            "result": "tuple[" + ", ".join(annotations[f] for f in features) + "]",
+            "result": "tuple[" + ", ".join([*(annotations[f] for f in features), "list[int | None]"]) + "]",
             "vars": wrap([self.names.features[f] for f in features], 8).rstrip(",") + ",",
+            # one slot per decision table of the module: the mask of its rows that the features
+            # remembered here allow, filled on first use (DecisionTable ``cell``)
+            "cell": "[" + ", ".join(["None"] * len(self.p.decisions)) + "]",
         }
 
     def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
@@ -427,8 +431,15 @@ class _Context:
             key = self.whole_support if self.whole_support.issuperset(support) else support
             by_support.setdefault(key, []).append(feature)
         together = tuple(tuple(names) for names in by_support.values() if len(names) > 1)
+        # With the features remembered together, the mask of the rows those features (and the
+        # attributes they read) allow is a function of DERIVED's key too: it is kept in the cell at the
+        # end of the case, which DERIVED keeps with the features — a case seen before pays no probe for them.
+        cell = None
+        fixed = tuple(f for f in tested if self.whole_support and self.whole_support.issuperset(self.support[f]))
+        if fixed:
+            cell = (len(self.positions), self.p.decisions.index(t), fixed)
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
-                "together": together, "in_data": in_data(t),
+                "together": together, "in_data": in_data(t), "cell": cell,
                 "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
                 "rows": [x for r in t.rows for x in self.row(r)], "post": [x for r in t.post for x in self.row(r)],
                 "features": [(name, position, is_list)
