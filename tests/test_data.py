@@ -110,6 +110,15 @@ def test_tables_and_rows_load_from_the_data_file_exactly(tmp_path: Path) -> None
         for a in keys:
             for b in [None, *keys]:
                 assert loaded.pair((a, b)) == direct.pair((a, b)) and loaded.combo((a, b)) == direct.combo((a, b))
+        # lists of keys: of texts (looked up at C speed), of pairs with and without second codes
+        for many in ([], keys[:1], keys, keys[::-1], [*keys, *keys]):
+            assert loaded.many_texts(many) == direct.many(many) == loaded.many(many), (name, many)
+            pairs = [(a, None) for a in many]
+            union = tuple(dict.fromkeys(v for p in pairs for v in direct.pair(p)))
+            assert loaded.many_pairs(pairs) == union, (name, pairs)
+            pairs = [(a, b) for a, b in zip(many, [*many[1:], None])]
+            union = tuple(dict.fromkeys(v for p in pairs for v in direct.pair(p)))
+            assert loaded.many_pairs(pairs) == union, (name, pairs)
     drg = program.decisions[0]
     assert len(drg.rows) > INLINE_ROWS
     assert any(len(r.alternatives) == 2 for r in drg.rows)

@@ -309,7 +309,9 @@ def _lookup(w: ExprWriter, e: ir.Apply) -> str:
     kind = key.type.kind
     if kind == "list":
         elem = key.type.elem.kind if key.type.elem else "absent"
-        return f"{t}.many_pairs({k})" if elem == "pair" else f"{t}.many({k})"
+        if elem == "pair":
+            return f"{t}.many_pairs({k})"
+        return f"{t}.many_texts({k})" if elem in ("code", "text", "enum") else f"{t}.many({k})"
     if kind == "pair":
         return f"{t}.pair({k})"
     if kind in ("code", "text", "enum") and w.nonnull(key):  # a text: the dictionary directly
