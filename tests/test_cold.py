@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.hoist import PREFIX, hoist
 from isfdsl.ir.model import lower
+from isfdsl.runtime.operations import intersect, minus
 from isfdsl.testing import episodes
 
 from .properties import check_invariants
@@ -135,3 +137,17 @@ def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path)
         check_invariants(program, package, episode)  # again: through the cell
 
     same()
+
+
+_ITEMS = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=8)
+
+
+@given(_ITEMS, _ITEMS)
+def test_minus_and_intersect_at_c_speed_are_the_plain_definitions(a: list[str], b: list[str]) -> None:
+    """``minus``/``intersect`` filter and deduplicate at C speed: the elements of the first list not
+    in (in) the second, each once, in order of first appearance — lists or tuples, empty or not."""
+    want_minus = tuple(dict.fromkeys(x for x in a if x not in b))
+    want_intersect = tuple(dict.fromkeys(x for x in a if x in b))
+    for xs, ys in ((a, b), (tuple(a), tuple(b))):
+        assert minus(xs, ys) == want_minus and intersect(xs, ys) == want_intersect
+        assert isinstance(minus(xs, ys), tuple) and isinstance(intersect(xs, ys), tuple)

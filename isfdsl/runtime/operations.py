@@ -4,9 +4,10 @@ total: an absent argument gives an absent, empty or false result."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import filterfalse
 from typing import Any
 
-from isfdsl.runtime.codes import _union, _unique
+from isfdsl.runtime.codes import _union
 from isfdsl.runtime.convert import T
 
 
@@ -98,11 +99,18 @@ def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
 
 
 def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x in b)
+    """The elements of ``a`` that are in ``b``, each once, in order (a list never holds an absent
+    element: filtered and deduplicated at C speed)."""
+    if not a or not b:
+        return ()
+    return tuple(dict.fromkeys(filter(b.__contains__, a)))
 
 
 def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x not in b) if b else _unique(a)
+    """The elements of ``a`` that are not in ``b``, each once, in order (at C speed, as ``intersect``)."""
+    if not a:
+        return ()
+    return tuple(dict.fromkeys(filterfalse(b.__contains__, a) if b else a))
 
 
 def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
