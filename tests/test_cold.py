@@ -129,6 +129,11 @@ def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path)
     assert cell is case[position] and None not in cell
     assert package.group({**episode, "age": "70"}, table="first").group == "G1"
     assert package.group({**episode, "age": "30"}, table="first").group == "G0"  # the age probe still decides
+    # a list not known (looked up with a default), one unhashable, one not a list: converted as before
+    text = (built.package / "_model.py").read_text(encoding="utf-8")
+    assert "got = V_sdx.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)" in text
+    for sdx in (["B10", "A00"], [["A01"]], "A01 B10", 7, None, []):
+        check_invariants(program, package, {**episode, "sdx": sdx})
 
     @settings(max_examples=150)
     @given(episodes(program))

@@ -319,6 +319,9 @@ class _Context:
                 "key": "tuple(raw) if raw.__class__ is list else raw" if several else "raw",
                 "annotation": pytype(a.type),
                 "or_empty": " or ()" if is_list else "",
+                # a list seldom repeats on a year's first pass: looked up with a default (a raised
+                # KeyError per new list costs more than the method call)
+                "is_list": is_list,
                 "memos": memos,
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": prose(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
