@@ -21,7 +21,9 @@ combination not seen as a whole seldom repeats a part of it: their look-ups cost
 built at import from the data file (split and zipped at C speed: a year of NordDRG tables as Python
 literals took seconds and hundreds of MiB to compile where bytecode could not be written); each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
-value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
+value; with the features remembered together, the mask of rows they allow is kept in a cell at the end
+of DERIVED's tuple (one slot per table), so a case whose features were seen before probes only the
+attributes no feature reads. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
 per combination; emptied when full), holds only pure functions of its key, and none is keyed by a
 whole episode.
 
