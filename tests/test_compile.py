@@ -435,8 +435,11 @@ def test_features_remembered_together_when_one_stage_reads_everything(tmp_path: 
     program, pkg = _compile(tmp_path, "whole", WHOLE)
     model = sys.modules[f"{pkg.__name__}._model"]
     assert callable(model.derive) and model.DERIVED == {}
-    # the table looks the three features up as one, keyed like DERIVED; age on its own
-    assert [len(probe.members) for _, _, probe in model.TABLE_drg.joint] == [3] and len(model.TABLE_drg.probes) == 1
+    # the table looks the three features up as one, keyed like DERIVED, its mask kept in the cell
+    # DERIVED holds with them (probed on a key not seen before only); age on its own, on every case
+    fixed_joint, fixed_single = model.TABLE_drg.fixed
+    assert [len(probe.members) for _, _, probe in fixed_joint] == [3] and not fixed_single
+    assert not model.TABLE_drg.joint and len(model.TABLE_drg.probes) == 1
     rng = __import__("random").Random(3)
     for _ in range(300):
         episode = {"pdx": rng.choice(["A01", "A05", "B20", "Z99", "", "bad"]), "age": str(rng.randint(0, 40)),

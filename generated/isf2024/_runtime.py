@@ -18,6 +18,8 @@ import copy
 import csv
 import difflib
 import importlib
+import json
+import os
 import sys
 import warnings
 from bisect import bisect_left
@@ -25,7 +27,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, replace
 from dataclasses import field as _dc_field
 from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from itertools import chain
+from itertools import chain, filterfalse, repeat
 from operator import itemgetter
 from typing import IO, Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
@@ -949,42 +951,70 @@ class CodeSet:
 
 class CodeTable(Generic[V]):
     """A code table: key -> ordered rows (second code or None, value). A row with a second code is a
-    combination row ``second & key``, filed under the code it completes."""
+    combination row ``second & key``, filed under the code it completes.
 
-    __slots__ = ("_entries", "_many_cache", "_pair_cache", "_plain", "_rows", "name")
+    ``plain`` maps each key to the values of its plain rows (each once, in order): the generated code
+    looks a code up there directly. A package's tables are read from its data file
+    (``isfdsl.runtime.data``), which builds them without a Python tuple per row."""
+
+    __slots__ = ("_combined", "_entries", "_listed", "_pairs", "_sets", "name", "plain")
 
     def __init__(self, name: str, rows: Mapping[str, tuple[tuple[str | None, V], ...]]) -> None:
+        listed = {k: [v for s, v in rs if s is None] for k, rs in rows.items()}
+        self.setup(name, {k: _unique(vs) for k, vs in listed.items() if vs},
+                   {k: vs for k, vs in listed.items() if len(set(vs)) < len(vs)},
+                   {k: tuple(rs) for k, rs in rows.items() if any(s is not None for s, _ in rs)})
+
+    def setup(self, name: str, plain: dict[str, tuple[V, ...]], listed: dict[str, list[V]],
+              combined: dict[str, tuple[tuple[str | None, V], ...]]) -> None:
+        """``plain``: each key with plain rows (keys in order) -> its plain rows' values, each once;
+        ``listed``: the keys whose plain rows repeat a value -> every row's value; ``combined``: every
+        row of each key that has combination rows."""
         self.name = name
-        self._rows = rows
-        self._plain: dict[str, tuple[V, ...]] = {k: _unique(v for s, v in rs if s is None) for k, rs in rows.items()}
-        self._pair_cache: dict[tuple[str, str | None], tuple[V, ...]] = {}
-        self._many_cache: dict[Sequence[object], tuple[V, ...]] = {}
+        self.plain = plain
+        self._listed = listed
+        self._combined = combined
+        self._pairs: dict[tuple[str, str | None], tuple[V, ...]] = {}
+        self._sets: dict[object, frozenset[V]] = {}
         self._entries: tuple[tuple[str, V], ...] | None = None
 
     @property
     def entries(self) -> tuple[tuple[str, V], ...]:
         """Every plain row as (key, value), keys in order of first appearance (built on first use)."""
         if self._entries is None:
-            self._entries = tuple((k, v) for k, rs in self._rows.items() for s, v in rs if s is None)
+            listed = self._listed
+            self._entries = tuple((k, v) for k, vs in self.plain.items() for v in listed.get(k, vs))
         return self._entries
 
     def get(self, key: object) -> tuple[V, ...]:
         """Values of the plain rows of one key (a code or text)."""
-        return () if key is None else self._plain.get(str(key), ())
+        return () if key is None else self.plain.get(str(key), ())
+
+    def values(self, key: object) -> frozenset[V]:
+        """The values of ``get(key)`` as a set, remembered per key: a test whether a key's values meet
+        another list (``any(x in lookup(t, k) where x in xs)``) is ``not values(k).isdisjoint(xs)``,
+        one step at C speed however many values the key has."""
+        hit = self._sets.get(key)
+        if hit is None:
+            hit = frozenset(self.get(key))
+            if hit:
+                remember(self._sets, key, hit, CACHE_LIMIT)
+        return hit
 
     def pair(self, pair: tuple[str, str | None] | None) -> tuple[V, ...]:
         """Plain rows of the first code, then the rows of the second that are plain or complete the pair."""
         if pair is None:
             return ()
-        hit = self._pair_cache.get(pair)
+        a, b = pair
+        if b is None:
+            return self.plain.get(a, ())
+        hit = self._pairs.get(pair)
         if hit is None:
-            a, b = pair
-            found = list(self._plain.get(a, ()))
-            if b is not None:
-                found.extend(v for s, v in self._rows.get(b, ()) if s is None or s == a)
+            found = list(self.plain.get(a, ()))
+            rows = self._combined.get(b)
+            found.extend(self.plain.get(b, ()) if rows is None else (v for s, v in rows if s is None or s == a))
             hit = _unique(found)
-            if len(self._pair_cache) < CACHE_LIMIT and small(pair):
-                self._pair_cache[pair] = hit
+            remember(self._pairs, pair, hit, CACHE_LIMIT)
         return hit
 
     def combo(self, pair: tuple[str, str | None] | None) -> tuple[V, ...]:
@@ -992,25 +1022,35 @@ class CodeTable(Generic[V]):
         if pair is None:
             return ()
         a, b = pair
-        return () if b is None else _unique(v for s, v in self._rows.get(b, ()) if s == a)
+        return () if b is None else _unique(v for s, v in self._combined.get(b, ()) if s == a)
 
     def many(self, keys: Sequence[object]) -> tuple[V, ...]:
-        """The union over several keys, in order (remembered per tuple of keys)."""
-        return self._many(keys, self.get)
+        """The union over several keys, in order."""
+        n = len(keys)
+        if n < 2:
+            return self.get(keys[0]) if n else ()
+        return tuple(dict.fromkeys(chain.from_iterable(map(self.get, keys))))  # a value is never absent
+
+    def many_texts(self, keys: Sequence[str]) -> tuple[V, ...]:
+        """``many`` of keys that are texts (a list of codes): the dictionary looked up at C speed,
+        without a call per key."""
+        n = len(keys)
+        if n < 2:
+            return self.plain.get(keys[0], ()) if n else ()
+        return tuple(dict.fromkeys(chain.from_iterable(map(self.plain.get, keys, repeat(())))))
 
     def many_pairs(self, pairs: Sequence[tuple[str, str | None]]) -> tuple[V, ...]:
-        """The union of ``pair`` over several pairs, in order (remembered per tuple of pairs)."""
-        return self._many(pairs, self.pair)
+        """The union of ``pair`` over several pairs, in order. Pairs without a second code (the usual
+        list) are their first codes' plain rows: looked up at C speed."""
+        n = len(pairs)
+        if n < 2:
+            return self.pair(pairs[0]) if n else ()
+        if not any(map(_second, pairs)):
+            return tuple(dict.fromkeys(chain.from_iterable(map(self.plain.get, map(_first, pairs), repeat(())))))
+        return tuple(dict.fromkeys(chain.from_iterable(map(self.pair, pairs))))
 
-    def _many(self, keys: Sequence[Any], one: Callable[[Any], tuple[V, ...]]) -> tuple[V, ...]:
-        if len(keys) < 2:
-            return one(keys[0]) if keys else ()
-        hit = self._many_cache.get(keys) if keys.__class__ is tuple else None
-        if hit is None:
-            hit = _union([one(k) for k in keys])
-            if keys.__class__ is tuple:  # a tuple of texts and a tuple of pairs are never equal
-                remember(self._many_cache, keys, hit)
-        return hit
+
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def _unique(xs: Iterable[T]) -> tuple[T, ...]:
@@ -1022,6 +1062,79 @@ def _union(lists: Iterable[Iterable[T]]) -> tuple[T, ...]:
     seen: dict[Any, None] = dict.fromkeys(chain.from_iterable(lists))
     seen.pop(None, None)
     return tuple(seen)
+
+
+# ---------------------------------------------------------------------- isfdsl.runtime.data
+# Reading a package's data file (``_model.data`` beside ``_model.py``; the format is written and
+# described by ``isfdsl/emit/data.py``): its code tables and the rows of its large decision tables. Text
+# split at C speed loads in a fraction of the time Python literals take to compile when a process
+# cannot write bytecode, and in a fraction of the memory.
+
+class Data(NamedTuple):
+    """What a package module reads from its data file: code tables by name, and the rows and
+    post-rules of its large decision tables by table name."""
+
+    tables: dict[str, CodeTable[Any]]
+    rows: dict[str, tuple[Row, ...]]
+    post: dict[str, tuple[Row, ...]]
+
+
+#: How a data file's values of each type are read.
+_READ_VALUE: dict[str, Callable[[str], Any]] = {"text": str, "int": int, "decimal": Decimal}
+
+
+def read_data(spec: Any, name: str) -> Data:
+    """The data file ``name`` beside the module ``spec`` describes, read through the module's loader
+    (so that a package imported from a zip file finds it too). The bulk — every key with the values
+    of its plain rows, a section per number of values — becomes a table's dictionary at C speed
+    (split, slice, zip); only keys whose rows repeat a value, combination rows and decision rows are
+    read line by line."""
+    text = spec.loader.get_data(os.path.join(os.path.dirname(spec.origin), name)).decode("utf-8")
+    data = Data({}, {}, {})
+    parts: dict[str, dict[str, Any]] = {}
+    for section in text.split("\n\t")[1:]:
+        head, _, body = section.partition("\n")
+        kind, what, *rest = head.split(" ")
+        lines = body.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if kind == "decision":
+            rows = tuple(Row(r[0], r[1], r[2], tuple(_constraint(*c) for c in r[5]), r[3], r[4])
+                         for r in json.loads("[" + ",".join(lines) + "]", parse_float=Decimal))
+            (data.rows if rest == ["rows"] else data.post)[what] = rows
+            continue
+        part = parts.setdefault(what, {"plain": {}, "listed": {}, "combined": {}})
+        if kind in ("plain", "more"):
+            if kind == "plain":
+                part["convert"] = _READ_VALUE[rest[0]]
+            convert, n = part["convert"], 1 if kind == "plain" else int(rest[0])
+            cells = "\t".join(lines).split("\t")
+            columns = [cells[j::n + 1] if convert is str else map(convert, cells[j::n + 1]) for j in range(1, n + 1)]
+            part["plain"].update(zip(cells[0::n + 1], zip(*columns)))  # keys already there keep their place
+        elif kind == "listed":
+            for line in lines:
+                key, *values = line.split("\t")
+                part["listed"][key] = list(map(part["convert"], values))
+        elif kind == "rows":
+            for line in lines:
+                key, second, value = line.split("\t")
+                part["combined"].setdefault(key, []).append((second or None, part["convert"](value)))
+        else:  # json: a table whose keys or values a line of text cannot hold
+            written = json.loads(lines[0], parse_float=Decimal)
+            part["plain"] = {k: _unique(vs) for k, vs in written["plain"] if vs}
+            part["listed"] = {k: vs for k, vs in written["plain"] if len(set(vs)) < len(vs)}
+            part["combined"] = {k: [(s, v) for s, v in rs] for k, rs in written["rows"]}
+    for what, part in parts.items():
+        table: CodeTable[Any] = CodeTable.__new__(CodeTable)
+        table.setup(what, part["plain"], part["listed"], {k: tuple(rs) for k, rs in part["combined"].items()})
+        data.tables[what] = table
+    return data
+
+
+def _constraint(feature: str, kind: ConstraintKind, negated: bool, values: list[object], ref: str | None,
+                lo: Decimal | None, hi: Decimal | None, lo_open: bool, hi_open: bool, text: str) -> Constraint:
+    """A condition as the data file holds it (the fields of ``Constraint``; values a list)."""
+    return Constraint(feature, kind, negated, tuple(values), ref, lo, hi, lo_open, hi_open, text)
 
 
 # ---------------------------------------------------------------------- isfdsl.runtime.operations
@@ -1115,21 +1228,19 @@ def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
     return tuple(x for x in xs if x is not None)
 
 
-def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: Any) -> Any:
-    items = [x for x in xs if x is not None]
-    return pick(items) if items else default
-
-
-def union(*lists: Sequence[T]) -> tuple[T, ...]:
-    return _union(lists)
-
-
 def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x in b)
+    """The elements of ``a`` that are in ``b``, each once, in order (a list never holds an absent
+    element: filtered and deduplicated at C speed)."""
+    if not a or not b:
+        return ()
+    return tuple(dict.fromkeys(filter(b.__contains__, a)))
 
 
 def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x not in b)
+    """The elements of ``a`` that are not in ``b``, each once, in order (at C speed, as ``intersect``)."""
+    if not a:
+        return ()
+    return tuple(dict.fromkeys(filterfalse(b.__contains__, a) if b else a))
 
 
 def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:
@@ -1392,12 +1503,20 @@ class DecisionTable:
     list). Row k is bit k; the rows that can match are the AND of the masks of every feature, and the
     first of them is the lowest set bit. ``together`` names groups of features looked up as one (see
     ``_Together``).
+
+    ``cell`` — (position, slot, features) — is given when the generated ``evaluate`` remembers the
+    derived features together (``DERIVED``): the case then holds, at ``position``, a list that DERIVED
+    keeps with those features' values, one slot per decision table of the module. ``features`` are
+    the tested features that are functions of DERIVED's key; the AND of their masks is computed on the
+    first case with that key and kept in the slot, so a case whose key was seen before pays one list
+    index for them instead of building and hashing their values.
     """
 
     def __init__(self, name: str, system: str, policy: str, rows: Sequence[Row], fallback: str | None,
                  fallback_rc: str | None, post: Sequence[Row], features: Mapping[str, tuple[int, bool]],
                  codesets: Mapping[str, CodeSet], otherwise: str | None = None,
-                 together: Sequence[Sequence[str]] = ()) -> None:
+                 together: Sequence[Sequence[str]] = (),
+                 cell: tuple[int, int, Sequence[str]] | None = None) -> None:
         self.name, self.system, self.policy = name, system, policy
         self.otherwise = otherwise
         self.rows = tuple(rows)
@@ -1412,9 +1531,18 @@ class DecisionTable:
         #: per row: (group, row id, return code)
         self.outcomes = tuple((row.group, row.id, row.rc or "0") for row in self.rows)
         indexes: dict[str, tuple[int, int, _Index]] = {}
+        # feature -> (row bit, the row's conditions on it), for the rows that test it: one pass over the rows
+        by_feature: dict[str, list[tuple[int, tuple[C, ...]]]] = {}
+        for k, row in enumerate(self.rows):
+            bit = 1 << k
+            for c in row.conditions:
+                tested = by_feature.setdefault(c.feature, [])
+                if tested and tested[-1][0] == bit:
+                    tested[-1] = (bit, (*tested[-1][1], c))
+                else:
+                    tested.append((bit, (c,)))
         for feature, (position, is_list) in features.items():
-            entries = [(1 << k, tuple(c for c in row.conditions if c.feature == feature)) for k, row in enumerate(self.rows)]
-            tested = [(bit, cs) for bit, cs in entries if cs]
+            tested = by_feature.get(feature, [])
             if not tested:
                 continue
             free = self.everyone & ~sum(bit for bit, _ in tested)
@@ -1434,15 +1562,43 @@ class DecisionTable:
                 continue
             members = [indexes.pop(n) for n in present]
             probe = _Together([index for _, _, index in members])
-            joint.append((max(n for n, _, _ in members), itemgetter(*(position for _, position, _ in members)), probe))
+            positions = frozenset(position for _, position, _ in members)
+            joint.append((max(n for n, _, _ in members), itemgetter(*(position for _, position, _ in members)), probe, positions))
         # The features most rows test go first: they empty the mask soonest.
-        self.joint = tuple((get, probe.known, probe) for _, get, probe in sorted(joint, key=lambda p: -p[0]))
-        self.probes = tuple((position, index.known, index) for _, position, index in sorted(indexes.values(), key=lambda p: -p[0]))
+        joint.sort(key=lambda p: -p[0])
+        probes = sorted(indexes.values(), key=lambda p: -p[0])
+        #: (position of the cell in the case, slot), or None; see the class's docstring
+        self.cell: tuple[int, int] | None = None
+        fixed: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        if cell is not None:
+            position, slot, names = cell
+            cached = {features[n][0] for n in names if n in features}
+            fixed = (tuple((get, probe.known, probe) for _, get, probe, positions in joint if positions <= cached),
+                     tuple((at, index.known, index) for _, at, index in probes if at in cached))
+            joint = [p for p in joint if not p[3] <= cached]
+            probes = [p for p in probes if p[1] not in cached]
+            self.cell = (position, slot)
+        #: the probes whose mask the cell keeps: (joint probes, single probes) as below
+        self.fixed = fixed
+        self.joint = tuple((get, probe.known, probe) for _, get, probe, _ in joint)
+        self.probes = tuple((position, index.known, index) for _, position, index in probes)
+        #: every probe, for a case whose values cannot be remembered (see ``select``)
+        self.all_joint = fixed[0] + self.joint
+        self.all_probes = fixed[1] + self.probes
 
     def select(self, case: Sequence[object]) -> int:
         """The position of the first row whose conditions all hold, or -1."""
         m = self.everyone
         try:
+            if self.cell is not None:
+                at, slot = self.cell
+                cell: Any = case[at]
+                bits = cell[slot]
+                if bits is None:
+                    bits = cell[slot] = self._fixed(case)
+                m = bits
+                if not m:
+                    return -1
             for get, known, joint in self.joint:
                 values = get(case)
                 bits = known.get(values, -1)
@@ -1457,11 +1613,30 @@ class DecisionTable:
                     return -1
         except TypeError:  # an unhashable value (a list given where a tuple is made): not remembered
             m = self.everyone
-            for get, _, joint in self.joint:
+            for get, _, joint in self.all_joint:
                 m &= joint.mask(get(case))
-            for position, _, index in self.probes:
+            for position, _, index in self.all_probes:
                 m &= index.mask(case[position])
         return (m & -m).bit_length() - 1 if m else -1
+
+    def _fixed(self, case: Sequence[object]) -> int:
+        """The mask the probes the cell keeps allow (each value remembered in its probe's memory, as
+        ``select`` does): 0 as soon as no row is left."""
+        m = self.everyone
+        joint, probes = self.fixed
+        for get, known, probe in joint:
+            values = get(case)
+            bits = known.get(values, -1)
+            m &= bits if bits >= 0 else probe.learn(values)
+            if not m:
+                return 0
+        for position, known, index in probes:
+            value = case[position]
+            bits = known.get(value, -1)
+            m &= bits if bits >= 0 else index.learn(value)
+            if not m:
+                return 0
+        return m
 
     def value(self, case: Sequence[object], feature: str) -> object:
         return case[self.features[feature][0]]

@@ -642,6 +642,11 @@ def S_pdx(v_pdx: str | None) -> tuple[str | None, str | None]:
 K_pdx: Final[dict[str | None, tuple[str | None, str | None]]] = {}
 
 
+#: What a memory of lists gives for a list it does not know (a list seldom repeats on a year's first
+#: pass: looked up with this default rather than by raising a KeyError per new list).
+_MISSING: Final = object()
+
+
 def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[object, ...]:
     """The case: every attribute converted (missing or invalid -> default; problems recorded), then
     every derived feature in dependency order. Positions in the case:
@@ -652,6 +657,7 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # list as a tuple); a value not there is converted (M_sex: a problem recorded, None given).
     get = episode.get
     raw: Any
+    got: Any
     # sex: Sex — Kjønn
     try:
         v_sex: str | None = V_sex[raw := get('sex')]
@@ -698,21 +704,24 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # sdx: list code ICD10 — Andre tilstander
     raw = get('sdx')
     try:
-        v_sdx: tuple[str, ...] = V_sdx[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_sdx = R.convert(M_sdx, raw, 'sdx', problems) or ()
+        got = V_sdx.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_sdx: tuple[str, ...] = (R.convert(M_sdx, raw, 'sdx', problems) if got is _MISSING else got) or ()
     # procedures: list code NCSP — Prosedyrer
     raw = get('procedures')
     try:
-        v_procedures: tuple[str, ...] = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
+        got = V_procedures.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_procedures: tuple[str, ...] = (R.convert(M_procedures, raw, 'procedures', problems) if got is _MISSING else got) or ()
     # drugs: list code ATC — Legemidler (ATC)
     raw = get('drugs')
     try:
-        v_drugs: tuple[str, ...] = V_drugs[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_drugs = R.convert(M_drugs, raw, 'drugs', problems) or ()
+        got = V_drugs.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_drugs: tuple[str, ...] = (R.convert(M_drugs, raw, 'drugs', problems) if got is _MISSING else got) or ()
     # self_administered: bool — Legemiddelet administreres av pasienten selv
     try:
         v_self_administered: bool | None = V_self_administered[raw := get('self_administered')]
@@ -723,9 +732,10 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # personnel: list Personnel — Helsepersonell som deltok
     raw = get('personnel')
     try:
-        v_personnel: tuple[str, ...] = V_personnel[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_personnel = R.convert(M_personnel, raw, 'personnel', problems) or ()
+        got = V_personnel.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_personnel: tuple[str, ...] = (R.convert(M_personnel, raw, 'personnel', problems) if got is _MISSING else got) or ()
     # anti_vegf_given — remembered per drugs (S_drugs)
     key_drugs = v_drugs
     got_drugs = K_drugs.get(key_drugs)

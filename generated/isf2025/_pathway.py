@@ -84,6 +84,11 @@ M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, '
 # ---------------------------------------------------------------------- case evaluation
 
 
+#: What a memory of lists gives for a list it does not know (a list seldom repeats on a year's first
+#: pass: looked up with this default rather than by raising a KeyError per new list).
+_MISSING: Final = object()
+
+
 def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[object, ...]:
     """The case: every attribute converted (missing or invalid -> default; problems recorded), then
     every derived feature in dependency order. Positions in the case:
@@ -93,6 +98,7 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # list as a tuple); a value not there is converted (M_kind: a problem recorded, None given).
     get = episode.get
     raw: Any
+    got: Any
     # kind: PathwayKind — Forløpstype
     try:
         v_kind: str | None = V_kind[raw := get('kind')]
@@ -108,15 +114,17 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     # groups: list text — Gruppene episodene fikk (DRG eller STG)
     raw = get('groups')
     try:
-        v_groups: tuple[str, ...] = V_groups[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_groups = R.convert(M_groups, raw, 'groups', problems) or ()
+        got = V_groups.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_groups: tuple[str, ...] = (R.convert(M_groups, raw, 'groups', problems) if got is _MISSING else got) or ()
     # procedures: list code NCSP — Prosedyrer i forløpet
     raw = get('procedures')
     try:
-        v_procedures: tuple[str, ...] = V_procedures[tuple(raw) if raw.__class__ is list else raw] or ()
-    except (KeyError, TypeError):
-        v_procedures = R.convert(M_procedures, raw, 'procedures', problems) or ()
+        got = V_procedures.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)
+    except TypeError:  # unhashable
+        got = _MISSING
+    v_procedures: tuple[str, ...] = (R.convert(M_procedures, raw, 'procedures', problems) if got is _MISSING else got) or ()
     # episodes: int — Antall episoder i forløpet
     try:
         v_episodes: int | None = V_episodes[raw := get('episodes')]

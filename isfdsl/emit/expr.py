@@ -309,8 +309,14 @@ def _lookup(w: ExprWriter, e: ir.Apply) -> str:
     kind = key.type.kind
     if kind == "list":
         elem = key.type.elem.kind if key.type.elem else "absent"
-        return f"{t}.many_pairs({k})" if elem == "pair" else f"{t}.many({k})"
-    return f"{t}.pair({k})" if kind == "pair" else f"{t}.get({k})"
+        if elem == "pair":
+            return f"{t}.many_pairs({k})"
+        return f"{t}.many_texts({k})" if elem in ("code", "text", "enum") else f"{t}.many({k})"
+    if kind == "pair":
+        return f"{t}.pair({k})"
+    if kind in ("code", "text", "enum") and w.nonnull(key):  # a text: the dictionary directly
+        return f"{t}.plain.get({k}, ())"
+    return f"{t}.get({k})"
 
 
 def _first(w: ExprWriter, e: ir.Apply) -> str:
@@ -374,8 +380,29 @@ def _call(helper: str) -> Callable[[ExprWriter, ir.Apply], str]:
     return write
 
 
+def _union(w: ExprWriter, lists: tuple[ir.Expr, ...]) -> str:
+    """The elements of several lists, each once, in order: one dictionary of keys at C speed (a list
+    never holds an absent element, so there is none to leave out)."""
+    if not lists:
+        return "()"
+    return "tuple(dict.fromkeys(" + _joined(w, lists) + "))"
+
+
+def _joined(w: ExprWriter, lists: tuple[ir.Expr, ...]) -> str:
+    """One tuple of the elements of several lists, in order (``(*a, *b)``)."""
+    parts = [code if w.simple(code) else f"({code})" for code in (w.arg(a) for a in lists)]
+    return "(" + ", ".join(f"*{code}" for code in parts) + ("," if len(parts) == 1 else "") + ")"
+
+
 def _extreme(w: ExprWriter, e: ir.Apply) -> str:
-    return f"R.extreme({e.op}, {', '.join(w.arg(a) for a in e.args)})"
+    """``max``/``min`` of a list (which never holds an absent element) with a default: the builtin. Of
+    a ``union`` the lists are joined without removing repeats first (they do not change the answer)."""
+    xs, default = e.args
+    if isinstance(xs, ir.Apply) and xs.op == "union" and xs.args:
+        items = _joined(w, xs.args)
+    else:
+        items = w.arg(xs)
+    return f"{e.op}({items}, default={w.arg(default)})"
 
 
 def _codes(w: ExprWriter, e: ir.Apply) -> str:
@@ -410,12 +437,32 @@ WRITERS: dict[ir.Op, Callable[[ExprWriter, ir.Apply], str]] = {
     "count": lambda w, e: f"len({w.write(e.args[0])})",
     "max": _extreme,
     "min": _extreme,
-    "union": _call("union"),
+    "union": lambda w, e: _union(w, e.args),
     "intersect": _call("intersect"),
     "minus": _call("minus"),
     "codes": _codes,
     "entries": lambda w, e: f"{w.write(e.args[0])}.entries",
 }
+
+
+def _guarded(write: Callable[[ExprWriter, ir.Loop], str], empty: str) -> Callable[[ExprWriter, ir.Loop], str]:
+    """A loop writer that skips the loop when its condition requires ``x in L`` (a top-level
+    conjunct; ``L`` a list read by name) and ``L`` is empty: no element can pass, the answer is
+    ``empty`` — without stepping through the source (a table's entries, say) to find that out."""
+    def guarded(w: ExprWriter, e: ir.Loop) -> str:
+        code = write(w, e)
+        needs = [w.write(c.args[1]) for c in _conjuncts(e.cond) if isinstance(c, ir.Apply) and c.op == "in"
+                 and c.args[1].type.kind == "list" and isinstance(c.args[1], ir.Ref) and c.args[1].name != e.var]
+        if not needs:
+            return code
+        return f"({bare(code)} if {' and '.join(dict.fromkeys(needs))} else {empty})"
+    return guarded
+
+
+def _conjuncts(e: ir.Expr | None) -> list[ir.Expr]:
+    if isinstance(e, ir.Apply) and e.op == "and":
+        return [c for a in e.args for c in _conjuncts(a)]
+    return [] if e is None else [e]
 
 
 def _loop_parts(w: ExprWriter, e: ir.Loop) -> tuple[str, str]:
@@ -428,10 +475,34 @@ def _where(w: ExprWriter, e: ir.Loop) -> str:
     return f" if {w.test(e.cond)}" if e.cond is not None else ""
 
 
+def _shared(w: ExprWriter, e: ir.Loop) -> tuple[str, str] | None:
+    """For ``any``/``none`` whose test is ``var in xs`` (``xs`` a list that does not read ``var``):
+    the source as a set and ``xs``, so that the loop is one set test at C speed (``isdisjoint``)
+    rather than a generator stepping through the source. A source looked up in a table by one key
+    is the table's remembered set of that key's values (a table of exclusions: hundreds of codes per
+    key, against a list of one or two). None when the loop is of another shape."""
+    cond = e.cond
+    if not (isinstance(cond, ir.Apply) and cond.op == "in"):
+        return None
+    x, xs = cond.args
+    if not (isinstance(x, ir.Ref) and x.scope == "local" and x.name == e.var) or xs.type.kind != "list":
+        return None
+    if any(r.scope == "local" and r.name == e.var for r in ir.refs(xs)):
+        return None
+    source = e.source
+    if (isinstance(source, ir.Apply) and source.op == "lookup" and isinstance(source.args[0], ir.Ref)
+            and source.args[1].type.kind in ("code", "text", "enum")):
+        return f"{w.write(source.args[0])}.values({w.arg(source.args[1])})", w.write(xs)
+    return f"frozenset({w.arg(source)})", w.write(xs)
+
+
 def _any(w: ExprWriter, e: ir.Loop) -> str:
     var, src = _loop_parts(w, e)
     if e.cond is None:
         return f"(len({src}) > 0)"
+    shared = _shared(w, e)
+    if shared is not None:
+        return f"(not {shared[0]}.isdisjoint({bare(shared[1])}))"
     return f"any({bare(w.test(e.cond))} for {var} in {src})"
 
 
@@ -444,6 +515,9 @@ def _none(w: ExprWriter, e: ir.Loop) -> str:
     var, src = _loop_parts(w, e)
     if e.cond is None:
         return f"(len({src}) == 0)"
+    shared = _shared(w, e)
+    if shared is not None:
+        return f"{shared[0]}.isdisjoint({bare(shared[1])})"
     return f"(not any({bare(w.test(e.cond))} for {var} in {src}))"
 
 
@@ -463,5 +537,6 @@ def _map(w: ExprWriter, e: ir.Loop) -> str:
 
 #: One writer per kind of :class:`isfdsl.ir.Loop`.
 LOOP_WRITERS: dict[ir.LoopKind, Callable[[ExprWriter, ir.Loop], str]] = {
-    "any": _any, "all": _all, "none": _none, "find": _find, "map": _map,
+    "any": _guarded(_any, "False"), "all": _guarded(_all, "True"), "none": _guarded(_none, "True"),
+    "find": _guarded(_find, "None"), "map": _guarded(_map, "()"),
 }

@@ -1,7 +1,9 @@
 """Emit: the IR as a standalone Python package (standard library only) through Jinja2 templates.
 
-Layout of a generated package: ``__init__.py`` (the API and metadata), ``_model.py`` (data, the case
-evaluation compiled to straight-line Python, the decision tables as rows of conditions), ``_runtime.py``
+Layout of a generated package: ``__init__.py`` (the API and metadata), ``_model.py`` (enumerations,
+code lists, catalogues, the case evaluation compiled to straight-line Python, the decision tables as
+rows of conditions), ``_model.data`` (the code tables and the rows of decision tables of more than
+``INLINE_ROWS`` rows, as text: :mod:`isfdsl.emit.data`; absent when there are none), ``_runtime.py``
 (the modules of :mod:`isfdsl.runtime` bundled into one file: :mod:`isfdsl.emit.bundle`), ``__main__.py`` (CSV),
 ``integrations.py`` (Spark, DuckDB and polars in one call, each imported when used) and ``py.typed``.
 
@@ -10,11 +12,18 @@ a text seen before in one dictionary look-up (``V_*``) without calling anything;
 computed in *stages* (:func:`stages`), one per set of attributes they depend on, and a stage that tests
 code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
-episodes; when one such stage reads every attribute any feature reads, all the features are remembered
-together under its key (:meth:`_Context.whole`: ``derive``, ``DERIVED``). Code tables are dictionaries
-built at import; each decision table dispatches through one bit-set index per feature
+episodes; the costly parts of a feature that read fewer attributes than the feature are first hoisted
+into the stages of those attributes (:mod:`isfdsl.emit.hoist`), so that a case never seen as a whole
+finds most of its look-ups in the memories of its parts; when one such stage reads every attribute any
+feature reads, all the features are remembered together under its key (:meth:`_Context.whole`:
+``derive``, ``DERIVED``), and the stages of several attributes inside it are not remembered (a
+combination not seen as a whole seldom repeats a part of it: their look-ups cost more than they saved). Code tables are dictionaries
+built at import from the data file (split and zipped at C speed: a year of NordDRG tables as Python
+literals took seconds and hundreds of MiB to compile where bytecode could not be written); each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
-value. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
+value; with the features remembered together, the mask of rows they allow is kept in a cell at the end
+of DERIVED's tuple (one slot per table), so a case whose features were seen before probes only the
+attributes no feature reads. Every memory is bounded (``R.CACHE_LIMIT`` entries per code or value; ``R.COMBINATION_LIMIT``
 per combination; and in bytes, ``R.MEMORY_BYTES``, no entry over ``R.ENTRY_BYTES``; emptied when full),
 holds only pure functions of its key, and none is keyed by a whole episode.
 
@@ -49,7 +58,9 @@ import jinja2
 
 from isfdsl import __version__
 from isfdsl.emit.bundle import runtime_text
+from isfdsl.emit.data import data_text, has_data, in_data
 from isfdsl.emit.expr import ExprWriter, Names, bare, prose, py, pytype, wrap
+from isfdsl.emit.hoist import hoist
 from isfdsl.files import replace_file
 from isfdsl.ir import model as ir
 from isfdsl.resources import template_text
@@ -124,6 +135,7 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     header = HEADER.format(version=__version__, root=prose(sources.name))
     context = _Context(program, sources, package, header).build()
     context["imports"] = ""
+    context["data_file"] = "_model.data"
     view = program.pathway_program()
     context["pathway"] = None if view is None or program.pathway is None else {
         "gather": program.pathway.gather, "tables": [t.name for t in view.decisions], "entry": view.entry.name,
@@ -137,10 +149,13 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     context["all_lines"] = [", ".join(py(n) for n in names[k:k + 8]) + "," for k in range(0, len(names), 8)]
     out = {name: env.from_string(template_text(f"python/{name}.j2")).render(**context)
            for name in ("__init__.py", "__main__.py", "_model.py", "integrations.py")}
+    if has_data(program):
+        out["_model.data"] = data_text(program, header, sources.relative)
     if view is not None:
         # The pathway tables compile like any program whose "episode" is the pathway record; the
         # enumerations, code lists and catalogues it shares with the model are imported from there.
         pathway = _Context(view, sources, package, header).build()
+        pathway["data_file"] = "_pathway.data"
         shared = []
         for kind in ("enums", "codesets", "catalogues"):
             mine = {item["var"]: item for item in _items(context[kind])}
@@ -152,6 +167,8 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
         pathway["imports"] = (line if len(line) <= 88 else
                               "from ._model import (\n" + "".join(f"    {n},\n" for n in sorted(shared)) + ")") if shared else ""
         out["_pathway.py"] = env.from_string(template_text("python/_model.py.j2")).render(**pathway)
+        if has_data(view):
+            out["_pathway.data"] = data_text(view, header, sources.relative)
     out["_runtime.py"] = f"{header}\n{runtime_text()}"
     out["py.typed"] = ""
     return out
@@ -161,7 +178,7 @@ def write_package(files: dict[str, str], out: Path) -> list[Path]:
     """Write the package into ``out``, removing files an earlier build generated there that are no
     longer produced. Returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.py"):
+    for old in [*out.glob("*.py"), *out.glob("*.data")]:
         if old.name not in files and old.read_text(encoding="utf-8", errors="replace").startswith("# Code generated by isfdsl"):
             old.unlink()
     written = []
@@ -199,6 +216,10 @@ def stages(program: ir.Program) -> list[tuple[tuple[str, ...], list[ir.Derivatio
     return [(tuple(sorted(key, key=order.__getitem__)), groups[key]) for key in ranked]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
@@ -212,7 +233,11 @@ class _Context:
     """The values the templates need."""
 
     def __init__(self, program: ir.Program, sources: Sources, package: str, header: str) -> None:
-        self.p = program
+        #: the derivations as written, by name: whether a stage is worth remembering is judged on them
+        self.written = {d.name: d for d in program.derivations}
+        #: the program with its derivations' costly parts of smaller support hoisted (hidden derivations)
+        self.p, self.hidden = hoist(program)
+        program = self.p
         self.sources = sources
         self.package = package
         self.header = header
@@ -228,7 +253,7 @@ class _Context:
 
     def build(self) -> dict[str, object]:
         p = self.p
-        case = [a.name for a in p.attributes] + [d.name for d in p.derivations]
+        case = [a.name for a in p.attributes] + [d.name for d in p.derivations if d.name not in self.hidden]
         self.positions = {name: k for k, name in enumerate(case)}
         self.types = {a.name: a.type for a in p.attributes} | {d.name: d.type for d in p.derivations}
         return {
@@ -247,6 +272,8 @@ class _Context:
             **self.evaluation(),
             "positions": wrap([f"{k} {name}" for name, k in self.positions.items()], 4, 96),
             "decisions": [self.decision(t) for t in p.decisions],
+            "inline_rows": any(not in_data(t) and (t.rows or t.post) for t in p.decisions),
+            "has_data": has_data(p),
             "payment": self.payment(),
         }
 
@@ -266,9 +293,10 @@ class _Context:
                 "ranges": c.ranges, "comment": prose(f"{c.name} ({c.system}): {c.title or ''}".rstrip(": "))}
 
     def table(self, t: ir.CodeTable) -> dict[str, object]:
+        rows = sum(len(rs) for rs in t.rows.values())
         return {"var": self.names.tables[t.name], "name": t.name, "value_type": pytype(t.value_type, True),
-                "rows": [(k, py(rows)) for k, rows in t.rows.items()],
-                "comment": prose(f"{t.name}: {t.key_system or 'text'} -> {t.value_type}")}
+                "comment": prose(f"{t.name}: {t.key_system or 'text'} -> {t.value_type} ({_count(len(t.rows), 'key')}, "
+                                 f"{_count(rows, 'row')})")}
 
     def catalogue(self, name: str, groups: dict[str, GroupRecord]) -> dict[str, object]:
         rows = []
@@ -300,6 +328,9 @@ class _Context:
                 "key": "tuple(raw) if raw.__class__ is list else raw" if several else "raw",
                 "annotation": pytype(a.type),
                 "or_empty": " or ()" if is_list else "",
+                # a list seldom repeats on a year's first pass: looked up with a default (a raised
+                # KeyError per new list costs more than the method call)
+                "is_list": is_list,
                 "memos": memos,
                 "default": None if a.default is None or is_list else py(a.default),
                 "comment": prose(f"{a.name}: {a.type}" + (f" — {a.label}" if a.label else "")),
@@ -325,7 +356,7 @@ class _Context:
             own = {d.name for d in members}
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
-            remembered = bool(support) and any(_costly(d) for d in members)
+            remembered = bool(support) and any(_costly(self.written.get(d.name, d)) for d in members)
             ident = base = "_".join(_ident(a) for a in support)  # a_b + c and a + b_c: numbered apart
             while ident in idents:
                 ident = f"{base}_{len(idents)}"
@@ -345,17 +376,19 @@ class _Context:
                 "limit": ("CACHE_LIMIT" if len(support) == 1 and self.types[support[0]].kind not in ("list", "pair")
                           else "COMBINATION_LIMIT"),
             })
-        case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations]
+        case = [self.names.attrs[a.name] for a in self.p.attributes] + [self.names.features[d.name] for d in self.p.derivations
+                                                                        if d.name not in self.hidden]
         names = [py(a.name) for a in self.p.attributes]
         return {"attrs": attrs, "syntaxes": sorted(syntaxes.items()), "stages": groups,
-                "attribute_names": wrap(names, 8, 96) + ("," if len(names) == 1 else ""), "whole": self.whole(groups, annotations), "case": wrap(case, 8)}
+                "attribute_names": wrap(names, 8, 96) + ("," if len(names) == 1 else ""), "whole": self.whole(groups, annotations),
+                "case": wrap(case, 8), "attrs_case": wrap([self.names.attrs[a.name] for a in self.p.attributes], 8).rstrip(",") + ","}
 
     def whole(self, groups: list[dict[str, Any]], annotations: dict[str, str]) -> dict[str, str] | None:
         """When the remembered stage with the largest support reads every attribute any feature reads,
         all the features are a function of those attributes: they are remembered together, under the
         key that stage had (no more entries), and a case seen before pays one look-up instead of one
-        per stage. The stages stay inside, each with its own memory, for combinations not seen yet.
-        Returns None (features computed stage by stage) otherwise."""
+        per stage. The stages of one attribute stay inside, each with its own memory, for combinations
+        not seen yet. Returns None (features computed stage by stage) otherwise."""
         if not groups or not groups[-1]["memo"]:
             return None
         union = {a for g in groups for a in g["support_names"]}
@@ -363,16 +396,25 @@ class _Context:
         if set(top["support_names"]) != union:
             return None
         top["memo"] = False  # its memory would hold what the whole memory holds
+        for g in groups:
+            # A combination of attributes seen again is found in the whole memory; one not seen yet
+            # seldom repeats a combination of some of them (measured on a year's distinct cases: the
+            # look-up and the keeping cost more than they save). Stages of one attribute stay remembered.
+            if len(g["support_names"]) > 1:
+                g["memo"] = False
         names = top["support_names"]
         self.whole_support = frozenset(names)
-        features = [d.name for d in self.p.derivations]
+        features = [d.name for d in self.p.derivations if d.name not in self.hidden]
         return {
             "params": ", ".join(f"{self.names.attrs[a]}: {annotations[a]}" for a in names),
             "args": ", ".join(self.names.attrs[a] for a in names),
             "key": top["key"], "key_annotation": top["key_annotation"], "limit": top["limit"],
             "support": top["support"],
-            "result": "tuple[" + ", ".join(annotations[f] for f in features) + "]",
+            "result": "tuple[" + ", ".join([*(annotations[f] for f in features), "list[int | None]"]) + "]",
             "vars": wrap([self.names.features[f] for f in features], 8).rstrip(",") + ",",
+            # one slot per decision table of the module: the mask of its rows that the features
+            # remembered here allow, filled on first use (DecisionTable ``cell``)
+            "cell": "[" + ", ".join(["None"] * len(self.p.decisions)) + "]",
         }
 
     def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
@@ -410,8 +452,15 @@ class _Context:
             key = self.whole_support if self.whole_support.issuperset(support) else support
             by_support.setdefault(key, []).append(feature)
         together = tuple(tuple(names) for names in by_support.values() if len(names) > 1)
+        # With the features remembered together, the mask of the rows those features (and the
+        # attributes they read) allow is a function of DERIVED's key too: it is kept in the cell at the
+        # end of the case, which DERIVED keeps with the features — a case seen before pays no probe for them.
+        cell = None
+        fixed = tuple(f for f in tested if self.whole_support and self.whole_support.issuperset(self.support[f]))
+        if fixed:
+            cell = (len(self.positions), self.p.decisions.index(t), fixed)
         return {"var": f"TABLE_{_ident(t.name)}", "name": t.name, "catalogue": t.catalogue, "policy": t.policy,
-                "together": together,
+                "together": together, "in_data": in_data(t), "cell": cell,
                 "fallback": t.fallback, "fallback_rc": t.fallback_rc, "otherwise": t.otherwise,
                 "rows": [x for r in t.rows for x in self.row(r)], "post": [x for r in t.post for x in self.row(r)],
                 "features": [(name, position, is_list)
@@ -433,7 +482,8 @@ class _Context:
                     + (f"    conditions=(\n{conds}    ),\n" if conds else "    conditions=(),\n") + ")")
             text = " and ".join(c.text for c in alternative) or "always"
             which = f", alternative {k} of {len(r.alternatives)}" if len(r.alternatives) > 1 else ""
-            out.append({"code": code, "comment": prose(f"{r.id} ({source}{which}): when {text} -> {result}")})
+            out.append({"code": code, "comment": prose(f"{r.id} ({source}{which}): when {text} -> {result}"),
+                        "source": source})
         return out
 
     def condition(self, c: Constraint) -> str:

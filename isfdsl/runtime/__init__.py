@@ -13,4 +13,4 @@ no decision logic with it (it re-implements both plainly, as the oracle).
 from __future__ import annotations
 
 #: The runtime's modules, each after those it imports: the order they are concatenated in.
-MODULES = ("contract", "codesyntax", "convert", "codes", "operations", "index", "pathway", "arrow", "grouper", "io")
+MODULES = ("contract", "codesyntax", "convert", "codes", "data", "operations", "index", "pathway", "arrow", "grouper", "io")

@@ -259,12 +259,20 @@ class DecisionTable:
     list). Row k is bit k; the rows that can match are the AND of the masks of every feature, and the
     first of them is the lowest set bit. ``together`` names groups of features looked up as one (see
     ``_Together``).
+
+    ``cell`` — (position, slot, features) — is given when the generated ``evaluate`` remembers the
+    derived features together (``DERIVED``): the case then holds, at ``position``, a list that DERIVED
+    keeps with those features' values, one slot per decision table of the module. ``features`` are
+    the tested features that are functions of DERIVED's key; the AND of their masks is computed on the
+    first case with that key and kept in the slot, so a case whose key was seen before pays one list
+    index for them instead of building and hashing their values.
     """
 
     def __init__(self, name: str, system: str, policy: str, rows: Sequence[Row], fallback: str | None,
                  fallback_rc: str | None, post: Sequence[Row], features: Mapping[str, tuple[int, bool]],
                  codesets: Mapping[str, CodeSet], otherwise: str | None = None,
-                 together: Sequence[Sequence[str]] = ()) -> None:
+                 together: Sequence[Sequence[str]] = (),
+                 cell: tuple[int, int, Sequence[str]] | None = None) -> None:
         self.name, self.system, self.policy = name, system, policy
         self.otherwise = otherwise
         self.rows = tuple(rows)
@@ -279,9 +287,18 @@ class DecisionTable:
         #: per row: (group, row id, return code)
         self.outcomes = tuple((row.group, row.id, row.rc or "0") for row in self.rows)
         indexes: dict[str, tuple[int, int, _Index]] = {}
+        # feature -> (row bit, the row's conditions on it), for the rows that test it: one pass over the rows
+        by_feature: dict[str, list[tuple[int, tuple[C, ...]]]] = {}
+        for k, row in enumerate(self.rows):
+            bit = 1 << k
+            for c in row.conditions:
+                tested = by_feature.setdefault(c.feature, [])
+                if tested and tested[-1][0] == bit:
+                    tested[-1] = (bit, (*tested[-1][1], c))
+                else:
+                    tested.append((bit, (c,)))
         for feature, (position, is_list) in features.items():
-            entries = [(1 << k, tuple(c for c in row.conditions if c.feature == feature)) for k, row in enumerate(self.rows)]
-            tested = [(bit, cs) for bit, cs in entries if cs]
+            tested = by_feature.get(feature, [])
             if not tested:
                 continue
             free = self.everyone & ~sum(bit for bit, _ in tested)
@@ -301,15 +318,43 @@ class DecisionTable:
                 continue
             members = [indexes.pop(n) for n in present]
             probe = _Together([index for _, _, index in members])
-            joint.append((max(n for n, _, _ in members), itemgetter(*(position for _, position, _ in members)), probe))
+            positions = frozenset(position for _, position, _ in members)
+            joint.append((max(n for n, _, _ in members), itemgetter(*(position for _, position, _ in members)), probe, positions))
         # The features most rows test go first: they empty the mask soonest.
-        self.joint = tuple((get, probe.known, probe) for _, get, probe in sorted(joint, key=lambda p: -p[0]))
-        self.probes = tuple((position, index.known, index) for _, position, index in sorted(indexes.values(), key=lambda p: -p[0]))
+        joint.sort(key=lambda p: -p[0])
+        probes = sorted(indexes.values(), key=lambda p: -p[0])
+        #: (position of the cell in the case, slot), or None; see the class's docstring
+        self.cell: tuple[int, int] | None = None
+        fixed: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        if cell is not None:
+            position, slot, names = cell
+            cached = {features[n][0] for n in names if n in features}
+            fixed = (tuple((get, probe.known, probe) for _, get, probe, positions in joint if positions <= cached),
+                     tuple((at, index.known, index) for _, at, index in probes if at in cached))
+            joint = [p for p in joint if not p[3] <= cached]
+            probes = [p for p in probes if p[1] not in cached]
+            self.cell = (position, slot)
+        #: the probes whose mask the cell keeps: (joint probes, single probes) as below
+        self.fixed = fixed
+        self.joint = tuple((get, probe.known, probe) for _, get, probe, _ in joint)
+        self.probes = tuple((position, index.known, index) for _, position, index in probes)
+        #: every probe, for a case whose values cannot be remembered (see ``select``)
+        self.all_joint = fixed[0] + self.joint
+        self.all_probes = fixed[1] + self.probes
 
     def select(self, case: Sequence[object]) -> int:
         """The position of the first row whose conditions all hold, or -1."""
         m = self.everyone
         try:
+            if self.cell is not None:
+                at, slot = self.cell
+                cell: Any = case[at]
+                bits = cell[slot]
+                if bits is None:
+                    bits = cell[slot] = self._fixed(case)
+                m = bits
+                if not m:
+                    return -1
             for get, known, joint in self.joint:
                 values = get(case)
                 bits = known.get(values, -1)
@@ -324,11 +369,30 @@ class DecisionTable:
                     return -1
         except TypeError:  # an unhashable value (a list given where a tuple is made): not remembered
             m = self.everyone
-            for get, _, joint in self.joint:
+            for get, _, joint in self.all_joint:
                 m &= joint.mask(get(case))
-            for position, _, index in self.probes:
+            for position, _, index in self.all_probes:
                 m &= index.mask(case[position])
         return (m & -m).bit_length() - 1 if m else -1
+
+    def _fixed(self, case: Sequence[object]) -> int:
+        """The mask the probes the cell keeps allow (each value remembered in its probe's memory, as
+        ``select`` does): 0 as soon as no row is left."""
+        m = self.everyone
+        joint, probes = self.fixed
+        for get, known, probe in joint:
+            values = get(case)
+            bits = known.get(values, -1)
+            m &= bits if bits >= 0 else probe.learn(values)
+            if not m:
+                return 0
+        for position, known, index in probes:
+            value = case[position]
+            bits = known.get(value, -1)
+            m &= bits if bits >= 0 else index.learn(value)
+            if not m:
+                return 0
+        return m
 
     def value(self, case: Sequence[object], feature: str) -> object:
         return case[self.features[feature][0]]

@@ -3,10 +3,11 @@ total: an absent argument gives an absent, empty or false result."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import filterfalse
 from typing import Any
 
-from isfdsl.runtime.codes import _union, _unique
+from isfdsl.runtime.codes import _union
 from isfdsl.runtime.convert import T
 
 
@@ -97,21 +98,19 @@ def compact(xs: Iterable[T | None]) -> tuple[T, ...]:
     return tuple(x for x in xs if x is not None)
 
 
-def extreme(pick: Callable[[Sequence[Any]], Any], xs: Sequence[Any], default: Any) -> Any:
-    items = [x for x in xs if x is not None]
-    return pick(items) if items else default
-
-
-def union(*lists: Sequence[T]) -> tuple[T, ...]:
-    return _union(lists)
-
-
 def intersect(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x in b)
+    """The elements of ``a`` that are in ``b``, each once, in order (a list never holds an absent
+    element: filtered and deduplicated at C speed)."""
+    if not a or not b:
+        return ()
+    return tuple(dict.fromkeys(filter(b.__contains__, a)))
 
 
 def minus(a: Sequence[T], b: Sequence[T]) -> tuple[T, ...]:
-    return _unique(x for x in a if x not in b)
+    """The elements of ``a`` that are not in ``b``, each once, in order (at C speed, as ``intersect``)."""
+    if not a:
+        return ()
+    return tuple(dict.fromkeys(filterfalse(b.__contains__, a) if b else a))
 
 
 def pair_codes(p: tuple[str, str | None] | None) -> tuple[str, ...]:

@@ -1,0 +1,158 @@
+"""What makes a case never seen before cheap (issue 19, item 1), in the code the compiler writes:
+costly parts of a feature that read fewer attributes are hoisted into those attributes' remembered
+stages (``isfdsl/emit/hoist.py``); an exclusion test against a table's values is one set test; a loop
+that needs an element of an empty list is skipped; ``max`` of a union joins the lists. Each keeps the
+interpreter's answers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isfdsl.commands.pipeline import build, check_paths, load_package
+from isfdsl.emit.hoist import PREFIX, hoist
+from isfdsl.ir.model import lower
+from isfdsl.runtime.operations import intersect, minus
+from isfdsl.testing import episodes
+
+from .properties import check_invariants
+
+PROGRAM = '''version ISF 2030 "cold cases" valid 2030-01-01 .. 2030-12-31
+codesystem DX "diagnoses" syntax "[A-Z][0-9]{2}"
+codesystem PX "procedures" syntax "[A-Z]{3}[0-9]{2}"
+episode { pdx: code DX "pdx"  sdx: list code DX "sdx"  px: list code PX "px"  sex: int 1..2 "sex" }
+table dxprop of DX -> text "diagnosis properties" { A00 : d1  A01 : d2, d1  B10 : d3  C20 : c1 }
+table pxprop of PX -> text "procedure properties" { ABC01 : d1, p1  ABC02 : p2 }
+table level of PX -> int "levels" { ABC01 : 2  ABC02 : 1 }
+table excl of text -> code DX "exclusions" { c1 : A00, A01  c2 : B10 }
+table cats of text -> text "categories in order" { c1 : d1  c2 : d3  x1 : d2 }
+derive props: list text = union(lookup(pxprop, px), lookup(dxprop, pdx), lookup(dxprop, sdx))
+derive first_props: list text = minus(lookup(dxprop, pdx), lookup(pxprop, px))
+derive comps: list text = [c for c in lookup(dxprop, sdx) where starts_with(c, "c")]
+derive pdx_codes: list code DX = [pdx]
+derive active: list text = [c for c in comps where none(x in lookup(excl, c) where x in pdx_codes)]
+derive included: text = first([r.key for r in entries(cats) where r.key in comps and r.value in props])
+derive top: int = max(union(lookup(level, px), if sex == 2 then [3] else []), 0)
+catalogue DRG "d" { G1 "one" points 1  G2 "two" points 2  G3 "three" points 3  G0 "none" points 0 }
+decision drg "t" for DRG policy first fallback G0 {
+  rule R1 when active has "c1" and top >= 2 -> G1
+  rule R2 when included is present -> G2
+  rule R3 when props has "d1" and first_props has "d2" -> G3
+}
+'''
+
+
+def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
+    src = tmp_path / "cold"
+    src.mkdir()
+    (src / "cold.isf").write_text(PROGRAM, encoding="utf-8")
+    checked = check_paths([str(src)])
+    assert checked.ok, checked.diags.sorted()
+    program = lower(checked.models[0])
+    built = build(str(src), tmp_path / "gen" / "cold", analyse=False)
+    assert built.package is not None
+    package = load_package(built.package)
+    model = sys.modules[f"{package.__name__}._model"]
+    text = (built.package / "_model.py").read_text(encoding="utf-8")
+
+    hoisted, hidden = hoist(program)
+    # the look-ups of px, pdx and sdx inside props (first_props repeats two of them: shared) and the
+    # look-up of px inside top (which reads sex as well)
+    assert len(hidden) == 4 and all(name.startswith(PREFIX) for name in hidden)
+    assert len(hoisted.derivations) == len(program.derivations) + 4
+    # hoisted into the stage of their one attribute, remembered there
+    assert "def S_px(" in text and "def S_pdx(" in text and "def S_sdx(" in text
+    assert ".isdisjoint(" in text and "if f_comps and f_props else ()" in text and "max((*" in text
+    # what evaluate returns is the program's attributes and features, without the hidden ones
+    names = [a.name for a in program.attributes] + [d.name for d in program.derivations]
+    assert len(model.evaluate({}, [])) == len(names)
+
+    @settings(max_examples=200)
+    @given(episodes(program))
+    def same(episode: dict[str, object]) -> None:
+        check_invariants(program, package, episode)
+
+    same()
+    for episode in ({"pdx": "A00", "sdx": ["C20"], "px": ["ABC01"], "sex": "2"},   # excluded by the pdx
+                    {"pdx": "B10", "sdx": ["C20"], "px": ["ABC01"], "sex": "1"},   # active, level 2
+                    {"pdx": "B10", "sdx": ["C20", "A00"], "px": [], "sex": "1"},   # included through d1
+                    {"pdx": "A01", "sdx": [], "px": ["ABC02"], "sex": "2"}):
+        check_invariants(program, package, episode)
+    assert model.K_px and model.K_pdx and model.K_sdx  # the parts' memories were used
+
+
+CELLS = '''version ISF 2030 "cells" valid 2030-01-01 .. 2030-12-31
+codesystem DX "diagnoses" syntax "[A-Z][0-9]{2}"
+episode { pdx: code DX "pdx"  sdx: list code DX "sdx"  age: int 0..120 "age" }
+table dxprop of DX -> text "diagnosis properties" { A00 : d1  A01 : d2, d1  B10 : d3 }
+derive props: list text = union(lookup(dxprop, pdx), lookup(dxprop, sdx))
+derive many: bool = count(sdx) >= 2
+catalogue DRG "d" { G1 "one" points 1  G2 "two" points 2  G3 "three" points 3  G0 "none" points 0 }
+decision first "t" for DRG policy first fallback G0 {
+  rule R1 when props has "d3" and age >= 60 -> G1
+  rule R2 when props has "d2" and many -> G2
+  rule R3 when pdx == A00 -> G3
+}
+decision second "u" for DRG policy unique otherwise first {
+  rule U1 when props has "d1" and not many -> G2
+}
+'''
+
+
+def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path) -> None:
+    """With the features remembered together, each decision table keeps, in its slot of the cell
+    DERIVED keeps with them, the mask of rows those features allow; the attributes no feature reads
+    (age) are still probed on every case. A case seen again (the same features, another age) and the
+    table that another table falls back to (`otherwise`) each give the interpreter's answer."""
+    src = tmp_path / "cells"
+    src.mkdir()
+    (src / "cells.isf").write_text(CELLS, encoding="utf-8")
+    checked = check_paths([str(src)])
+    assert checked.ok, checked.diags.sorted()
+    program = lower(checked.models[0])
+    built = build(str(src), tmp_path / "gen" / "cells", analyse=False)
+    assert built.package is not None
+    package = load_package(built.package)
+    model = sys.modules[f"{package.__name__}._model"]
+    assert model.TABLE_first.cell is not None and model.TABLE_second.cell is not None
+    assert model.TABLE_first.cell[1] != model.TABLE_second.cell[1]
+    episode = {"pdx": "B10", "sdx": ["A01"], "age": "70"}
+    case = model.evaluate(episode, [])
+    position = model.TABLE_first.cell[0]
+    assert position == len(case) - 1 and case[position] == [None, None]
+    for age in ("70", "30", "70", "", "x"):  # the same features: the cell is filled once, then read
+        check_invariants(program, package, {**episode, "age": age})  # every table
+    cell = model.evaluate(episode, [])[position]
+    assert cell is case[position] and None not in cell
+    assert package.group({**episode, "age": "70"}, table="first").group == "G1"
+    assert package.group({**episode, "age": "30"}, table="first").group == "G0"  # the age probe still decides
+    # a list not known (looked up with a default), one unhashable, one not a list: converted as before
+    text = (built.package / "_model.py").read_text(encoding="utf-8")
+    assert "got = V_sdx.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)" in text
+    for sdx in (["B10", "A00"], [["A01"]], "A01 B10", 7, None, []):
+        check_invariants(program, package, {**episode, "sdx": sdx})
+
+    @settings(max_examples=150)
+    @given(episodes(program))
+    def same(episode: dict[str, object]) -> None:
+        check_invariants(program, package, episode)
+        check_invariants(program, package, episode)  # again: through the cell
+
+    same()
+
+
+_ITEMS = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=8)
+
+
+@given(_ITEMS, _ITEMS)
+def test_minus_and_intersect_at_c_speed_are_the_plain_definitions(a: list[str], b: list[str]) -> None:
+    """``minus``/``intersect`` filter and deduplicate at C speed: the elements of the first list not
+    in (in) the second, each once, in order of first appearance — lists or tuples, empty or not."""
+    want_minus = tuple(dict.fromkeys(x for x in a if x not in b))
+    want_intersect = tuple(dict.fromkeys(x for x in a if x in b))
+    for xs, ys in ((a, b), (tuple(a), tuple(b))):
+        assert minus(xs, ys) == want_minus and intersect(xs, ys) == want_intersect
+        assert isinstance(minus(xs, ys), tuple) and isinstance(intersect(xs, ys), tuple)
