@@ -1,0 +1,156 @@
+"""The parser builds the AST while it parses (Lark's embedded transformer, :class:`_Reducer`): the same AST,
+spans and diagnostics as the reference way — a Lark tree with propagated positions, the limit check on it,
+then the builder — on every .isf file of the repository, on grammar-generated and mutated programs, and
+through error recovery and the limits (ISF107)."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from isfdsl import limits
+from isfdsl.diagnostics import Collector, Diagnostic
+from isfdsl.syntax import ast, parse
+from isfdsl.syntax.parse import parse_module
+
+from .conftest import ROOT
+from .mutations import HOSTILE, KINDS, Mutation, mutate
+from .test_fuzz import _SOURCES
+from .test_roundtrip import EVERY_CONSTRUCT
+
+_FILES = sorted(p for p in ROOT.rglob("*.isf") if not {".git", ".venv", "node_modules"} & set(p.parts))
+
+
+@contextmanager
+def _reference_way() -> Iterator[None]:
+    """Every parse the reference way: a Lark tree, :func:`parse._within_limits`, the builder over the tree."""
+    with mock.patch.object(parse, "_long_number", lambda text: True):
+        yield
+
+
+def _both(text: str, path: str = "t.isf") -> tuple[tuple[ast.Module, list[Diagnostic]], tuple[ast.Module, list[Diagnostic]]]:
+    fast, reference = Collector(), Collector()
+    module = parse_module(text, path, fast)
+    with _reference_way():
+        expected = parse_module(text, path, reference)
+    return (module, fast.items), (expected, reference.items)
+
+
+def _same(text: str, path: str = "t.isf") -> list[Diagnostic]:
+    got, expected = _both(text, path)
+    assert got == expected
+    return got[1]
+
+
+def test_the_repository_has_isf_files_of_every_kind() -> None:
+    kinds = {p.relative_to(ROOT).parts[0] for p in _FILES}
+    assert {"definitions", "tests"} <= kinds and len(_FILES) > 40
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_isf_file_parses_as_the_reference_way_does(path: Path) -> None:
+    _same(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+
+
+def test_bundled_definitions_are_parsed_without_a_tree() -> None:
+    """The fast way is taken: no Lark tree is built for a definition within the limits."""
+    with mock.patch.object(parse, "_parse_tree", side_effect=AssertionError("parsed to a tree")):
+        for path in (ROOT / "definitions").rglob("*.isf"):
+            parse_module(path.read_text(encoding="utf-8"), path.name, Collector())
+
+
+@given(_SOURCES)
+def test_generated_programs_parse_as_the_reference_way_does(text: str) -> None:
+    _same(text)
+
+
+@given(st.builds(Mutation, st.sampled_from(KINDS), st.just(0), st.floats(0, 1), st.floats(0, 1),
+                 st.integers(0, len(HOSTILE) - 1)))
+def test_mutated_programs_parse_as_the_reference_way_does(mutation: Mutation) -> None:
+    _same(mutate(EVERY_CONSTRUCT, mutation))
+
+
+@given(_SOURCES, st.lists(st.tuples(st.floats(0, 1), st.sampled_from(HOSTILE)), max_size=3))
+def test_generated_programs_with_hostile_text_parse_as_the_reference_way_does(
+        text: str, inserts: list[tuple[float, str]]) -> None:
+    for at, hostile in inserts:
+        cut = int(at * len(text))
+        text = text[:cut] + hostile + text[cut:]
+    _same(text)
+
+
+@given(st.text(alphabet=string.printable + "æøå€", max_size=200))
+def test_arbitrary_text_parses_as_the_reference_way_does(text: str) -> None:
+    _same(text)
+
+
+_RULES = """version V 1 "x"
+catalogue G { 1 "one" 2 "two" }
+decision d for G policy first {
+  rule r1 when (a or b) and c -> 1
+  rule r2 "title" when not x and y in {"1", "2"} and n in 1..5 and z is present -> 2 rc 1
+  post { rule p1 when ((a)) -> rc 3 }
+}
+derive f: int = if ((a + 1) > 2) then [x for x in l where (x in s)] else (n)
+"""
+
+
+def test_spans_reach_over_parentheses_as_lark_places_them() -> None:
+    _same(_RULES)
+    module = parse_module(_RULES, "t.isf", Collector())
+    rule = module.items[2].rules[0]  # type: ignore[attr-defined]
+    line = _RULES.splitlines()[3]
+    assert rule.when.span.col == line.index("(a or b)") + 1  # `(a or b) and c` starts at `(`
+    assert rule.when.items[0].span.col == line.index("a or b") + 1
+
+
+@pytest.mark.parametrize("text", [
+    _RULES.replace("-> 1\n", "-> \n"),  # one error: the rest of the file is kept
+    _RULES.replace("rule r1", "rule").replace("derive f", "derive"),  # errors in two declarations
+    _RULES + "decision e for G policy first { rule q when a -> 1 } }\n",  # a stray brace at the end
+    _RULES + "catalogue H {",  # the end of the file
+    _RULES.replace("(a or b)", "(a or b"),  # an unclosed parenthesis
+    _RULES.replace("when not x", "when not (x)"),
+    "codelist L of C { A01 A0\x00 }\n" + _RULES,  # an unexpected character
+    _RULES.replace("-> 1\n", "-> 1\n  rule r9 when n > " + "9" * (limits.DIGITS + 1) + " -> 1\n"),
+    _RULES.replace("-> 1\n", "-> 1\n  rule r9 when n > 1." + "9" * limits.DIGITS + " -> 1\n"),
+    _RULES.replace("-> 1\n", "-> 1\n  rule r9 when " + "(" * 70 + "a" + ")" * 70 + " -> 1\n"),
+    _RULES.replace("-> 1\n", "-> 1\n  rule r9 when " + " and ".join(["a"] * 70) + " -> 1\n"),
+    _RULES + "derive g: int = " + "(" * 80 + "1" + ")" * 80 + "\n" + "derive h: int = " + "1 + " * 70 + "1\n",
+    _RULES + "derive g: int = " + "1 + " * 70 + "\nderive h: int = " + "9" * 40 + "\n",  # an error and the limits
+])
+def test_error_recovery_and_limits_give_what_the_reference_way_gives(text: str) -> None:
+    _same(text)
+
+
+def test_a_long_number_or_a_deep_nesting_is_found_the_reference_way() -> None:
+    deep = "derive g: int = " + "[" * (limits.NESTING + 5) + "1" + "]" * (limits.NESTING + 5) + "\n"
+    digits = "derive g: int = 1." + "2" * limits.DIGITS + "\n"
+    for text in (deep, digits):
+        with mock.patch.object(parse, "_parse_tree", wraps=parse._parse_tree) as reference:
+            diags = _same(text)
+        assert reference.called and [d.code for d in diags] == ["ISF107"]
+    assert parse._long_number(digits) and not parse._long_number("x 1." + "2" * (limits.DIGITS - 2) + " 3")
+
+
+def test_the_anonymous_terminals_are_those_a_tree_leaves_out() -> None:
+    """The reducer drops the tokens Lark's tree filters out: the quoted strings inside rules."""
+    reducer = parse._reducing_parser()[1]
+    filtered = {s.name for r in parse.parser().rules for s in r.expansion if s.is_term and s.filter_out}
+    kept = {s.name for r in parse.parser().rules for s in r.expansion if s.is_term and not s.filter_out}
+    assert reducer.anonymous == filtered and not filtered & kept
+
+
+def test_every_rule_has_a_callback() -> None:
+    """Each rule reduced to a value of its own has a callback (an inlined `?rule` of one child needs none)."""
+    lark, reducer = parse._reducing_parser()
+    names = {r.alias or r.origin.name for r in lark.rules
+             if r.alias or not (r.options.expand1 and len(r.expansion) == 1)}
+    assert all(callable(getattr(reducer, n)) for n in names if not n.startswith("_"))
