@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from isfdsl import limits
 from isfdsl.check.builtins import BUILTINS
-from isfdsl.check.codesyntax import CodePattern, PatternError
+from isfdsl.check.codesyntax import CodePattern, PatternError, compiled
 from isfdsl.diagnostics import Collector, Span, did_you_mean
 from isfdsl.syntax import ast
 from isfdsl.syntax.loader import Program
@@ -197,7 +197,7 @@ class _Checker:
             self.patterns[cs.name] = None
             return
         try:
-            self.patterns[cs.name] = CodePattern(cs.syntax)
+            self.patterns[cs.name] = compiled(cs.syntax)
         except PatternError as exc:
             self.patterns[cs.name] = None
             self.d.report("ISF209", cs.span, f"syntax pattern of `{cs.name}` is not accepted: {exc}",
