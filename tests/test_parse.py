@@ -1,7 +1,8 @@
 """The parser builds the AST while it parses (Lark's embedded transformer, :class:`_Reducer`): the same AST,
 spans and diagnostics as the reference way — a Lark tree with propagated positions, the limit check on it,
 then the builder — on every .isf file of the repository, on grammar-generated and mutated programs, and
-through error recovery and the limits (ISF107)."""
+through error recovery and the limits (ISF107). The language server's parser, which parses again only the
+declarations and rows an edit changed (:mod:`isfdsl.syntax.incremental`), gives what a whole parse gives."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 
 from isfdsl import limits
 from isfdsl.diagnostics import Collector, Diagnostic
-from isfdsl.syntax import ast, parse
+from isfdsl.syntax import ast, incremental, parse
+from isfdsl.syntax.incremental import IncrementalParser
 from isfdsl.syntax.parse import parse_module
 
 from .conftest import ROOT
@@ -154,3 +156,96 @@ def test_every_rule_has_a_callback() -> None:
     names = {r.alias or r.origin.name for r in lark.rules
              if r.alias or not (r.options.expand1 and len(r.expansion) == 1)}
     assert all(callable(getattr(reducer, n)) for n in names if not n.startswith("_"))
+
+
+# ---------------------------------------------------------------------- parsing again what an edit changed
+
+
+def _incremental_is_whole(parser: IncrementalParser, text: str, path: str = "t.isf") -> None:
+    got, expected = Collector(), Collector()
+    assert parser.parse_module(text, path, got) == parse_module(text, path, expected)
+    assert got.items == expected.items
+
+
+@pytest.mark.parametrize("path", _FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_isf_file_parses_in_pieces_as_whole(path: Path) -> None:
+    _incremental_is_whole(IncrementalParser(), path.read_text(encoding="utf-8"), path.name)
+
+
+_TABLE = """version V 1 "x"
+catalogue G { 1 "one" 2 "two" 3 "three" }
+# rows
+decision d "rows" for G policy first fallback 3 {
+  # the first part
+  rule r1 when a and b -> 1
+  rule r2 "two" when (a or b) and not c
+    and n > 2 -> 2 rc 1
+  rule r3 -> 2
+  # the second part
+  rule r4 when x in {"1", "2"} -> 1
+  rule r5 when y is present -> 2
+  post {
+    rule p1 when a -> rc 4
+  }
+}
+derive f: int = 1
+"""
+
+
+@pytest.mark.parametrize("edit", [
+    ("rule r4 when x", "rule r4 when xy"),  # in one row
+    ("rule r2", "rule r2b"),
+    ("  rule r3 -> 2\n", "  rule r3 -> 2\n  rule r3b -> 1\n"),  # a row more: the rows below move down
+    ("  rule r3 -> 2\n", ""),
+    ("rule r3 -> 2", "rule r3 ->"),  # an error that shows at the next row
+    ("rule r3 -> 2", "rule r3 -> 2 post {"),
+    ("rule r1 when a and b -> 1", "rule r1 when a and b -> 1 rule r1b -> 2"),
+    ("  post {\n    rule p1 when a -> rc 4\n  }\n", ""),
+    ("  post {\n", "  post { rule p0 -> 1\n"),
+    ("rule r5 when y is present -> 2", "rule r5 when y is present -> 2 }"),
+    ("  rule r4", "rule r4"),
+    ("derive f: int = 1", "derive f: int = " + "[" * 70 + "1" + "]" * 70),
+    ("rule r5 when y", "rule r5 when " + " and ".join(["y"] * 70)),
+    ("rule r5 when y is present", "rule r5 when n > " + "9" * 40),
+    ("# rows\n", "episode {\nversion: int\n}\n"),  # a keyword at a line start inside a declaration
+    ("{ 1 \"one\"", "{\n1 \"one\""),
+])
+def test_an_edit_parses_in_pieces_as_the_whole_file(edit: tuple[str, str]) -> None:
+    parser = IncrementalParser()
+    _incremental_is_whole(parser, _TABLE)
+    old, new = edit
+    assert old in _TABLE
+    _incremental_is_whole(parser, _TABLE.replace(old, new, 1))
+    _incremental_is_whole(parser, _TABLE)
+
+
+def test_an_edit_in_one_row_parses_that_row_alone() -> None:
+    parser = IncrementalParser()
+    _incremental_is_whole(parser, _TABLE)
+    with mock.patch.object(incremental, "parse_items", wraps=parse.parse_items) as parsed:
+        _incremental_is_whole(parser, _TABLE.replace("rule r4 when x", "rule r4 when xy"))
+    [call] = parsed.call_args_list  # one row, in a stand-in decision
+    assert call.args[0].startswith(incremental._STAND_IN) and call.args[0].strip().endswith("-> 1\n}")
+
+
+@given(st.lists(st.builds(Mutation, st.sampled_from(KINDS), st.just(0), st.floats(0, 1), st.floats(0, 1),
+                          st.integers(0, len(HOSTILE) - 1)), min_size=1, max_size=6))
+def test_edit_after_edit_parses_in_pieces_as_whole(mutations: list[Mutation]) -> None:
+    parser = IncrementalParser()
+    text = _TABLE + EVERY_CONSTRUCT
+    _incremental_is_whole(parser, text)
+    for mutation in mutations:
+        text = mutate(text, mutation)
+        _incremental_is_whole(parser, text)
+
+
+def test_the_bundled_decision_tables_edited_row_by_row_parse_as_whole() -> None:
+    path = ROOT / "definitions" / "isf2025" / "drg.isf"
+    text = path.read_text(encoding="utf-8")
+    parser = IncrementalParser()
+    _incremental_is_whole(parser, text, path.name)
+    lines = text.split("\n")
+    rows = [i for i, line in enumerate(lines) if line.lstrip().startswith("rule ")]
+    for i in rows[:: max(1, len(rows) // 8)]:
+        edited = lines[:i] + [lines[i].replace(" -> ", " and extra_feature -> ", 1)] + lines[i + 1:]
+        _incremental_is_whole(parser, "\n".join(edited), path.name)

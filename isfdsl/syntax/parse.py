@@ -105,19 +105,19 @@ def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
     """Parse one file. Syntax errors go to ``diags``; after one, parsing resumes at the next line that
     starts a declaration, so independent errors are all reported and the rest of the file is kept."""
     try:
-        items = _parse_items(text, path, diags)
+        items = parse_items(text, path, diags)
     except UnexpectedInput:
         items = []
-        for start, chunk in _chunks(text):
+        for start, chunk in chunks(text):
             padded = "\n" * start + chunk
             try:
-                items.extend(_parse_items(padded, path, diags))
+                items.extend(parse_items(padded, path, diags))
             except UnexpectedInput as exc:
                 _report_syntax(exc, path, padded, diags)
-    return ast.Module(path, tuple(items), tuple(_comments(text, path)))
+    return ast.Module(path, tuple(items), tuple(comments(text, path)))
 
 
-def _parse_items(text: str, path: str, diags: Collector) -> list[ast.Decl]:
+def parse_items(text: str, path: str, diags: Collector) -> list[ast.Decl]:
     """The declarations of ``text`` within the limits (those beyond them reported as ISF107, see
     :func:`_within_limits`), or :class:`UnexpectedInput` at the first syntax error. The AST is built during
     the parse; only a text with a number near the digit limit, or a declaration nesting too deep, is parsed
@@ -180,7 +180,8 @@ def _excess(item: Tree[Token]) -> tuple[Token, str] | None:
     return None
 
 
-def _chunks(text: str) -> list[tuple[int, str]]:
+def chunks(text: str) -> list[tuple[int, str]]:
+    """``text`` cut before each line that starts with a declaration's keyword: (lines before, piece)."""
     starts = [m.start() for m in _TOP_LINE.finditer(text)] or [0]
     if starts[0] != 0:
         starts.insert(0, 0)
@@ -191,7 +192,8 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 _COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
 
 
-def _comments(text: str, path: str) -> list[ast.Comment]:
+def comments(text: str, path: str) -> list[ast.Comment]:
+    """Every comment of ``text``, for the formatter."""
     out = []
     for lineno, line in enumerate(source_lines(text), 1):
         for m in _COMMENT.finditer(line):
