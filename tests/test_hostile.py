@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isfdsl import interpret, limits
-from isfdsl.check.codesyntax import CodePattern, PatternError, compiled
+from isfdsl.check.codesyntax import CodePattern, PatternError
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.diagnostics import render_text
@@ -304,16 +304,6 @@ def test_code_patterns_match_as_python_regular_expressions_do(pattern: str, code
     for code in codes:
         assert compiled.fullmatch(code) == (reference.fullmatch(code) is not None), (pattern, code)
         assert compiled.prefix_match(code) == (reference.match(code) is not None), (pattern, code)
-
-
-@given(_patterns(), st.lists(st.text("AB0.9_ \n", max_size=7), min_size=1, max_size=8))
-def test_a_pattern_compiled_once_answers_again_as_python_does(pattern: str, codes: list[str]) -> None:
-    """Checks share a compiled pattern (``compiled``), which remembers what it matched."""
-    reference = re.compile(pattern)
-    for _ in range(2):
-        assert compiled(pattern) is compiled(pattern)
-        for code in codes:
-            assert compiled(pattern).fullmatch(code) == (reference.fullmatch(code) is not None), (pattern, code)
 
 
 def test_bundled_code_syntaxes_are_accepted() -> None:

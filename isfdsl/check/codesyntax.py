@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from isfdsl import limits
 
@@ -284,8 +283,6 @@ class CodePattern:
         self._accept = accept
         self._start = self._closure((self._auto.build(tree, accept),))
         self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
-        #: Texts matched before (a table of 20,000 codes is checked again after each edit in an editor).
-        self._matched: dict[str, bool] = {}
 
     def _closure(self, states: tuple[int, ...] | list[int]) -> frozenset[int]:
         seen: set[int] = set()
@@ -312,15 +309,6 @@ class CodePattern:
 
     def fullmatch(self, text: str) -> bool:
         """Whether the whole of ``text`` matches (as :func:`re.fullmatch`)."""
-        hit = self._matched.get(text)
-        if hit is None:
-            hit = self._fullmatch(text)
-            if len(self._matched) >= 1 << 18:
-                self._matched.clear()
-            self._matched[text] = hit
-        return hit
-
-    def _fullmatch(self, text: str) -> bool:
         current = self._start
         for ch in text:
             current = self._step(current, ch)
@@ -338,10 +326,3 @@ class CodePattern:
             if not current:
                 return False
         return self._accept in current
-
-
-@lru_cache(maxsize=64)
-def compiled(pattern: str) -> CodePattern:
-    """The :class:`CodePattern` of ``pattern``, compiled once (with what it matched) for every check in a
-    process; raises :class:`PatternError` as :class:`CodePattern` does."""
-    return CodePattern(pattern)
