@@ -7,6 +7,9 @@ token can continue, and a decision is its header and last rows with its other ro
 parsed inside a stand-in decision, on its own lines. When every piece parses cleanly (no syntax error, no
 limit reached), the file's tokens are the pieces' tokens in order, so the whole parse is theirs put together;
 otherwise the file is parsed whole, which reports what it must.
+
+Spans are absolute, so a piece is remembered at its first line: a line added or removed above a row parses
+that row again, and while a file has a syntax error every change parses it whole.
 """
 
 from __future__ import annotations

@@ -117,8 +117,8 @@ def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
 def parse_items(text: str, path: str, diags: Collector) -> list[ast.Decl]:
     """The declarations of ``text`` within the limits (those beyond them reported as ISF107, see
     :func:`_within_limits`), or :class:`UnexpectedInput` at the first syntax error. The AST is built during
-    the parse; only a text with a number near the digit limit, or a declaration nesting too deep, is parsed
-    again the reference way (a tree, :func:`_within_limits`, then the builder) to find and report the excess."""
+    the parse; a text that may hold a number beyond the digit limit, or with a declaration nesting too deep,
+    is parsed the reference way instead (a tree, :func:`_within_limits`, then the builder), which reports it."""
     if not _long_number(text):
         lark, reducer = _reducing_parser()
         with reducer.parsing(path):
@@ -134,7 +134,7 @@ def _parse_tree(text: str, path: str, diags: Collector) -> list[ast.Decl]:
     return cast(list[ast.Decl], _TreeBuilder(Builder(path)).transform(tree))
 
 
-_DIGIT_RUN = re.compile(rf"[0-9.]{{{limits.DIGITS + 1},}}|\d[\d.]{{{limits.DIGITS},}}")
+_DIGIT_RUN = re.compile(rf"[\d.]{{{limits.DIGITS + 1},}}")
 
 
 def _long_number(text: str) -> bool:
