@@ -47,7 +47,7 @@ def _both(text: str, path: str = "t.isf") -> tuple[tuple[ast.Module, list[Diagno
 
 def _same(text: str, path: str = "t.isf") -> list[Diagnostic]:
     got, expected = _both(text, path)
-    assert got == expected
+    assert got == expected and _out_spans(got[0]) == _out_spans(expected[0])
     return got[1]
 
 
@@ -163,8 +163,13 @@ def test_every_rule_has_a_callback() -> None:
 
 def _incremental_is_whole(parser: IncrementalParser, text: str, path: str = "t.isf") -> None:
     got, expected = Collector(), Collector()
-    assert parser.parse_module(text, path, got) == parse_module(text, path, expected)
-    assert got.items == expected.items
+    module, whole = parser.parse_module(text, path, got), parse_module(text, path, expected)
+    assert module == whole and got.items == expected.items
+    assert _out_spans(module) == _out_spans(whole)  # not compared by ==
+
+
+def _out_spans(module: ast.Module) -> list[object]:
+    return [r.out_span for d in module.items if isinstance(d, ast.Decision) for r in (*d.rules, *d.post)]
 
 
 @pytest.mark.parametrize("path", _FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -226,6 +231,16 @@ def test_an_edit_in_one_row_parses_that_row_alone() -> None:
         _incremental_is_whole(parser, _TABLE.replace("rule r4 when x", "rule r4 when xy"))
     [call] = parsed.call_args_list  # one row, in a stand-in decision
     assert call.args[0].startswith(incremental._STAND_IN) and call.args[0].strip().endswith("-> 1\n}")
+
+
+def test_a_line_added_above_rows_moves_them_without_parsing_them_again() -> None:
+    parser = IncrementalParser()
+    _incremental_is_whole(parser, _TABLE)
+    with mock.patch.object(incremental, "parse_items", wraps=parse.parse_items) as parsed:
+        _incremental_is_whole(parser, _TABLE.replace("  rule r2 ", "  rule r1b -> 3\n\n  rule r2 "))
+    texts = [call.args[0] for call in parsed.call_args_list]  # the new row, the table's header, `derive f`
+    assert len(texts) == 3 and any("rule r1b -> 3\n\n}" in t for t in texts)
+    assert not any(f"rule r{n}" in t for t in texts for n in (2, 3, 4))  # the rows below, moved
 
 
 @given(st.lists(st.builds(Mutation, st.sampled_from(KINDS), st.just(0), st.floats(0, 1), st.floats(0, 1),

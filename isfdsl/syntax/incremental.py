@@ -8,19 +8,22 @@ parsed inside a stand-in decision, on its own lines. When every piece parses cle
 limit reached), the file's tokens are the pieces' tokens in order, so the whole parse is theirs put together;
 otherwise the file is parsed whole, which reports what it must.
 
-Spans are absolute, so a piece is remembered at its first line: a line added or removed above a row parses
-that row again, and while a file has a syntax error every change parses it whole.
+Spans are absolute: a declaration is remembered at its first line, a row wherever it stood (its spans moved
+to its line when a line was added or removed above it). While a file has a syntax error, every change parses
+it whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import replace
+from typing import TypeVar
 
 from lark.exceptions import UnexpectedInput
 
-from isfdsl.diagnostics import Collector
+from isfdsl.diagnostics import Collector, Span
 from isfdsl.syntax import ast
 from isfdsl.syntax.parse import chunks, comments, parse_items, parse_module
 
@@ -30,6 +33,7 @@ _POST = re.compile(r"[ \t]*post\b")
 _STAND_IN = "decision row for rows policy first {"
 
 Piece = tuple[str, int, str]  # (kind, first line, text)
+T = TypeVar("T")
 
 
 class IncrementalParser:
@@ -80,10 +84,16 @@ class IncrementalParser:
         rules: list[ast.Rule] = []
         for a, b in itertools.pairwise(rows):
             row = "".join(lines[a:b])
-            got = _piece(("row", start + a, row), _STAND_IN + "\n" * (start + a) + row + "}", path, before, now)
+            key = ("row", 0, row)  # a row is remembered wherever it stood, and moved to its line
+            got = _piece(key, _STAND_IN + "\n" * (start + a) + row + "}", path, before, now)
             if got is None or len(got) != 1 or not isinstance(got[0], ast.Decision) or got[0].post:
                 return None
-            rules.extend(got[0].rules)
+            stand_in = got[0]
+            delta = start + a + 1 - stand_in.rules[0].span.line
+            if delta:
+                stand_in = replace(stand_in, rules=_moved(stand_in.rules, delta))
+                now[key] = [stand_in]
+            rules.extend(stand_in.rules)
         return [replace(outer[0], rules=(*rules, *outer[0].rules))]
 
 
@@ -100,3 +110,21 @@ def _piece(key: Piece, text: str, path: str, before: dict[Piece, list[ast.Decl] 
         items = None
     now[key] = None if found.items else items
     return now[key]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _moved(node: T, delta: int) -> T:
+    """``node`` (a span, an AST node or a tuple of them) with every span ``delta`` lines further down."""
+    if isinstance(node, Span):
+        return Span(node.file, node.line + delta, node.col, node.end_line + delta if node.end_line else 0,  # type: ignore[return-value]
+                    node.end_col)
+    if isinstance(node, tuple):
+        return tuple(_moved(x, delta) for x in node)  # type: ignore[return-value]
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    return type(node)(*(_moved(getattr(node, n), delta) for n in names))
