@@ -63,7 +63,7 @@ def _reducing_parser() -> tuple[Lark, _Reducer]:
     transformer, given every token so that it can place each node): no tree is built and walked."""
     reducer = _Reducer()
     lark = Lark(grammar_text(), parser="lalr", lexer="contextual", keep_all_tokens=True,
-                maybe_placeholders=False, transformer=reducer)  # type: ignore[arg-type]
+                maybe_placeholders=False, transformer=reducer)
     reducer.anonymous.update(_anonymous_terminals(lark, grammar_text()))
     return lark, reducer
 
