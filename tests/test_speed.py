@@ -133,3 +133,19 @@ def test_build_no_analyse_skips_the_analysis(tmp_path: Path) -> None:
     broken = _seed(tmp_path / "c", "-> 802U", "-> NOSUCHGROUP")
     refused = runner.invoke(main, ["build", str(broken), "-o", str(tmp_path / "c" / "out"), "--no-analyse"])
     assert refused.exit_code == 1 and "error" in refused.output
+
+
+def test_a_code_syntax_is_compiled_once_and_answers_again_as_python_does() -> None:
+    """The checker shares one compiled code syntax per pattern, which remembers what it matched (a table of
+    20,000 codes is checked again after each edit in the language server): the answers stay re's."""
+    import re
+
+    from isfdsl.check.checker import _compiled
+
+    cases = {r"[A-Z][0-9]{2}(\.[0-9]{1,2})?": ["H35", "H35.3", "H3", "h35", "H35.", "H35.31", "H35.312", ""],
+             r"(A|AA)+B": ["AAB", "AB", "B", "AAAC", "A" * 12 + "B"]}
+    for pattern, codes in cases.items():
+        for _ in range(2):
+            assert _compiled(pattern) is _compiled(pattern)
+            for code in codes:
+                assert _compiled(pattern).fullmatch(code) == (re.fullmatch(pattern, code) is not None), (pattern, code)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from isfdsl.analysis.analyse import Report
 from isfdsl.check.checker import Model, check
 from isfdsl.diagnostics import Collector
-from isfdsl.syntax.loader import Memo, Program, discover, load_program
+from isfdsl.syntax.loader import Memo, Parse, Program, discover, load_program
+from isfdsl.syntax.parse import parse_module
 
 if TYPE_CHECKING:
     from isfdsl.analysis.cache import AnalysisCache
@@ -39,17 +40,17 @@ class Checked:
 
 def check_paths(paths: list[str], analyse: bool = False, episodes: bool = True,
                 overlay: Mapping[Path, str] | None = None, memo: Memo | None = None,
-                cache: AnalysisCache | None = None) -> Checked:
+                cache: AnalysisCache | None = None, parse: Parse = parse_module) -> Checked:
     """Load, parse and check every program under ``paths``; with ``analyse``, also run the analyses of
     the decision tables (:mod:`isfdsl.analysis.analyse`) on each program without errors, ``episodes`` asking
     for concrete witness episodes, their reports taken from ``cache`` where it holds them (such a report has
     no regions: pass no cache to search witnesses). A program with syntax errors is not checked further, so
-    its diagnostics are the syntax errors only. ``overlay`` and ``memo`` are :func:`load_program`'s (unsaved
-    editor buffers; parsed files remembered across calls)."""
+    its diagnostics are the syntax errors only. ``overlay``, ``memo`` and ``parse`` are :func:`load_program`'s
+    (unsaved editor buffers; parsed files remembered across calls; the parser of one file)."""
     out = Checked()
     for root, files in discover(paths):
         before = len(out.diags.errors)
-        program: Program = load_program(root, files, out.diags, overlay, memo)
+        program: Program = load_program(root, files, out.diags, overlay, memo, parse)
         out.sources.update(program.sources)
         if len(out.diags.errors) > before:
             continue

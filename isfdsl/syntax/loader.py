@@ -110,17 +110,21 @@ def read_text(root: Path, path: Path, diags: Collector, span: Span | None) -> st
 
 T = TypeVar("T")
 
+#: A parser of one file: text, display name and the collector of its diagnostics (see :func:`parse_module`).
+Parse = Callable[[str, str, Collector], ast.Module]
+
 #: Parsed files remembered by (display name, text), with the diagnostics parsing them gave: a long-lived
 #: caller (the language server) parses only the files that changed since its last run.
 Memo = MutableMapping[tuple[str, str], tuple[object, tuple[Diagnostic, ...]]]
 
 
 def load_program(root: str, files: list[Path], diags: Collector, overlay: Mapping[Path, str] | None = None,
-                 memo: Memo | None = None) -> Program:
+                 memo: Memo | None = None, parse: Parse = parse_module) -> Program:
     """Parse ``files`` and everything they import (each file once), resolving data files of tables. The
     program's folder (``root``, or the folder of ``root`` when it names a file) confines every file read.
     ``overlay`` gives the text of files (by resolved path) that differs from the disk, e.g. an editor's
-    unsaved buffers; ``memo`` remembers parsed files and data files across calls."""
+    unsaved buffers; ``memo`` remembers parsed files and data files across calls; ``parse`` parses one file
+    (as :func:`parse_module` does; the language server's remembers the pieces of its last parse)."""
     program = Program(root)
     folder = Path(root) if Path(root).is_dir() else Path(root).parent
     seen: set[Path] = set()
@@ -136,7 +140,7 @@ def load_program(root: str, files: list[Path], diags: Collector, overlay: Mappin
             continue
         name = display_path(path)
         program.sources[name] = text
-        module = _remembered(memo, name, text, diags, parse_module)
+        module = _remembered(memo, name, text, diags, parse)
         items: list[ast.Decl] = []
         for item in module.items:
             if isinstance(item, ast.Import):

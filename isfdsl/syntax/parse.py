@@ -1,24 +1,29 @@
-"""Parse: .isf source text to the AST, with Lark's LALR parser and positions; syntax errors become
-diagnostics that say in words what was expected.
+"""Parse: .isf source text to the AST, with Lark's LALR parser; syntax errors become diagnostics that say
+in words what was expected, and declarations beyond the limits are reported (ISF107).
 
-One piece (about 600 lines) because it is one transformer over one grammar: a method per rule of
-``grammar/isf.lark``, beside the error recovery and the limit check that run on the same tree."""
+The AST is built as the parser reduces each rule (:class:`_Reducer` calls :class:`isfdsl.syntax.build.Builder`,
+placing each node as Lark's propagated positions would): no tree is built and walked. The reference way —
+a Lark tree with positions, the limit check on it, then the builder over it — is kept for the rare text near
+a limit, and tests/test_parse.py holds the two to the same AST and diagnostics."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from isfdsl import limits
 from isfdsl.diagnostics import Collector, Span, did_you_mean, source_lines
 from isfdsl.resources import grammar_text
 from isfdsl.syntax import ast
+from isfdsl.syntax.build import Builder
 
 TOP_KEYWORDS = (
     "version", "import", "codesystem", "enum", "episode", "codelist", "table", "derive",
@@ -46,16 +51,36 @@ TERMINAL_WORDS = {
 
 @cache
 def parser() -> Lark:
-    """The shared LALR parser (contextual lexer, positions propagated)."""
+    """The LALR parser that builds a Lark tree with positions: the reference way of parsing (contextual lexer,
+    positions propagated), taken for the rare file whose numbers or nesting come near the limits."""
     return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
                 maybe_placeholders=False)
+
+
+@cache
+def _reducing_parser() -> tuple[Lark, _Reducer]:
+    """The same grammar and parse tables, with AST nodes built as each rule is reduced (Lark's embedded
+    transformer, given every token so that it can place each node): no tree is built and walked."""
+    reducer = _Reducer()
+    lark = Lark(grammar_text(), parser="lalr", lexer="contextual", keep_all_tokens=True,
+                maybe_placeholders=False, transformer=reducer)
+    reducer.anonymous.update(_anonymous_terminals(lark, grammar_text()))
+    return lark, reducer
+
+
+def _anonymous_terminals(lark: Lark, grammar: str) -> set[str]:
+    """The terminals a Lark tree leaves out: those written as a quoted string inside a rule (keywords and
+    punctuation), which have no definition of their own in the grammar."""
+    defined = set(re.findall(r"^([A-Z_][A-Z0-9_]*)(?:\.\d+)?\s*:", grammar, re.MULTILINE))
+    defined |= set(re.findall(r"^%import \w+\.(\w+)", grammar, re.MULTILINE))
+    return {t.name for t in lark.terminals if t.name not in defined}
 
 
 def _words(name: str) -> str:
     if name in TERMINAL_WORDS:
         return TERMINAL_WORDS[name]
     try:
-        pattern = parser().get_terminal(name).pattern
+        pattern = _reducing_parser()[0].get_terminal(name).pattern
     except KeyError:
         return name.lower()
     return f"`{pattern.value}`"
@@ -68,37 +93,54 @@ def _expected(names: set[str]) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "nothing"
 
 
-def unescape(literal: str) -> str:
-    """The value of a quoted string token (``\\"``, ``\\\\``, ``\\n``, ``\\t`` escapes)."""
-    body = literal[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
-
-
 def quote(text: str) -> str:
-    """The string token whose value is ``text`` (inverse of :func:`unescape`)."""
+    """The string token whose value is ``text`` (inverse of :func:`isfdsl.syntax.build.unescape`)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
 def parse_module(text: str, path: str, diags: Collector) -> ast.Module:
     """Parse one file. Syntax errors go to ``diags``; after one, parsing resumes at the next line that
     starts a declaration, so independent errors are all reported and the rest of the file is kept."""
-    comments: list[ast.Comment] = []
     try:
-        tree = parser().parse(text)
+        items = parse_items(text, path, diags)
     except UnexpectedInput:
-        items: list[ast.Decl] = []
-        for start, chunk in _chunks(text):
+        items = []
+        for start, chunk in chunks(text):
             padded = "\n" * start + chunk
             try:
-                tree = parser().parse(padded)
+                items.extend(parse_items(padded, path, diags))
             except UnexpectedInput as exc:
                 _report_syntax(exc, path, padded, diags)
-                continue
-            items.extend(_children(_Builder(path, diags).transform(_within_limits(tree, path, diags))))
-        comments = _comments(text, path)
-        return ast.Module(path, tuple(items), tuple(comments))
-    items = _children(_Builder(path, diags).transform(_within_limits(tree, path, diags)))
-    return ast.Module(path, tuple(items), tuple(_comments(text, path)))
+    return ast.Module(path, tuple(items), tuple(comments(text, path)))
+
+
+def parse_items(text: str, path: str, diags: Collector) -> list[ast.Decl]:
+    """The declarations of ``text`` within the limits (those beyond them reported as ISF107, see
+    :func:`_within_limits`), or :class:`UnexpectedInput` at the first syntax error. The AST is built during
+    the parse; a text that may hold a number beyond the digit limit, or with a declaration nesting too deep,
+    is parsed the reference way instead (a tree, :func:`_within_limits`, then the builder), which reports it."""
+    if not _long_number(text):
+        lark, reducer = _reducing_parser()
+        with reducer.parsing(path):
+            nodes: list[_Node] = lark.parse(text)  # type: ignore[assignment]
+        if all(node.height <= limits.NESTING for node in nodes):
+            return [node.value for node in nodes]
+    return _parse_tree(text, path, diags)
+
+
+def _parse_tree(text: str, path: str, diags: Collector) -> list[ast.Decl]:
+    """The reference way: parse to a Lark tree, drop what exceeds the limits, then build the AST."""
+    tree = _within_limits(parser().parse(text), path, diags)
+    return cast(list[ast.Decl], _TreeBuilder(Builder(path)).transform(tree))
+
+
+_DIGIT_RUN = re.compile(rf"[\d.]{{{limits.DIGITS + 1},}}")
+
+
+def _long_number(text: str) -> bool:
+    """Whether ``text`` may hold a number token of more than :data:`limits.DIGITS` digits (a number's
+    digits all lie in one run of digits and dots, so a text without such a run holds none)."""
+    return any(sum(ch.isdigit() for ch in m.group()) > limits.DIGITS for m in _DIGIT_RUN.finditer(text))
 
 
 def _within_limits(tree: Tree[Token], path: str, diags: Collector) -> Tree[Token]:
@@ -135,13 +177,8 @@ def _excess(item: Tree[Token]) -> tuple[Token, str] | None:
     return None
 
 
-def _children(tree: object) -> list[ast.Decl]:
-    """The declarations the builder made of a whole file (the children of its root)."""
-    assert isinstance(tree, Tree)
-    return list(tree.children)  # type: ignore[arg-type]
-
-
-def _chunks(text: str) -> list[tuple[int, str]]:
+def chunks(text: str) -> list[tuple[int, str]]:
+    """``text`` cut before each line that starts with a declaration's keyword: (lines before, piece)."""
     starts = [m.start() for m in _TOP_LINE.finditer(text)] or [0]
     if starts[0] != 0:
         starts.insert(0, 0)
@@ -152,7 +189,8 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 _COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(#[^\n]*)')
 
 
-def _comments(text: str, path: str) -> list[ast.Comment]:
+def comments(text: str, path: str) -> list[ast.Comment]:
+    """Every comment of ``text``, for the formatter."""
     out = []
     for lineno, line in enumerate(source_lines(text), 1):
         for m in _COMMENT.finditer(line):
@@ -201,413 +239,80 @@ def _span(path: str, meta: object) -> Span:
                 getattr(m, "end_line", 0), getattr(m, "end_column", 0))
 
 
-def _tok_span(path: str, tok: Token) -> Span:
-    return Span(path, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+class _TreeBuilder(Transformer[Token, object]):
+    """Builds the AST over a Lark tree (the reference way): each node's span from its tree's positions."""
 
-
-def _str(tok: Token | None) -> str | None:
-    return None if tok is None else unescape(str(tok))
-
-
-def _strings(children: list[object]) -> list[str]:
-    return [unescape(str(c)) for c in children if isinstance(c, Token) and c.type == "STRING"]
-
-
-def _binary(op: ast.BinaryOp) -> Callable[[Any, Any, list[Any]], ast.Binary]:
-    """A transformer method building a binary expression with operator ``op``."""
-    def build(self: Any, meta: Any, c: list[Any]) -> ast.Binary:
-        return ast.Binary(self.sp(meta), op, c[0], c[-1])
-    return build
-
-
-def _cond(op: ast.CondOp) -> Callable[[Any, Any, list[Any]], ast.Cond]:
-    """A transformer method building a row condition with operator ``op``."""
-    def build(self: Any, meta: Any, c: list[Any]) -> ast.Cond:
-        rest = c[1] if len(c) > 1 else None
-        value = rest if isinstance(rest, ast.Value) else None
-        values = rest if isinstance(rest, ast.ValueSet) else None
-        return ast.Cond(self.sp(meta), str(c[0]), op, value, values)
-    return build
-
-
-@v_args(meta=True)
-class _Builder(Transformer[Token, object]):
-    """Turns the Lark tree into AST nodes (one method per grammar rule)."""
-
-    def __init__(self, path: str, diags: Collector) -> None:
+    def __init__(self, builder: Builder) -> None:
         super().__init__()
-        self.path = path
-        self.diags = diags
-
-    def sp(self, meta: object) -> Span:
-        return _span(self.path, meta)
-
-    # -- header and files
-    def version(self, meta: Any, c: list[Any]) -> ast.Version:
-        valid = next((x for x in c if isinstance(x, tuple)), (None, None, None))
-        return ast.Version(self.sp(meta), str(c[0]), int(c[1]), unescape(str(c[2])), *valid)
-
-    def valid(self, meta: Any, c: list[Any]) -> Any:
-        dates = [str(x) for x in c if x.type == "DATE"]
-        by = next((str(x) for x in c if x.type == "NAME"), None)
-        return (dates[0], dates[1] if len(dates) > 1 else None, by)
-
-    def import_(self, meta: Any, c: list[Any]) -> ast.Import:
-        return ast.Import(self.sp(meta), unescape(str(c[0])))
-
-    def codesystem(self, meta: Any, c: list[Any]) -> ast.CodeSystem:
-        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
-        opts: dict[str, str] = dict(x for x in c if isinstance(x, tuple))
-        return ast.CodeSystem(self.sp(meta), str(c[0]), title, opts.get("syntax"), opts.get("ignore", ""),
-                              bool(opts.get("case")))
-
-    def cs_syntax(self, meta: Any, c: list[Any]) -> Any:
-        return ("syntax", unescape(str(c[0])))
-
-    def cs_ignore(self, meta: Any, c: list[Any]) -> Any:
-        return ("ignore", unescape(str(c[0])))
-
-    def cs_case_sensitive(self, meta: Any, c: list[Any]) -> Any:
-        return ("case", "sensitive")
-
-    def enum(self, meta: Any, c: list[Any]) -> ast.EnumDecl:
-        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
-        members = tuple(x for x in c if isinstance(x, ast.EnumMember))
-        return ast.EnumDecl(self.sp(meta), str(c[0]), title, members)
-
-    def enum_member(self, meta: Any, c: list[Any]) -> ast.EnumMember:
-        return ast.EnumMember(self.sp(meta), str(c[0]), unescape(str(c[1])), _str(c[2]) if len(c) > 2 else None)
-
-    def episode(self, meta: Any, c: list[Any]) -> ast.Episode:
-        return ast.Episode(self.sp(meta), tuple(c))
-
-    def pathway(self, meta: Any, c: list[Any]) -> ast.Pathway:
-        title = next(iter(_strings(c[:1])), None)
-        return ast.Pathway(self.sp(meta), title, tuple(x for x in c if isinstance(x, ast.PathwayAttr)))
-
-    def pathway_attr(self, meta: Any, c: list[Any]) -> ast.PathwayAttr:
-        label = next(iter(_strings(c[2:3])), None)
-        default = next((x for x in c if isinstance(x, ast.Literal)), None)
-        members = str(c[-1]) if len(c) > 2 and isinstance(c[-1], Token) and c[-1].type == "NAME" else None
-        return ast.PathwayAttr(self.sp(meta), str(c[0]), c[1], label, default, members)
-
-    def over(self, meta: Any, c: list[Any]) -> Any:
-        return ("over", "pathway")
-
-    def attr(self, meta: Any, c: list[Any]) -> ast.Attr:
-        label = next(iter(_strings(c[2:3])), None)
-        default = next((x for x in c if isinstance(x, ast.Literal)), None)
-        return ast.Attr(self.sp(meta), str(c[0]), c[1], label, default)
-
-    # -- types
-    def t_int(self, meta: Any, c: list[Any]) -> ast.IntType:
-        lo = int(c[0]) if c else None
-        hi = int(c[1]) if len(c) > 1 else None
-        return ast.IntType(self.sp(meta), lo, hi)
-
-    def t_decimal(self, meta: Any, c: list[Any]) -> ast.ScalarType:
-        return ast.ScalarType(self.sp(meta), "decimal")
-
-    def t_text(self, meta: Any, c: list[Any]) -> ast.ScalarType:
-        return ast.ScalarType(self.sp(meta), "text")
-
-    def t_bool(self, meta: Any, c: list[Any]) -> ast.ScalarType:
-        return ast.ScalarType(self.sp(meta), "bool")
-
-    def t_date(self, meta: Any, c: list[Any]) -> ast.ScalarType:
-        return ast.ScalarType(self.sp(meta), "date")
-
-    def t_code(self, meta: Any, c: list[Any]) -> ast.CodeType:
-        return ast.CodeType(self.sp(meta), str(c[0]))
-
-    def t_pair(self, meta: Any, c: list[Any]) -> ast.CodeType:
-        return ast.CodeType(self.sp(meta), str(c[0]), pair=True)
-
-    def t_list(self, meta: Any, c: list[Any]) -> ast.ListType:
-        return ast.ListType(self.sp(meta), c[0])
-
-    def t_named(self, meta: Any, c: list[Any]) -> ast.NamedType:
-        return ast.NamedType(self.sp(meta), str(c[0]))
-
-    def lit_string(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
-
-    def lit_number(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "number", str(c[0]))
-
-    def lit_true(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "bool", "true")
-
-    def lit_false(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "bool", "false")
-
-    def lit_name(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "name", str(c[0]))
-
-    # -- code lists and tables
-    def codelist(self, meta: Any, c: list[Any]) -> ast.CodeList:
-        title = _str(c[2]) if len(c) > 2 and isinstance(c[2], Token) else None
-        entries = tuple(x for x in c if isinstance(x, ast.CodeEntry))
-        return ast.CodeList(self.sp(meta), str(c[0]), str(c[1]), title, entries)
-
-    def code_entry(self, meta: Any, c: list[Any]) -> ast.CodeEntry:
-        text = str(c[0])
-        desc = _str(c[1]) if len(c) > 1 else None
-        span = _tok_span(self.path, c[0])
-        if text.endswith("*"):
-            return ast.CodeEntry(span, "prefix", text[:-1], None, desc)
-        if "-" in text:
-            lo, hi = text.split("-", 1)
-            return ast.CodeEntry(span, "range", lo, hi, desc)
-        return ast.CodeEntry(span, "code", text, None, desc)
-
-    def table(self, meta: Any, c: list[Any]) -> ast.Table:
-        name, key, vtype = str(c[0]), c[1], c[2]
-        title = _str(c[3]) if isinstance(c[3], Token) else None
-        body = c[-1]
-        rows, source = (body, None) if isinstance(body, tuple) else ((), body)
-        return ast.Table(self.sp(meta), name, key, vtype, title, rows, source)
-
-    def key_code(self, meta: Any, c: list[Any]) -> Any:
-        return str(c[0])
-
-    def key_text(self, meta: Any, c: list[Any]) -> Any:
-        return None
-
-    def inline_rows(self, meta: Any, c: list[Any]) -> Any:
-        return tuple(c)
-
-    def file_rows(self, meta: Any, c: list[Any]) -> Any:
-        return unescape(str(c[0]))
-
-    def table_row(self, meta: Any, c: list[Any]) -> ast.TableRow:
-        key, second = c[0]
-        return ast.TableRow(self.sp(meta), key, second, tuple(c[1:]))
-
-    def row_key(self, meta: Any, c: list[Any]) -> Any:
-        return (c[0], c[1] if len(c) > 1 else None)
-
-    def row_value(self, meta: Any, c: list[Any]) -> Any:
-        tok = c[0]
-        return unescape(str(tok)) if tok.type == "STRING" else str(tok)
-
-    # -- derivations and expressions
-    def derive(self, meta: Any, c: list[Any]) -> ast.Derive:
-        title = _str(c[2]) if isinstance(c[2], Token) else None
-        return ast.Derive(self.sp(meta), str(c[0]), c[1], title, c[-1])
-
-    def if_(self, meta: Any, c: list[Any]) -> ast.If:
-        return ast.If(self.sp(meta), *c)
-
-    def classify(self, meta: Any, c: list[Any]) -> ast.Classify:
-        return ast.Classify(self.sp(meta), c[0], tuple(c[1:-1]), c[-1])
-
-    def classify_arm(self, meta: Any, c: list[Any]) -> ast.ClassifyArm:
-        return ast.ClassifyArm(self.sp(meta), str(c[0]), c[1])
-
-    or_ = _binary("or")
-    and_ = _binary("and")
-    in_ = _binary("in")
-    not_in = _binary("not in")
-    plus = _binary("+")
-
-    def compare(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return ast.Binary(self.sp(meta), cast(ast.BinaryOp, str(c[1])), c[0], c[2])
-
-    def not_(self, meta: Any, c: list[Any]) -> ast.Unary:
-        return ast.Unary(self.sp(meta), "not", c[0])
-
-    def is_present(self, meta: Any, c: list[Any]) -> ast.Unary:
-        return ast.Unary(self.sp(meta), "present", c[0])
-
-    def is_absent(self, meta: Any, c: list[Any]) -> ast.Unary:
-        return ast.Unary(self.sp(meta), "absent", c[0])
-
-    def field(self, meta: Any, c: list[Any]) -> ast.Field:
-        return ast.Field(self.sp(meta), c[0], str(c[1]))
-
-    def name(self, meta: Any, c: list[Any]) -> ast.Name:
-        return ast.Name(self.sp(meta), str(c[0]))
-
-    def string(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "string", unescape(str(c[0])))
-
-    def number(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "number", str(c[0]))
-
-    def bare_code(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "code", str(c[0]))
-
-    def true(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "bool", "true")
-
-    def false(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "bool", "false")
-
-    def absent(self, meta: Any, c: list[Any]) -> ast.Literal:
-        return ast.Literal(self.sp(meta), "absent", "absent")
-
-    def call(self, meta: Any, c: list[Any]) -> ast.Call:
-        return ast.Call(self.sp(meta), str(c[0]), tuple(x for x in c[1:] if x is not None))
-
-    def quant(self, meta: Any, c: list[Any]) -> ast.Quant:
-        return ast.Quant(self.sp(meta), cast(ast.QuantKind, str(c[0])), str(c[1]), c[2], c[3])
-
-    def list_(self, meta: Any, c: list[Any]) -> ast.ListExpr:
-        return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None))
-
-    def set_(self, meta: Any, c: list[Any]) -> ast.ListExpr:
-        return ast.ListExpr(self.sp(meta), tuple(x for x in c if x is not None), braces=True)
-
-    def comprehension(self, meta: Any, c: list[Any]) -> ast.Comprehension:
-        return ast.Comprehension(self.sp(meta), c[0], str(c[1]), c[2], c[3] if len(c) > 3 else None)
-
-    # -- catalogues
-    def catalogue(self, meta: Any, c: list[Any]) -> ast.Catalogue:
-        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) else None
-        return ast.Catalogue(self.sp(meta), str(c[0]), title, tuple(x for x in c if isinstance(x, ast.Group)))
-
-    def group(self, meta: Any, c: list[Any]) -> ast.Group:
-        opts: dict[str, object] = {}
-        for key, value in c[2:]:
-            opts[key] = value
-        return ast.Group(self.sp(meta), str(c[0]), unescape(str(c[1])), **opts)  # type: ignore[arg-type]
-
-    def g_points(self, meta: Any, c: list[Any]) -> Any:
-        return ("points", str(c[0]))
-
-    def g_trim(self, meta: Any, c: list[Any]) -> Any:
-        return ("trim", int(c[0]))
-
-    def g_perday(self, meta: Any, c: list[Any]) -> Any:
-        return ("perday", str(c[0]))
-
-    def g_parent(self, meta: Any, c: list[Any]) -> Any:
-        return ("parent", str(c[0]))
-
-    def g_flags(self, meta: Any, c: list[Any]) -> Any:
-        return ("flags", tuple(str(x) for x in c))
-
-    def g_source(self, meta: Any, c: list[Any]) -> Any:
-        return ("source", unescape(str(c[0])))
-
-    # -- decisions
-    def decision(self, meta: Any, c: list[Any]) -> ast.Decision:
-        name = str(c[0])
-        i = 1
-        title = None
-        if isinstance(c[i], Token) and c[i].type == "STRING":
-            title, i = unescape(str(c[i])), i + 1
-        rest = [x for x in c[i:] if not (isinstance(x, tuple) and x == ("over", "pathway"))]
-        catalogue, policy = str(rest[0]), cast(ast.Policy, str(rest[1]))
-        fallback = next((x for x in c if isinstance(x, tuple) and x[0] not in ("otherwise", "over")), (None, None))
-        over: ast.Over = "pathway" if ("over", "pathway") in c else "episode"
-        otherwise = next((x[1] for x in c if isinstance(x, tuple) and x[0] == "otherwise"), None)
-        rules = tuple(x for x in c if isinstance(x, ast.Rule))
-        post = next((x for x in c if isinstance(x, list)), [])
-        return ast.Decision(self.sp(meta), name, title, catalogue, policy, rules, fallback[0], fallback[1], tuple(post),
-                            otherwise, over)
-
-    def otherwise(self, meta: Any, c: list[Any]) -> Any:
-        return ("otherwise", str(c[0]))
-
-    def fallback(self, meta: Any, c: list[Any]) -> Any:
-        return (str(c[0]), str(c[1]) if len(c) > 1 else None)
-
-    def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
-        rid = str(c[0])
-        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
-        when = next((x for x in c if isinstance(x, (ast.Cond, ast.AllOf, ast.AnyOf))), None)
-        groups = [x for x in c if isinstance(x, Token) and x.type == "GROUP"]
-        rc = str(groups[1]) if len(groups) > 1 else None
-        return ast.Rule(self.sp(meta), rid, title, when, str(groups[0]), rc, _tok_span(self.path, groups[0]))
-
-    def post(self, meta: Any, c: list[Any]) -> Any:
-        return list(c)
-
-    def post_rule(self, meta: Any, c: list[Any]) -> ast.Rule:
-        rid = str(c[0])
-        title = _str(c[1]) if len(c) > 1 and isinstance(c[1], Token) and c[1].type == "STRING" else None
-        when = next((x for x in c if isinstance(x, (ast.Cond, ast.AllOf, ast.AnyOf))), None)
-        group, rc, out = c[-1]
-        return ast.Rule(self.sp(meta), rid, title, when, group, rc, out)
-
-    def when_all(self, meta: Any, c: list[Any]) -> ast.AllOf:
-        items = [x for item in c for x in (item.items if isinstance(item, ast.AllOf) else (item,))]
-        return ast.AllOf(self.sp(meta), tuple(items))
-
-    def when_any(self, meta: Any, c: list[Any]) -> ast.AnyOf:
-        items = [x for item in c for x in (item.items if isinstance(item, ast.AnyOf) else (item,))]
-        return ast.AnyOf(self.sp(meta), tuple(items))
-
-    def out_group(self, meta: Any, c: list[Any]) -> Any:
-        return (str(c[0]), str(c[1]) if len(c) > 1 else None, _tok_span(self.path, c[0]))
-
-    def out_rc(self, meta: Any, c: list[Any]) -> Any:
-        return (None, str(c[0]), _tok_span(self.path, c[0]))
-
-    c_in = _cond("in")
-    c_not_in = _cond("not in")
-    c_has = _cond("has")
-    c_lacks = _cond("lacks")
-    c_present = _cond("present")
-    c_absent = _cond("absent")
-    c_true = _cond("true")
-    c_false = _cond("false")
-
-    def c_compare(self, meta: Any, c: list[Any]) -> ast.Cond:
-        return ast.Cond(self.sp(meta), str(c[0]), cast(ast.CondOp, str(c[1])), c[2])
-
-    def v_string(self, meta: Any, c: list[Any]) -> ast.Value:
-        return ast.Value(self.sp(meta), "string", unescape(str(c[0])))
-
-    def v_number(self, meta: Any, c: list[Any]) -> ast.Value:
-        return ast.Value(self.sp(meta), "number", str(c[0]))
-
-    def v_name(self, meta: Any, c: list[Any]) -> ast.Value:
-        return ast.Value(self.sp(meta), "name", str(c[0]))
-
-    def v_code(self, meta: Any, c: list[Any]) -> ast.Value:
-        return ast.Value(self.sp(meta), "code", str(c[0]))
-
-    def vs_set(self, meta: Any, c: list[Any]) -> ast.ValueSet:
-        return ast.ValueSet(self.sp(meta), tuple(c))
-
-    def vs_name(self, meta: Any, c: list[Any]) -> ast.ValueSet:
-        return ast.ValueSet(self.sp(meta), name=str(c[0]))
-
-    def vs_interval(self, meta: Any, c: list[Any]) -> ast.ValueSet:
-        return ast.ValueSet(self.sp(meta), lo=str(c[0]), hi=str(c[1]))
-
-    # -- payment
-    def payment(self, meta: Any, c: list[Any]) -> ast.Payment:
-        title = _str(c[0]) if c and isinstance(c[0], Token) else None
-        opts: dict[str, object] = {}
-        for item in c:
-            if isinstance(item, dict):
-                opts.update(item)
-        return ast.Payment(self.sp(meta), title, **opts)  # type: ignore[arg-type]
-
-    def p_unit_price(self, meta: Any, c: list[Any]) -> Any:
-        return {"unit_price": str(c[0]), "unit_price_provenance": c[1] if len(c) > 1 else None}
-
-    def p_unit_prices(self, meta: Any, c: list[Any]) -> Any:
-        return {"price_attr": str(c[0]), "prices": tuple(c[1:])}
-
-    def p_share(self, meta: Any, c: list[Any]) -> Any:
-        return {"share_attr": str(c[0]), "shares": tuple(c[1:])}
-
-    def p_stay(self, meta: Any, c: list[Any]) -> Any:
-        return {"stay_attr": str(c[0])}
-
-    def share(self, meta: Any, c: list[Any]) -> ast.Share:
-        return ast.Share(self.sp(meta), str(c[0]), str(c[1]), c[2] if len(c) > 2 else None)
-
-    def prov_source(self, meta: Any, c: list[Any]) -> ast.Provenance:
-        return ast.Provenance(self.sp(meta), unescape(str(c[0])))
-
-    def prov_illustrative(self, meta: Any, c: list[Any]) -> ast.Provenance:
-        return ast.Provenance(self.sp(meta), None)
-
-    def start(self, meta: Any, c: list[Any]) -> Any:
-        return Tree("start", c)
+        self.builder = builder
+
+    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+        return getattr(self.builder, data)(_span(self.builder.path, meta), children)
+
+
+class _Node:
+    """A value built during the parse, with the extent Lark's positions give its tree node — its
+    *container*: a parenthesised expression reaches over its parentheses — and the height of that node's
+    tree (a declaration deeper than :data:`limits.NESTING` is parsed again the reference way)."""
+
+    __slots__ = ("col", "end_col", "end_line", "height", "line", "value")
+
+    def __init__(self, value: Any, line: int, col: int, end_line: int, end_col: int, height: int) -> None:
+        self.value = value
+        self.line, self.col, self.end_line, self.end_col = line, col, end_line, end_col
+        self.height = height
+
+
+class _Reducer:
+    """Lark's embedded transformer for :func:`_reducing_parser`: an attribute per rule (looked up once, when
+    the parser is made), called with the rule's children — every token, keywords included, since the grammar
+    is loaded keeping all tokens — as the parser reduces it. Each callback places the node as Lark's
+    ``propagate_positions`` would (from its first child's start to its last child's end), drops the
+    anonymous tokens a tree leaves out, and calls the :class:`Builder` method of the rule."""
+
+    def __init__(self) -> None:
+        #: The terminals a tree leaves out (filled in once the parser is made; see :func:`_anonymous_terminals`).
+        self.anonymous: set[str] = set()
+        self.builder = Builder("")
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def parsing(self, path: str) -> Iterator[None]:
+        """Parse one file, named ``path`` in the spans (one parse at a time: the callbacks are shared)."""
+        with self.lock:
+            self.builder.path = path
+            yield
+
+    def __getattr__(self, name: str) -> Callable[[list[Any]], Any]:
+        if name == "start":
+            return list
+        if name in ("primary", "when_atom"):  # `"(" expr ")"`: the inner node, placed over the parentheses
+            return _parenthesised
+        if name.startswith("_") or not name.islower() or not hasattr(Builder, name):
+            raise AttributeError(name)
+        return self._callback(getattr(self.builder, name))
+
+    def _callback(self, method: Callable[[Span, list[Any]], Any]) -> Callable[[list[Any]], _Node]:
+        anonymous, builder = self.anonymous, self.builder
+
+        def reduce(children: list[Any]) -> _Node:
+            first, last = children[0], children[-1]
+            line, col = (first.line, first.col) if type(first) is _Node else (first.line, first.column)
+            end_line, end_col = ((last.end_line, last.end_col) if type(last) is _Node
+                                 else (last.end_line, last.end_column))
+            kept = []
+            height = 0
+            for child in children:
+                if type(child) is _Node:
+                    kept.append(child.value)
+                    height = max(height, child.height)
+                elif child.type not in anonymous:
+                    kept.append(child)
+            value = method(Span(builder.path, line, col, end_line, end_col), kept)
+            return _Node(value, line, col, end_line, end_col, height + 1)
+        return reduce
+
+
+def _parenthesised(children: list[Any]) -> _Node:
+    opening, inner, closing = children
+    return _Node(inner.value, opening.line, opening.column, closing.end_line, closing.end_column, inner.height)
