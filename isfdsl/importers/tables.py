@@ -357,6 +357,25 @@ _SYNTAX: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("complexcl", "code"): (_CODE, "a diagnosis code: letters and digits"),
     ("complexcl", "d_code"): (_CODE, "a diagnosis code: letters and digits"),
 }
+#: The forms the logic table's condition cells may take (SEMANTICS.md §4); an empty cell is no condition.
+#: The official grouper reads any other form leniently (an unknown operator always holds, an unparsable
+#: number is 0, an unknown letter matches everything): a typing error would silently become another
+#: rule, so the importer refuses it. The official years 2015-2017 use only these forms.
+_PROPERTY = r"-?[0-9A-Za-z]+"
+_LOGIC_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "icd": (re.compile(r"[+-]"), "`+` (a valid PDX) or `-` (none)"),
+    "mdc": (re.compile(_PROPERTY), "an MDC, or `-` and an MDC"),
+    "pdgprop": (re.compile(_PROPERTY), "a property, or `-` and a property"),
+    "or": (re.compile(r"[+-]|[+=-]?[SPNZ]"), "`S`, `P`, `N`, `Z` (`-` and one of them), or a bare `+` or `-`"),
+    "procpro1": (re.compile(_PROPERTY + "|-"), "a property, `-` and a property, or a bare `-`"),
+    "secproc1": (re.compile(_PROPERTY + "|-"), "a property, `-` and a property, or a bare `-`"),
+    "dgcat1": (re.compile(_PROPERTY), "a category, or `-` and a category"),
+    "agelim": (re.compile(r"[<>]\d+"), "`<n` or `>n` (n a whole number of days)"),
+    "sex": (re.compile(r"[MF-]"), "`M`, `F` or `-` (unknown)"),
+    **{f"dgprop{n}": (re.compile(_PROPERTY), "a property, or `-` and a property") for n in range(1, 5)},
+    "disch": (re.compile(r"[=-]?[ENHR]"), "`E`, `N`, `H` or `R` (`=` or `-` and one of them)"),
+    "dur": (re.compile(r"[<>]\d+"), "`<n` or `>n` (n a whole number of days)"),
+}
 #: Cells no row of a table can do without (the official tables fill them in every row).
 _REQUIRED = {"drglogic": ("ord", "drg"), "dg": ("code", "vartype", "varval"), "proc": ("code", "vartype", "varval"),
              "complcat": ("compl",), "complexcl": ("compl", "code"), "drgnames": ("drg",)}
@@ -390,6 +409,11 @@ def check_cells(table: Table) -> None:
             for column in ("agelim", "dur", "compl"):
                 if _BIG.search(row[column]):
                     raise table.error(f"{row[column][:40]!r}: a number of more than nine digits", i, column)
+        for column, (pattern, what) in _LOGIC_FORMS.items():
+            for i, row in enumerate(table.rows):
+                if row[column] and not pattern.fullmatch(row[column]):
+                    raise table.error(f"{row[column][:40]!r} is not a condition the importer can read: expected {what}",
+                                      i, column)
         _unique(table, "id" if "id" in table.headers else "ord")
 
 
