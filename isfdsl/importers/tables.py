@@ -376,6 +376,9 @@ _LOGIC_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
     "disch": (re.compile(r"[=-]?[ENHR]"), "`E`, `N`, `H` or `R` (`=` or `-` and one of them)"),
     "dur": (re.compile(r"[<>]\d+"), "`<n` or `>n` (n a whole number of days)"),
 }
+#: The vartypes of the code tables (SEMANTICS.md §2; the official years use all of these and no other):
+#: a row of another vartype would be dropped, so it is an error.
+VARTYPES = {"dg": ("DGCAT", "MDC", "PDGPRO", "DGPROP", "COMPL", "OR", "PROCPR"), "proc": ("PROCPR", "DGPROP", "OR", "CC")}
 #: Cells no row of a table can do without (the official tables fill them in every row).
 _REQUIRED = {"drglogic": ("ord", "drg"), "dg": ("code", "vartype", "varval"), "proc": ("code", "vartype", "varval"),
              "complcat": ("compl",), "complexcl": ("compl", "code"), "drgnames": ("drg",)}
@@ -400,6 +403,10 @@ def check_cells(table: Table) -> None:
         for i, row in enumerate(table.rows):
             if not row[column]:
                 raise table.error(f"empty; every row of {table.name} needs its `{column}`", i, column)
+    for i, row in enumerate(table.rows if table.name in VARTYPES else ()):
+        if row["vartype"] not in VARTYPES[table.name]:
+            raise table.error(f"{row['vartype'][:40]!r} is no vartype the importer knows (expected "
+                              f"{', '.join(VARTYPES[table.name])}): the row would be lost", i, "vartype")
     if table.name == "proc":  # CC levels are numbers: the CC table is typed int
         for i, row in enumerate(table.rows):
             if row["vartype"] == "CC" and row["varval"] and not re.fullmatch(r"\d{1,9}", row["varval"]):
