@@ -337,6 +337,23 @@ def test_synthetic_workbook_imports_checks_and_groups(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the group list, payment and the guide
 
 
+def test_a_group_list_without_a_points_column_is_a_warning_naming_the_headers_not_read(tmp_path: Path) -> None:
+    src = tmp_path / "DefinitionData_2025_PR1a.json"
+    src.write_text(json.dumps(synthetic()), encoding="utf-8")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("DRG-kode;Navn;Vekt 2025;Trimpunkt;Poeng per dag;Flagg\n470;Ugrupperbar;0;;;\n01A;Kirurgi;2,5;10;0,1;\n",
+                      encoding="utf-8")
+    code, output = import_(str(src), "-o", str(tmp_path / "nd"), "--groups", str(groups))
+    assert code == 0, output
+    assert "warning: groups.csv: no points column (no points and no refunds): none of the usual headers" in output
+    assert "headers not read: 'Vekt 2025'; if 'Vekt 2025' gives the points, name it: --column points=\"Vekt 2025\"\n" \
+        in output, output
+    assert "no name column" not in output
+    code, output = import_(str(src), "-o", str(tmp_path / "nd2"), "--groups", str(groups), "--column", "points=Vekt 2025")
+    assert code == 0 and "warning: groups.csv: no" not in output, output
+
+
+
 def test_group_list_and_payment_give_names_points_refunds_and_the_guide(tmp_path: Path) -> None:
     src = tmp_path / "DefinitionData_2025_PR1a.json"
     src.write_text(json.dumps(synthetic()), encoding="utf-8")
