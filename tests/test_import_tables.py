@@ -337,6 +337,17 @@ def test_synthetic_workbook_imports_checks_and_groups(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the group list, payment and the guide
 
 
+def test_a_csv_header_cell_holding_a_line_break_does_not_hide_the_separator(tmp_path: Path) -> None:
+    folder = write_folder(synthetic(), tmp_path / "DefinitionData_2025")
+    (folder / "DRGnames.tsv").unlink()
+    names = '"LOC_DRG\r\n(LINK TO NDMS)";MDC;DRG\r\n' + "".join(f"x;{r['mdc']};{r['drg']}\r\n" for r in synthetic()["drgnames"])
+    (folder / "DRGnames.csv").write_text(names, encoding="utf-8", newline="")
+    code, output = import_(str(folder), "-o", str(tmp_path / "out"))
+    assert code == 0, output
+    assert '01A "DRG 01A" parent 01' in (tmp_path / "out" / "catalogue.isf").read_text(encoding="utf-8")
+    assert tables.first_record(names) == '"LOC_DRG\r\n(LINK TO NDMS)";MDC;DRG\r'
+
+
 def test_a_group_list_without_a_points_column_is_a_warning_naming_the_headers_not_read(tmp_path: Path) -> None:
     src = tmp_path / "DefinitionData_2025_PR1a.json"
     src.write_text(json.dumps(synthetic()), encoding="utf-8")

@@ -473,6 +473,16 @@ def release_from_lines(lines: Iterable[str]) -> tuple[int | None, str | None]:
 # ---------------------------------------------------------------------- CSV
 
 
+#: A record of CSV text: runs of anything but quotes and line breaks, and quoted fields (line breaks included).
+_RECORD = re.compile(r'(?:[^"\n]+|"[^"]*")*')
+
+
+def first_record(text: str) -> str:
+    """The text of the first record of CSV text: up to the first line break outside double quotes
+    (Excel saves a header cell holding a line break as `"LOC_DRG⏎(LINK TO NDMS)";MDC;DRG`)."""
+    return _RECORD.match(text).group()  # type: ignore[union-attr]  # the pattern matches the empty text
+
+
 def csv_records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
     """The records of a CSV or TSV file (tab for .tsv, else the separator of the header line) with
     the line each ends on; UTF-8 (with or without a byte-order mark), else Windows-1252."""
@@ -484,8 +494,7 @@ def csv_records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
         if "\ufffd" in text:
             pos = text.index("\ufffd")
             raise ImportError_(f"{path}: neither UTF-8 nor Windows-1252: line {text.count(chr(10), 0, pos) + 1}") from None
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first_record(text))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for fields in reader:
