@@ -268,3 +268,22 @@ def test_a_signal_while_a_worker_starts_waits_until_the_pool_knows_it(monkeypatc
 def test_jobs_zero_means_every_core() -> None:
     assert parallel.jobs_or_cores(0) == parallel.cores() >= 1
     assert parallel.jobs_or_cores(3) == 3
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_key_first_appearing_after_the_first_json_line_is_noted_once(tmp_path: Path, package: Path, jobs: int) -> None:
+    """JSON Lines (issue 18, item 15): a key that is no attribute, first seen in a later record, is
+    named once with its first row and the closest attribute, however the rows are split among workers."""
+    src = tmp_path / "in.jsonl"
+    first = {"id": 1, "sex": 2, "age": 78, "care_level": 3, "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["S01LA05"]}
+    records = [first, {**first, "id": 2, "drugs": None, "drugz": ["L01FG01"]}, {**first, "id": 3, "hdiag": "X"},
+               *({**first, "id": k, "drugz": [], "hdiag": "Y"} for k in range(4, 40))]
+    src.write_text("".join(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n" for r in records),
+                   encoding="utf-8")
+    summary, said = _run(package, src, tmp_path / "out.csv", jobs=jobs, chunk=3)
+    said = " ".join(said.split())
+    assert ("note: 2 key(s) first appearing after the first record are no attribute: row 2: drugz (did you mean drugs?), "
+            "row 3: hdiag; they are not grouped, and not written") in said, said
+    assert said.count("drugz") == 1 and summary.notes[-1].startswith("note: 2 key(s)")
+    assert summary.unknown == {"drugz": 2, "hdiag": 3}
+    assert "pass through unused: id" in said  # the first record's own key, noted before the run
