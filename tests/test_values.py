@@ -58,6 +58,16 @@ def test_huge_integers_are_invalid_values(isf2025: tuple[Program, ModuleType]) -
         ("age", "<an integer of more than 28 digits>", "an integer of more than 28 digits"),)
 
 
+def test_a_long_value_is_shown_cut_in_a_problem(isf2025: tuple[Program, ModuleType]) -> None:
+    """An over-long integer given as text (CSV) is shown cut, as a JSON integer is shown described:
+    never 5,000 characters in `problems`."""
+    (_, shown, reason), = both(isf2025, {**BEVACIZUMAB, "age": "9" * 5000})[2]
+    assert (shown, reason) == ("9" * 100 + "… <5,000 characters>", "an integer of more than 28 digits")
+    (_, shown, reason), = both(isf2025, {**BEVACIZUMAB, "care_level": "x" * 101})[2]
+    assert shown == "x" * 100 + "… <101 characters>" and reason.startswith("not a value of")
+    assert both(isf2025, {**BEVACIZUMAB, "care_level": "x" * 100})[2][0][1] == "x" * 100  # up to the limit: whole
+
+
 @pytest.mark.parametrize("pdx", ["H35\x00.3", "H35 .3", "H3\uff15.3", "XX99.9", "h35.3x!"])
 def test_a_code_that_does_not_fit_its_code_system_is_invalid(isf2025: tuple[Program, ModuleType], pdx: str) -> None:
     group, rc, problems = both(isf2025, {**BEVACIZUMAB, "pdx": pdx})

@@ -115,13 +115,20 @@ def _text(raw: object) -> str:
     return str(raw)
 
 
+#: The most characters of an input value a problem shows: a longer one is cut there, its length given.
+SHOWN_CHARS = 100
+
+
 def shown(raw: object) -> str:
     """``raw`` as text in a problem: a value holding an integer too long to be turned into text (which
-    raises ValueError) is described instead."""
+    raises ValueError) is described instead, and a text of more than SHOWN_CHARS characters is cut."""
     try:
-        return _text(raw)
+        text = _text(raw)
     except ValueError:
         return f"<{_TOO_LONG}>" if isinstance(raw, int) else f"<a value holding {_TOO_LONG}>"
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… <{len(text):,} characters>"
+
+
 
 
 def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
