@@ -306,6 +306,20 @@ def test_a_json_integer_of_thousands_of_digits_is_an_invalid_value_in_its_row(tm
     assert rows[1]["age"] == "9" * 5000  # passed through whole
 
 
+@pytest.mark.parametrize("text", ["", HEADER + "\n", "\n\n"])
+def test_an_input_without_rows_is_a_warning(tmp_path: Path, package: Path, text: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty input gave 0 rows, exit 0 and no word: still exit 0 and the header alone, with a warning."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(text, encoding="utf-8")
+    r = _invoke("group", str(package), str(src), "-o", str(out))
+    assert r.exit_code == 0 and "warning: the input holds no rows" in r.output, r.output
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("row,") and len(_rows(out)) == 0
+    pkg = load_package(package)
+    assert csv_main(pkg._GROUPER, "t", [str(src)], pkg.ATTRIBUTES) == 0
+    assert "warning: the input holds no rows" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------- 16. Windows-1252, money
 
 

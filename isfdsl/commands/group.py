@@ -280,6 +280,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
         except parallel.WorkerDied as exc:
             raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
+    if summary.rows == 0:  # an empty file, or a header alone: the output is its header alone
+        summary.notes.append("warning: the input holds no rows")
+        console.print(summary.notes[-1], style="yellow", markup=False, highlight=False)
     late = summary.unknown_note(list(pkg.ATTRIBUTES))
     if late is not None:
         summary.notes.append(late)
