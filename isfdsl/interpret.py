@@ -131,21 +131,23 @@ def convert(attr: ir.Attribute, t: Type, raw: object, checked: bool = True) -> o
                 raise ValueError(_TOO_LONG)
         else:
             text = _input_text(raw).strip()
-            digits = text.lstrip("+-").lstrip("0")
-            if len(digits) > limits.DIGITS:  # never given to int(): past 4,300 digits it raises
-                raise ValueError(_TOO_LONG if digits.isdigit() else "not an integer")
-            try:
-                n = int(text)
-            except ValueError:
-                raise ValueError("not an integer") from None
+            body = text[1:] if text[:1] in ("+", "-") else text
+            if body == "" or any(ch not in "0123456789" for ch in body):  # int() takes any Unicode digit
+                raise ValueError("not an integer")
+            if len(body.lstrip("0")) > limits.DIGITS:  # never given to int(): past 4,300 digits it raises
+                raise ValueError(_TOO_LONG)
+            n = int(text)
         if (t.lo is not None and n < t.lo) or (t.hi is not None and n > t.hi):
             raise ValueError(f"outside {t}")
         return n
     if kind == "decimal":
         if isinstance(raw, bool):
             raise ValueError("not a number")
+        text = _input_text(raw).strip()
+        if any(ord(ch) > 127 or ch == "_" for ch in text):  # Decimal() takes any Unicode digit, and `1_000`
+            raise ValueError("not a number")
         try:
-            d = Decimal(_input_text(raw).strip())
+            d = Decimal(text)
         except InvalidOperation:
             raise ValueError("not a number") from None
         if not d.is_finite():

@@ -291,6 +291,35 @@ def test_a_json_line_with_a_carriage_return_is_one_record(tmp_path: Path, packag
     assert [(r["row"], r["id"], r["group"], r["problems"]) for r in rows] == [(1, 1, "39O", ""), (2, 2, "901A", "")]
 
 
+def test_a_json_integer_of_thousands_of_digits_is_an_invalid_value_in_its_row(tmp_path: Path, package: Path) -> None:
+    """Past Python's 4,300 digits the line was "not valid JSON" and lost its id; now it is read, and the
+    huge integer is an invalid value (shown cut), the row keeping its id and other values."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.csv"
+    src.write_text('{"id": 1, "pdx": "H25.1", "procedures": ["CJE20"], "age": 70, "care_level": "2"}\n'
+                   '{"id": 2, "pdx": "H25.1", "procedures": ["CJE20"], "age": ' + "9" * 5000 + ', "care_level": "2"}\n',
+                   encoding="utf-8")
+    _invoke("group", str(package), str(src), "-o", str(out))
+    rows = _rows(out)
+    assert [(r["row"], r["id"], r["pdx"]) for r in rows] == [("1", "1", "H25.1"), ("2", "2", "H25.1")]
+    assert rows[0]["group"] == "39O" and rows[1]["group"]  # the invalid age counts as missing
+    assert rows[1]["problems"] == f"age='{'9' * 100}… <5,000 characters>': an integer of more than 28 digits", rows[1]["problems"]
+    assert rows[1]["age"] == "9" * 5000  # passed through whole
+
+
+@pytest.mark.parametrize("text", ["", HEADER + "\n", "\n\n"])
+def test_an_input_without_rows_is_a_warning(tmp_path: Path, package: Path, text: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """An empty input gave 0 rows, exit 0 and no word: still exit 0 and the header alone, with a warning."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(text, encoding="utf-8")
+    r = _invoke("group", str(package), str(src), "-o", str(out))
+    assert r.exit_code == 0 and "warning: the input holds no rows" in r.output, r.output
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("row,") and len(_rows(out)) == 0
+    pkg = load_package(package)
+    assert csv_main(pkg._GROUPER, "t", [str(src)], pkg.ATTRIBUTES) == 0
+    assert "warning: the input holds no rows" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------- 16. Windows-1252, money
 
 
@@ -432,7 +461,7 @@ def jsonl_batch(draw: st.DrawFn) -> tuple[bytes, list[tuple[int | None, bool]]]:
         end = draw(st.sampled_from([b"\n", b"\r\n"]))
         line = {"good": good, "cr": good.replace(b", ", b",\r ", 1), "blank": draw(st.sampled_from([b"", b"  ", b"\r"])),
                 "stray": good.replace(b'"pdx"', b'"pdx', 1), "bad byte": good[:-1] + b', "x": "\xff"}',
-                "array": b"[1, 2]", "deep": b"[" * 5000 + b"]" * 5000, "number": b'{"id": 1' + b"0" * 5000 + b"}"}[kind]
+                "array": b"[1, 2]", "deep": b"[" * 5000 + b"]" * 5000, "number": good.replace(b'"age": 70', b'"age": 1' + b"0" * 5000, 1)}[kind]  # an invalid age
         out.append(line + end)
         if kind != "blank":
             expected.append((k if kind in ("good", "cr", "bad byte") else None, kind not in ("good", "cr")))

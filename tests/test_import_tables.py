@@ -337,6 +337,34 @@ def test_synthetic_workbook_imports_checks_and_groups(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- the group list, payment and the guide
 
 
+def test_a_csv_header_cell_holding_a_line_break_does_not_hide_the_separator(tmp_path: Path) -> None:
+    folder = write_folder(synthetic(), tmp_path / "DefinitionData_2025")
+    (folder / "DRGnames.tsv").unlink()
+    names = '"LOC_DRG\r\n(LINK TO NDMS)";MDC;DRG\r\n' + "".join(f"x;{r['mdc']};{r['drg']}\r\n" for r in synthetic()["drgnames"])
+    (folder / "DRGnames.csv").write_text(names, encoding="utf-8", newline="")
+    code, output = import_(str(folder), "-o", str(tmp_path / "out"))
+    assert code == 0, output
+    assert '01A "DRG 01A" parent 01' in (tmp_path / "out" / "catalogue.isf").read_text(encoding="utf-8")
+    assert tables.first_record(names) == '"LOC_DRG\r\n(LINK TO NDMS)";MDC;DRG\r'
+
+
+def test_a_group_list_without_a_points_column_is_a_warning_naming_the_headers_not_read(tmp_path: Path) -> None:
+    src = tmp_path / "DefinitionData_2025_PR1a.json"
+    src.write_text(json.dumps(synthetic()), encoding="utf-8")
+    groups = tmp_path / "groups.csv"
+    groups.write_text("DRG-kode;Navn;Vekt 2025;Trimpunkt;Poeng per dag;Flagg\n470;Ugrupperbar;0;;;\n01A;Kirurgi;2,5;10;0,1;\n",
+                      encoding="utf-8")
+    code, output = import_(str(src), "-o", str(tmp_path / "nd"), "--groups", str(groups))
+    assert code == 0, output
+    assert "warning: groups.csv: no points column (no points and no refunds): none of the usual headers" in output
+    assert "headers not read: 'Vekt 2025'; if 'Vekt 2025' gives the points, name it: --column points=\"Vekt 2025\"\n" \
+        in output, output
+    assert "no name column" not in output
+    code, output = import_(str(src), "-o", str(tmp_path / "nd2"), "--groups", str(groups), "--column", "points=Vekt 2025")
+    assert code == 0 and "warning: groups.csv: no" not in output, output
+
+
+
 def test_group_list_and_payment_give_names_points_refunds_and_the_guide(tmp_path: Path) -> None:
     src = tmp_path / "DefinitionData_2025_PR1a.json"
     src.write_text(json.dumps(synthetic()), encoding="utf-8")
@@ -543,6 +571,27 @@ CORRUPT: dict[str, tuple[Callable[[Path], Path], str]] = {
     "age of eleven digits": (lambda t: _json(t, _edit('drglogic/2/agelim=">99999999999"')), "more than nine digits"),
     "complication level not a number": (lambda t: _json(t, _edit('drglogic/2/compl="x1"')),
                                         "table 'drglogic', row 3, column 'compl': 'x1' is not an integer"),
+    # Cells the official grouper reads leniently (an unknown operator always holds, a bare number is
+    # no condition, an unknown letter matches everything): a typing error must not become another rule.
+    "stay with a doubled operator": (lambda t: _json(t, _edit('drglogic/3/dur="<<2"')),
+                                     "table 'drglogic', row 4, column 'dur': '<<2' is not a condition the importer can read"),
+    "stay without an operator": (lambda t: _json(t, _edit('drglogic/3/dur="2"')),
+                                 "row 4, column 'dur': '2' is not a condition"),
+    "age with an unknown operator": (lambda t: _json(t, _edit('drglogic/2/agelim="=365"')),
+                                     "row 3, column 'agelim': '=365' is not a condition"),
+    "age not a number": (lambda t: _json(t, _edit('drglogic/2/agelim="<1x"')), "row 3, column 'agelim': '<1x'"),
+    "unknown sex": (lambda t: _json(t, _edit('drglogic/2/sex="K"')), "row 3, column 'sex': 'K' is not a condition"),
+    "unknown OR letter": (lambda t: _json(t, _edit('drglogic/1/or="Q"')), "row 2, column 'or': 'Q' is not a condition"),
+    "unknown icd value": (lambda t: _json(t, _edit('drglogic/1/icd="x"')), "row 2, column 'icd': 'x' is not a condition"),
+    "unknown discharge": (lambda t: _json(t, _edit('drglogic/1/disch="X"')), "row 2, column 'disch': 'X' is not a"),
+    "property with another operator": (lambda t: _json(t, _edit('drglogic/1/pdgprop="<01X01"')),
+                                       "row 2, column 'pdgprop': '<01X01' is not a condition"),
+    "workbook, stay with a doubled operator": (lambda t: _book(t, "DRGLogic!C4!<<2"),
+                                               "sheet 'DRGLogic', row 4, column 'Dur': '<<2' is not a condition"),
+    "unknown dg vartype": (lambda t: _json(t, _edit('dg/3/vartype="COMPLX"')),
+                           "table 'dg', row 4, column 'vartype': 'COMPLX' is no vartype the importer knows"),
+    "unknown proc vartype": (lambda t: _json(t, _edit('proc/0/vartype="ORR"')),
+                             "table 'proc', row 1, column 'vartype': 'ORR' is no vartype"),
     "unknown logic column": (lambda t: _json(t, _edit('drglogic/0/los2=""')),
                              "table 'drglogic', row 1, column 'los2': a column the importer does not understand"),
     "a column twice": (lambda t: _json(t, _edit('drglogic/0/DRG="470"')), "column 'DRG': two columns are `drg`"),

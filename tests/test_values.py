@@ -11,6 +11,7 @@ import random
 import sys
 import time
 import tracemalloc
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +27,7 @@ from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
 from isfdsl.runtime import convert
 from isfdsl.runtime.io import csv_main
+from isfdsl.types import DECIMAL
 
 from .conftest import DEFINITIONS
 
@@ -56,6 +58,34 @@ def test_huge_integers_are_invalid_values(isf2025: tuple[Program, ModuleType]) -
         assert group and problems and problems[0][0] == "age", value
     assert both(isf2025, {**BEVACIZUMAB, "age": 10 ** 5000})[2] == (
         ("age", "<an integer of more than 28 digits>", "an integer of more than 28 digits"),)
+
+
+def test_a_long_value_is_shown_cut_in_a_problem(isf2025: tuple[Program, ModuleType]) -> None:
+    """An over-long integer given as text (CSV) is shown cut, as a JSON integer is shown described:
+    never 5,000 characters in `problems`."""
+    (_, shown, reason), = both(isf2025, {**BEVACIZUMAB, "age": "9" * 5000})[2]
+    assert (shown, reason) == ("9" * 100 + "… <5,000 characters>", "an integer of more than 28 digits")
+    (_, shown, reason), = both(isf2025, {**BEVACIZUMAB, "care_level": "x" * 101})[2]
+    assert shown == "x" * 100 + "… <101 characters>" and reason.startswith("not a value of")
+    assert both(isf2025, {**BEVACIZUMAB, "care_level": "x" * 100})[2][0][1] == "x" * 100  # up to the limit: whole
+
+
+@pytest.mark.parametrize("value", ["７８", "٧٨", "7_8", "+-78", "७८"])
+def test_integers_take_ascii_digits_only(isf2025: tuple[Program, ModuleType], value: str) -> None:
+    """Python's int() reads any Unicode digit (full-width ７８, Arabic-Indic ٧٨) and `7_8`: an integer
+    is ASCII digits with an optional sign, in the compiled grouper and the interpreter alike."""
+    assert both(isf2025, {**BEVACIZUMAB, "age": value})[2] == (("age", value, "not an integer"),)
+    assert both(isf2025, {**BEVACIZUMAB, "age": " +78 "})[2] == ()
+
+
+def test_decimals_take_ascii_digits_only(isf2025: tuple[Program, ModuleType]) -> None:
+    attr = isf2025[0].attributes[0]  # the decimal type needs nothing of its attribute
+    for value in ("１.５", "1_000", "٣"):
+        with pytest.raises(ValueError, match="not a number"):
+            convert.to_decimal(value)
+        with pytest.raises(ValueError, match="not a number"):
+            interpret.convert(attr, DECIMAL, value)
+    assert convert.to_decimal(" +1.50 ") == interpret.convert(attr, DECIMAL, "1.5") == Decimal("1.5")
 
 
 @pytest.mark.parametrize("pdx", ["H35\x00.3", "H35 .3", "H3\uff15.3", "XX99.9", "h35.3x!"])

@@ -162,6 +162,16 @@ def _grouping_strings(data: IO[bytes], encoding: str) -> Iterator[Record]:
             yield record
 
 
+def json_int(text: str) -> int | str:
+    """A JSON integer; one Python will not read (more than 4,300 digits) stays its text, so that it is
+    the invalid value it is (no attribute takes an integer of more than 28 digits) and its record keeps
+    its row and other values."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _jsonl(data: IO[bytes], encoding: str) -> Iterator[Record]:
     """One record per line that is not blank; lines end at line feeds only (JSON allows a carriage
     return between tokens)."""
@@ -174,11 +184,11 @@ def _jsonl(data: IO[bytes], encoding: str) -> Iterator[Record]:
             where = f"row {n}" if n == lineno else f"row {n} (line {lineno})"
             found = [f"{where}: {problem}"] if problem else []
             try:
-                value = json.loads(text)
+                value = json.loads(text, parse_int=json_int)
             except json.JSONDecodeError as exc:
                 yield Record(n, {}, [*found, f"{where}: not valid JSON: {exc.msg} at column {exc.colno}"])
                 continue
-            except (ValueError, RecursionError) as exc:  # nested too deeply, an integer of over 4,300 digits
+            except (ValueError, RecursionError) as exc:  # nested too deeply
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
                 yield Record(n, {}, [*found, f"{where}: not valid JSON: {reason}"])
                 continue

@@ -470,6 +470,8 @@ def import_norddrg_cmd(path: str, out: str, year: int | None, recode_properties:
     for note in done.notes:
         click.echo(f"note: {note}", err=True)
     if groups is not None:
+        for warning in groups.warnings:
+            click.echo(f"warning: {warning}", err=True)
         if done.listed_not_produced:
             click.echo(f"warning: {len(done.listed_not_produced)} groups of {groups.source} are never produced by the "
                        f"logic (not imported unless drgnames has them): {' '.join(done.listed_not_produced)}", err=True)

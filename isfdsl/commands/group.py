@@ -74,6 +74,9 @@ def _attributes_only(group: Callable[[Mapping[str, object]], Result], attributes
     return group({k: v for k, v in values.items() if k in attributes})
 
 
+#: The most keys that are no attribute :class:`Summary` remembers (a hostile file could hold millions).
+UNKNOWN_KEYS = 100
+
 #: Input columns the output does not pass through: the results replace them (when regrouping an output).
 REPLACED = frozenset((*RESULT_FIELDS, "row", "version"))
 
@@ -114,6 +117,10 @@ class Summary:
     refund: Decimal = Decimal(0)
     #: what the input's columns mean for the grouping (see :func:`column_notes`)
     notes: list[str] = field(default_factory=list)
+    #: keys of JSON lines that are no attribute nor a column of the output, each with the row it first
+    #: appears in (at most :data:`UNKNOWN_KEYS`; ``more_unknown`` when there were others)
+    unknown: dict[str, int] = field(default_factory=dict)
+    more_unknown: bool = False
 
     def add(self, system: str, group: str, rc: str, points: Decimal, refund: Decimal | None, problems: bool) -> None:
         self.rows += 1
@@ -133,6 +140,27 @@ class Summary:
         self.with_problems += other.with_problems
         self.points += other.points
         self.refund += other.refund
+        for key, row in other.unknown.items():
+            self.note_unknown(key, row)
+        self.more_unknown |= other.more_unknown
+
+    def note_unknown(self, key: str, row: int) -> None:
+        """Remember that ``key`` appears in ``row``, unless an earlier row had it."""
+        if key in self.unknown:
+            return
+        if len(self.unknown) < UNKNOWN_KEYS:
+            self.unknown[key] = row
+        else:
+            self.more_unknown = True
+
+    def unknown_note(self, attributes: Sequence[str]) -> str | None:
+        """The note naming the keys of :attr:`unknown`, each with the closest attribute and its first row."""
+        if not self.unknown:
+            return None
+        keys = ", ".join(f"row {n:,}: {unknown_columns([k], attributes)}" for k, n in self.unknown.items())
+        return (f"note: {len(self.unknown)}{'+' if self.more_unknown else ''} key(s) first appearing after the first "
+                f"record are no attribute: {keys}{', …' if self.more_unknown else ''}; they are not grouped, and "
+                "not written (the output's columns are the first record's keys)")
 
     def table(self) -> Table:
         grid = Table(show_header=False)
@@ -155,11 +183,17 @@ Done = tuple[Summary, Any]
 
 
 def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], Result], columns: Sequence[str],
-                version_of: Callable[[Mapping[str, object]], str | None] | None, layout: batch.Layout) -> Done:
-    """Group a chunk of records (row, values, read problems): their summary and output rows, laid out."""
+                version_of: Callable[[Mapping[str, object]], str | None] | None, layout: batch.Layout,
+                known: frozenset[str] | None = None) -> Done:
+    """Group a chunk of records (row, values, read problems): their summary and output rows, laid out.
+    ``known``: for records whose keys may differ (JSON lines), the keys not to note as unknown (the
+    attributes and the output's columns); the others go to :attr:`Summary.unknown`."""
     summary = Summary()
     out: list[dict[str, object]] = []
     for n, values, read in chunk:
+        if known is not None and not values.keys() <= known:
+            for key in values.keys() - known:
+                summary.note_unknown(key, n)
         result = group(values)
         problems = [*read, describe(result.problems)] if result.problems else read
         row: dict[str, object] = {"row": n, **{c: values.get(c) for c in columns}}
@@ -173,11 +207,11 @@ def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], R
 
 
 def _start_worker(folder: str, table: str | None, prices: Mapping[str, Decimal] | None, shares: Mapping[str, Decimal] | None,
-                  columns: Sequence[str], layout: batch.Layout) -> Callable[[parallel.Chunk], Done]:
+                  columns: Sequence[str], layout: batch.Layout, known: frozenset[str] | None) -> Callable[[parallel.Chunk], Done]:
     """In a worker process: the package in ``folder`` loaded, and :func:`group_chunk` over it."""
     pkg = load_package(Path(folder))
     return functools.partial(group_chunk, group=grouping(pkg, table, prices, shares), columns=columns,
-                             version_of=getattr(pkg, "version_of", None), layout=layout)
+                             version_of=getattr(pkg, "version_of", None), layout=layout, known=known)
 
 
 def run(source: str, input_path: str, out: str, *, table: str | None = None, input_format: str | None = None,
@@ -225,13 +259,16 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("group", total=reader.size or None, rows=0)
-        here = functools.partial(group_chunk, group=group, columns=columns, version_of=version_of, layout=writer.layout)
+        # JSON lines: a later record may hold keys the first lacks
+        known = None if reader.header else frozenset((*pkg.ATTRIBUTES, *columns, *REPLACED))
+        here = functools.partial(group_chunk, group=group, columns=columns, version_of=version_of, layout=writer.layout,
+                                 known=known)
         folder = str(Path(str(pkg.__file__)).parent)
         # Parquet crosses to the workers as Arrow batches; other formats as records read here
         parts: Iterable[parallel.Chunk] = (reader.parts(chunk) if reader.parts is not None and not ahead else
                                            parallel.chunks(chain(ahead, records), chunk))
         results = stack.enter_context(closing(parallel.ordered(
-            here, parts, jobs, _start_worker, (folder, table, prices, shares, columns, writer.layout))))
+            here, parts, jobs, _start_worker, (folder, table, prices, shares, columns, writer.layout, known))))
         try:
             for part, laid_out in results:
                 writer.put(laid_out)
@@ -243,6 +280,13 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
         except parallel.WorkerDied as exc:
             raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
+    if summary.rows == 0:  # an empty file, or a header alone: the output is its header alone
+        summary.notes.append("warning: the input holds no rows")
+        console.print(summary.notes[-1], style="yellow", markup=False, highlight=False)
+    late = summary.unknown_note(list(pkg.ATTRIBUTES))
+    if late is not None:
+        summary.notes.append(late)
+        console.print(late, markup=False, highlight=False)
     console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())
     return summary

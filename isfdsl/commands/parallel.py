@@ -11,6 +11,7 @@ never forked from the parent, which by then holds reader threads (pyarrow's) and
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -147,7 +148,23 @@ def _start(start: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...]) ->
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    _end_with_parent()
     _WORK[:] = [start(*args)]
+
+
+def _end_with_parent() -> None:
+    """End this worker as soon as its parent process has ended. A parent killed outright (``kill -9``)
+    never shuts its pool down: without this its workers would wait for work for good, and keep the
+    forkserver and the resource tracker alive with them."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="isf-parent-watch", daemon=True).start()
 
 
 def _work(part: Any) -> Any:

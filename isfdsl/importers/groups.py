@@ -63,6 +63,7 @@ class GroupList:
     groups: dict[str, GroupInfo]
     columns: dict[str, str]
     ignored: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # roles the list gives no column for, with the headers that might
 
 
 @dataclass(slots=True)
@@ -137,7 +138,34 @@ def read_groups(path: Path, mapping: dict[str, str] | None = None) -> GroupList:
         groups[g.code], first[g.code] = g, n
     used = set(columns.values())
     ignored = tuple(h for i, h in enumerate(headers) if h and i not in used)
-    return GroupList(path.name, groups, {r: headers[i] for r, i in columns.items()}, ignored)
+    return GroupList(path.name, groups, {r: headers[i] for r, i in columns.items()}, ignored,
+                     _missing(path.name, columns, ignored))
+
+
+#: Roles whose absence leaves the imported grouper without what a group list is for.
+_WANTED = {"name": "no group names", "points": "no points and no refunds"}
+
+
+def _missing(source: str, columns: dict[str, int], ignored: tuple[str, ...]) -> tuple[str, ...]:
+    """A warning for each of the roles name and points no header gives, naming the headers not read
+    and suggesting the likeliest (one that contains a usual name of the role, like `Vekt 2015`)."""
+    out = []
+    for role, consequence in _WANTED.items():
+        if role in columns:
+            continue
+        usual = ", ".join(repr(h) for h in ROLES[role][:5])
+        likely = [h for h in ignored if any(name in norm(h) for name in ROLES[role])]
+        hint = (f"; if {likely[0]!r} gives the {role}, name it: --column {role}={_shell(likely[0])}" if likely else
+                f"; name the column that gives them with --column {role}=HEADER" if ignored else "")
+        unread = f"headers not read: {', '.join(map(repr, ignored))}" if ignored else "no other headers"
+        out.append(f"{source}: no {role} column ({consequence}): none of the usual headers ({usual}, …); "
+                   f"{unread}{hint}")
+    return tuple(out)
+
+
+def _shell(header: str) -> str:
+    """A header as one shell word: in double quotes unless it is letters, digits and `_.-` only."""
+    return header if re.fullmatch(r"[\w.-]+", header) else '"' + re.sub(r'(["$`\\])', r"\\\1", header) + '"'
 
 
 def _group(path: Path, n: int, values: Sequence[object], columns: dict[str, int], headers: list[str]) -> GroupInfo:

@@ -456,7 +456,8 @@ derive cc_level: int "CC level: the highest procedure CC value or active complic
         return conds, notes
 
     def or_cell(self, cell: str) -> list[str]:
-        """§4.7: S, P, N, Z; a bare + or -; - with a letter never holds; an unknown letter always does."""
+        """§4.7: S, P, N, Z; a bare + or -; - with a letter never holds. (An unknown letter, which the
+        official grouper reads as always true, is refused by ``tables.check_cells``.)"""
         if cell == "+":
             return ["orprops is present"]
         if cell == "-":
@@ -478,12 +479,13 @@ def _cell(cell: str) -> tuple[str, str]:
 
 
 def _compare(feature: str, cell: str) -> list[str]:
-    """§4.5, §4.9: `<n` or `>n`; any other operator always holds; a value that does not parse is 0."""
-    op, v = _cell(cell)
-    if op not in "<>" or not op:
+    """§4.5, §4.9: `<n` or `>n`. (The official grouper reads any other operator as always true and a
+    number that does not parse as 0; ``tables.check_cells`` refuses such cells before they get here.)"""
+    if not cell:
         return []
-    n = int(v) if re.fullmatch(r"-?\d+", v) else 0
-    return [f"{feature} {op} {n}"]
+    if not re.fullmatch(r"[<>]\d+", cell):
+        raise ValueError(f"not a comparison: {cell!r}")  # unreachable: check_cells refused it
+    return [f"{feature} {cell[0]} {int(cell[1:])}"]
 
 
 def _sex(cell: str) -> list[str]:

@@ -357,6 +357,28 @@ _SYNTAX: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("complexcl", "code"): (_CODE, "a diagnosis code: letters and digits"),
     ("complexcl", "d_code"): (_CODE, "a diagnosis code: letters and digits"),
 }
+#: The forms the logic table's condition cells may take (SEMANTICS.md §4); an empty cell is no condition.
+#: The official grouper reads any other form leniently (an unknown operator always holds, an unparsable
+#: number is 0, an unknown letter matches everything): a typing error would silently become another
+#: rule, so the importer refuses it. The official years 2015-2017 use only these forms.
+_PROPERTY = r"-?[0-9A-Za-z]+"
+_LOGIC_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "icd": (re.compile(r"[+-]"), "`+` (a valid PDX) or `-` (none)"),
+    "mdc": (re.compile(_PROPERTY), "an MDC, or `-` and an MDC"),
+    "pdgprop": (re.compile(_PROPERTY), "a property, or `-` and a property"),
+    "or": (re.compile(r"[+-]|[+=-]?[SPNZ]"), "`S`, `P`, `N`, `Z` (`-` and one of them), or a bare `+` or `-`"),
+    "procpro1": (re.compile(_PROPERTY + "|-"), "a property, `-` and a property, or a bare `-`"),
+    "secproc1": (re.compile(_PROPERTY + "|-"), "a property, `-` and a property, or a bare `-`"),
+    "dgcat1": (re.compile(_PROPERTY), "a category, or `-` and a category"),
+    "agelim": (re.compile(r"[<>]\d+"), "`<n` or `>n` (n a whole number of days)"),
+    "sex": (re.compile(r"[MF-]"), "`M`, `F` or `-` (unknown)"),
+    **{f"dgprop{n}": (re.compile(_PROPERTY), "a property, or `-` and a property") for n in range(1, 5)},
+    "disch": (re.compile(r"[=-]?[ENHR]"), "`E`, `N`, `H` or `R` (`=` or `-` and one of them)"),
+    "dur": (re.compile(r"[<>]\d+"), "`<n` or `>n` (n a whole number of days)"),
+}
+#: The vartypes of the code tables (SEMANTICS.md §2; the official years use all of these and no other):
+#: a row of another vartype would be dropped, so it is an error.
+VARTYPES = {"dg": ("DGCAT", "MDC", "PDGPRO", "DGPROP", "COMPL", "OR", "PROCPR"), "proc": ("PROCPR", "DGPROP", "OR", "CC")}
 #: Cells no row of a table can do without (the official tables fill them in every row).
 _REQUIRED = {"drglogic": ("ord", "drg"), "dg": ("code", "vartype", "varval"), "proc": ("code", "vartype", "varval"),
              "complcat": ("compl",), "complexcl": ("compl", "code"), "drgnames": ("drg",)}
@@ -381,6 +403,10 @@ def check_cells(table: Table) -> None:
         for i, row in enumerate(table.rows):
             if not row[column]:
                 raise table.error(f"empty; every row of {table.name} needs its `{column}`", i, column)
+    for i, row in enumerate(table.rows if table.name in VARTYPES else ()):
+        if row["vartype"] not in VARTYPES[table.name]:
+            raise table.error(f"{row['vartype'][:40]!r} is no vartype the importer knows (expected "
+                              f"{', '.join(VARTYPES[table.name])}): the row would be lost", i, "vartype")
     if table.name == "proc":  # CC levels are numbers: the CC table is typed int
         for i, row in enumerate(table.rows):
             if row["vartype"] == "CC" and row["varval"] and not re.fullmatch(r"\d{1,9}", row["varval"]):
@@ -390,6 +416,11 @@ def check_cells(table: Table) -> None:
             for column in ("agelim", "dur", "compl"):
                 if _BIG.search(row[column]):
                     raise table.error(f"{row[column][:40]!r}: a number of more than nine digits", i, column)
+        for column, (pattern, what) in _LOGIC_FORMS.items():
+            for i, row in enumerate(table.rows):
+                if row[column] and not pattern.fullmatch(row[column]):
+                    raise table.error(f"{row[column][:40]!r} is not a condition the importer can read: expected {what}",
+                                      i, column)
         _unique(table, "id" if "id" in table.headers else "ord")
 
 
@@ -442,6 +473,16 @@ def release_from_lines(lines: Iterable[str]) -> tuple[int | None, str | None]:
 # ---------------------------------------------------------------------- CSV
 
 
+#: A record of CSV text: runs of anything but quotes and line breaks, and quoted fields (line breaks included).
+_RECORD = re.compile(r'(?:[^"\n]+|"[^"]*")*')
+
+
+def first_record(text: str) -> str:
+    """The text of the first record of CSV text: up to the first line break outside double quotes
+    (Excel saves a header cell holding a line break as `"LOC_DRG⏎(LINK TO NDMS)";MDC;DRG`)."""
+    return _RECORD.match(text).group()  # type: ignore[union-attr]  # the pattern matches the empty text
+
+
 def csv_records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
     """The records of a CSV or TSV file (tab for .tsv, else the separator of the header line) with
     the line each ends on; UTF-8 (with or without a byte-order mark), else Windows-1252."""
@@ -453,8 +494,7 @@ def csv_records(path: Path) -> Iterator[tuple[int, Sequence[object]]]:
         if "\ufffd" in text:
             pos = text.index("\ufffd")
             raise ImportError_(f"{path}: neither UTF-8 nor Windows-1252: line {text.count(chr(10), 0, pos) + 1}") from None
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first_record(text))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for fields in reader:

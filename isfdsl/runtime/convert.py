@@ -4,6 +4,7 @@ limit)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import chain
@@ -115,13 +116,22 @@ def _text(raw: object) -> str:
     return str(raw)
 
 
+#: The most characters of an input value a problem shows: a longer one is cut there, its length given.
+SHOWN_CHARS = 100
+
+
 def shown(raw: object) -> str:
     """``raw`` as text in a problem: a value holding an integer too long to be turned into text (which
-    raises ValueError) is described instead."""
+    raises ValueError) is described instead, and a text of more than SHOWN_CHARS characters is cut."""
     try:
-        return _text(raw)
+        text = _text(raw)
     except ValueError:
         return f"<{_TOO_LONG}>" if isinstance(raw, int) else f"<a value holding {_TOO_LONG}>"
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… <{len(text):,} characters>"
+
+
+#: An integer as text: ASCII digits only (``int()`` would take any Unicode digit, ``７８`` and ``1_000``).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
@@ -132,21 +142,22 @@ def to_int(raw: object, lo: int | None, hi: int | None, bounds: str) -> int:
             raise ValueError(_TOO_LONG)
     else:
         text = "" if isinstance(raw, bool) else _text(raw).strip()
-        digits = text.lstrip("+-").lstrip("0")
-        if len(digits) > MAX_DIGITS:  # never handed to int(): beyond 4,300 digits it raises
-            raise ValueError(_TOO_LONG if digits.isdigit() else "not an integer")
-        try:
-            n = int(text)
-        except ValueError:
-            raise ValueError("not an integer") from None
+        if not _INTEGER.fullmatch(text):
+            raise ValueError("not an integer")
+        if len(text.lstrip("+-").lstrip("0")) > MAX_DIGITS:  # never handed to int(): beyond 4,300 digits it raises
+            raise ValueError(_TOO_LONG)
+        n = int(text)
     if (lo is not None and n < lo) or (hi is not None and n > hi):
         raise ValueError(f"outside {bounds}")
     return n
 
 
 def to_decimal(raw: object) -> Decimal:
+    text = "" if isinstance(raw, bool) else _text(raw).strip()
+    if not text.isascii() or "_" in text:  # Decimal() too takes any Unicode digit, and `1_000`
+        raise ValueError("not a number")
     try:
-        d = Decimal("" if isinstance(raw, bool) else _text(raw).strip())
+        d = Decimal(text)
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not d.is_finite():

@@ -280,6 +280,7 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
         encoding = sniff_encoding(peek(1 << 16) if peek else b"") if args.encoding == "auto" else args.encoding
         header, delimiter, records = csv_rows(text_lines(source, encoding, universal=True), args.delimiter)
         if not header:
+            print("warning: the input holds no rows", file=sys.stderr)
             return 0
         names = list(attributes) or list(grouper.attributes or ())
         known = set(names)
@@ -296,7 +297,8 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
         grouped = [(k, c) for k, c in enumerate(header) if not known or c in known]
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*header, *RESULT_FIELDS])
-        for record in records:
+        rows = 0
+        for rows, record in enumerate(records, 1):
             fields = record.fields
             width = len(fields)
             episode: dict[str, object] = {c: fields[k] for k, c in grouped if k < width}
@@ -306,6 +308,8 @@ def csv_main(grouper: Grouper, label: str, argv: Sequence[str] | None = None, at
             if extra:
                 out["problems"] = "; ".join(p for p in (*extra, str(out["problems"])) if p)
             writer.writerow([*fields[: len(header)], *([""] * (len(header) - len(fields))), *(out[f] for f in RESULT_FIELDS)])
+        if not rows:
+            print("warning: the input holds no rows", file=sys.stderr)
     return 0
 
 
