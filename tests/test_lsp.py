@@ -84,10 +84,16 @@ async def started(tmp_path: Path) -> AsyncIterator[Session]:
     client.initialized(lsp.InitializedParams())
     try:
         yield s
-    finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+    finally:  # bounded: a server that does not answer fails the test instead of hanging the suite
+        try:
+            await asyncio.wait_for(client.shutdown_async(None), 30)
+            client.exit(None)
+            await asyncio.wait_for(client.stop(), 30)
+        except BaseException:
+            server = client._server  # pygls keeps the process private; a hung one must not outlive the test
+            if server is not None and server.returncode is None:
+                server.kill()
+            raise
 
 
 def _pos(text: str, needle: str, offset: int = 0) -> lsp.Position:
@@ -224,3 +230,45 @@ def test_a_failing_analysis_is_said_in_the_editors_log(tmp_path: Path, monkeypat
     assert len(logged) == 1 and logged[0].type == lsp.MessageType.Error
     assert "the table analysis failed (IndexError" in logged[0].message and "Traceback" in logged[0].message
     assert state.analysing == set() and state.reports == {}
+
+
+class _Closed:
+    """A transport whose client is gone: every write fails as a closed stdout does."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        raise ValueError("I/O operation on closed file.")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_transport_that_cannot_write_is_not_reported_again_and_again() -> None:
+    """Reproduction (CI hang): a background analysis that ended after the client had gone sent its
+    diagnostics; the failed write was reported to the client, that report failed and was reported, and
+    so on, each time a longer chained traceback on stderr, until the pipe was full and the server hung.
+    Now a failed write is reported once (which fails too) and that is all."""
+    from isfdsl.lsp.server import make_server
+
+    server = make_server()
+    closed = _Closed()
+    server.protocol.set_writer(closed)
+    server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Info, message="hello"))
+    assert len(closed.writes) == 2  # the message, and one report of its failure
+
+
+def test_nothing_is_sent_after_shutdown(tmp_path: Path) -> None:
+    """After the client's shutdown request the server sends no diagnostics (an analysis finishing in the
+    background keeps its report in the cache only)."""
+    from isfdsl.lsp.server import ProgramState, make_server
+
+    server = make_server()
+    closed = _Closed()
+    server.protocol.set_writer(closed)
+    server.protocol.fm.features[lsp.SHUTDOWN](None)  # as pygls calls the server's handler
+    assert server.stopping
+    server.publish(ProgramState(tmp_path), {"a.isf": ""}, [])
+    assert closed.writes == []

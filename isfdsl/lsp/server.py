@@ -23,6 +23,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -84,6 +85,23 @@ class IsfLanguageServer(LanguageServer):
         self.programs: dict[Path, ProgramState] = {}
         #: Where analysis reports are kept across sessions (None: only in memory).
         self.cache = cache
+        #: Set by the client's shutdown request: nothing is sent after it (a background analysis that
+        #: ends later keeps its report in the cache only).
+        self.stopping = False
+        self._reporting = threading.local()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' report of an error outside a request, sent to the client — but not after shutdown,
+        and not from inside a report: a transport that can no longer write (the client gone) would
+        report its own failure again and again, each report a longer chained traceback on stderr, until
+        a pipe nobody reads was full and the server hung."""
+        if self.stopping or getattr(self._reporting, "active", False):
+            return
+        self._reporting.active = True
+        try:
+            super().report_server_error(error, source)
+        finally:
+            self._reporting.active = False
 
     # -- programs
 
@@ -157,6 +175,8 @@ class IsfLanguageServer(LanguageServer):
                     if state.digest == digest and state.checked is not None:
                         self.publish_checked(state, state.checked)
             except Exception as exc:  # noqa: BLE001 (a defect of the analysis: said in the editor's log, never silent)
+                if self.stopping:
+                    return
                 self.window_log_message(lsp.LogMessageParams(
                     type=lsp.MessageType.Error,
                     message=f"isf lsp: the table analysis failed ({type(exc).__name__}: {exc}); "
@@ -168,6 +188,8 @@ class IsfLanguageServer(LanguageServer):
         self.thread_pool.submit(work)
 
     def publish(self, state: ProgramState, sources: dict[str, str], diags: list[Diagnostic]) -> None:
+        if self.stopping:
+            return
         by_uri: dict[str, list[lsp.Diagnostic]] = {}
         for name in sources:
             if name.endswith(".isf"):
@@ -250,6 +272,10 @@ def make_server(cache: AnalysisCache | None = None) -> IsfLanguageServer:
     """A server with every feature registered (a new one per call: the tests start several), keeping
     analysis reports in ``cache``."""
     server = IsfLanguageServer(cache)
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: IsfLanguageServer, params: None) -> None:
+        ls.stopping = True
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: IsfLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
