@@ -99,7 +99,7 @@ class Region:
             part = meet_of(cube, fixed)
             if part is None:
                 continue
-            full = [v.full for v in self.space.vars]
+            full = self.space.fulls
             others = [] if self.index is None else [  # `unique`: the row's own cubes
                 self.index.cubes[k] for k in self.index.meeting(part, full) if k < self.before]
             if self.never:

@@ -260,6 +260,7 @@ class Never:
         self.by_given: dict[int, list[int]] = {}
         for n, (_, i) in enumerate(cubes):
             self.by_given.setdefault(i.given, []).append(n)
+        self.given = frozenset(self.by_given)
 
     def __bool__(self) -> bool:
         return bool(self.cubes)
@@ -268,10 +269,12 @@ class Never:
         """The cubes no episode reaches that a search for a point of ``cube`` outside ``others`` must avoid."""
         if not self.cubes:
             return []
-        full = [v.full for v in self.space.vars]
+        full = self.space.fulls
         todo = [k for k, m in cube.items() if m != full[k] and k in self.by_given]
+        given = self.given
         for o in others:
-            todo += [k for k in o if k in self.by_given]
+            if not given.isdisjoint(o):
+                todo += [k for k in o if k in given]
         seen: set[int] = set()
         out: list[Cube] = []
         while todo:

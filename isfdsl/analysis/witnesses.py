@@ -16,12 +16,12 @@ import bisect
 import dataclasses
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.analysis.analyse import Region, Report, _raw, analyse
-from isfdsl.analysis.cubes import Space, _fresh, codeset_examples
+from isfdsl.analysis.cubes import Cube, Space, _fresh, codeset_examples
 from isfdsl.ir import model as ir
 from isfdsl.runtime.codesyntax import CodePattern
 
@@ -113,7 +113,8 @@ class _Search:
                          for s, index in by_value.items()}
         self.texts = {s: sorted(v for v in index if isinstance(v, str)) for s, index in self.by_value.items()}
         self.probes: dict[tuple[int, str, object], dict[int, int]] = {}
-        self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int]]] = {}
+        #: Episodes evaluated: the evaluator, the point, and per (table, rule) whether the row takes it.
+        self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int], dict[tuple[str, str], bool]]] = {}
         # Each derivation's value by the values of the attributes and features it names.
         self.inputs = {d.name: sorted({r.name for r in ir.refs(d.expr) if r.scope in ("attr", "feature")})
                        for d in program.derivations}
@@ -122,32 +123,43 @@ class _Search:
         self.holding: dict[tuple[str, tuple[str, ...]], set[object]] = {}
         self.at: dict[int, dict[str, int]] = {}
         self.pools: dict[tuple[str, str], tuple[list[object], list[list[str]]]] = {}
-        self.valid: dict[tuple[str, object], bool] = {}
+        self.valid: dict[str, dict[object, bool]] = {}
+        #: Per region (table, rule): the regions ``within`` found, by the values fixed.
+        self.regions: dict[tuple[int, ...], Cube | None] = {}
+        #: Per space: the attributes each variable's feature reads.
+        self.var_reads: dict[int, list[set[str]]] = {}
         self.fresh: dict[str, list[str]] = {}
 
     def _valid(self, attr: str, code: object) -> bool:
         """Whether ``code`` (a pair: each of its codes) is written as the attribute's code system writes
         codes (anything is, for an attribute of no code system or a system without a syntax)."""
-        key = (attr, code)
-        known = self.valid.get(key)
-        if known is None:
+        known = self.valid.setdefault(attr, {})
+        ok = known.get(code)
+        if ok is None:
             syntax = self.syntax.get(self.systems.get(attr, ""))
             codes = code if isinstance(code, tuple) else (code,)
-            known = self.valid[key] = syntax is None or all(
-                c is None or isinstance(c, str) and syntax.fullmatch(c) for c in codes)
-        return known
+            ok = known[code] = syntax is None or all(
+                c is None or isinstance(c, str) and bool(syntax.fullmatch(c)) for c in codes)
+        return ok
 
     # -- evaluating
 
     def _point(self, space: Space, episode: dict[str, object]) -> tuple[interpret.Evaluator, dict[int, int]]:
+        ev, point, _ = self._evaluated(space, episode)
+        return ev, point
+
+    def _evaluated(self, space: Space, episode: dict[str, object]
+                   ) -> tuple[interpret.Evaluator, dict[int, int], dict[tuple[str, str], bool]]:
+        """The episode evaluated, where it lies in the space, and the rows known to take it or not."""
         key = (id(space), repr(sorted(episode.items())))
-        if key not in self.points:
+        found = self.points.get(key)
+        if found is None:
             if len(self.points) > 4096:
                 self.points.clear()
             values, _ = interpret.normalize(self.p, episode)
             ev = _Remembering(self.p, values, self.inputs, self.memo)
-            self.points[key] = ev, space.point(ev.feature)
-        return self.points[key]
+            found = self.points[key] = ev, space.point(ev.feature), {}
+        return found
 
     def _probe(self, space: Space, attr: str, code: object) -> dict[int, int]:
         """Where the code alone (every other attribute empty) puts the table's variables."""
@@ -164,6 +176,7 @@ class _Search:
         table = next(t for t in self.p.decisions if t.name == region.table)
         base = self._probe_empty(space)
         tested = {k for c in region.cubes for k in c}
+        self.regions.clear()
         for n in range(STARTS):
             # Even starts aim first at the row's own conditions, then at a region that keeps the
             # values the episode then has for everything else; odd starts at the analysis's region.
@@ -172,11 +185,11 @@ class _Search:
             episode = self._start(space, cube, rng)
             repaired: dict[int, int] = {}
             for _ in range(REPAIRS):
-                ev, point = self._point(space, episode)
+                ev, point, taken = self._evaluated(space, episode)
                 outside = space.admits(cube, point)
                 # The region is a guide; the row taking the episode is what counts.
                 if any(not space.admits(c, point) for c in region.cubes) \
-                        and self._takes(region, table, ev, point):
+                        and self._takes_memo(region, table, ev, point, taken):
                     return {k: v for k, v in episode.items() if v not in (None, [], "")}
                 if not outside:
                     if settled:
@@ -185,14 +198,14 @@ class _Search:
                     # derived ones: an attribute can be set to anything).
                     settled = True
                     keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
-                    cube = region.within(keep) or region.within(
-                        {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
+                    cube = self._within(region, keep) or self._within(
+                        region, {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
                     repaired.clear()
                     continue
                 if any(repaired.get(k, 0) >= 2 for k in outside):
                     # Going round in circles: the region asks for values the episode's codes do not
                     # give together. Keep the values the episode has, if the row still takes some.
-                    other = region.within({k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
+                    other = self._within(region, {k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
                     if other is not None:
                         cube, settled = other, True
                         repaired.clear()
@@ -219,13 +232,28 @@ class _Search:
                     repaired[k] = repaired.get(k, 0) + 1
         return None
 
+    def _takes_memo(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int],
+                    taken: dict[tuple[str, str], bool]) -> bool:
+        key = (region.table, region.rule)
+        known = taken.get(key)
+        if known is None:
+            known = taken[key] = self._takes(region, table, ev, point)
+        return known
+
+    def _within(self, region: Region, fixed: Cube) -> Cube | None:
+        """``region.within(fixed)``, remembered for the row being searched."""
+        key = tuple(itertools.chain.from_iterable(fixed.items()))
+        if key not in self.regions:
+            self.regions[key] = region.within(fixed)
+        return self.regions[key]
+
     def _takes(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int]) -> bool:
         """:func:`takes`, trying only the earlier rows whose cubes hold the episode's point (every
         earlier row when the point does not say where an element of a list lies)."""
         index = region.index
         if index is None or not self._placed(region.space, ev):
             return takes(self.p, table, region.rule, ev.feature)
-        full = [v.full for v in region.space.vars]
+        full = region.space.fulls
         cube = {k: 1 << v for k, v in point.items() if v >= 0}
         rows = sorted({index.owner[k] for k in index.meeting(cube, full) if k < region.before})
         positions = self.at.get(id(table))
@@ -368,9 +396,12 @@ class _Search:
         # Other variables of the region that a plain attribute read here also decides: a code for it
         # should give their values too (a principal diagnosis with this property *and* that MDC).
         plain = {a for a in sources if self.attrs[a].type.kind != "list"}
-        also = tuple(sorted((j, m) for j, m in cube.items() if j != k and m != space.vars[j].full
-                            and plain & self.reads.get(space.vars[j].feature, set())
-                            and not (space.vars[j].is_class and m == 0b01)))
+        reads = self.var_reads.get(id(space))
+        if reads is None:
+            reads = self.var_reads[id(space)] = [self.reads.get(v.feature, set()) for v in space.vars]
+        full = space.fulls
+        also = tuple(sorted((j, m) for j, m in cube.items() if j != k and m != full[j] and not plain.isdisjoint(reads[j])
+                            and not (m == 0b01 and space.vars[j].is_class))) if plain else ()
         key = (id(space), k, cube[k], also)
         hits = self.providers.get(key)
         if hits is None:
@@ -378,13 +409,13 @@ class _Search:
             others = [_wanted(space, j, m) for j, m in also]
             # Lists first (a code added keeps what the episode has), the attributes' candidates interleaved.
             per: list[list[tuple[str, object]]] = []
-            spare: list[list[tuple[str, object]]] = []
+            spare: list[Iterator[tuple[str, object]]] = []
             for a in sorted(sources, key=lambda a: self.attrs[a].type.kind != "list"):
                 first, rest = self._candidates(a, var.feature, _wanted(space, k, cube[k]), others if a in plain else [], rng)
                 per.append([(a, c) for c in first])
-                spare.append([(a, c) for c in rest])
+                spare.append(self._judged(a, rest))
             todo = [x for row in itertools.zip_longest(*per) for x in row if x is not None]
-            hits = self.providers[key] = _Hits(todo, [x for row in itertools.zip_longest(*spare) for x in row if x is not None])
+            hits = self.providers[key] = _Hits(todo, (x for row in itertools.zip_longest(*spare) for x in row if x is not None))
         base = self._probe_empty(space)
         scored: list[tuple[tuple[int, int], str, object]] = []
         while True:
@@ -396,6 +427,10 @@ class _Search:
                 break
         ranked = sorted(range(len(scored)), key=lambda n: scored[n][0])
         return [((scored[n][1], scored[n][2]), scored[n][0][0]) for n in ranked]
+
+    def _judged(self, attr: str, codes: list[object]) -> Iterator[tuple[str, object]]:
+        """The valid codes of ``codes``, each judged only when it is asked for."""
+        return ((attr, c) for c in codes if self._valid(attr, c))
 
     def _with_values(self, system: str, wanted: list[object]) -> set[object]:
         """Codes whose table values include one of ``wanted`` or one starting with a wanted text."""
@@ -417,9 +452,9 @@ class _Search:
         found = len(hits.found)
         while len(hits.found) < found + HITS:
             if not hits.todo:
-                if not hits.spare:
+                hits.todo = list(itertools.islice(hits.spare, TRIED))[::-1]
+                if not hits.todo:
                     break
-                hits.todo, hits.spare = hits.spare[:TRIED][::-1], hits.spare[TRIED:]
             attr, code = hits.todo.pop()
             point = self._probe(space, attr, code)
             if point.get(k, -1) >= 0 and mask >> point[k] & 1:
@@ -432,7 +467,8 @@ class _Search:
         values also give the values ``also`` lists (as many of them as some code does), then codes
         whose table values are one of the wanted ones or start with one, the wanted values
         themselves, and a sample of the codes the feature's derivation reads; then, to try when none of
-        those puts the variable where it should be without moving another out, more of those codes."""
+        those puts the variable where it should be without moving another out, more of those codes
+        (not yet judged valid)."""
         if attr not in self.systems:
             return _domain(self.attrs[attr]), []
         system = self.systems[attr]
@@ -468,7 +504,7 @@ class _Search:
             return [c for c in codes if (pair or not isinstance(c, tuple)) and self._valid(attr, c)
                     and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
 
-        return fit(out), [c for c in drawn[TRIED:] if self._valid(attr, c)]
+        return fit(out), drawn[TRIED:]
 
     def _pool(self, feature: str, system: str) -> tuple[list[object], list[list[str]]]:
         """The keys of the code tables of ``system`` the feature's derivation reads, and the examples of
@@ -522,7 +558,7 @@ class _Hits:
     those found to put the variable inside, with where each puts every variable."""
 
     todo: list[tuple[str, object]]
-    spare: list[tuple[str, object]] = field(default_factory=list)
+    spare: Iterator[tuple[str, object]] = field(default_factory=lambda: iter(()))
     found: list[tuple[str, object, dict[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
