@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.analysis.analyse import Region, Report, _raw, analyse
-from isfdsl.analysis.cubes import Cube, Space, _fresh, codeset_examples
+from isfdsl.analysis.cubes import Cube, CubeIndex, Space, _fresh, codeset_examples
 from isfdsl.ir import model as ir
 from isfdsl.runtime.codesyntax import CodePattern
 
@@ -127,7 +127,10 @@ class _Search:
         #: Per region (table, rule): the regions ``within`` found, by the values fixed.
         self.regions: dict[tuple[int, ...], Cube | None] = {}
         #: Per space: the attributes each variable's feature reads.
-        self.var_reads: dict[int, list[set[str]]] = {}
+        self.var_reads: dict[tuple[int, frozenset[str]], list[int]] = {}
+        self.moves: dict[tuple[int, str, object], dict[int, int]] = {}
+        #: Per cube index, variable and representative: the indexed cubes that hold it.
+        self.holders: dict[tuple[int, int, int], int] = {}
         self.fresh: dict[str, list[str]] = {}
 
     def _valid(self, attr: str, code: object) -> bool:
@@ -254,8 +257,13 @@ class _Search:
         if index is None or not self._placed(region.space, ev):
             return takes(self.p, table, region.rule, ev.feature)
         full = region.space.fulls
-        cube = {k: 1 << v for k, v in point.items() if v >= 0}
-        rows = sorted({index.owner[k] for k in index.meeting(cube, full) if k < region.before})
+        cand = (1 << region.before) - 1
+        for k, v in point.items():
+            if v >= 0 and full[k] != 1 << v:
+                cand &= self._holding(index, k, v)
+                if not cand:
+                    break
+        rows = sorted({index.owner[n] for n in _bits(cand)})
         positions = self.at.get(id(table))
         if positions is None:
             positions = self.at[id(table)] = {row.id: n for n, row in enumerate(table.rows)}
@@ -264,6 +272,14 @@ class _Search:
             if interpret.try_row(self.p, table.rows[n], ev.feature).matched:
                 return n == at
         return False
+
+    def _holding(self, index: CubeIndex, k: int, v: int) -> int:
+        """The cubes of ``index`` that allow representative ``v`` of variable ``k``, as a bit set."""
+        key = (id(index), k, v)
+        found = self.holders.get(key)
+        if found is None:
+            found = self.holders[key] = index.all & ~index.constrained[k] | index.allow[k].get(v, 0)
+        return found
 
     def _placed(self, space: Space, ev: interpret.Evaluator) -> bool:
         """Whether every element of the episode's list features lies in a class of the space (or in
@@ -276,6 +292,15 @@ class _Search:
                 if sig not in of and any(sig):
                     return False
         return True
+
+    def _moves(self, space: Space, attr: str, code: object, point: dict[int, int]) -> dict[int, int]:
+        """Where the code alone puts the variables it puts elsewhere than the empty episode does."""
+        key = (id(space), attr, code)
+        moves = self.moves.get(key)
+        if moves is None:
+            base = self._probe_empty(space)
+            moves = self.moves[key] = {j: v for j, v in point.items() if v != base.get(j)}
+        return moves
 
     def _probe_empty(self, space: Space) -> dict[int, int]:
         key = (id(space), "", None)
@@ -396,12 +421,10 @@ class _Search:
         # Other variables of the region that a plain attribute read here also decides: a code for it
         # should give their values too (a principal diagnosis with this property *and* that MDC).
         plain = {a for a in sources if self.attrs[a].type.kind != "list"}
-        reads = self.var_reads.get(id(space))
-        if reads is None:
-            reads = self.var_reads[id(space)] = [self.reads.get(v.feature, set()) for v in space.vars]
+        readers = self._readers(space, plain)
         full = space.fulls
-        also = tuple(sorted((j, m) for j, m in cube.items() if j != k and m != full[j] and not plain.isdisjoint(reads[j])
-                            and not (m == 0b01 and space.vars[j].is_class))) if plain else ()
+        also = tuple(sorted((j, m) for j in readers if j != k and (m := cube.get(j)) is not None and m != full[j]
+                            and not (m == 0b01 and space.vars[j].is_class)))
         key = (id(space), k, cube[k], also)
         hits = self.providers.get(key)
         if hits is None:
@@ -419,14 +442,23 @@ class _Search:
         base = self._probe_empty(space)
         scored: list[tuple[tuple[int, int], str, object]] = []
         while True:
-            for attr, code, point in hits.found[len(scored):]:
-                moved = [j for j in cube if point.get(j) != base.get(j)]
-                bad = sum(1 for j in moved if point.get(j, -1) < 0 or not cube[j] >> point[j] & 1)
+            for attr, code, moves in hits.found[len(scored):]:
+                moved = [j for j in moves if j in cube]
+                bad = sum(1 for j in moved if moves[j] < 0 or not cube[j] >> moves[j] & 1)
                 scored.append(((bad, len(moved)), attr, code))
             if any(rank[0] == 0 for rank, _, _ in scored) or not self._more(space, k, cube[k], hits):
                 break
         ranked = sorted(range(len(scored)), key=lambda n: scored[n][0])
         return [((scored[n][1], scored[n][2]), scored[n][0][0]) for n in ranked]
+
+    def _readers(self, space: Space, attrs: set[str]) -> list[int]:
+        """The variables of the space whose features read one of ``attrs``."""
+        key = (id(space), frozenset(attrs))
+        found = self.var_reads.get(key)
+        if found is None:
+            found = self.var_reads[key] = [j for j, v in enumerate(space.vars)
+                                           if not attrs.isdisjoint(self.reads.get(v.feature, ()))]
+        return found
 
     def _judged(self, attr: str, codes: list[object]) -> Iterator[tuple[str, object]]:
         """The valid codes of ``codes``, each judged only when it is asked for."""
@@ -458,7 +490,8 @@ class _Search:
             attr, code = hits.todo.pop()
             point = self._probe(space, attr, code)
             if point.get(k, -1) >= 0 and mask >> point[k] & 1:
-                hits.found.append((attr, _raw_code(code) if attr in self.systems else _raw(code), point))
+                hits.found.append((attr, _raw_code(code) if attr in self.systems else _raw(code),
+                                   self._moves(space, attr, code, point)))
         return len(hits.found) > found
 
     def _candidates(self, attr: str, feature: str, wanted: list[object], also: list[list[object]],
@@ -522,6 +555,14 @@ class _Search:
         return self.pools[key]
 
 
+def _bits(n: int) -> Iterator[int]:
+    """The positions of the bits set in ``n``, lowest first."""
+    while n:
+        low = n & -n
+        yield low.bit_length() - 1
+        n ^= low
+
+
 def _wanted(space: Space, k: int, mask: int) -> list[object]:
     """The values variable ``k`` should have: its element (a list class), else its allowed representatives."""
     var = space.vars[k]
@@ -559,6 +600,7 @@ class _Hits:
 
     todo: list[tuple[str, object]]
     spare: Iterator[tuple[str, object]] = field(default_factory=lambda: iter(()))
+    #: (attribute, code, where the code alone puts the variables it moves from the empty episode's place)
     found: list[tuple[str, object, dict[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
