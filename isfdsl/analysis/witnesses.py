@@ -57,13 +57,14 @@ def row_witnesses(program: ir.Program, report: Report | None = None, seed: int =
     too), in table order. ``report``: an analysis of the program already made (else one is made)."""
     report = report if report is not None else analyse(program, episodes=False)
     searches: dict[int, _Search] = {}
-    out = []
+    out: list[RowWitness] = []
     for region in report.regions:
         p = region.space.p
         if id(p) not in searches:
             searches[id(p)] = _Search(p)
         search = searches[id(p)]
-        episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"))
+        near = out[-1].episode if out and out[-1].table == region.table else None
+        episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"), near)
         if episode is None and region.exact and region.cubes:
             # The analysis's quick search settles on the first part of the row it finds that no earlier
             # row meets; the exact search (`within` of everything) may name a part episodes reach.
@@ -127,7 +128,7 @@ class _Search:
         #: Per region (table, rule): the regions ``within`` found, by the values fixed.
         self.regions: dict[tuple[int, ...], Cube | None] = {}
         #: Per space: the attributes each variable's feature reads.
-        self.var_reads: dict[tuple[int, frozenset[str]], list[int]] = {}
+        self.var_reads: dict[tuple[int, frozenset[str], bool], list[int]] = {}
         self.moves: dict[tuple[int, str, object], dict[int, int]] = {}
         #: Per cube index, variable and representative: the indexed cubes that hold it.
         self.holders: dict[tuple[int, int, int], int] = {}
@@ -174,65 +175,84 @@ class _Search:
 
     # -- the search
 
-    def find(self, region: Region, rng: random.Random) -> dict[str, object] | None:
-        space, cube = region.space, region.cube
-        table = next(t for t in self.p.decisions if t.name == region.table)
-        base = self._probe_empty(space)
-        tested = {k for c in region.cubes for k in c}
+    def find(self, region: Region, rng: random.Random, near: dict[str, object] | None = None,
+             ) -> dict[str, object] | None:
+        """An episode the region's row takes, or None. ``near``: an episode to try first (the witness
+        of the row before, which shares most of its conditions), repaired with a random generator of
+        its own, so that the search after it is the same whether or not it succeeds."""
         self.regions.clear()
+        settled = not region.cubes
+        first = region.cube if settled else region.cubes[0]
+        if near is not None:
+            found = self._attempt(region, 0, dict(near), first, settled,
+                                  random.Random(f"near:{region.table}:{region.rule}"))
+            if found is not None:
+                return found
         for n in range(STARTS):
             # Even starts aim first at the row's own conditions, then at a region that keeps the
             # values the episode then has for everything else; odd starts at the analysis's region.
             settled = n % 2 == 1 or not region.cubes
             cube = region.cube if settled else region.cubes[n // 2 % len(region.cubes)]
-            episode = self._start(space, cube, rng)
-            repaired: dict[int, int] = {}
-            for _ in range(REPAIRS):
-                ev, point, taken = self._evaluated(space, episode)
-                outside = space.admits(cube, point)
-                # The region is a guide; the row taking the episode is what counts.
-                if any(not space.admits(c, point) for c in region.cubes) \
-                        and self._takes_memo(region, table, ev, point, taken):
-                    return {k: v for k, v in episode.items() if v not in (None, [], "")}
-                if not outside:
-                    if settled:
-                        break  # an inexact region: an earlier row takes this point
-                    # Keep the values the episode has for what the row does not test (else only the
-                    # derived ones: an attribute can be set to anything).
-                    settled = True
-                    keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
-                    cube = self._within(region, keep) or self._within(
-                        region, {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
+            found = self._attempt(region, n, self._start(region.space, cube, rng), cube, settled, rng)
+            if found is not None:
+                return found
+        return None
+
+    def _attempt(self, region: Region, n: int, episode: dict[str, object], cube: Cube, settled: bool,
+                 rng: random.Random) -> dict[str, object] | None:
+        """Repair ``episode`` towards ``cube`` until the row takes it (the episode, without empty
+        values) or the repairs run out (None); start ``n`` of the search."""
+        space = region.space
+        table = next(t for t in self.p.decisions if t.name == region.table)
+        base = self._probe_empty(space)
+        tested = {k for c in region.cubes for k in c}
+        repaired: dict[int, int] = {}
+        for _ in range(REPAIRS):
+            ev, point, taken = self._evaluated(space, episode)
+            outside = space.admits(cube, point)
+            # The region is a guide; the row taking the episode is what counts.
+            if any(not space.admits(c, point) for c in region.cubes) \
+                    and self._takes_memo(region, table, ev, point, taken):
+                return {k: v for k, v in episode.items() if v not in (None, [], "")}
+            if not outside:
+                if settled:
+                    break  # an inexact region: an earlier row takes this point
+                # Keep the values the episode has for what the row does not test (else only the
+                # derived ones: an attribute can be set to anything).
+                settled = True
+                keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
+                cube = self._within(region, keep) or self._within(
+                    region, {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
+                repaired.clear()
+                continue
+            if any(repaired.get(k, 0) >= 2 for k in outside):
+                # Going round in circles: the region asks for values the episode's codes do not
+                # give together. Keep the values the episode has, if the row still takes some.
+                other = self._within(region, {k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
+                if other is not None:
+                    cube, settled = other, True
                     repaired.clear()
                     continue
-                if any(repaired.get(k, 0) >= 2 for k in outside):
-                    # Going round in circles: the region asks for values the episode's codes do not
-                    # give together. Keep the values the episode has, if the row still takes some.
-                    other = self._within(region, {k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
-                    if other is not None:
-                        cube, settled = other, True
-                        repaired.clear()
-                        continue
-                if n:  # one repair, then evaluate: slower, but every step is judged
-                    k = rng.choice(outside)
-                    repaired[k] = repaired.get(k, 0) + 1
-                    self._repair(space, cube, k, episode, base, rng)
+            if n:  # one repair, then evaluate: slower, but every step is judged
+                k = rng.choice(outside)
+                repaired[k] = repaired.get(k, 0) + 1
+                self._repair(space, cube, k, episode, base, rng)
+                continue
+            # The first start repairs every variable outside the region before evaluating again
+            # (fast when the codes do not interfere), changing each plain (not list) attribute
+            # once: a second change would undo the first.
+            rng.shuffle(outside)
+            fixed: dict[str, object] = {}
+            for k in outside:
+                before = dict(episode)
+                self._repair(space, cube, k, episode, base, rng)
+                changed = [a for a in self.attrs if self.attrs[a].type.kind != "list" and episode.get(a) != before.get(a)]
+                if any(a in fixed for a in changed):
+                    episode.clear()
+                    episode.update(before)
                     continue
-                # The first start repairs every variable outside the region before evaluating again
-                # (fast when the codes do not interfere), changing each plain (not list) attribute
-                # once: a second change would undo the first.
-                rng.shuffle(outside)
-                fixed: dict[str, object] = {}
-                for k in outside:
-                    before = dict(episode)
-                    self._repair(space, cube, k, episode, base, rng)
-                    changed = [a for a in self.attrs if self.attrs[a].type.kind != "list" and episode.get(a) != before.get(a)]
-                    if any(a in fixed for a in changed):
-                        episode.clear()
-                        episode.update(before)
-                        continue
-                    fixed.update((a, True) for a in changed)
-                    repaired[k] = repaired.get(k, 0) + 1
+                fixed.update((a, True) for a in changed)
+                repaired[k] = repaired.get(k, 0) + 1
         return None
 
     def _takes_memo(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int],
@@ -298,8 +318,10 @@ class _Search:
         key = (id(space), attr, code)
         moves = self.moves.get(key)
         if moves is None:
+            # Only the variables whose features are the attribute or read it can move.
             base = self._probe_empty(space)
-            moves = self.moves[key] = {j: v for j, v in point.items() if v != base.get(j)}
+            moves = self.moves[key] = {j: v for j in self._readers(space, {attr}, itself=True)
+                                       if (v := point[j]) != base[j]}
         return moves
 
     def _probe_empty(self, space: Space) -> dict[int, int]:
@@ -439,25 +461,27 @@ class _Search:
                 spare.append(self._judged(a, rest))
             todo = [x for row in itertools.zip_longest(*per) for x in row if x is not None]
             hits = self.providers[key] = _Hits(todo, (x for row in itertools.zip_longest(*spare) for x in row if x is not None))
-        base = self._probe_empty(space)
         scored: list[tuple[tuple[int, int], str, object]] = []
+        clean = False  # some code moves no other variable out
         while True:
             for attr, code, moves in hits.found[len(scored):]:
                 moved = [j for j in moves if j in cube]
                 bad = sum(1 for j in moved if moves[j] < 0 or not cube[j] >> moves[j] & 1)
                 scored.append(((bad, len(moved)), attr, code))
-            if any(rank[0] == 0 for rank, _, _ in scored) or not self._more(space, k, cube[k], hits):
+                clean = clean or not bad
+            if clean or not self._more(space, k, cube[k], hits):
                 break
         ranked = sorted(range(len(scored)), key=lambda n: scored[n][0])
         return [((scored[n][1], scored[n][2]), scored[n][0][0]) for n in ranked]
 
-    def _readers(self, space: Space, attrs: set[str]) -> list[int]:
-        """The variables of the space whose features read one of ``attrs``."""
-        key = (id(space), frozenset(attrs))
+    def _readers(self, space: Space, attrs: set[str], itself: bool = False) -> list[int]:
+        """The variables of the space whose features read one of ``attrs`` (with ``itself``: or are one)."""
+        key = (id(space), frozenset(attrs), itself)
         found = self.var_reads.get(key)
         if found is None:
             found = self.var_reads[key] = [j for j, v in enumerate(space.vars)
-                                           if not attrs.isdisjoint(self.reads.get(v.feature, ()))]
+                                           if not attrs.isdisjoint(self.reads.get(v.feature, ()))
+                                           or itself and v.feature in attrs]
         return found
 
     def _judged(self, attr: str, codes: list[object]) -> Iterator[tuple[str, object]]:
