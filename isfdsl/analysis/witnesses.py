@@ -552,7 +552,9 @@ class _Search:
         pool, examples = self._pool(feature, system)
         for codes in examples:
             out += codes[:1] + rng.sample(codes, min(len(codes), 2))
-        drawn = rng.sample(pool, min(len(pool), SPARE + TRIED))
+        # A window of the pool (shuffled once) at a random place: a sample for one random number.
+        at = rng.randrange(len(pool)) if pool else 0
+        drawn = pool[at:at + SPARE + TRIED] + pool[:max(0, at + SPARE + TRIED - len(pool))][:at]
         out += drawn[:TRIED]
         out += self._fresh(attr)  # codes no table holds, as the analysis's "anything else"
         seen: set[object] = set()
@@ -564,8 +566,8 @@ class _Search:
         return fit(out), drawn[TRIED:]
 
     def _pool(self, feature: str, system: str) -> tuple[list[object], list[list[str]]]:
-        """The keys of the code tables of ``system`` the feature's derivation reads, and the examples of
-        each code list of it that the derivation reads."""
+        """The keys of the code tables of ``system`` the feature's derivation reads (in an order shuffled
+        once), and the examples of each code list of it that the derivation reads."""
         key = (feature, system)
         if key not in self.pools:
             pool: list[object] = []
@@ -575,6 +577,7 @@ class _Search:
                     pool += list(self.p.tables[name].rows)
                 elif name in self.p.codesets and self.p.codesets[name].system == system:
                     examples.append(codeset_examples(self.p.codesets[name]))
+            random.Random(f"{feature}:{system}").shuffle(pool)
             self.pools[key] = pool, examples
         return self.pools[key]
 
