@@ -261,6 +261,7 @@ class Never:
         for n, (_, i) in enumerate(cubes):
             self.by_given.setdefault(i.given, []).append(n)
         self.given = frozenset(self.by_given)
+        self._given_in: dict[int, tuple[Cube, list[int]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.cubes)
@@ -271,10 +272,16 @@ class Never:
             return []
         full = self.space.fulls
         todo = [k for k, m in cube.items() if m != full[k] and k in self.by_given]
-        given = self.given
+        given, known = self.given, self._given_in
+        if len(known) > 100_000:
+            known.clear()
         for o in others:
-            if not given.isdisjoint(o):
-                todo += [k for k in o if k in given]
+            # The variables of each cube that an implication starts from, found once per cube (the
+            # cube is kept with them, so that its id names no other cube while it is remembered).
+            found = known.get(id(o))
+            if found is None or found[0] is not o:
+                found = known[id(o)] = (o, [k for k in o if k in given])
+            todo += found[1]
         seen: set[int] = set()
         out: list[Cube] = []
         while todo:
