@@ -16,7 +16,7 @@ import bisect
 import dataclasses
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from isfdsl import interpret
@@ -27,6 +27,8 @@ from isfdsl.runtime.codesyntax import CodePattern
 
 _SYMBOLS = "ZYXWVU0123456789ABCDEFGHIJKLMNOPQRST"
 
+#: Witnesses of the rows before that the search of a row may start from.
+NEAR = 6
 #: Fresh starts per row, and repairs per start, before the search gives up on a row.
 STARTS = 16
 REPAIRS = 12
@@ -63,7 +65,7 @@ def row_witnesses(program: ir.Program, report: Report | None = None, seed: int =
         if id(p) not in searches:
             searches[id(p)] = _Search(p)
         search = searches[id(p)]
-        near = out[-1].episode if out and out[-1].table == region.table else None
+        near = [w.episode for w in out[-NEAR:] if w.table == region.table and w.episode is not None]
         episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"), near)
         if episode is None and region.exact and region.cubes:
             # The analysis's quick search settles on the first part of the row it finds that no earlier
@@ -130,6 +132,8 @@ class _Search:
         #: Per space: the attributes each variable's feature reads.
         self.var_reads: dict[tuple[int, frozenset[str], bool], list[int]] = {}
         self.moves: dict[tuple[int, str, object], dict[int, int]] = {}
+        #: The episodes returned (by id, kept alive with their point).
+        self.found: dict[int, tuple[dict[str, object], dict[int, int]]] = {}
         #: Per cube index, variable and representative: the indexed cubes that hold it.
         self.holders: dict[tuple[int, int, int], int] = {}
         self.fresh: dict[str, list[str]] = {}
@@ -175,16 +179,20 @@ class _Search:
 
     # -- the search
 
-    def find(self, region: Region, rng: random.Random, near: dict[str, object] | None = None,
+    def find(self, region: Region, rng: random.Random, near: Sequence[dict[str, object]] = ()
              ) -> dict[str, object] | None:
-        """An episode the region's row takes, or None. ``near``: an episode to try first (the witness
-        of the row before, which shares most of its conditions), repaired with a random generator of
-        its own, so that the search after it is the same whether or not it succeeds."""
+        """An episode the region's row takes, or None. ``near``: episodes to start from first (the
+        witnesses of the rows just before, which share most of the row's conditions): the one that
+        lies outside the row's region in the fewest variables (the latest of those) is repaired with
+        a random generator of its own, so that the search after it is the same whether or not that
+        succeeds."""
         self.regions.clear()
         settled = not region.cubes
         first = region.cube if settled else region.cubes[0]
-        if near is not None:
-            found = self._attempt(region, 0, dict(near), first, settled,
+        if near:
+            space = region.space
+            start = min(reversed(near), key=lambda e: len(space.admits(first, self._found_point(space, e))))
+            found = self._attempt(region, 0, dict(start), first, settled,
                                   random.Random(f"near:{region.table}:{region.rule}"))
             if found is not None:
                 return found
@@ -197,6 +205,11 @@ class _Search:
             if found is not None:
                 return found
         return None
+
+    def _found_point(self, space: Space, episode: dict[str, object]) -> dict[int, int]:
+        """Where an episode this search returned lies (from when it was found)."""
+        known = self.found.get(id(episode))
+        return known[1] if known is not None and known[0] is episode else self._point(space, episode)[1]
 
     def _attempt(self, region: Region, n: int, episode: dict[str, object], cube: Cube, settled: bool,
                  rng: random.Random) -> dict[str, object] | None:
@@ -213,7 +226,9 @@ class _Search:
             # The region is a guide; the row taking the episode is what counts.
             if any(not space.admits(c, point) for c in region.cubes) \
                     and self._takes_memo(region, table, ev, point, taken):
-                return {k: v for k, v in episode.items() if v not in (None, [], "")}
+                found = {k: v for k, v in episode.items() if v not in (None, [], "")}
+                self.found[id(found)] = found, point
+                return found
             if not outside:
                 if settled:
                     break  # an inexact region: an earlier row takes this point
