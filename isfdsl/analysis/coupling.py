@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from isfdsl import interpret
-from isfdsl.analysis.cubes import Cube, Possible, Space
+from isfdsl.analysis.cubes import Cube, CubeIndex, Possible, Space
 from isfdsl.ir import model as ir
 
 #: Contexts (combinations of the non-code attributes that choose or map a feature's elements) tried at most.
@@ -282,6 +282,28 @@ class Never:
             if found is None or found[0] is not o:
                 found = known[id(o)] = (o, [k for k in o if k in given])
             todo += found[1]
+        return self._followed(todo)
+
+    def among_indexed(self, cube: Cube, index: CubeIndex, numbers: int) -> list[Cube]:
+        """:meth:`among` with ``others`` the cubes of ``index`` whose numbers are the bits of ``numbers``
+        (in the same order), found through the index's record of the cubes that name each variable."""
+        if not self.cubes:
+            return []
+        full = self.space.fulls
+        # Each starting variable once, where it last appears (in the last cube that names it, else in
+        # ``cube``): the variables are followed from the last, and a variable seen is not followed again.
+        at: dict[int, tuple[int, int]] = {k: (-1, n) for n, (k, m) in enumerate(cube.items())
+                                          if m != full[k] and k in self.by_given}
+        for k in self.by_given:
+            holding = index.constrained[k] & numbers
+            if holding:
+                last = holding.bit_length() - 1
+                at[k] = (last, list(index.cubes[last]).index(k))
+        return self._followed(sorted(at, key=at.__getitem__))
+
+    def _followed(self, todo: list[int]) -> list[Cube]:
+        """The cubes of the implications from the variables of ``todo`` (the last first), and of those
+        they imply, each variable followed once."""
         seen: set[int] = set()
         out: list[Cube] = []
         while todo:

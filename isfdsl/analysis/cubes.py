@@ -571,6 +571,14 @@ def _clauses(cube: Cube, others: Sequence[Cube], full: Sequence[int]) -> list[tu
     return out
 
 
+def bits(n: int) -> Iterator[int]:
+    """The positions of the bits set in ``n``, lowest first."""
+    while n:
+        low = n & -n
+        yield low.bit_length() - 1
+        n ^= low
+
+
 def intersects(a: Cube, b: Cube) -> bool:
     if len(b) < len(a):
         a, b = b, a
@@ -607,11 +615,11 @@ class CubeIndex:
                 m ^= low
 
     def meeting(self, cube: Cube, full: Sequence[int]) -> Iterator[int]:
-        cand = self._meeting(cube, full)
-        while cand:
-            low = cand & -cand
-            yield low.bit_length() - 1
-            cand ^= low
+        return bits(self._meeting(cube, full))
+
+    def meeting_bits(self, cube: Cube, full: Sequence[int]) -> int:
+        """The cubes that can meet ``cube``, as a bit set over their numbers."""
+        return self._meeting(cube, full)
 
     def _meeting(self, cube: Cube, full: Sequence[int]) -> int:
         """The cubes that can meet ``cube``, as a bit set over their numbers."""
