@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from isfdsl import interpret
+from isfdsl.analysis import coupling
 from isfdsl.analysis.analyse import Finding, Possible, analyse
+from isfdsl.analysis.cubes import CubeIndex, bits
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import check_paths
 from isfdsl.ir.model import Program, lower
@@ -220,3 +225,22 @@ def test_a_second_source_of_the_value_uncouples_it(tmp_path: Path) -> None:
     program, findings = _coupled(tmp_path, "ZXC10\tX04\n")
     assert [f for f in findings if f.code in ("ISF451", "ISF452")] == []
     assert _matching_rows(program, "g", {"procedures": ["ZXC10"]}) == ["r2"]
+
+
+@given(st.lists(st.dictionaries(st.integers(0, 7), st.integers(1, 3), max_size=5), max_size=12),
+       st.dictionaries(st.integers(0, 7), st.integers(1, 3), max_size=4),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=6), st.integers(0, 2 ** 12 - 1))
+def test_coupling_cubes_found_through_the_index_are_those_found_from_the_cubes(
+        indexed: list[dict[int, int]], cube: dict[int, int], pairs: list[tuple[int, int]], numbers: int) -> None:
+    """`Never.among_indexed` (the variables an implication starts from, found through the index's record of
+    which cubes name each variable) gives the cubes `Never.among` gives from the cubes themselves, in the
+    same order: the order decides where the search for part of a row looks first."""
+    space = SimpleNamespace(fulls=[0b11] * 8)
+    never = coupling.Never(space, [({i.given: 0b10, i.then: 0b01}, i)  # type: ignore[arg-type]
+                                   for i in (coupling.Implication(a, b) for a, b in pairs)])
+    index = CubeIndex(8)
+    for n, c in enumerate(indexed):
+        index.add(c, n)
+    numbers &= (1 << len(indexed)) - 1
+    others = [index.cubes[k] for k in bits(numbers)]
+    assert never.among_indexed(cube, index, numbers) == never.among(cube, others)

@@ -51,6 +51,14 @@ def test_every_row_that_can_match_is_reached(version: tuple[Program, ModuleType]
     assert not missed, "\n".join(missed.values())
 
 
+def test_row_witnesses_are_the_same_on_every_run(version: tuple[Program, ModuleType],
+                                                rows: tuple[list[RowWitness], dict[str, set[str]]]) -> None:
+    """A second search (of a second analysis) gives the same episodes: the search starts from the row
+    before's witness and remembers what it learns across rows, all of it seeded."""
+    again = row_witnesses(version[0], analyse(version[0], episodes=False))
+    assert [(w.table, w.rule, w.episode) for w in again] == [(w.table, w.rule, w.episode) for w in rows[0]]
+
+
 def test_row_witnesses_catch_a_broken_row(tmp_path: Path) -> None:
     """A compiled package with one row's return code changed (a row random episodes seldom reach)
     fails the check on the rows' witnesses."""

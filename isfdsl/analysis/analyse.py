@@ -34,6 +34,7 @@ from isfdsl.analysis.cubes import (
     Space,
     Top,
     Values,
+    bits,
     codeset_examples,
     display_order,
     intersects,
@@ -99,11 +100,13 @@ class Region:
             part = meet_of(cube, fixed)
             if part is None:
                 continue
-            full = [v.full for v in self.space.vars]
+            full = self.space.fulls
+            numbers = 0 if self.index is None else self.index.meeting_bits(part, full) & ((1 << self.before) - 1)
             others = [] if self.index is None else [  # `unique`: the row's own cubes
-                self.index.cubes[k] for k in self.index.meeting(part, full) if k < self.before]
+                self.index.cubes[k] for k in bits(numbers)]
             if self.never:
-                others += self.never.among(part, others)
+                others += self.never.among(part, others) if self.index is None else \
+                    self.never.among_indexed(part, self.index, numbers)
             elif self.index is None:
                 return part
             found = uncovered(part, others, full)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from isfdsl import interpret
-from isfdsl.analysis.cubes import Cube, Possible, Space
+from isfdsl.analysis.cubes import Cube, CubeIndex, Possible, Space
 from isfdsl.ir import model as ir
 
 #: Contexts (combinations of the non-code attributes that choose or map a feature's elements) tried at most.
@@ -260,6 +260,8 @@ class Never:
         self.by_given: dict[int, list[int]] = {}
         for n, (_, i) in enumerate(cubes):
             self.by_given.setdefault(i.given, []).append(n)
+        self.given = frozenset(self.by_given)
+        self._given_in: dict[int, tuple[Cube, list[int]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.cubes)
@@ -268,10 +270,40 @@ class Never:
         """The cubes no episode reaches that a search for a point of ``cube`` outside ``others`` must avoid."""
         if not self.cubes:
             return []
-        full = [v.full for v in self.space.vars]
+        full = self.space.fulls
         todo = [k for k, m in cube.items() if m != full[k] and k in self.by_given]
+        given, known = self.given, self._given_in
+        if len(known) > 100_000:
+            known.clear()
         for o in others:
-            todo += [k for k in o if k in self.by_given]
+            # The variables of each cube that an implication starts from, found once per cube (the
+            # cube is kept with them, so that its id names no other cube while it is remembered).
+            found = known.get(id(o))
+            if found is None or found[0] is not o:
+                found = known[id(o)] = (o, [k for k in o if k in given])
+            todo += found[1]
+        return self._followed(todo)
+
+    def among_indexed(self, cube: Cube, index: CubeIndex, numbers: int) -> list[Cube]:
+        """:meth:`among` with ``others`` the cubes of ``index`` whose numbers are the bits of ``numbers``
+        (in the same order), found through the index's record of the cubes that name each variable."""
+        if not self.cubes:
+            return []
+        full = self.space.fulls
+        # Each starting variable once, where it last appears (in the last cube that names it, else in
+        # ``cube``): the variables are followed from the last, and a variable seen is not followed again.
+        at: dict[int, tuple[int, int]] = {k: (-1, n) for n, (k, m) in enumerate(cube.items())
+                                          if m != full[k] and k in self.by_given}
+        for k in self.by_given:
+            holding = index.constrained[k] & numbers
+            if holding:
+                last = holding.bit_length() - 1
+                at[k] = (last, list(index.cubes[last]).index(k))
+        return self._followed(sorted(at, key=at.__getitem__))
+
+    def _followed(self, todo: list[int]) -> list[Cube]:
+        """The cubes of the implications from the variables of ``todo`` (the last first), and of those
+        they imply, each variable followed once."""
         seen: set[int] = set()
         out: list[Cube] = []
         while todo:

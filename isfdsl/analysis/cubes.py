@@ -195,11 +195,14 @@ class Space:
         self._signatures: dict[tuple[str, object], tuple[bool, ...]] = {}
         #: Per feature: the signature of a class -> its representative's index (scalar) or variable (list).
         self._classes_of: dict[str, dict[tuple[bool, ...], int]] = {}
+        self._zeros: dict[str, dict[int, int]] = {}  # per list feature: each of its classes at 0
         for name, distinct in by_feature.items():
             if self._is_list(name):
                 self._list_vars(name, list(distinct))
             else:
                 self._scalar_var(name, list(distinct))
+        #: Per variable, the mask of all its representatives.
+        self.fulls = [v.full for v in self.vars]
 
     def _type(self, name: str) -> Type:
         for a in self.p.attributes:
@@ -361,8 +364,10 @@ class Space:
         for name, idx in self.classes.items():
             items = feature(name)
             of = self._classes_of[name]
-            for i in idx:
-                out[i] = 0
+            zeros = self._zeros.get(name)
+            if zeros is None:
+                zeros = self._zeros[name] = dict.fromkeys(idx, 0)
+            out.update(zeros)
             for x in items if isinstance(items, list) else []:
                 i = of.get(self._signature(name, x, True), -1)
                 if i >= 0:
@@ -566,6 +571,14 @@ def _clauses(cube: Cube, others: Sequence[Cube], full: Sequence[int]) -> list[tu
     return out
 
 
+def bits(n: int) -> Iterator[int]:
+    """The positions of the bits set in ``n``, lowest first."""
+    while n:
+        low = n & -n
+        yield low.bit_length() - 1
+        n ^= low
+
+
 def intersects(a: Cube, b: Cube) -> bool:
     if len(b) < len(a):
         a, b = b, a
@@ -602,11 +615,11 @@ class CubeIndex:
                 m ^= low
 
     def meeting(self, cube: Cube, full: Sequence[int]) -> Iterator[int]:
-        cand = self._meeting(cube, full)
-        while cand:
-            low = cand & -cand
-            yield low.bit_length() - 1
-            cand ^= low
+        return bits(self._meeting(cube, full))
+
+    def meeting_bits(self, cube: Cube, full: Sequence[int]) -> int:
+        """The cubes that can meet ``cube``, as a bit set over their numbers."""
+        return self._meeting(cube, full)
 
     def _meeting(self, cube: Cube, full: Sequence[int]) -> int:
         """The cubes that can meet ``cube``, as a bit set over their numbers."""

@@ -16,17 +16,20 @@ import bisect
 import dataclasses
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from isfdsl import interpret
 from isfdsl.analysis.analyse import Region, Report, _raw, analyse
-from isfdsl.analysis.cubes import Space, _fresh, codeset_examples
+from isfdsl.analysis.cubes import Cube, CubeIndex, Space, _fresh, bits, codeset_examples
 from isfdsl.ir import model as ir
 from isfdsl.runtime.codesyntax import CodePattern
 
 _SYMBOLS = "ZYXWVU0123456789ABCDEFGHIJKLMNOPQRST"
 
+#: Witnesses of the rows before that the search of a row may start from (more than one changes what
+#: the later rows' searches learn early, and lost a row of NordDRG 2017).
+NEAR = 1
 #: Fresh starts per row, and repairs per start, before the search gives up on a row.
 STARTS = 16
 REPAIRS = 12
@@ -57,13 +60,14 @@ def row_witnesses(program: ir.Program, report: Report | None = None, seed: int =
     too), in table order. ``report``: an analysis of the program already made (else one is made)."""
     report = report if report is not None else analyse(program, episodes=False)
     searches: dict[int, _Search] = {}
-    out = []
+    out: list[RowWitness] = []
     for region in report.regions:
         p = region.space.p
         if id(p) not in searches:
             searches[id(p)] = _Search(p)
         search = searches[id(p)]
-        episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"))
+        near = [w.episode for w in out[-NEAR:] if w.table == region.table and w.episode is not None]
+        episode = search.find(region, random.Random(f"{seed}:{region.table}:{region.rule}"), near)
         if episode is None and region.exact and region.cubes:
             # The analysis's quick search settles on the first part of the row it finds that no earlier
             # row meets; the exact search (`within` of everything) may name a part episodes reach.
@@ -113,7 +117,8 @@ class _Search:
                          for s, index in by_value.items()}
         self.texts = {s: sorted(v for v in index if isinstance(v, str)) for s, index in self.by_value.items()}
         self.probes: dict[tuple[int, str, object], dict[int, int]] = {}
-        self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int]]] = {}
+        #: Episodes evaluated: the evaluator, the point, and per (table, rule) whether the row takes it.
+        self.points: dict[tuple[int, str], tuple[interpret.Evaluator, dict[int, int], dict[tuple[str, str], bool]]] = {}
         # Each derivation's value by the values of the attributes and features it names.
         self.inputs = {d.name: sorted({r.name for r in ir.refs(d.expr) if r.scope in ("attr", "feature")})
                        for d in program.derivations}
@@ -122,32 +127,48 @@ class _Search:
         self.holding: dict[tuple[str, tuple[str, ...]], set[object]] = {}
         self.at: dict[int, dict[str, int]] = {}
         self.pools: dict[tuple[str, str], tuple[list[object], list[list[str]]]] = {}
-        self.valid: dict[tuple[str, object], bool] = {}
+        self.valid: dict[str, dict[object, bool]] = {}
+        #: Per region (table, rule): the regions ``within`` found, by the values fixed.
+        self.regions: dict[tuple[int, ...], Cube | None] = {}
+        #: Per space: the attributes each variable's feature reads.
+        self.var_reads: dict[tuple[int, frozenset[str], bool], list[int]] = {}
+        self.moves: dict[tuple[int, str, object], dict[int, int]] = {}
+        #: The episodes returned (by id, kept alive with their point).
+        self.found: dict[int, tuple[dict[str, object], dict[int, int]]] = {}
+        #: Per cube index, variable and representative: the indexed cubes that hold it.
+        self.holders: dict[tuple[int, int, int], int] = {}
         self.fresh: dict[str, list[str]] = {}
 
     def _valid(self, attr: str, code: object) -> bool:
         """Whether ``code`` (a pair: each of its codes) is written as the attribute's code system writes
         codes (anything is, for an attribute of no code system or a system without a syntax)."""
-        key = (attr, code)
-        known = self.valid.get(key)
-        if known is None:
+        known = self.valid.setdefault(attr, {})
+        ok = known.get(code)
+        if ok is None:
             syntax = self.syntax.get(self.systems.get(attr, ""))
             codes = code if isinstance(code, tuple) else (code,)
-            known = self.valid[key] = syntax is None or all(
-                c is None or isinstance(c, str) and syntax.fullmatch(c) for c in codes)
-        return known
+            ok = known[code] = syntax is None or all(
+                c is None or isinstance(c, str) and bool(syntax.fullmatch(c)) for c in codes)
+        return ok
 
     # -- evaluating
 
     def _point(self, space: Space, episode: dict[str, object]) -> tuple[interpret.Evaluator, dict[int, int]]:
+        ev, point, _ = self._evaluated(space, episode)
+        return ev, point
+
+    def _evaluated(self, space: Space, episode: dict[str, object]
+                   ) -> tuple[interpret.Evaluator, dict[int, int], dict[tuple[str, str], bool]]:
+        """The episode evaluated, where it lies in the space, and the rows known to take it or not."""
         key = (id(space), repr(sorted(episode.items())))
-        if key not in self.points:
+        found = self.points.get(key)
+        if found is None:
             if len(self.points) > 4096:
                 self.points.clear()
             values, _ = interpret.normalize(self.p, episode)
             ev = _Remembering(self.p, values, self.inputs, self.memo)
-            self.points[key] = ev, space.point(ev.feature)
-        return self.points[key]
+            found = self.points[key] = ev, space.point(ev.feature), {}
+        return found
 
     def _probe(self, space: Space, attr: str, code: object) -> dict[int, int]:
         """Where the code alone (every other attribute empty) puts the table's variables."""
@@ -159,65 +180,119 @@ class _Search:
 
     # -- the search
 
-    def find(self, region: Region, rng: random.Random) -> dict[str, object] | None:
-        space, cube = region.space, region.cube
-        table = next(t for t in self.p.decisions if t.name == region.table)
-        base = self._probe_empty(space)
-        tested = {k for c in region.cubes for k in c}
+    def find(self, region: Region, rng: random.Random, near: Sequence[dict[str, object]] = ()
+             ) -> dict[str, object] | None:
+        """An episode the region's row takes, or None. ``near``: episodes to start from first (the
+        witnesses of the rows just before, which share most of the row's conditions): the one that
+        lies outside the row's region in the fewest variables (the latest of those) is repaired with
+        a random generator of its own, so that the search after it is the same whether or not that
+        succeeds."""
+        self.regions.clear()
+        settled = not region.cubes
+        first = region.cube if settled else region.cubes[0]
+        if near:
+            space = region.space
+            start = min(reversed(near), key=lambda e: len(space.admits(first, self._found_point(space, e))))
+            found = self._attempt(region, 0, dict(start), first, settled,
+                                  random.Random(f"near:{region.table}:{region.rule}"))
+            if found is not None:
+                return found
         for n in range(STARTS):
             # Even starts aim first at the row's own conditions, then at a region that keeps the
             # values the episode then has for everything else; odd starts at the analysis's region.
             settled = n % 2 == 1 or not region.cubes
             cube = region.cube if settled else region.cubes[n // 2 % len(region.cubes)]
-            episode = self._start(space, cube, rng)
-            repaired: dict[int, int] = {}
-            for _ in range(REPAIRS):
-                ev, point = self._point(space, episode)
-                outside = space.admits(cube, point)
-                # The region is a guide; the row taking the episode is what counts.
-                if any(not space.admits(c, point) for c in region.cubes) \
-                        and self._takes(region, table, ev, point):
-                    return {k: v for k, v in episode.items() if v not in (None, [], "")}
-                if not outside:
-                    if settled:
-                        break  # an inexact region: an earlier row takes this point
-                    # Keep the values the episode has for what the row does not test (else only the
-                    # derived ones: an attribute can be set to anything).
-                    settled = True
-                    keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
-                    cube = region.within(keep) or region.within(
-                        {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
+            found = self._attempt(region, n, self._start(region.space, cube, rng), cube, settled, rng)
+            if found is not None:
+                return found
+        # Last, each of the episodes near, repaired one variable at a time, towards the row's own
+        # conditions and towards the analysis's region.
+        spare = random.Random(f"spare:{region.table}:{region.rule}")
+        for episode in reversed(near):
+            for settled, cube in ((False, first), (True, region.cube)):
+                found = self._attempt(region, 1, dict(episode), cube, settled, spare)
+                if found is not None:
+                    return found
+        return None
+
+    def _found_point(self, space: Space, episode: dict[str, object]) -> dict[int, int]:
+        """Where an episode this search returned lies (from when it was found)."""
+        known = self.found.get(id(episode))
+        return known[1] if known is not None and known[0] is episode else self._point(space, episode)[1]
+
+    def _attempt(self, region: Region, n: int, episode: dict[str, object], cube: Cube, settled: bool,
+                 rng: random.Random) -> dict[str, object] | None:
+        """Repair ``episode`` towards ``cube`` until the row takes it (the episode, without empty
+        values) or the repairs run out (None); start ``n`` of the search."""
+        space = region.space
+        table = next(t for t in self.p.decisions if t.name == region.table)
+        base = self._probe_empty(space)
+        tested = {k for c in region.cubes for k in c}
+        repaired: dict[int, int] = {}
+        for _ in range(REPAIRS):
+            ev, point, taken = self._evaluated(space, episode)
+            outside = space.admits(cube, point)
+            # The region is a guide; the row taking the episode is what counts.
+            if any(not space.admits(c, point) for c in region.cubes) \
+                    and self._takes_memo(region, table, ev, point, taken):
+                found = {k: v for k, v in episode.items() if v not in (None, [], "")}
+                self.found[id(found)] = found, point
+                return found
+            if not outside:
+                if settled:
+                    break  # an inexact region: an earlier row takes this point
+                # Keep the values the episode has for what the row does not test (else only the
+                # derived ones: an attribute can be set to anything).
+                settled = True
+                keep = {k: 1 << v for k, v in point.items() if v >= 0 and k not in tested}
+                cube = self._within(region, keep) or self._within(
+                    region, {k: m for k, m in keep.items() if space.vars[k].feature not in self.attrs}) or region.cube
+                repaired.clear()
+                continue
+            if any(repaired.get(k, 0) >= 2 for k in outside):
+                # Going round in circles: the region asks for values the episode's codes do not
+                # give together. Keep the values the episode has, if the row still takes some.
+                other = self._within(region, {k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
+                if other is not None:
+                    cube, settled = other, True
                     repaired.clear()
                     continue
-                if any(repaired.get(k, 0) >= 2 for k in outside):
-                    # Going round in circles: the region asks for values the episode's codes do not
-                    # give together. Keep the values the episode has, if the row still takes some.
-                    other = region.within({k: 1 << point[k] for k in outside if point.get(k, -1) >= 0})
-                    if other is not None:
-                        cube, settled = other, True
-                        repaired.clear()
-                        continue
-                if n:  # one repair, then evaluate: slower, but every step is judged
-                    k = rng.choice(outside)
-                    repaired[k] = repaired.get(k, 0) + 1
-                    self._repair(space, cube, k, episode, base, rng)
+            if n:  # one repair, then evaluate: slower, but every step is judged
+                k = rng.choice(outside)
+                repaired[k] = repaired.get(k, 0) + 1
+                self._repair(space, cube, k, episode, base, rng)
+                continue
+            # The first start repairs every variable outside the region before evaluating again
+            # (fast when the codes do not interfere), changing each plain (not list) attribute
+            # once: a second change would undo the first.
+            rng.shuffle(outside)
+            fixed: dict[str, object] = {}
+            for k in outside:
+                before = dict(episode)
+                self._repair(space, cube, k, episode, base, rng)
+                changed = [a for a in self.attrs if self.attrs[a].type.kind != "list" and episode.get(a) != before.get(a)]
+                if any(a in fixed for a in changed):
+                    episode.clear()
+                    episode.update(before)
                     continue
-                # The first start repairs every variable outside the region before evaluating again
-                # (fast when the codes do not interfere), changing each plain (not list) attribute
-                # once: a second change would undo the first.
-                rng.shuffle(outside)
-                fixed: dict[str, object] = {}
-                for k in outside:
-                    before = dict(episode)
-                    self._repair(space, cube, k, episode, base, rng)
-                    changed = [a for a in self.attrs if self.attrs[a].type.kind != "list" and episode.get(a) != before.get(a)]
-                    if any(a in fixed for a in changed):
-                        episode.clear()
-                        episode.update(before)
-                        continue
-                    fixed.update((a, True) for a in changed)
-                    repaired[k] = repaired.get(k, 0) + 1
+                fixed.update((a, True) for a in changed)
+                repaired[k] = repaired.get(k, 0) + 1
         return None
+
+    def _takes_memo(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int],
+                    taken: dict[tuple[str, str], bool]) -> bool:
+        key = (region.table, region.rule)
+        known = taken.get(key)
+        if known is None:
+            known = taken[key] = self._takes(region, table, ev, point)
+        return known
+
+    def _within(self, region: Region, fixed: Cube) -> Cube | None:
+        """``region.within(fixed)``, remembered for the row being searched."""
+        key = tuple(itertools.chain.from_iterable(fixed.items()))
+        if key not in self.regions:
+            self.regions[key] = region.within(fixed)
+        return self.regions[key]
 
     def _takes(self, region: Region, table: ir.Table, ev: interpret.Evaluator, point: dict[int, int]) -> bool:
         """:func:`takes`, trying only the earlier rows whose cubes hold the episode's point (every
@@ -225,9 +300,14 @@ class _Search:
         index = region.index
         if index is None or not self._placed(region.space, ev):
             return takes(self.p, table, region.rule, ev.feature)
-        full = [v.full for v in region.space.vars]
-        cube = {k: 1 << v for k, v in point.items() if v >= 0}
-        rows = sorted({index.owner[k] for k in index.meeting(cube, full) if k < region.before})
+        full = region.space.fulls
+        cand = (1 << region.before) - 1
+        for k, v in point.items():
+            if v >= 0 and full[k] != 1 << v:
+                cand &= self._holding(index, k, v)
+                if not cand:
+                    break
+        rows = sorted({index.owner[n] for n in bits(cand)})
         positions = self.at.get(id(table))
         if positions is None:
             positions = self.at[id(table)] = {row.id: n for n, row in enumerate(table.rows)}
@@ -236,6 +316,14 @@ class _Search:
             if interpret.try_row(self.p, table.rows[n], ev.feature).matched:
                 return n == at
         return False
+
+    def _holding(self, index: CubeIndex, k: int, v: int) -> int:
+        """The cubes of ``index`` that allow representative ``v`` of variable ``k``, as a bit set."""
+        key = (id(index), k, v)
+        found = self.holders.get(key)
+        if found is None:
+            found = self.holders[key] = index.all & ~index.constrained[k] | index.allow[k].get(v, 0)
+        return found
 
     def _placed(self, space: Space, ev: interpret.Evaluator) -> bool:
         """Whether every element of the episode's list features lies in a class of the space (or in
@@ -248,6 +336,17 @@ class _Search:
                 if sig not in of and any(sig):
                     return False
         return True
+
+    def _moves(self, space: Space, attr: str, code: object, point: dict[int, int]) -> dict[int, int]:
+        """Where the code alone puts the variables it puts elsewhere than the empty episode does."""
+        key = (id(space), attr, code)
+        moves = self.moves.get(key)
+        if moves is None:
+            # Only the variables whose features are the attribute or read it can move.
+            base = self._probe_empty(space)
+            moves = self.moves[key] = {j: v for j in self._readers(space, {attr}, itself=True)
+                                       if (v := point[j]) != base[j]}
+        return moves
 
     def _probe_empty(self, space: Space) -> dict[int, int]:
         key = (id(space), "", None)
@@ -368,9 +467,10 @@ class _Search:
         # Other variables of the region that a plain attribute read here also decides: a code for it
         # should give their values too (a principal diagnosis with this property *and* that MDC).
         plain = {a for a in sources if self.attrs[a].type.kind != "list"}
-        also = tuple(sorted((j, m) for j, m in cube.items() if j != k and m != space.vars[j].full
-                            and plain & self.reads.get(space.vars[j].feature, set())
-                            and not (space.vars[j].is_class and m == 0b01)))
+        readers = self._readers(space, plain)
+        full = space.fulls
+        also = tuple(sorted((j, m) for j in readers if j != k and (m := cube.get(j)) is not None and m != full[j]
+                            and not (m == 0b01 and space.vars[j].is_class)))
         key = (id(space), k, cube[k], also)
         hits = self.providers.get(key)
         if hits is None:
@@ -378,24 +478,39 @@ class _Search:
             others = [_wanted(space, j, m) for j, m in also]
             # Lists first (a code added keeps what the episode has), the attributes' candidates interleaved.
             per: list[list[tuple[str, object]]] = []
-            spare: list[list[tuple[str, object]]] = []
+            spare: list[Iterator[tuple[str, object]]] = []
             for a in sorted(sources, key=lambda a: self.attrs[a].type.kind != "list"):
                 first, rest = self._candidates(a, var.feature, _wanted(space, k, cube[k]), others if a in plain else [], rng)
                 per.append([(a, c) for c in first])
-                spare.append([(a, c) for c in rest])
+                spare.append(self._judged(a, rest))
             todo = [x for row in itertools.zip_longest(*per) for x in row if x is not None]
-            hits = self.providers[key] = _Hits(todo, [x for row in itertools.zip_longest(*spare) for x in row if x is not None])
-        base = self._probe_empty(space)
+            hits = self.providers[key] = _Hits(todo, (x for row in itertools.zip_longest(*spare) for x in row if x is not None))
         scored: list[tuple[tuple[int, int], str, object]] = []
+        clean = False  # some code moves no other variable out
         while True:
-            for attr, code, point in hits.found[len(scored):]:
-                moved = [j for j in cube if point.get(j) != base.get(j)]
-                bad = sum(1 for j in moved if point.get(j, -1) < 0 or not cube[j] >> point[j] & 1)
+            for attr, code, moves in hits.found[len(scored):]:
+                moved = [j for j in moves if j in cube]
+                bad = sum(1 for j in moved if moves[j] < 0 or not cube[j] >> moves[j] & 1)
                 scored.append(((bad, len(moved)), attr, code))
-            if any(rank[0] == 0 for rank, _, _ in scored) or not self._more(space, k, cube[k], hits):
+                clean = clean or not bad
+            if clean or not self._more(space, k, cube[k], hits):
                 break
         ranked = sorted(range(len(scored)), key=lambda n: scored[n][0])
         return [((scored[n][1], scored[n][2]), scored[n][0][0]) for n in ranked]
+
+    def _readers(self, space: Space, attrs: set[str], itself: bool = False) -> list[int]:
+        """The variables of the space whose features read one of ``attrs`` (with ``itself``: or are one)."""
+        key = (id(space), frozenset(attrs), itself)
+        found = self.var_reads.get(key)
+        if found is None:
+            found = self.var_reads[key] = [j for j, v in enumerate(space.vars)
+                                           if not attrs.isdisjoint(self.reads.get(v.feature, ()))
+                                           or itself and v.feature in attrs]
+        return found
+
+    def _judged(self, attr: str, codes: list[object]) -> Iterator[tuple[str, object]]:
+        """The valid codes of ``codes``, each judged only when it is asked for."""
+        return ((attr, c) for c in codes if self._valid(attr, c))
 
     def _with_values(self, system: str, wanted: list[object]) -> set[object]:
         """Codes whose table values include one of ``wanted`` or one starting with a wanted text."""
@@ -417,13 +532,14 @@ class _Search:
         found = len(hits.found)
         while len(hits.found) < found + HITS:
             if not hits.todo:
-                if not hits.spare:
+                hits.todo = list(itertools.islice(hits.spare, TRIED))[::-1]
+                if not hits.todo:
                     break
-                hits.todo, hits.spare = hits.spare[:TRIED][::-1], hits.spare[TRIED:]
             attr, code = hits.todo.pop()
             point = self._probe(space, attr, code)
             if point.get(k, -1) >= 0 and mask >> point[k] & 1:
-                hits.found.append((attr, _raw_code(code) if attr in self.systems else _raw(code), point))
+                hits.found.append((attr, _raw_code(code) if attr in self.systems else _raw(code),
+                                   self._moves(space, attr, code, point)))
         return len(hits.found) > found
 
     def _candidates(self, attr: str, feature: str, wanted: list[object], also: list[list[object]],
@@ -432,7 +548,8 @@ class _Search:
         values also give the values ``also`` lists (as many of them as some code does), then codes
         whose table values are one of the wanted ones or start with one, the wanted values
         themselves, and a sample of the codes the feature's derivation reads; then, to try when none of
-        those puts the variable where it should be without moving another out, more of those codes."""
+        those puts the variable where it should be without moving another out, more of those codes
+        (not yet judged valid)."""
         if attr not in self.systems:
             return _domain(self.attrs[attr]), []
         system = self.systems[attr]
@@ -459,7 +576,9 @@ class _Search:
         pool, examples = self._pool(feature, system)
         for codes in examples:
             out += codes[:1] + rng.sample(codes, min(len(codes), 2))
-        drawn = rng.sample(pool, min(len(pool), SPARE + TRIED))
+        # A window of the pool (shuffled once) at a random place: a sample for one random number.
+        at = rng.randrange(len(pool)) if pool else 0
+        drawn = pool[at:at + SPARE + TRIED] + pool[:max(0, at + SPARE + TRIED - len(pool))][:at]
         out += drawn[:TRIED]
         out += self._fresh(attr)  # codes no table holds, as the analysis's "anything else"
         seen: set[object] = set()
@@ -468,11 +587,11 @@ class _Search:
             return [c for c in codes if (pair or not isinstance(c, tuple)) and self._valid(attr, c)
                     and not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
 
-        return fit(out), [c for c in drawn[TRIED:] if self._valid(attr, c)]
+        return fit(out), drawn[TRIED:]
 
     def _pool(self, feature: str, system: str) -> tuple[list[object], list[list[str]]]:
-        """The keys of the code tables of ``system`` the feature's derivation reads, and the examples of
-        each code list of it that the derivation reads."""
+        """The keys of the code tables of ``system`` the feature's derivation reads (in an order shuffled
+        once), and the examples of each code list of it that the derivation reads."""
         key = (feature, system)
         if key not in self.pools:
             pool: list[object] = []
@@ -482,6 +601,7 @@ class _Search:
                     pool += list(self.p.tables[name].rows)
                 elif name in self.p.codesets and self.p.codesets[name].system == system:
                     examples.append(codeset_examples(self.p.codesets[name]))
+            random.Random(f"{feature}:{system}").shuffle(pool)
             self.pools[key] = pool, examples
         return self.pools[key]
 
@@ -522,7 +642,8 @@ class _Hits:
     those found to put the variable inside, with where each puts every variable."""
 
     todo: list[tuple[str, object]]
-    spare: list[tuple[str, object]] = field(default_factory=list)
+    spare: Iterator[tuple[str, object]] = field(default_factory=lambda: iter(()))
+    #: (attribute, code, where the code alone puts the variables it moves from the empty episode's place)
     found: list[tuple[str, object, dict[int, int]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
