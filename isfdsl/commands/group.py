@@ -127,18 +127,9 @@ class Summary:
     unknown: dict[str, int] = field(default_factory=dict)
     more_unknown: bool = False
 
-    def add(self, system: str, group: str, rc: str, points: Decimal, refund: Decimal | None, problems: bool) -> None:
-        self.rows += 1
-        self.systems[system] += 1
-        self.groups[group] += 1
-        self.nonzero_rc += rc != "0"
-        self.with_problems += problems
-        self.points += points
-        self.refund += 0 if refund is None else round_refund(refund)  # the total of the refund column
-
     def add_all(self, results: Sequence[Result], refunds: Sequence[Decimal | None], flagged: int) -> None:
-        """Count ``results`` as :meth:`add` would one by one: ``refunds`` are theirs rounded
-        (:func:`round_refund`), ``flagged`` how many had problems."""
+        """Count ``results`` (a chunk's, in input order): ``refunds`` are theirs as paid
+        (:func:`round_refund`, None for none), ``flagged`` how many rows had problems."""
         self.rows += len(results)
         self.systems.update(map(_SYSTEM, results))
         self.groups.update(map(_GROUP, results))
