@@ -162,6 +162,23 @@ def test_parquet_laid_out_by_columns_is_the_rows_laid_out_one_by_one(tmp_path: P
         assert got.read_bytes() == expected.read_bytes(), source
         assert pq.read_table(got).num_rows == n
 
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, package: Path) -> None:
+    """The objects a run freezes out of the collector's way (the package's tables) are given back at
+    its end; a caller's own freeze is left alone."""
+    import gc
+
+    src = _messy(tmp_path / "in.csv", 50)
+    assert gc.get_freeze_count() == 0
+    _run(package, src, tmp_path / "out.csv", jobs=1)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _run(package, src, tmp_path / "out.csv", jobs=1)
+        assert gc.get_freeze_count() > frozen // 2  # still frozen (a frozen object may have been freed since)
+    finally:
+        gc.unfreeze()
+
 def test_the_command_line_uses_every_core_by_default(tmp_path: Path, package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`isf group` without --jobs asks for one worker per processor; `--jobs 1` for none; the output is the same."""
     src = _messy(tmp_path / "in.csv", 9000)
