@@ -110,6 +110,75 @@ def test_parquet_in_parquet_out_with_money_as_decimals(tmp_path: Path, package: 
     assert "age='old'" in table.column("problems")[7].as_py()
 
 
+def _one_by_one(package: Path, src: Path, out: Path) -> None:
+    """``src`` grouped into ``out`` row by row as ``isf group`` wrote it before it went column by column:
+    each output row a dict of the input's values and the result's text, laid out and written alone."""
+    from isfdsl.commands.pipeline import load_package
+    from isfdsl.runtime.contract import RESULT_FIELDS, describe
+
+    pkg = load_package(package)
+    grouper = group.grouping(pkg)
+    reader = batch.read(str(src))
+    columns = [c for c in reader.columns if c not in group.REPLACED]
+    with batch.Writer(str(out), None, ["row", *columns, *RESULT_FIELDS], [], pkg.arrow_schema) as writer:
+        for record in reader.records:
+            result = grouper(record.values)
+            problems = [*record.problems, describe(result.problems)] if result.problems else record.problems
+            row: dict[str, object] = {"row": record.row, **{c: record.values.get(c) for c in columns}}
+            row.update(result.as_dict())
+            row["problems"] = "; ".join(p for p in problems if p)
+            writer.write(row)
+
+
+def test_parquet_laid_out_by_columns_is_the_rows_laid_out_one_by_one(tmp_path: Path, package: Path) -> None:
+    """Parquet output is made column by column (input columns passed through as Arrow, money as the
+    results' decimals): the same bytes as each row laid out alone, whatever the input columns' types
+    (text with gaps, large text, integers, booleans, floats, lists with absent items, empty and absent
+    lists) — and for CSV in, Parquet out."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rng = random.Random(11)
+    n = 3000
+    names = HEADER.split(",")[1:-1]
+    rows = [dict(zip(names, rng.choice(GOOD).split(","), strict=True)) for _ in range(n)]
+    for k, row in enumerate(rows):
+        row["procedures"] = None if k % 7 == 0 else [] if k % 7 == 1 else row["procedures"].split()  # type: ignore[union-attr]
+        row["id"] = None if k % 11 == 0 else k  # type: ignore[assignment]
+        row["note"] = None if k % 5 == 0 else f"nøte {k}"
+        row["big"] = f"B{k}"
+        row["flag"] = None if k % 13 == 0 else k % 2 == 0  # type: ignore[assignment]
+        row["weight"] = k / 8  # type: ignore[assignment]
+        row["tags"] = ["a", None, "b"] if k % 17 == 0 else ["x", "y"]  # type: ignore[assignment]
+        row["counts"] = [k, None] if k % 3 else []  # type: ignore[assignment]
+    rows[5]["age"] = "old"
+    table = pa.Table.from_pylist(rows)
+    table = table.set_column(table.schema.get_field_index("big"), "big", table.column("big").cast(pa.large_string()))
+    src = tmp_path / "in.parquet"
+    pq.write_table(table, src, row_group_size=1000)
+    for source in (src, _messy(tmp_path / "in.csv", n)):
+        expected, got = tmp_path / "expected.parquet", tmp_path / "got.parquet"
+        _one_by_one(package, source, expected)
+        _run(package, source, got, jobs=1, chunk=700)
+        assert got.read_bytes() == expected.read_bytes(), source
+        assert pq.read_table(got).num_rows == n
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path, package: Path) -> None:
+    """The objects a run freezes out of the collector's way (the package's tables) are given back at
+    its end; a caller's own freeze is left alone."""
+    import gc
+
+    src = _messy(tmp_path / "in.csv", 50)
+    assert gc.get_freeze_count() == 0
+    _run(package, src, tmp_path / "out.csv", jobs=1)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _run(package, src, tmp_path / "out.csv", jobs=1)
+        assert gc.get_freeze_count() > frozen // 2  # still frozen (a frozen object may have been freed since)
+    finally:
+        gc.unfreeze()
+
 def test_the_command_line_uses_every_core_by_default(tmp_path: Path, package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`isf group` without --jobs asks for one worker per processor; `--jobs 1` for none; the output is the same."""
     src = _messy(tmp_path / "in.csv", 9000)

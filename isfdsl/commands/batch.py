@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -223,6 +223,20 @@ class ArrowRows:
     def __iter__(self) -> Iterator[Item]:
         for n, values in enumerate(self.batch.to_pylist(), self.first):
             yield n, values, []
+
+    def episodes(self, attributes: Collection[str] | None = None) -> list[dict[str, object]]:
+        """The values of each record; only those of ``attributes`` when given (the columns that are no
+        attribute left out: a grouper would leave them out anyway)."""
+        part = self.batch
+        names = part.schema.names
+        if attributes is not None and len(set(names)) == len(names):  # a column named twice: as to_pylist reads it
+            part = part.select([k for k, name in enumerate(names) if name in attributes])
+        return list(part.to_pylist())
+
+
+def arrow_column(part: Any, name: str) -> bool:
+    """Whether the record batch ``part`` (None: not Arrow) has one column called ``name``."""
+    return part is not None and part.schema.get_field_index(name) >= 0
 
 
 def _read_parquet(path: Path, size: int) -> Reader:
@@ -457,6 +471,15 @@ class Layout:
             return "".join(map(self.prepare, rows))
         return self.batch([self.prepare(row) for row in rows])
 
+    def part_of_columns(self, values: Mapping[str, Any]) -> Any:
+        """Parquet: a chunk given column by column as one Arrow record batch, the same as :meth:`part`
+        of its rows. Each column of ``values`` is what :meth:`prepare` takes of each row (row numbers,
+        money as ``Decimal``, any value as text), or an Arrow array of the input (a Parquet column
+        passed through), made text the way :func:`cell` makes its values text."""
+        pa = importlib.import_module("pyarrow")
+        arrays = [_arrow_array(pa, values[f.name], f.type, put) for f, (_, put) in zip(self.schema, self._plan, strict=True)]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
     def batch(self, tuples: Sequence[tuple[object, ...]]) -> Any:
         """Rows laid out by :meth:`prepare` (Parquet) as one Arrow record batch."""
         pa = importlib.import_module("pyarrow")
@@ -474,7 +497,39 @@ class Layout:
         return self._line.getvalue()
 
 
+def _arrow_array(pa: Any, values: Any, kind: Any, put: Callable[[object], object]) -> Any:
+    """One output column as an Arrow array of type ``kind``: ``values`` laid out with ``put``
+    (skipped where they are already what it would make), or an input column made text."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return _arrow_cells(pa, values)
+    made = set(map(type, values))
+    if put is cell and made <= {str}:  # text already: cell() would keep each as it is
+        return pa.array(values, type=kind)
+    if put is _decimal and made <= {Decimal, type(None)}:
+        return pa.array(values, type=kind)
+    return pa.array([put(v) for v in values], type=kind)
+
+
+def _arrow_cells(pa: Any, array: Any) -> Any:
+    """An input column as text, each value what :func:`cell` makes of it as pyarrow reads it into
+    Python: text as it is, lists of text joined by spaces, integers in decimal digits, absent values
+    empty. Columns of other types (and lists with absent items) go through :func:`cell` one by one."""
+    pc = importlib.import_module("pyarrow.compute")
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.fill_null(array, "").cast(pa.string())
+    if pa.types.is_integer(kind):
+        return pc.fill_null(array.cast(pa.string()), "")
+    if ((pa.types.is_list(kind) or pa.types.is_large_list(kind))
+            and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+            and pc.list_flatten(array).null_count == 0):
+        return pc.fill_null(pc.binary_join(array, " "), "").cast(pa.string())
+    return pa.array([cell(v) for v in array.to_pylist()], type=pa.string())
+
+
 def _decimal(value: object) -> Decimal | None:
+    if type(value) is Decimal:
+        return value
     text = cell(value)
     return Decimal(text) if text != "" else None
 

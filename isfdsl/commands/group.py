@@ -6,9 +6,11 @@ output, byte for byte, as one process."""
 from __future__ import annotations
 
 import functools
+import gc
+import operator
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -106,6 +108,9 @@ def column_notes(columns: Sequence[str], attributes: Sequence[str], delimiter: s
     return notes
 
 
+_SYSTEM, _GROUP, _RETURN_CODE, _POINTS = (operator.attrgetter(name) for name in ("system", "group", "return_code", "points"))
+
+
 @dataclass(slots=True)
 class Summary:
     rows: int = 0
@@ -122,14 +127,16 @@ class Summary:
     unknown: dict[str, int] = field(default_factory=dict)
     more_unknown: bool = False
 
-    def add(self, system: str, group: str, rc: str, points: Decimal, refund: Decimal | None, problems: bool) -> None:
-        self.rows += 1
-        self.systems[system] += 1
-        self.groups[group] += 1
-        self.nonzero_rc += rc != "0"
-        self.with_problems += problems
-        self.points += points
-        self.refund += 0 if refund is None else round_refund(refund)  # the total of the refund column
+    def add_all(self, results: Sequence[Result], refunds: Sequence[Decimal | None], flagged: int) -> None:
+        """Count ``results`` (a chunk's, in input order): ``refunds`` are theirs as paid
+        (:func:`round_refund`, None for none), ``flagged`` how many rows had problems."""
+        self.rows += len(results)
+        self.systems.update(map(_SYSTEM, results))
+        self.groups.update(map(_GROUP, results))
+        self.nonzero_rc += len(results) - list(map(_RETURN_CODE, results)).count("0")
+        self.with_problems += flagged
+        self.points = sum(map(_POINTS, results), self.points)
+        self.refund = sum((r for r in refunds if r is not None), self.refund)
 
     def merge(self, other: Summary) -> None:
         """Add the counts and totals of ``other`` (a later chunk's) to these."""
@@ -184,34 +191,71 @@ Done = tuple[Summary, Any]
 
 def group_chunk(chunk: parallel.Chunk, group: Callable[[Mapping[str, object]], Result], columns: Sequence[str],
                 version_of: Callable[[Mapping[str, object]], str | None] | None, layout: batch.Layout,
-                known: frozenset[str] | None = None) -> Done:
+                known: frozenset[str] | None = None, attributes: Collection[str] | None = None) -> Done:
     """Group a chunk of records (row, values, read problems): their summary and output rows, laid out.
     ``known``: for records whose keys may differ (JSON lines), the keys not to note as unknown (the
-    attributes and the output's columns); the others go to :attr:`Summary.unknown`."""
+    attributes and the output's columns); the others go to :attr:`Summary.unknown`. ``attributes``: the
+    grouper's, read alone from a chunk of Parquet (:class:`batch.ArrowRows`), whose other columns pass
+    through column by column. Parquet output is laid out column by column too (:meth:`batch.Layout.part_of_columns`)."""
     summary = Summary()
-    out: list[dict[str, object]] = []
-    for n, values, read in chunk:
-        if known is not None and not values.keys() <= known:
-            for key in values.keys() - known:
-                summary.note_unknown(key, n)
-        result = group(values)
-        problems = [*read, describe(result.problems)] if result.problems else read
+    source: Any = None  # Parquet in: the record batch, its columns passed through as Arrow
+    reads: list[list[str]] | None = None  # the problems found reading each record (none in Parquet)
+    if isinstance(chunk, batch.ArrowRows):
+        numbers: Sequence[int] = range(chunk.first, chunk.first + len(chunk))
+        episodes = chunk.episodes(attributes)
+        source = chunk.batch
+    else:
+        items = list(chunk)
+        numbers, episodes, reads = [n for n, _, _ in items], [v for _, v, _ in items], [r for _, _, r in items]
+    if known is not None:
+        for n, values in zip(numbers, episodes, strict=True):
+            if not values.keys() <= known:
+                for key in values.keys() - known:
+                    summary.note_unknown(key, n)
+    results = [group(values) for values in episodes]
+    if reads is None:
+        problems = [describe(r.problems) if r.problems else "" for r in results]
+        flagged = len(results) - problems.count("")
+    else:
+        problems = ["; ".join(p for p in ([*read, describe(r.problems)] if r.problems else read) if p)
+                    for r, read in zip(results, reads, strict=True)]
+        flagged = sum(bool(read) or bool(r.problems) for r, read in zip(results, reads, strict=True))
+    refunds = [None if r.refund is None else round_refund(r.refund) for r in results]
+    summary.add_all(results, refunds, flagged)
+    versions = None if version_of is None else [version_of(values) or "" for values in episodes]
+    if layout.fmt == "parquet":
+        out: dict[str, Any] = {"row": numbers}
+        for c in columns:
+            out[c] = source.column(c) if batch.arrow_column(source, c) else [values.get(c) for values in episodes]
+        for name, position in _RESULT_POSITIONS:
+            out[name] = [r[position] for r in results]
+        out["refund"], out["problems"] = refunds, problems
+        if versions is not None:
+            out["version"] = versions
+        return summary, layout.part_of_columns(out)
+    rows: list[dict[str, object]] = []
+    for k, (n, values, result) in enumerate(zip(numbers, episodes, results, strict=True)):
         row: dict[str, object] = {"row": n, **{c: values.get(c) for c in columns}}
         row.update(result.as_dict())
-        row["problems"] = "; ".join(p for p in problems if p)
-        if version_of is not None:
-            row["version"] = version_of(values) or ""
-        out.append(row)
-        summary.add(result.system, result.group, result.return_code, result.points, result.refund, bool(problems))
-    return summary, layout.part(out)
+        row["problems"] = problems[k]
+        if versions is not None:
+            row["version"] = versions[k]
+        rows.append(row)
+    return summary, layout.part(rows)
+
+
+#: The result fields taken as they are into Parquet (points exact, as a decimal), with their place in a Result.
+_RESULT_POSITIONS = tuple((name, Result._fields.index(name)) for name in RESULT_FIELDS if name not in ("refund", "problems"))
 
 
 def _start_worker(folder: str, table: str | None, prices: Mapping[str, Decimal] | None, shares: Mapping[str, Decimal] | None,
                   columns: Sequence[str], layout: batch.Layout, known: frozenset[str] | None) -> Callable[[parallel.Chunk], Done]:
     """In a worker process: the package in ``folder`` loaded, and :func:`group_chunk` over it."""
     pkg = load_package(Path(folder))
+    gc.freeze()  # the package's tables stay: later collections need not walk them again and again
     return functools.partial(group_chunk, group=grouping(pkg, table, prices, shares), columns=columns,
-                             version_of=getattr(pkg, "version_of", None), layout=layout, known=known)
+                             version_of=getattr(pkg, "version_of", None), layout=layout, known=known,
+                             attributes=frozenset(pkg.ATTRIBUTES))
 
 
 def run(source: str, input_path: str, out: str, *, table: str | None = None, input_format: str | None = None,
@@ -229,6 +273,9 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
     jobs = parallel.jobs_or_cores(jobs)
     with ExitStack() as stack:
         pkg = load_grouper(source, stack)
+        if not gc.get_freeze_count():  # as in a worker (see _start_worker), until the run ends
+            gc.freeze()
+            stack.callback(gc.unfreeze)
         group = grouping(pkg, table, prices, shares)
         try:
             batch.check_output(out, [input_path])
@@ -262,7 +309,7 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
         # JSON lines: a later record may hold keys the first lacks
         known = None if reader.header else frozenset((*pkg.ATTRIBUTES, *columns, *REPLACED))
         here = functools.partial(group_chunk, group=group, columns=columns, version_of=version_of, layout=writer.layout,
-                                 known=known)
+                                 known=known, attributes=frozenset(pkg.ATTRIBUTES))
         folder = str(Path(str(pkg.__file__)).parent)
         # Parquet crosses to the workers as Arrow batches; other formats as records read here
         parts: Iterable[parallel.Chunk] = (reader.parts(chunk) if reader.parts is not None and not ahead else
