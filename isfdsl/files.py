@@ -46,7 +46,26 @@ def _free(target: Path, kind: str, make: Callable[[Path], object]) -> Path:
     raise FileExistsError(errno.EEXIST, f"no free temporary name in {target.parent}", str(target.parent))
 
 
-class Replacement:
+class _Transaction:
+    """A ``with`` block that commits when it ends normally and aborts when it raises (Ctrl-C too)."""
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class Replacement(_Transaction):
     """A file written under a temporary name beside ``path`` (its binary descriptor :attr:`fd`, its
     path :attr:`temporary`) and renamed onto ``path`` only by :meth:`commit`; :meth:`abort` removes it.
     As a context manager: committed on success, removed on any exception (KeyboardInterrupt too).
@@ -119,14 +138,6 @@ class Replacement:
             else:
                 os.close(self.fd)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.abort()
 
 
 def replace_file(path: Path, data: bytes, follow_symlinks: bool = True) -> None:
@@ -145,7 +156,7 @@ class ForeignFolder(OSError):
         self.names = names
 
 
-class FolderReplacement:
+class FolderReplacement(_Transaction):
     """A folder built under a temporary name beside ``path`` (:attr:`temporary`) and swapped for
     ``path`` only by :meth:`commit` (the previous folder is removed once the new one is in place);
     :meth:`abort` removes the temporary folder. As a context manager: committed on success, removed
@@ -205,11 +216,3 @@ class FolderReplacement:
             shutil.rmtree(self.temporary, ignore_errors=True)
             self.temporary = None
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.abort()
