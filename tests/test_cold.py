@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.hoist import PREFIX, hoist
-from isfdsl.ir.model import lower
+from isfdsl.ir.model import Program, lower
 from isfdsl.runtime.operations import intersect, minus
 from isfdsl.testing import episodes
 
@@ -45,18 +46,23 @@ decision drg "t" for DRG policy first fallback G0 {
 '''
 
 
-def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
-    src = tmp_path / "cold"
+def _built(tmp_path: Path, name: str, text: str) -> tuple[Program, Path, ModuleType, ModuleType]:
+    """``text`` as the one file of a program folder ``name``: its lowered program, and the package
+    built from it (no analysis), imported, with its ``_model`` module."""
+    src = tmp_path / name
     src.mkdir()
-    (src / "cold.isf").write_text(PROGRAM, encoding="utf-8")
+    (src / f"{name}.isf").write_text(text, encoding="utf-8")
     checked = check_paths([str(src)])
     assert checked.ok, checked.diags.sorted()
-    program = lower(checked.models[0])
-    built = build(str(src), tmp_path / "gen" / "cold", analyse=False)
+    built = build(str(src), tmp_path / "gen" / name, analyse=False)
     assert built.package is not None
     package = load_package(built.package)
-    model = sys.modules[f"{package.__name__}._model"]
-    text = (built.package / "_model.py").read_text(encoding="utf-8")
+    return lower(checked.models[0]), built.package, package, sys.modules[f"{package.__name__}._model"]
+
+
+def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
+    program, built, package, model = _built(tmp_path, "cold", PROGRAM)
+    text = (built / "_model.py").read_text(encoding="utf-8")
 
     hoisted, hidden = hoist(program)
     # the look-ups of px, pdx and sdx inside props (first_props repeats two of them: shared) and the
@@ -107,16 +113,7 @@ def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path)
     DERIVED keeps with them, the mask of rows those features allow; the attributes no feature reads
     (age) are still probed on every case. A case seen again (the same features, another age) and the
     table that another table falls back to (`otherwise`) each give the interpreter's answer."""
-    src = tmp_path / "cells"
-    src.mkdir()
-    (src / "cells.isf").write_text(CELLS, encoding="utf-8")
-    checked = check_paths([str(src)])
-    assert checked.ok, checked.diags.sorted()
-    program = lower(checked.models[0])
-    built = build(str(src), tmp_path / "gen" / "cells", analyse=False)
-    assert built.package is not None
-    package = load_package(built.package)
-    model = sys.modules[f"{package.__name__}._model"]
+    program, built, package, model = _built(tmp_path, "cells", CELLS)
     assert model.TABLE_first.cell is not None and model.TABLE_second.cell is not None
     assert model.TABLE_first.cell[1] != model.TABLE_second.cell[1]
     episode = {"pdx": "B10", "sdx": ["A01"], "age": "70"}
@@ -130,7 +127,7 @@ def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path)
     assert package.group({**episode, "age": "70"}, table="first").group == "G1"
     assert package.group({**episode, "age": "30"}, table="first").group == "G0"  # the age probe still decides
     # a list not known (looked up with a default), one unhashable, one not a list: converted as before
-    text = (built.package / "_model.py").read_text(encoding="utf-8")
+    text = (built / "_model.py").read_text(encoding="utf-8")
     assert "got = V_sdx.get(tuple(raw) if raw.__class__ is list else raw, _MISSING)" in text
     for sdx in (["B10", "A00"], [["A01"]], "A01 B10", 7, None, []):
         check_invariants(program, package, {**episode, "sdx": sdx})
