@@ -537,3 +537,12 @@ def test_a_by_key_no_json_line_has_is_named(tmp_path: Path) -> None:
                 console=Console(file=err), lang="en")
     assert "warning: no episode has a value in the column 'hospital' of --by" in err.getvalue()
     assert "No episode has a value in the column hospital" in (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
+
+
+def test_an_input_without_rows_is_said(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(EXAMPLES.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    err = io.StringIO()
+    done = compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / "D", episodes="none",
+                       console=Console(file=err))
+    assert done.tally.rows == 0 and "warning: the input holds no rows" in err.getvalue()

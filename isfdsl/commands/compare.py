@@ -190,6 +190,9 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
             raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {left}") from None
         except parallel.WorkerDied as exc:
             raise batch.Stopped(f"{exc}; {left}") from None
+    if tally.rows == 0:  # an empty file, or a header alone: said, as isf group says it
+        notes.append("warning: the input holds no rows")
+        console.print(notes[-1], style="yellow", markup=False, highlight=False)
     for column in by:  # JSON Lines: a key no record has (a header's columns were checked before)
         if set(tally.by.get(column, {})) <= {""} and tally.rows:
             notes.append(f"warning: no episode has a value in the column {column!r} of --by")
