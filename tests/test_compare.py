@@ -11,7 +11,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from types import ModuleType
 
@@ -22,11 +22,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from isfdsl.analysis.migration import CENT, Tally, budget_neutral
+from isfdsl.analysis.migration import CENT, POINTS, Tally, budget_neutral, factor_places, rounded
 from isfdsl.commands import compare
 from isfdsl.commands.cli import main
 from isfdsl.commands.group import grouping
 from isfdsl.commands.pipeline import load_package
+from isfdsl.runtime.contract import round_refund
 from isfdsl.testing import episodes, load, random_episodes
 
 from .conftest import ROOT
@@ -43,7 +44,7 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`isf compare definitions/isf2024 definitions/isf2025 examples/isf2025-episodes.csv -o D`."""
     out = tmp_path_factory.mktemp("compare") / "D"
     result = CliRunner().invoke(main, ["compare", str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), "-o", str(out),
-                                       "--episodes", "csv", "--keep", "id", "--by", "sector", "--no-progress"])
+                                       "--episodes", "csv", "--keep", "id", "--by", "sector", "--no-progress", "--lang", "en"])
     assert result.exit_code == 0, result.output
     return out
 
@@ -87,9 +88,11 @@ def test_the_budget_neutral_factor_balances_to_the_cent(seeds: Path) -> None:
     sheet = openpyxl.load_workbook(seeds / "compare.xlsx", read_only=True)["Totals"]
     cells = {r[0]: r[1:] for r in sheet.iter_rows(values_only=True)}
     assert Decimal(str(cells["Budget-neutral factor f = Σ old points / Σ new points"][1])) == factor
-    # The refund at f is f × the new refund, summed exactly and rounded once.
-    refund = sum(Decimal(r["new_refund"]) for r in rows)
-    assert abs(refund - Decimal(str(cells["Refund (NOK)"][1]))) < Decimal("0.01") * len(rows)
+    # Refunds count as paid (each episode's rounded half up to the øre): the totals are the sums of the
+    # per-episode file's columns, to the øre, and the refund at f is f × that, rounded once.
+    refunds = [sum(Decimal(r[f"{side}_refund"] or 0) for r in rows) for side in ("old", "new")]
+    assert [Decimal(str(x)) for x in cells["Refund (NOK)"]] == refunds
+    assert Decimal(str(cells["Refund at f (NOK)"][1])) == (refunds[1] * factor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def test_the_walkthrough_quotes_a_fresh_run(seeds: Path) -> None:
@@ -100,8 +103,8 @@ def test_the_walkthrough_quotes_a_fresh_run(seeds: Path) -> None:
     quoted = [x for x in doc.splitlines() if x.startswith(("| DRG ", "| STG ", "f = ", "Σ new points"))]
     assert len(quoted) == 10
     assert [x for x in quoted if x not in md] == []
-    assert "| refund (NOK) | 1,068,759.85 | 857,508.38 | -211,251.46 |" in doc
-    assert "| Refund (NOK) | 1,068,759.85 | 857,508.38 | -211,251.46 |" in md
+    assert "| refund (NOK) | 1,068,759.86 | 857,508.42 | -211,251.44 |" in doc
+    assert "| Refund (NOK) | 1,068,759.86 | 857,508.42 | -211,251.44 |" in md
 
 
 def test_pages_pass_the_link_check(seeds: Path) -> None:
@@ -117,7 +120,7 @@ def test_the_output_is_the_same_on_every_run(seeds: Path, tmp_path: Path) -> Non
     """Byte-identical pages, charts and workbook (and the same with two worker processes)."""
     again = tmp_path / "D"
     compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), again, by=["sector"], keep=["id"],
-                episodes="csv", jobs=2, console=Console(file=io.StringIO()))
+                episodes="csv", jobs=2, console=Console(file=io.StringIO()), lang="en")
     for name in ("index.md", "index.html", "episodes.csv", "charts/flows.svg", "charts/mdc.svg", "compare.xlsx"):
         assert (again / name).read_bytes() == (seeds / name).read_bytes(), name
 
@@ -127,12 +130,17 @@ def test_payment_overrides_apply_per_side(tmp_path: Path) -> None:
     balance (factor 1), and only the new refund follows the new price."""
     done = compare.run(str(ROOT / "generated" / "isf2025"), str(ROOT / "generated" / "isf2025"), str(EXAMPLES), tmp_path / "D",
                        by=["sector"], episodes="none", new_payment=({"somatic": Decimal(60000)}, {}),
-                       console=Console(file=io.StringIO()))
+                       console=Console(file=io.StringIO()), lang="en")
     t = done.tally
     assert all(a == b for (a, b) in t.cells) and t.factor() == 1
     somatic = t.by["sector"]["S"]
-    assert somatic.new_refund == somatic.new_points * 60000 * Decimal("0.30")
-    assert somatic.old_refund == somatic.old_points * 56155 * Decimal("0.30")
+    with EXAMPLES.open(encoding="utf-8", newline="") as f:
+        eps = [e for e in csv.DictReader(f) if e["sector"] == "S"]
+    # each episode's refund as paid: points × price × share, rounded half up to the øre
+    assert somatic.new_refund == sum(((NEW.group(e).points * 60000 * Decimal("0.30")).quantize(CENT, ROUND_HALF_UP) for e in eps),
+                                     Decimal(0))
+    assert somatic.old_refund == sum(((NEW.group(e).points * 56155 * Decimal("0.30")).quantize(CENT, ROUND_HALF_UP) for e in eps),
+                                     Decimal(0))
     assert t.by["sector"]["P"].old_refund == t.by["sector"]["P"].new_refund
     assert not (tmp_path / "D" / "episodes.parquet").exists()
     md = (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
@@ -150,7 +158,7 @@ def test_unknown_by_column_is_a_usage_error(tmp_path: Path) -> None:
 
 def _tally(old: ModuleType, new: ModuleType, eps: list[dict[str, object]], by: tuple[str, ...] = ()) -> Tally:
     chunk = [(n, e, []) for n, e in enumerate(eps, 1)]
-    return compare.compare_chunk(chunk, grouping(old), grouping(new), [], by, rows=False)[0]  # type: ignore[arg-type]
+    return compare.compare_chunk(chunk, grouping(old), grouping(new), [], by)[0]  # type: ignore[arg-type]
 
 
 @given(st.lists(episodes(PROGRAM), max_size=25), st.integers(0, 25))
@@ -161,7 +169,9 @@ def test_the_matrix_adds_up(eps: list[dict[str, object]], cut: int) -> None:
     total = t.total()
     assert total.old_points == sum((r.points for r in olds), Decimal(0))
     assert total.new_points == sum((r.points for r in news), Decimal(0))
-    assert total.new_refund == sum((r.refund or Decimal(0) for r in news), Decimal(0))
+    # refunds as paid: each rounded half up to the øre, as isf group writes it
+    assert total.new_refund == sum((round_refund(r.refund) for r in news if r.refund is not None), Decimal(0))
+    assert total.old_refund == sum((round_refund(r.refund) for r in olds if r.refund is not None), Decimal(0))
     assert Counter({k: f.count for k, f in t.cells.items()}) == Counter(((a.system, a.group), (b.system, b.group))
                                                                        for a, b in zip(olds, news, strict=True))
     for table in (t.per_group(), t.per_system(), t.per_parent({}, {})):
@@ -193,9 +203,25 @@ def test_a_version_compared_with_itself_is_the_identity(eps: list[dict[str, obje
 def test_the_factor_is_rounded_so_that_it_still_balances() -> None:
     old, new = Decimal("12345678.901"), Decimal("12222222.223")
     f = budget_neutral(old, new)
-    assert f is not None and f.as_tuple().exponent == -10
-    assert (new * f).quantize(CENT) == old.quantize(CENT)
+    assert f is not None and f.as_tuple().exponent == -12  # an eight-digit total: 8 + 4 decimals
+    assert rounded(new * f, POINTS) == old
+    assert budget_neutral(Decimal("51.230"), Decimal("50.990")) == Decimal("1.0047068053")
+    # a half rounds up, whatever the decimal context says (half to even would give ...0)
+    assert budget_neutral(Decimal("1.00000000005"), Decimal(1)) == Decimal("1.0000000001")
     assert budget_neutral(Decimal(5), Decimal(0)) is None
+
+
+@given(st.decimals(min_value=0, max_value=10**10, places=3, allow_nan=False, allow_infinity=False),
+       st.decimals(min_value=Decimal("0.001"), max_value=10**10, places=3, allow_nan=False, allow_infinity=False))
+def test_the_factor_balances_the_totals_exactly(old: Decimal, new: Decimal) -> None:
+    """Points have three decimals: whatever the two totals (up to ten billion points), the new total
+    times the factor as shown is within a twentieth of a thousandth of the old total, so rounded to the
+    thousandth it is the old total. (Rounding both to the hundredth need not agree: 2.715 → 2.72, but
+    2.71499999… → 2.71.)"""
+    f = budget_neutral(old, new)
+    assert f is not None and -f.as_tuple().exponent == factor_places(new) >= 10  # type: ignore[operator]
+    assert abs(new * f - old) < Decimal("0.00005")
+    assert rounded(new * f, POINTS) == old
 
 
 def test_memory_grows_with_groups_not_episodes() -> None:
@@ -375,3 +401,148 @@ def test_versions_that_a_date_cannot_tell_apart_are_refused(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["build", str(DEFS / "isf2024"), str(a), "-o", str(tmp_path / "gen")])
     assert result.exit_code == 2 and "no date attribute picks the version" in result.output
     assert not (tmp_path / "gen").exists()
+
+
+# ---------------------------------------------------------------------- the audit of issue 21
+
+
+def test_the_pages_are_norwegian_by_default(tmp_path: Path) -> None:
+    """Hospital controllers read the pages: bokmål words and numbers unless --lang en (the terminal
+    summary stays English, like every message of isf)."""
+    out = tmp_path / "D"
+    result = CliRunner().invoke(main, ["compare", str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), "-o", str(out),
+                                       "--episodes", "none", "--by", "sector", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    md = (out / "index.md").read_text(encoding="utf-8")
+    assert "9 av dem (32,1 %) bytter gruppe" in md and "## <a id=\"flows\"></a>Flyt mellom grupper" in md
+    assert "| Refusjon (kr) | 1\u00a0068\u00a0759,86 | 857\u00a0508,42 | -211\u00a0251,44 |" in md
+    assert "= 51,230 / 50,990 = 1,0047068053" in md
+    for english in ("change group", "Refund", "Before", "episodes from", "Budget-neutral"):
+        assert english not in md, english
+    assert '<html lang="nb"' in (out / "index.html").read_text(encoding="utf-8")
+    assert ">før</text>" in (out / "charts" / "flows.svg").read_text(encoding="utf-8")
+    assert "endring i refusjon (kr)" in (out / "charts" / "by-1.svg").read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(out / "compare.xlsx", read_only=True)
+    assert book.sheetnames == ["Totalt", "Gruppesystemer", "Flyttematrise", "Grupper", "MDC", "Etter sector", "Versjoner"]
+    by = list(book["Etter sector"].iter_rows(values_only=True))
+    assert by[0][-1] == "Budsjettnøytral faktor" and all(r[-1] for r in by[1:])  # the page's factor per value, too
+
+
+def test_the_per_episode_file_is_what_isf_group_writes(tmp_path: Path) -> None:
+    """Each side's points and refund as `isf group` writes them (the one money rule: points with three
+    decimals, the refund rounded half up to the øre — 842.325 → 842.33, where half to even gave 842.32),
+    money as Arrow decimals in Parquet; the page's totals are the sums of those columns."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "D"
+    done = compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), out, episodes="parquet", jobs=1,
+                       console=Console(file=io.StringIO()))
+    table = pq.read_table(out / "episodes.parquet")
+    assert str(table.schema.field("old_points").type) == "decimal128(38, 3)"
+    assert str(table.schema.field("new_refund").type) == "decimal128(38, 2)"
+    rows = table.to_pylist()
+    for side, pkg in (("old", OLD), ("new", NEW)):
+        assert CliRunner().invoke(main, ["group", str(Path(str(pkg.__file__)).parent), str(EXAMPLES), "-o",
+                                         str(tmp_path / f"{side}.csv"), "--no-progress", "--jobs", "1"]).exit_code == 0
+        grouped = _read(tmp_path / f"{side}.csv")
+        assert [(r["points"], r["refund"]) for r in grouped] == [(str(r[f"{side}_points"]), str(r[f"{side}_refund"]))
+                                                                 for r in rows]
+    assert rows[18]["new_refund"] == Decimal("842.33")  # 0.050 × 56,155 × 0.30 = 842.325
+    total = done.tally.total()
+    assert total.old_refund == sum(r["old_refund"] for r in rows) == Decimal("1068759.86")
+    assert total.new_refund == sum(r["new_refund"] for r in rows)
+    assert total.new_points == sum(r["new_points"] for r in rows)
+
+
+def _many(path: Path, n: int) -> Path:
+    """``n`` episodes: the examples over and over, with a hospital column."""
+    with EXAMPLES.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=[*rows[0], "hospital"])
+        w.writeheader()
+        for k in range(n):
+            w.writerow({**rows[k % len(rows)], "hospital": f"HF{k % 7}"})
+    return path
+
+
+def test_worker_processes_give_the_same_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three chunks of rows really go to worker processes (one chunk would be grouped here), and the
+    files are byte for byte those of --jobs 1. The default is a worker per processor, as for isf group."""
+    from isfdsl.commands import parallel
+
+    src = _many(tmp_path / "in.csv", 2 * parallel.CHUNK + 100)
+    pools: list[object] = []
+    real = parallel._context
+    monkeypatch.setattr(parallel, "_context", lambda start: pools.append(start) or real(start))
+    for jobs in (1, 2):
+        compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / f"j{jobs}", by=["hospital"], keep=["id"],
+                    episodes="csv", jobs=jobs, console=Console(file=io.StringIO()))
+        assert len(pools) == jobs - 1
+    for name in ("episodes.csv", "index.md", "index.html", "charts/flows.svg", "charts/by-1.svg", "compare.xlsx"):
+        assert (tmp_path / "j1" / name).read_bytes() == (tmp_path / "j2" / name).read_bytes(), name
+    jobs_option = next(p for p in main.commands["compare"].params if p.name == "jobs")
+    assert jobs_option.default == 0
+
+
+def test_a_run_that_stops_leaves_the_folder_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills up part-way: the per-episode file of the run before stays whole (it used to
+    be replaced by the rows written so far), no temporary file is left, the pages are not rewritten,
+    and the message says so (exit 1)."""
+    from isfdsl.commands import batch, parallel
+
+    src = _many(tmp_path / "in.csv", 2 * parallel.CHUNK + 100)
+    out = tmp_path / "D"
+    out.mkdir()
+    (out / "episodes.csv").write_text("previous\n", encoding="utf-8")
+    (out / "index.md").write_text("previous page\n", encoding="utf-8")
+    real = batch.Writer.put
+    count = [0]
+
+    def full(self: batch.Writer, part: object) -> None:
+        count[0] += 1
+        if count[0] == 2:
+            raise OSError(28, "No space left on device")
+        real(self, part)
+
+    monkeypatch.setattr(batch.Writer, "put", full)
+    r = CliRunner().invoke(main, ["compare", str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), "-o", str(out),
+                                  "--episodes", "csv", "--jobs", "1", "--no-progress"])
+    assert r.exit_code == 1 and isinstance(r.exception, SystemExit), r.output
+    assert "No space left on device" in r.output and "is unchanged (the previous file is kept)" in r.output
+    assert (out / "episodes.csv").read_text(encoding="utf-8") == "previous\n"
+    assert (out / "index.md").read_text(encoding="utf-8") == "previous page\n"
+    assert sorted(p.name for p in out.iterdir()) == ["episodes.csv", "index.md"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--by", "hospital"], "no column 'hospital'"),
+    (["--by", ""], "no column ''"),
+    (["--by", "row"], "'row': a column the comparison writes itself"),
+    (["--keep", "old_group"], "'old_group': a column the comparison writes itself"),
+    (["--by", "sector", "--by", "sector"], "--by 'sector' given more than once"),
+])
+def test_a_by_column_that_cannot_be_is_a_usage_error(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["compare", str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES),
+                                       "-o", str(tmp_path / "D"), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "D").exists()
+
+
+def test_a_by_key_no_json_line_has_is_named(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    with EXAMPLES.open(encoding="utf-8", newline="") as f:
+        src.write_text("".join(json.dumps(r) + "\n" for r in csv.DictReader(f)), encoding="utf-8")
+    err = io.StringIO()
+    compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / "D", by=["hospital"], episodes="none",
+                console=Console(file=err), lang="en")
+    assert "warning: no episode has a value in the column 'hospital' of --by" in err.getvalue()
+    assert "No episode has a value in the column hospital" in (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
+
+
+def test_an_input_without_rows_is_said(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(EXAMPLES.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    err = io.StringIO()
+    done = compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / "D", episodes="none",
+                       console=Console(file=err))
+    assert done.tally.rows == 0 and "warning: the input holds no rows" in err.getvalue()

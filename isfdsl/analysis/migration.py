@@ -2,24 +2,44 @@
 old and the new groups, as aggregates that grow with the number of distinct group pairs and column
 values, never with the number of episodes (shared by the ``isf compare`` driver and its emitter).
 
-Money is exact: points and refunds are summed as :class:`~decimal.Decimal` without rounding; only
-what is shown is rounded, once, to :data:`POINTS` (points), :data:`CENT` (NOK) and :data:`FACTOR`.
+Money follows the one rule of every output (docs/grouping.md, "Money in outputs, one rule"): points are
+exact; each episode's refund counts as paid — rounded to whole øre, a half øre up (``ROUND_HALF_UP``,
+:func:`~isfdsl.runtime.contract.round_refund`), the value ``isf group`` writes — so every total and
+every change is an exact sum of øre that adds up to the per-episode file's column. Sums are
+:class:`~decimal.Decimal`, never rounded; what is derived from the budget-neutral factor (points × f,
+refund at f) and the factor itself are rounded once, half up (:func:`rounded`), when shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import MAX_PREC, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-#: The places shown: points to a thousandth, money to the øre, the budget-neutral factor to 1e-10
-#: (enough that the factor as shown, applied to 10 M episodes' points, still balances to the cent).
+from isfdsl.runtime.contract import round_refund
+
+#: The places shown: points to a thousandth, money to the øre, the budget-neutral factor to at least
+#: :data:`FACTOR_PLACES` decimals (more for larger totals: see :func:`budget_neutral`).
 POINTS = Decimal("0.001")
 CENT = Decimal("0.01")
-FACTOR = Decimal("1e-10")
+FACTOR_PLACES = 10
+FACTOR = Decimal(1).scaleb(-FACTOR_PLACES)
 ZERO = Decimal(0)
+#: Rounding in this context never fails for want of digits, and a half rounds up (the one rule).
+_HALF_UP = Context(prec=MAX_PREC, rounding=ROUND_HALF_UP)
+
+
+def rounded(value: Decimal, places: Decimal = CENT) -> Decimal:
+    """``value`` rounded to ``places``, a half up (away from zero), whatever the decimal context says:
+    the one rounding rule of a comparison, the rule of :func:`~isfdsl.runtime.contract.round_refund`."""
+    return value.quantize(places, context=_HALF_UP)
+
+
+def paid(refund: Decimal | None) -> Decimal:
+    """An episode's refund as paid and written (:func:`round_refund`); 0 when it has none."""
+    return ZERO if refund is None else round_refund(refund)
 
 #: A group of one group system: (system, group), e.g. ("DRG", "802U").
 Key = tuple[str, str]
@@ -73,14 +93,15 @@ class Flow:
     new_refund: Decimal = ZERO
     example: int = 0
 
-    def add(self, row: int, old: Outcome, new: Outcome) -> None:
+    def add(self, row: int, old_points: Decimal, new_points: Decimal, old_refund: Decimal, new_refund: Decimal) -> None:
+        """Count one episode (its refunds as paid: :func:`paid`)."""
         if not self.count or row < self.example:
             self.example = row
         self.count += 1
-        self.old_points += old.points
-        self.new_points += new.points
-        self.old_refund += old.refund or ZERO
-        self.new_refund += new.refund or ZERO
+        self.old_points += old_points
+        self.new_points += new_points
+        self.old_refund += old_refund
+        self.new_refund += new_refund
 
     def merge(self, other: Flow) -> None:
         if other.count and (not self.count or other.example < self.example):
@@ -123,7 +144,8 @@ class Tally:
             cell = self.cells[cell_key] = Flow()
             self.old_names.setdefault(cell_key[0], old.name)
             self.new_names.setdefault(cell_key[1], new.name)
-        cell.add(row, old, new)
+        numbers = (old.points, new.points, paid(old.refund), paid(new.refund))
+        cell.add(row, *numbers)
         self.old_unpaid += old.refund is None
         self.new_unpaid += new.refund is None
         if values:
@@ -133,7 +155,7 @@ class Tally:
                 flow = per.get(value)
                 if flow is None:
                     flow = per[value] = Flow()
-                flow.add(row, old, new)
+                flow.add(row, *numbers)
 
     def merge(self, other: Tally) -> None:
         """Add another tally's counts (of other rows) to this one."""
@@ -201,11 +223,23 @@ class Tally:
 
 def budget_neutral(old_points: Decimal, new_points: Decimal) -> Decimal | None:
     """The scale ``f`` on the new version's points that makes the new total equal the old total on
-    the same episodes: ``f = Σ old points / Σ new points``, rounded to :data:`FACTOR`. None when the
-    new total is zero (no scale can balance it)."""
+    the same episodes: ``f = Σ old points / Σ new points``, rounded half up to :func:`factor_places`
+    decimals — enough that ``Σ new points × f``, rounded to the thousandth points are written with,
+    is ``Σ old points`` exactly. None when the new total is zero (no scale can balance it)."""
     if not new_points:
         return None
-    return (old_points / new_points).quantize(FACTOR)
+    places = factor_places(new_points)
+    # the quotient cut (not rounded) a few digits past the factor's last place, then rounded half up
+    # once: the same as rounding the exact quotient
+    digits = Context(prec=places + len(str(abs(int(old_points / new_points)))) + 5, rounding=ROUND_DOWN)
+    return rounded(digits.divide(old_points, new_points), Decimal(1).scaleb(-places))
+
+
+def factor_places(new_points: Decimal) -> int:
+    """The decimals of the budget-neutral factor for a new total of ``new_points``: at least
+    :data:`FACTOR_PLACES`, and 4 more than the total has digits before the point, so that the factor's
+    rounding (at most half a unit of its last place) moves ``Σ new points × f`` by less than 0.00005."""
+    return max(FACTOR_PLACES, len(str(abs(int(new_points)))) + 4)
 
 
 def _regroup(cells: Iterable[tuple[Key, Key, Flow]], by: Callable[[Key], K]) -> dict[K, tuple[Sums, Sums]]:
@@ -259,5 +293,5 @@ class Comparison:
 
 
 def shown(value: Decimal, places: Decimal = CENT) -> str:
-    """A number as shown: rounded once to ``places`` (half to even), no exponent."""
-    return f"{value.quantize(places):f}"
+    """A number as shown: rounded once to ``places`` (:func:`rounded`, a half up), no exponent."""
+    return f"{rounded(value, places):f}"

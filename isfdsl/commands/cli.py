@@ -248,6 +248,10 @@ def _batch_run(command: str, out: str) -> Iterator[None]:
         raise SystemExit(128 + signum) from None
 
 
+LANG = click.Choice(["nb", "en"])
+LANG_HELP = "Language of the guide's own words: nb (Norwegian bokmål, the default) or en."
+
+
 @main.command("compare")
 @click.argument("old", metavar="OLD", type=click.Path(exists=True))
 @click.argument("new", metavar="NEW", type=click.Path(exists=True))
@@ -271,37 +275,36 @@ def _batch_run(command: str, out: str) -> Iterator[None]:
 @click.option("--old-share", "old_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the old version only.")
 @click.option("--new-unit-price", "new_prices", multiple=True, metavar="[MEMBER=]NOK", help="… of the new version only.")
 @click.option("--new-share", "new_shares", multiple=True, metavar="MEMBER=FRACTION", help="… of the new version only.")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Worker processes grouping chunks of rows (0: one per processor).")
-@click.option("--top", type=int, default=12, show_default=True, help="Flows drawn in the chart of the largest flows.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes grouping chunks of rows (0: one per processor; 1: this process only), "
+                   "as for `isf group`. The output is the same whatever the number.")
+@click.option("--top", type=click.IntRange(min=1), default=12, show_default=True, help="Flows drawn in the chart of the largest flows.")
+@click.option("--lang", type=LANG, default=None,
+              help="Language of the pages and the workbook: nb (Norwegian bokmål, the default) or en.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when a terminal).")
 def compare_cmd(old: str, new: str, input_path: str, out: str, by: tuple[str, ...], keep: tuple[str, ...],
                 episodes: str | None, table: str | None, input_format: str | None, encoding: str, delimiter: str,
                 prices: tuple[str, ...], shares: tuple[str, ...], old_prices: tuple[str, ...], old_shares: tuple[str, ...],
-                new_prices: tuple[str, ...], new_shares: tuple[str, ...], jobs: int, top: int, progress: bool | None) -> None:
+                new_prices: tuple[str, ...], new_shares: tuple[str, ...], jobs: int, top: int, lang: str | None,
+                progress: bool | None) -> None:
     """Group the episodes in EPISODES with the versions OLD and NEW (definitions folders or generated
     packages) and show what changes: each episode's two results, the migration matrix between the old
     and the new groups, totals per group system, group, MDC and --by column, and the budget-neutral
     factor."""
-    from isfdsl.commands.compare import run
+    from isfdsl.commands.compare import default_episodes_format, run
 
     both_p, both_s = _overrides(prices, "--unit-price", default_key="*"), _overrides(shares, "--share")
     old_pay = ({**both_p, **_overrides(old_prices, "--old-unit-price", default_key="*")},
                {**both_s, **_overrides(old_shares, "--old-share")})
     new_pay = ({**both_p, **_overrides(new_prices, "--new-unit-price", default_key="*")},
                {**both_s, **_overrides(new_shares, "--new-share")})
-    try:
+    # a run that stops part-way leaves the per-episode file (and the pages) as they were
+    with _batch_run("isf compare", str(Path(out) / f"episodes.{episodes or default_episodes_format()}")):
         done = run(old, new, input_path, Path(out), by=by, keep=keep, table=table, episodes=episodes,
                    input_format=input_format, encoding=encoding, delimiter=delimiter, old_payment=old_pay,
-                   new_payment=new_pay, jobs=jobs, top=top, progress=progress)
-    except (ValueError, KeyError) as exc:
-        raise click.UsageError(str(exc)) from None
+                   new_payment=new_pay, jobs=jobs, top=top, progress=progress, lang=lang)
     click.echo(f"wrote {len(done.files) + bool(done.episodes)} files to {out} in {done.seconds:.2f} s; open {out}/index.html",
                err=True)
-
-
-LANG = click.Choice(["nb", "en"])
-LANG_HELP = "Language of the guide's own words: nb (Norwegian bokmål, the default) or en."
 
 
 @main.command("docs")

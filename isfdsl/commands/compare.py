@@ -7,22 +7,25 @@ and their tallies merged in row order (:mod:`isfdsl.commands.parallel`, shared w
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, closing
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, shown
+from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, rounded
 from isfdsl.commands import batch, parallel
 from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source
 from isfdsl.commands.pipeline import load_package
-from isfdsl.runtime.contract import Result, describe
+from isfdsl.runtime.contract import Result, describe, points_text, refund_text
 
 #: The per-episode file's result columns, for each side after ``old_`` / ``new_``.
 SIDE_FIELDS = ("system", "group", "rule", "return_code", "points", "refund", "problems")
@@ -38,11 +41,23 @@ def episode_columns(keep: Sequence[str], by: Sequence[str]) -> list[str]:
 
 
 def _side_row(prefix: str, result: Result, problems: Sequence[str]) -> dict[str, object]:
+    """One side's result as ``isf group`` writes it: points exact with three decimals, the refund as
+    paid (rounded half up to whole øre; empty when there is none)."""
     found = [*problems, describe(result.problems)] if result.problems else problems
     return {f"{prefix}system": result.system, f"{prefix}group": result.group, f"{prefix}rule": result.rule,
-            f"{prefix}return_code": result.return_code, f"{prefix}points": str(result.points),
-            f"{prefix}refund": "" if result.refund is None else shown(result.refund, CENT),
-            f"{prefix}problems": "; ".join(p for p in found if p)}
+            f"{prefix}return_code": result.return_code, f"{prefix}points": points_text(result.points),
+            f"{prefix}refund": refund_text(result.refund), f"{prefix}problems": "; ".join(p for p in found if p)}
+
+
+def episode_schema(old: ModuleType, new: ModuleType) -> Callable[[], Any]:
+    """The Arrow types of the per-episode file's money columns, each side's as its package writes them
+    (``decimal128``: a ``SUM`` over them is exact); the other columns are text."""
+    def schema() -> Any:
+        pa = importlib.import_module("pyarrow")
+        fields = [pa.field(f"{prefix}{f.name}", f.type) for prefix, pkg in (("old_", old), ("new_", new))
+                  for f in pkg.arrow_schema() if f.name in ("points", "refund")]
+        return pa.schema(fields)
+    return schema
 
 
 Chunk = parallel.Chunk
@@ -50,28 +65,29 @@ Group = Callable[[Mapping[str, object]], Result]
 
 
 def compare_chunk(chunk: Chunk, old: Group, new: Group, passed: Sequence[str], by: Sequence[str],
-                  rows: bool = True) -> tuple[Tally, list[dict[str, object]]]:
+                  layout: batch.Layout | None = None) -> tuple[Tally, Any]:
     """Group a chunk of records (row, values, read problems) with both versions: their tally and, with
-    ``rows``, their per-episode output rows."""
+    a ``layout``, their per-episode output rows laid out for :meth:`batch.Writer.put` (else None)."""
     tally = Tally(tuple(by))
     out: list[dict[str, object]] = []
     for row, values, problems in chunk:
         a, b = old(values), new(values)
         tally.add(row, a, b, {c: batch.cell(values.get(c)) for c in by} if by else None)
-        if rows:
+        if layout is not None:
             line: dict[str, object] = {"row": row, **{c: values.get(c) for c in passed}}
             line.update(_side_row("old_", a, problems))
             line.update(_side_row("new_", b, problems))
             line["moved"] = "yes" if (a.system, a.group) != (b.system, b.group) else "no"
             out.append(line)
-    return tally, out
+    return tally, None if layout is None else layout.part(out)
 
 
 def _start_worker(old: tuple[str, Overrides], new: tuple[str, Overrides], table: str | None, passed: Sequence[str],
-                  by: Sequence[str], rows: bool) -> Callable[[Chunk], tuple[Tally, list[dict[str, object]]]]:
-    """In a worker process: both versions loaded, and :func:`compare_chunk` over them."""
+                  by: Sequence[str], layout: batch.Layout | None) -> Callable[[Chunk], tuple[Tally, Any]]:
+    """In a worker process: both versions loaded, and :func:`compare_chunk` over them (the rows laid
+    out here, so that the parent only stores them)."""
     groups = [grouping(load_package(Path(folder)), table, *pay) for folder, pay in (old, new)]
-    return functools.partial(compare_chunk, old=groups[0], new=groups[1], passed=passed, by=by, rows=rows)
+    return functools.partial(compare_chunk, old=groups[0], new=groups[1], passed=passed, by=by, layout=layout)
 
 
 # ---------------------------------------------------------------------- the run
@@ -83,7 +99,7 @@ def default_episodes_format() -> str:
 
 
 def _side(source: str, stack: ExitStack, prices: Mapping[str, Decimal], shares: Mapping[str, Decimal],
-          table: str | None) -> tuple[Side, Group]:
+          table: str | None) -> tuple[Side, Group, ModuleType]:
     pkg, program = load_source(source, stack)
     group = grouping(pkg, table, prices, shares)
     parents: dict[Key, str | None] = {}
@@ -91,18 +107,22 @@ def _side(source: str, stack: ExitStack, prices: Mapping[str, Decimal], shares: 
         parents = {(cat, code): g.parent for cat, groups in program.catalogues.items() for code, g in groups.items()}
     side = Side(source, f"{pkg.SYSTEM} {pkg.YEAR}", pkg.VERSION_LABEL, pkg.VALID_FROM, pkg.VALID_TO,
                 Path(str(pkg.__file__)).parent, tuple(pkg.ATTRIBUTES), parents, dict(prices), dict(shares))
-    return side, group
+    return side, group, pkg
 
 
 def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Sequence[str] = (), keep: Sequence[str] = (),
         table: str | None = None, episodes: str | None = None, input_format: str | None = None, encoding: str = "auto",
-        delimiter: str = "auto", old_payment: Overrides = ({}, {}), new_payment: Overrides = ({}, {}), jobs: int = 1,
-        top: int = 12, progress: bool | None = None, console: Console | None = None) -> Comparison:
+        delimiter: str = "auto", old_payment: Overrides = ({}, {}), new_payment: Overrides = ({}, {}), jobs: int = 0,
+        top: int = 12, progress: bool | None = None, console: Console | None = None, lang: str | None = None) -> Comparison:
     """Compare the versions ``old_source`` and ``new_source`` (definitions folders or generated
     packages) on the episodes in ``input_path``; write ``out``/index.html, index.md, compare.xlsx, the
     charts and (``episodes``: ``parquet``, ``csv`` or ``none``; default :func:`default_episodes_format`)
     the per-episode file; print the summary to standard error. ``old_payment`` / ``new_payment``
-    override each side's unit prices and ISF shares. ``top``: flows drawn in the chart."""
+    override each side's unit prices and ISF shares. ``jobs``: worker processes (0: one per processor;
+    1: this process only). ``top``: flows drawn in the chart. ``lang``: the language of the pages and
+    the workbook (``nb``, the default, or ``en``). A run that stops part-way raises
+    :class:`batch.Stopped` (or ``KeyboardInterrupt``) and leaves the per-episode file and the pages
+    as they were: each file is written beside its place and renamed into it only when whole."""
     from isfdsl.emit import compare as emit
 
     console = console or Console(stderr=True)
@@ -111,13 +131,21 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
     if episodes not in ("parquet", "csv", "none"):
         raise ValueError(f"--episodes {episodes!r}: expected parquet, csv or none")
     with ExitStack() as stack:
-        old, old_group = _side(old_source, stack, *old_payment, table)
-        new, new_group = _side(new_source, stack, *new_payment, table)
+        old, old_group, old_pkg = _side(old_source, stack, *old_payment, table)
+        new, new_group, new_pkg = _side(new_source, stack, *new_payment, table)
         try:
             reader = batch.read(input_path, input_format, encoding, delimiter)
         except batch.BatchError as exc:
             raise ValueError(str(exc)) from None
-        columns = [c for c in reader.columns if c not in REPLACED]
+        by_dup = [c for c in dict.fromkeys(by) if list(by).count(c) > 1]
+        if by_dup:
+            raise ValueError(f"--by {', '.join(map(repr, by_dup))} given more than once")
+        reserved = REPLACED | set(episode_columns((), ()))
+        columns = [c for c in reader.columns if c not in reserved]
+        taken = [c for c in dict.fromkeys((*by, *keep)) if c in reserved]
+        if taken:
+            raise ValueError(f"{', '.join(map(repr, taken))}: a column the comparison writes itself (its results replace an "
+                             f"input column of that name); rename the input's column to total or keep it")
         missing = [c for c in (*by, *keep) if reader.header and c not in columns]
         if missing:
             raise ValueError(f"no column {', '.join(map(repr, missing))} in {input_path}; its columns are {', '.join(columns)}")
@@ -130,33 +158,47 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
         if episodes != "none":
             name = f"episodes.{episodes}"
             try:
-                writer = batch.Writer(str(out / name), episodes, episode_columns(keep, by))
+                batch.check_output(str(out / name), [input_path])
+                # entered: renamed into place when the run ends well, removed when it stops part-way
+                writer = stack.enter_context(batch.Writer(str(out / name), episodes, episode_columns(keep, by), [input_path],
+                                                          episode_schema(old_pkg, new_pkg)))
             except batch.BatchError as exc:
                 raise ValueError(str(exc)) from None
-            stack.callback(writer.close)
         passed = list(dict.fromkeys((*keep, *by)))
-        here = functools.partial(compare_chunk, old=old_group, new=new_group, passed=passed, by=by, rows=writer is not None)
+        layout = None if writer is None else writer.layout
+        here = functools.partial(compare_chunk, old=old_group, new=new_group, passed=passed, by=by, layout=layout)
         results = stack.enter_context(closing(parallel.ordered(
             here, parallel.chunks(reader.records), parallel.jobs_or_cores(jobs), _start_worker,
             ((str(old.package), (old.prices, old.shares)), (str(new.package), (new.prices, new.shares)),
-             table, passed, tuple(by), writer is not None))))
+             table, passed, tuple(by), layout))))
         show = console.is_terminal if progress is None else progress
         bar = Progress(TextColumn("comparing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"),
                        TimeRemainingColumn(), console=console, disable=not show, transient=True)
         stack.enter_context(bar)
         task = bar.add_task("compare", total=reader.size or None, rows=0)
         tally = Tally(tuple(by))
+        left = f"{batch.fate(str(out / name))}; the pages in {out} are not written" if name else f"the pages in {out} are not written"
         try:
-            for part, lines in results:
+            for part, laid_out in results:
                 tally.merge(part)
                 if writer is not None:
-                    for line in lines:
-                        writer.write(line)
+                    writer.put(laid_out)
                 bar.update(task, completed=reader.position(), rows=tally.rows)
-        except (batch.BatchError, parallel.WorkerDied) as exc:
-            raise ValueError(str(exc)) from None
+        except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
+            raise batch.Stopped(f"{exc}; {left}") from None
+        except OSError as exc:
+            raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {left}") from None
+        except parallel.WorkerDied as exc:
+            raise batch.Stopped(f"{exc}; {left}") from None
+    if tally.rows == 0:  # an empty file, or a header alone: said, as isf group says it
+        notes.append("warning: the input holds no rows")
+        console.print(notes[-1], style="yellow", markup=False, highlight=False)
+    for column in by:  # JSON Lines: a key no record has (a header's columns were checked before)
+        if set(tally.by.get(column, {})) <= {""} and tally.rows:
+            notes.append(f"warning: no episode has a value in the column {column!r} of --by")
+            console.print(notes[-1], style="yellow", markup=False, highlight=False)
     comparison = Comparison(old, new, tally, input_path, name, notes)
-    comparison.files = emit.write(comparison, out, top)
+    comparison.files = emit.write(comparison, out, top, lang)
     comparison.seconds = time.perf_counter() - started
     console.print(f"isf compare: {old.label} → {new.label} on {input_path} → {out}", markup=False, highlight=False)
     console.print(summary_table(comparison))
@@ -202,4 +244,4 @@ def summary_table(c: Comparison) -> Table:
 
 
 def _n(value: Decimal, places: Decimal = CENT, sign: bool = False) -> str:
-    return f"{value.quantize(places):{'+' if sign else ''},f}"
+    return f"{rounded(value, places):{'+' if sign else ''},f}"

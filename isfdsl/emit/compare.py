@@ -1,7 +1,10 @@
 """Emit: a comparison of two versions on one file of episodes (``isf compare``) as a page in HTML and
 Markdown (through the document model of :mod:`isfdsl.emit.docs`), charts as static SVG drawn here at
 build time (no script, no network), and a workbook with a sheet per table (:mod:`isfdsl.emit.excel`).
-Numbers are Decimal throughout and rounded once, when shown (:mod:`isfdsl.analysis.migration`)."""
+Their words come from the message catalogue (:mod:`isfdsl.emit.messages`: Norwegian bokmål by default,
+or English) and their numbers are written as that language writes them. Numbers are Decimal throughout
+and follow the one money rule of :mod:`isfdsl.analysis.migration`: sums exact, rounded (a half up)
+only where derived from the factor, when shown."""
 
 from __future__ import annotations
 
@@ -10,183 +13,223 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from isfdsl.analysis.migration import CENT, FACTOR, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, shown
+from isfdsl.analysis.migration import CENT, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, rounded
 from isfdsl.emit import docs, excel, search
+from isfdsl.emit.messages import Messages, messages
+from isfdsl.runtime.contract import points_text
 
 #: Largest |change| rows drawn in a bar chart (the tables hold them all).
 BARS = 30
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+#: Thousands separator in bokmål: a no-break space (``1 068 759,85``), so that a number never wraps.
+NB_GROUP = "\u00a0"
 
 
-def write(c: Comparison, out: Path, top: int = 12) -> list[Path]:
-    """Write index.html, index.md, the charts under ``charts/`` and compare.xlsx into ``out``."""
-    page, charts = build(c, top)
-    # The page's words are English (isf compare has no --lang yet): the frame around them says so too.
+def write(c: Comparison, out: Path, top: int = 12, lang: str | None = None) -> list[Path]:
+    """Write index.html, index.md, the charts under ``charts/`` and compare.xlsx into ``out``, their
+    words in ``lang`` (default: the catalogue's, bokmål)."""
+    m = messages(lang)
+    page, charts = build(c, top, m)
     site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
-                     f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}", lang="en")
+                     f"{validity(c.old, m)} → {validity(c.new, m)}", f"{c.old.source} {m('cmp.and').strip()} {c.new.source}: {c.input}",
+                     lang=m.lang)
     files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files(), **search.empty()}
     files.update(charts)
     written = docs.write_docs(files, out)
-    excel.write_workbook(out / "compare.xlsx", sheets(c), page.title)
+    excel.write_workbook(out / "compare.xlsx", sheets(c, m), page.title)
     return [*written, out / "compare.xlsx"]
 
 
-def _n(value: Decimal, places: Decimal = CENT) -> str:
-    return f"{value.quantize(places):,f}"
+# ---------------------------------------------------------------------- numbers as a language writes them
 
 
-def _d(value: Decimal, places: Decimal = CENT) -> str:
-    """A change, with its sign."""
-    return f"{value.quantize(places):+,f}"
+def _localised(text: str, m: Messages) -> str:
+    """``1,068,759.85`` as ``m``'s language writes it (bokmål: ``1 068 759,85``)."""
+    if m.lang != "nb":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", NB_GROUP)
 
 
-def _pair_row(a: Sums, b: Sums) -> list[str]:
-    return [f"{a.count:,}", f"{b.count:,}", _n(a.points, POINTS), _n(b.points, POINTS), _d(b.points - a.points, POINTS),
-            _n(a.refund), _n(b.refund), _d(b.refund - a.refund)]
+def number(value: Decimal, m: Messages, places: Decimal | None = CENT, sign: bool = False) -> str:
+    """A number with thousands separated: rounded (a half up) to ``places``; with ``places`` None,
+    points as written everywhere (exact, at least three decimals: :func:`points_text`)."""
+    shown = Decimal(points_text(value)) if places is None else rounded(value, places)
+    return _localised(f"{shown:{'+' if sign else ''},f}", m)
 
 
-PAIR_HEADER = ["Episodes before", "Episodes after", "Points before", "Points after", "Change in points",
-               "Refund before (NOK)", "Refund after (NOK)", "Change in refund (NOK)"]
+def count(n: int, m: Messages) -> str:
+    return _localised(f"{n:,}", m)
 
 
-def build(c: Comparison, top: int = 12) -> tuple[docs.Page, dict[str, str | bytes]]:
+def percent(n: int, of: int, m: Messages) -> str:
+    return _localised(f"{100 * n / of:.1f} %", m) if of else "0 %"
+
+
+def factor_text(f: Decimal, m: Messages) -> str:
+    return _localised(f"{f:f}", m)
+
+
+def validity(side: Side, m: Messages) -> str:
+    return m("valid", start=side.valid_from or "…", end=side.valid_to or "…")
+
+
+def overridden(side: Side, m: Messages) -> str:
+    """A side's payment overrides in words (empty when none)."""
+    parts = [f"{m('change.unit_price') if k == '*' else m('change.price', member=k)} = {m.number(v)}" for k, v in side.prices.items()]
+    parts += [f"{m('change.share', member=k)} = {m.number(v)}" for k, v in side.shares.items()]
+    return ", ".join(parts)
+
+
+def _pair_header(m: Messages) -> list[str]:
+    return [m(f"cmp.{k}") for k in ("episodes_before", "episodes_after", "points_before", "points_after", "points_change",
+                                    "refund_before", "refund_after", "refund_change")]
+
+
+def _pair_row(a: Sums, b: Sums, m: Messages) -> list[str]:
+    return [count(a.count, m), count(b.count, m), number(a.points, m, None), number(b.points, m, None),
+            number(b.points - a.points, m, None, True), number(a.refund, m), number(b.refund, m), number(b.refund - a.refund, m, CENT, True)]
+
+
+# ---------------------------------------------------------------------- the page
+
+
+def build(c: Comparison, top: int = 12, m: Messages | None = None) -> tuple[docs.Page, dict[str, str | bytes]]:
     """The page and the charts (path -> SVG text)."""
+    m = m or messages()
     t, old, new = c.tally, c.old, c.new
     total, moved = t.total(), t.moved()
     factor = t.factor()
-    page = docs.Page("index", f"{old.label} → {new.label}: what changes for these episodes")
+    page = docs.Page("index", m("cmp.title", old=old.label, new=new.label))
     charts: dict[str, str | bytes] = {}
-    page.p(f"{total.count:,} episodes from ", docs.code(c.input), f" grouped by {old.title} (", docs.code(old.source),
-           f", {old.validity}) and by {new.title} (", docs.code(new.source), f", {new.validity}). "
-           f"{moved.count:,} of them ({_percent(moved.count, total.count)}) change group.")
-    for side, when in ((old, "before"), (new, "after")):
-        if side.overridden:
-            page.p(f"Payment {when} ({side.label}) overridden: {side.overridden}.")
+    page.p(m("cmp.intro_1", n=count(total.count, m)), docs.code(c.input), m("cmp.intro_2", version=old.title),
+           docs.code(old.source), m("cmp.intro_3", validity=validity(old, m), version=new.title), docs.code(new.source),
+           m("cmp.intro_4", validity=validity(new, m), moved=count(moved.count, m), percent=percent(moved.count, total.count, m)))
+    for side, key in ((old, "cmp.overridden_old"), (new, "cmp.overridden_new")):
+        if side.prices or side.shares:
+            page.p(m(key, version=side.label, what=overridden(side, m)))
     if c.episodes:
-        page.p("Each episode with both results side by side: ", docs.code(c.episodes),
-               " (the column row numbers the input's rows from 1; the examples below refer to it).")
-    page.h(2, "Totals", "totals")
-    rows = [["Episodes", f"{total.count:,}", f"{total.count:,}", ""],
-            ["Points", _n(total.old_points, POINTS), _n(total.new_points, POINTS), _d(total.new_points - total.old_points, POINTS)],
-            ["Refund (NOK)", _n(total.old_refund), _n(total.new_refund), _d(total.new_refund - total.old_refund)]]
+        page.p(m("cmp.episodes_file"), docs.code(c.episodes), m("cmp.episodes_file_2"))
+    page.p(m("cmp.money_rule"))
+    page.h(2, m("cmp.h_totals"), "totals")
+    rows = [[m("cmp.episodes"), count(total.count, m), count(total.count, m), ""],
+            [m("cmp.points"), number(total.old_points, m, None), number(total.new_points, m, None),
+             number(total.new_points - total.old_points, m, None, True)],
+            [m("cmp.refund"), number(total.old_refund, m), number(total.new_refund, m),
+             number(total.new_refund - total.old_refund, m, CENT, True)]]
     if factor is not None:
-        rows += [["Points, new × f", _n(total.old_points, POINTS), _n(total.new_points * factor, POINTS),
-                  _d(total.new_points * factor - total.old_points, POINTS)],
-                 ["Refund at f (NOK)", _n(total.old_refund), _n(total.new_refund * factor),
-                  _d(total.new_refund * factor - total.old_refund)]]
-    page.grid(["", f"Before: {old.label}", f"After: {new.label}", "Change"], rows)
-    unpaid = [f"{n:,} episodes have no refund under {s.label} (no unit price or ISF share for their sector); "
-              "they count as 0 NOK." for n, s in ((t.old_unpaid, old), (t.new_unpaid, new)) if n]
-    for note in unpaid:
-        page.p(note)
-    page.h(2, "The budget-neutral factor", "factor")
-    page.p("Changes are implemented budget-neutrally: the new version's points are scaled so that the same "
-           "activity gives the same total. On these episodes the scale is")
-    page.blocks.append(docs.Pre(formula(total, factor)))
-    page.p("Refund is points × unit price × ISF share per episode, so the refund at f is f × the new refund; it differs "
-           "from the old refund where unit prices or shares changed between the versions.")
-    page.h(2, "Group systems", "systems")
-    page.grid(["Group system", *PAIR_HEADER], [[s, *_pair_row(a, b)] for s, (a, b) in t.per_system().items()])
-    page.h(2, "Flows between groups", "flows")
-    page.p(f"The migration matrix: for each old group and new group, the episodes that went from one to the other. "
-           f"The chart draws the {top} largest moves; the table lists every cell, moves first, each with an example "
-           "row.")
-    charts["charts/flows.svg"] = flow_chart(t, top)
-    page.blocks.append(docs.Figure("charts/flows", f"The {top} largest flows between groups, by episodes"))
-    page.grid(["Before", "After", "Episodes", "Points before", "Points after", "Change in points", "Refund before (NOK)",
-               "Refund after (NOK)", "Change in refund (NOK)", "Example row"],
-              [[label(a), label(b), f"{f.count:,}", _n(f.old_points, POINTS), _n(f.new_points, POINTS),
-                _d(f.new_points - f.old_points, POINTS), _n(f.old_refund), _n(f.new_refund), _d(f.new_refund - f.old_refund),
-                str(f.example)] for a, b, f in t.flows()])
-    page.h(2, "Groups", "groups")
-    page.grid(["Group", "Name", *PAIR_HEADER],
-              [[label(k), t.new_names.get(k) or t.old_names.get(k) or "", *_pair_row(a, b)] for k, (a, b) in t.per_group().items()])
-    page.h(2, "Major diagnostic categories", "mdc")
+        scaled_points, scaled_refund = total.new_points * factor, rounded(total.new_refund * factor)
+        rows += [[m("cmp.points_f"), number(total.old_points, m, None), number(scaled_points, m, POINTS),
+                  number(rounded(scaled_points, POINTS) - total.old_points, m, POINTS, True)],
+                 [m("cmp.refund_f"), number(total.old_refund, m), number(scaled_refund, m),
+                  number(scaled_refund - total.old_refund, m, CENT, True)]]
+    page.grid(["", m("cmp.before_version", version=old.label), m("cmp.after_version", version=new.label), m("cmp.change")], rows)
+    for n, side in ((t.old_unpaid, old), (t.new_unpaid, new)):
+        if n:
+            page.p(m("cmp.unpaid", n=count(n, m), version=side.label))
+    page.h(2, m("cmp.h_factor"), "factor")
+    page.p(m("cmp.factor_intro"))
+    page.blocks.append(docs.Pre(formula(total, factor, m)))
+    page.p(m("cmp.factor_after"))
+    page.h(2, m("cmp.h_systems"), "systems")
+    page.grid([m("col.system"), *_pair_header(m)], [[s, *_pair_row(a, b, m)] for s, (a, b) in t.per_system().items()])
+    page.h(2, m("cmp.h_flows"), "flows")
+    page.p(m("cmp.flows_intro", top=top))
+    charts["charts/flows.svg"] = flow_chart(t, top, m)
+    page.blocks.append(docs.Figure("charts/flows", m("cmp.flows_alt", top=top)))
+    page.grid([m("cmp.before"), m("cmp.after"), m("cmp.episodes"), *_pair_header(m)[2:], m("cmp.example")],
+              [[label(a), label(b), count(f.count, m), *_pair_row(f.old, f.new, m)[2:], str(f.example)] for a, b, f in t.flows()])
+    page.h(2, m("cmp.h_groups"), "groups")
+    page.grid([m("col.group"), m("col.name"), *_pair_header(m)],
+              [[label(k), t.new_names.get(k) or t.old_names.get(k) or "", *_pair_row(a, b, m)] for k, (a, b) in t.per_group().items()])
+    page.h(2, m("cmp.h_mdc"), "mdc")
     if not old.parents or not new.parents:
-        page.p("The MDC of a group is its parent in the definitions' catalogue; a generated package does not carry it, "
-               "so the groups of " + " and ".join(s.label for s in (old, new) if not s.parents) + " count as without an MDC.")
+        page.p(m("cmp.no_parents", versions=m("cmp.and").join(s.label for s in (old, new) if not s.parents)))
     mdcs = t.per_parent(old.parents, new.parents)
-    charts["charts/mdc.svg"] = change_chart([(f"MDC {m}" if m else "no MDC", a, b) for m, (a, b) in mdcs.items()])
-    page.blocks.append(docs.Figure("charts/mdc", "Change in points and refund per MDC"))
-    page.grid(["MDC", *PAIR_HEADER], [[m or "(none)", *_pair_row(a, b)] for m, (a, b) in mdcs.items()])
+    charts["charts/mdc.svg"] = change_chart([(m("cmp.mdc", mdc=k) if k else m("cmp.no_mdc"), a, b) for k, (a, b) in mdcs.items()], m)
+    page.blocks.append(docs.Figure("charts/mdc", m("cmp.mdc_alt")))
+    page.grid([m("col.mdc"), *_pair_header(m)], [[k or m("cmp.none"), *_pair_row(a, b, m)] for k, (a, b) in mdcs.items()])
     for n, column in enumerate(t.columns, 1):
         per = t.by.get(column, {})
-        page.h(2, f"By {column}", f"by-{n}")
+        page.h(2, m("cmp.h_by", column=column), f"by-{n}")
+        if set(per) <= {""}:
+            page.p(m("cmp.by_missing", column=column))
         path = f"charts/by-{n}.svg"
-        charts[path] = change_chart([(v or "(blank)", f.old, f.new) for v, f in sorted(per.items())])
-        page.blocks.append(docs.Figure(path.removesuffix(".svg"), f"Change in points and refund per value of {column}"))
-        page.grid([column, *PAIR_HEADER, "Budget-neutral factor"],
-                  [[v or "(blank)", *_pair_row(f.old, f.new), _factor(f)] for v, f in sorted(per.items())])
-    page.h(2, "Versions", "versions")
-    page.grid(["", "Before", "After"],
-              [["Version", old.label, new.label], ["Definitions", old.source, new.source],
-               ["Validity", old.validity, new.validity],
-               ["Payment overrides", old.overridden or "none", new.overridden or "none"]])
+        charts[path] = change_chart([(v or m("cmp.blank"), f.old, f.new) for v, f in sorted(per.items())], m)
+        page.blocks.append(docs.Figure(path.removesuffix(".svg"), m("cmp.by_alt", column=column)))
+        page.grid([column, *_pair_header(m), m("cmp.by_factor")],
+                  [[v or m("cmp.blank"), *_pair_row(f.old, f.new, m), _factor(f, m)] for v, f in sorted(per.items())])
+    page.h(2, m("cmp.h_versions"), "versions")
+    page.grid(["", m("cmp.before"), m("cmp.after")], _versions(old, new, m))
     return page, charts
 
 
-def formula(total: Flow, factor: Decimal | None) -> str:
+def formula(total: Flow, factor: Decimal | None, m: Messages | None = None) -> str:
     """The budget-neutral factor with its formula and numbers."""
+    m = m or messages()
     if factor is None:
-        return "f = Σ old points / Σ new points is undefined: the new points total 0."
-    return (f"f = Σ old points / Σ new points = {shown(total.old_points, POINTS)} / {shown(total.new_points, POINTS)}"
-            f" = {factor}  (rounded to {FACTOR.as_tuple().exponent * -1} decimals)\n"
-            f"Σ new points × f = {shown(total.new_points * factor, CENT)}  (Σ old points = {shown(total.old_points, CENT)})\n"
-            f"refund at f = f × Σ new refund = {factor} × {shown(total.new_refund)} = {shown(total.new_refund * factor)} NOK"
-            f" (old: {shown(total.old_refund)} NOK, change {_d(total.new_refund * factor - total.old_refund)} NOK)")
+        return m("cmp.formula_none")
+    places = -int(factor.as_tuple().exponent)
+    scaled = rounded(total.new_refund * factor)
+    return "\n".join([
+        m("cmp.formula_1", old=number(total.old_points, m, None), new=number(total.new_points, m, None),
+          f=factor_text(factor, m), places=places),
+        m("cmp.formula_2", scaled=number(total.new_points * factor, m, POINTS), old=number(total.old_points, m, None)),
+        m("cmp.formula_3", f=factor_text(factor, m), new=number(total.new_refund, m), scaled=number(scaled, m),
+          old=number(total.old_refund, m), change=number(scaled - total.old_refund, m, CENT, True))])
 
 
-def _factor(f: Flow) -> str:
+def _factor(f: Flow, m: Messages) -> str:
     value = budget_neutral(f.old_points, f.new_points)
-    return "—" if value is None else str(value)
-
-
-def _percent(n: int, of: int) -> str:
-    return f"{100 * n / of:.1f} %" if of else "0 %"
+    return "—" if value is None else factor_text(value, m)
 
 
 # ---------------------------------------------------------------------- the workbook
 
 
-def sheets(c: Comparison) -> list[excel.Sheet]:
-    """A sheet per table: totals with the factor, group systems, the migration matrix, groups, MDCs,
-    each ``--by`` column, and the versions."""
+def sheets(c: Comparison, m: Messages | None = None) -> list[excel.Sheet]:
+    """A sheet per table of the page: totals with the factor, group systems, the migration matrix,
+    groups, MDCs, each ``--by`` column (with its factor), and the versions. Numbers are numbers."""
+    m = m or messages()
     t, old, new = c.tally, c.old, c.new
     total = t.total()
     factor = t.factor()
-    pair = ["Episodes before", "Episodes after", "Points before", "Points after", "Refund before (NOK)", "Refund after (NOK)"]
+    pair = [m(f"cmp.{k}") for k in ("episodes_before", "episodes_after", "points_before", "points_after",
+                                    "refund_before", "refund_after")]
 
     def cells(a: Sums, b: Sums) -> list[excel.Cell]:
-        return [a.count, b.count, a.points.quantize(POINTS), b.points.quantize(POINTS), a.refund.quantize(CENT),
-                b.refund.quantize(CENT)]
+        return [a.count, b.count, a.points, b.points, a.refund, b.refund]
 
     out: list[excel.Sheet] = []
-    totals: list[list[excel.Cell]] = [["Episodes", total.count, total.count],
-                                      ["Points", total.old_points.quantize(POINTS), total.new_points.quantize(POINTS)],
-                                      ["Refund (NOK)", total.old_refund.quantize(CENT), total.new_refund.quantize(CENT)],
-                                      ["Episodes that change group", None, t.moved().count]]
+    totals: list[list[excel.Cell]] = [[m("cmp.episodes"), total.count, total.count],
+                                      [m("cmp.points"), total.old_points, total.new_points],
+                                      [m("cmp.refund"), total.old_refund, total.new_refund],
+                                      [m("cmp.moved"), None, t.moved().count]]
     if factor is not None:
-        totals += [["Budget-neutral factor f = Σ old points / Σ new points", None, factor],
-                   ["Points, new × f", total.old_points.quantize(POINTS), (total.new_points * factor).quantize(POINTS)],
-                   ["Refund at f (NOK)", total.old_refund.quantize(CENT), (total.new_refund * factor).quantize(CENT)]]
-    out.append(("Totals", ["", f"Before: {old.label}", f"After: {new.label}"], totals))
-    out.append(("Group systems", ["Group system", *pair], [[s, *cells(a, b)] for s, (a, b) in t.per_system().items()]))
-    out.append(("Migration matrix", ["System before", "Group before", "System after", "Group after", "Episodes",
-                                     "Points before", "Points after", "Refund before (NOK)", "Refund after (NOK)", "Example row"],
-                [[a[0], a[1], b[0], b[1], f.count, f.old_points.quantize(POINTS), f.new_points.quantize(POINTS),
-                  f.old_refund.quantize(CENT), f.new_refund.quantize(CENT), f.example] for a, b, f in t.flows()]))
-    out.append(("Groups", ["Group system", "Group", "Name", *pair],
+        totals += [[m("cmp.factor_row"), None, factor],
+                   [m("cmp.points_f"), total.old_points, rounded(total.new_points * factor, POINTS)],
+                   [m("cmp.refund_f"), total.old_refund, rounded(total.new_refund * factor)]]
+    out.append((m("cmp.sheet_totals"), ["", m("cmp.before_version", version=old.label), m("cmp.after_version", version=new.label)],
+                totals))
+    out.append((m("cmp.sheet_systems"), [m("col.system"), *pair], [[s, *cells(a, b)] for s, (a, b) in t.per_system().items()]))
+    out.append((m("cmp.sheet_matrix"), [m("cmp.system_before"), m("cmp.group_before"), m("cmp.system_after"), m("cmp.group_after"),
+                                        m("cmp.episodes"), *pair[2:], m("cmp.example")],
+                [[a[0], a[1], b[0], b[1], *cells(f.old, f.new)[1:], f.example] for a, b, f in t.flows()]))
+    out.append((m("cmp.sheet_groups"), [m("col.system"), m("col.group"), m("col.name"), *pair],
                 [[k[0], k[1], t.new_names.get(k) or t.old_names.get(k) or "", *cells(a, b)] for k, (a, b) in t.per_group().items()]))
-    out.append(("MDC", ["MDC", *pair], [[m, *cells(a, b)] for m, (a, b) in t.per_parent(old.parents, new.parents).items()]))
+    out.append((m("cmp.sheet_mdc"), [m("col.mdc"), *pair],
+                [[k or m("cmp.none"), *cells(a, b)] for k, (a, b) in t.per_parent(old.parents, new.parents).items()]))
     for column in t.columns:
-        out.append((f"By {column}", [column, *pair], [[v, *cells(f.old, f.new)] for v, f in sorted(t.by.get(column, {}).items())]))
-    out.append(("Versions", ["", "Before", "After"], _versions(old, new)))
+        out.append((m("cmp.sheet_by", column=column), [column, *pair, m("cmp.by_factor")],
+                    [[v, *cells(f.old, f.new), budget_neutral(f.old_points, f.new_points)]
+                     for v, f in sorted(t.by.get(column, {}).items())]))
+    out.append((m("cmp.sheet_versions"), ["", m("cmp.before"), m("cmp.after")], list(_versions(old, new, m))))
     return out
 
 
-def _versions(old: Side, new: Side) -> list[list[excel.Cell]]:
-    return [["Version", old.label, new.label], ["Definitions", old.source, new.source],
-            ["Validity", old.validity, new.validity], ["Payment overrides", old.overridden, new.overridden]]
+def _versions(old: Side, new: Side, m: Messages) -> list[list[excel.Cell]]:
+    return [[m("cmp.version"), old.label, new.label], [m("cmp.definitions"), old.source, new.source],
+            [m("cmp.validity"), validity(old, m), validity(new, m)],
+            [m("cmp.overrides"), overridden(old, m) or m("cmp.no_overrides"), overridden(new, m) or m("cmp.no_overrides")]]
 
 
 # ---------------------------------------------------------------------- charts (SVG)
@@ -202,13 +245,14 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
-def flow_chart(t: Tally, top: int) -> str:
+def flow_chart(t: Tally, top: int, m: Messages | None = None) -> str:
     """The ``top`` largest moves (old group ≠ new group) as ribbons from the old groups on the left to
     the new groups on the right, each as wide as its episodes."""
+    m = m or messages()
     moves = [(a, b, f) for a, b, f in t.flows() if a != b][:top]
     width = 760
     if not moves:
-        return _svg(width, 40, "Flows between groups", ['<text x="10" y="24">No episode changes group.</text>'])
+        return _svg(width, 40, m("cmp.h_flows"), [f'<text x="10" y="24">{escape(m("cmp.chart_no_moves"))}</text>'])
     lefts: dict[Key, int] = {}
     rights: dict[Key, int] = {}
     for a, b, f in moves:
@@ -237,8 +281,8 @@ def flow_chart(t: Tally, top: int) -> str:
         lcur[a] += h
         rcur[b] += h
         xa, xb, mid = x1 + bar, x2, (x1 + bar + x2) / 2
-        tip = (f"{label(a)} → {label(b)}: {f.count:,} episodes, points {_d(f.new_points - f.old_points, POINTS)}, "
-               f"refund {_d(f.new_refund - f.old_refund)} NOK")
+        tip = m("cmp.chart_flow", old=label(a), new=label(b), n=count(f.count, m),
+                points=number(f.new_points - f.old_points, m, None, True), refund=number(f.new_refund - f.old_refund, m, CENT, True))
         body.append(f'<path d="M{_f(xa)},{_f(ya)} C{_f(mid)},{_f(ya)} {_f(mid)},{_f(yb)} {_f(xb)},{_f(yb)} '
                     f'L{_f(xb)},{_f(yb + h)} C{_f(mid)},{_f(yb + h)} {_f(mid)},{_f(ya + h)} {_f(xa)},{_f(ya + h)} Z" '
                     f'fill="{colour[a]}" fill-opacity="0.45"><title>{escape(tip)}</title></path>')
@@ -248,30 +292,35 @@ def flow_chart(t: Tally, top: int) -> str:
             fill = colour[key] if nodes is lefts else "#555"
             body.append(f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(bar)}" height="{_f(h)}" fill="{fill}"/>')
             body.append(f'<text x="{_f(x + dx)}" y="{_f(y + h / 2 + 4)}" text-anchor="{anchor}">'
-                        f'{escape(label(key))} ({nodes[key]:,})</text>')
-    body.append(f'<text x="{_f(x1)}" y="14" text-anchor="middle" font-weight="bold">before</text>')
-    body.append(f'<text x="{_f(x2 + bar / 2)}" y="14" text-anchor="middle" font-weight="bold">after</text>')
-    return _svg(width, int(height), "The largest flows between groups", body)
+                        f'{escape(label(key))} ({count(nodes[key], m)})</text>')
+    body.append(f'<text x="{_f(x1)}" y="14" text-anchor="middle" font-weight="bold">{escape(m("cmp.chart_before"))}</text>')
+    body.append(f'<text x="{_f(x2 + bar / 2)}" y="14" text-anchor="middle" font-weight="bold">{escape(m("cmp.chart_after"))}</text>')
+    return _svg(width, int(height), m("cmp.chart_flows"), body)
 
 
-def change_chart(items: Sequence[tuple[str, Sums, Sums]]) -> str:
+def change_chart(items: Sequence[tuple[str, Sums, Sums]], m: Messages | None = None) -> str:
     """Two panels of horizontal bars from a zero line: the change in points and the change in refund
-    for each item (the :data:`BARS` largest changes in refund, in the items' order)."""
+    for each item (the :data:`BARS` largest changes in refund, in the items' order). Each panel keeps
+    room for its value labels on both sides of its bars (refunds to whole kroner there; the tooltip
+    gives øre), so that the labels of one panel never run into the other's."""
+    m = m or messages()
     rows = [(name, b.points - a.points, b.refund - a.refund) for name, a, b in items]
     if len(rows) > BARS:
         keep = set(sorted(range(len(rows)), key=lambda i: (-abs(rows[i][2]), i))[:BARS])
         rows = [r for i, r in enumerate(rows) if i in keep]
-    width, label_w, panel, row_h, top = 760, 150, 290, 20, 30
+    label_w, panel, gap, row_h, top, room = 170, 360, 20, 20, 30, 95
+    width = label_w + 2 * panel + gap + 10
     if not rows:
-        return _svg(width, 40, "No changes", ['<text x="10" y="24">Nothing to show.</text>'])
+        return _svg(width, 40, m("cmp.chart_changes"), [f'<text x="10" y="24">{escape(m("cmp.chart_nothing"))}</text>'])
     height = top + row_h * len(rows) + 10
     body = []
-    for p, (title, places, unit) in enumerate((("change in points", POINTS, ""), ("change in refund (NOK)", CENT, " NOK"))):
-        x0 = label_w + p * (panel + 10)
+    panels = ((m("cmp.chart_points"), None, None), (m("cmp.chart_refund"), CENT, Decimal(1)))
+    for p, (title, places, drawn) in enumerate(panels):
+        x0 = label_w + p * (panel + gap)
         values = [r[1] if p == 0 else r[2] for r in rows]
         most = max((abs(v) for v in values), default=Decimal(0)) or Decimal(1)
         zero = x0 + panel / 2
-        half = panel / 2 - 50
+        half = panel / 2 - room
         body.append(f'<text x="{_f(zero)}" y="14" text-anchor="middle" font-weight="bold">{escape(title)}</text>')
         body.append(f'<line x1="{_f(zero)}" y1="{top - 6}" x2="{_f(zero)}" y2="{height - 6}" stroke="#888"/>')
         for i, v in enumerate(values):
@@ -279,13 +328,13 @@ def change_chart(items: Sequence[tuple[str, Sums, Sums]]) -> str:
             w = float(abs(v) / most) * half
             x = zero if v >= 0 else zero - w
             fill = "#2b7bb9" if v >= 0 else "#c0392b"
-            text = f"{rows[i][0]}: {_d(v, places)}{unit}"
             body.append(f'<rect x="{_f(x)}" y="{y}" width="{_f(w)}" height="{row_h - 6}" fill="{fill}">'
-                        f'<title>{escape(text)}</title></rect>')
+                        f'<title>{escape(rows[i][0])}: {escape(number(v, m, places, True))}</title></rect>')
             tx, anchor = (zero + w + 3, "start") if v >= 0 else (zero - w - 3, "end")
             body.append(f'<text x="{_f(tx)}" y="{y + row_h - 10}" text-anchor="{anchor}" font-size="10">'
-                        f'{escape(_d(v, places))}</text>')
+                        f'{escape(number(v, m, drawn or places, True))}</text>')
     for i, (name, _, _) in enumerate(rows):
         y = top + i * row_h + row_h - 10
-        body.append(f'<text x="{label_w - 6}" y="{y}" text-anchor="end">{escape(name[:24])}</text>')
-    return _svg(width, height, "Change in points and refund", body)
+        short = name if len(name) <= 26 else name[:25] + "…"
+        body.append(f'<text x="{label_w - 6}" y="{y}" text-anchor="end"><title>{escape(name)}</title>{escape(short)}</text>')
+    return _svg(width, height, m("cmp.chart_changes"), body)
