@@ -12,6 +12,10 @@ mean the same but could backtrack for ages on a pattern the checker accepts (``(
 
 Absent values: a function of an absent value is absent, empty or false; a comparison or membership test
 with an absent value is false; lists never hold absent elements; a boolean that is absent counts as false.
+
+One piece (about 650 lines), in the order an episode passes through it — input, code lists and tables,
+expressions, decision tables, pathways, entry points: an oracle is read whole against the language
+reference (docs/language.md), and it is simplest to audit when nothing of it is elsewhere.
 """
 
 from __future__ import annotations

@@ -141,3 +141,18 @@ def test_the_layout_tables_name_every_module() -> None:
     the row of its folder: a module added without a word in either fails here."""
     assert _unnamed(_section(ROOT / "README.md", "Layout"), "`isfdsl/{folder}/`") == []
     assert _unnamed(_section(ARCHITECTURE, "Folders"), "`{folder}/`") == []
+
+
+def test_a_module_over_600_lines_says_why_it_is_one_piece() -> None:
+    """STYLE.md: modules under ~600 lines; one that is longer says in its docstring why it is one piece
+    (``One piece (about N lines): …``), with N within a fifth of its length."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines <= 600:
+            continue
+        said = re.search(r"One piece \(about (\d[\d,]*) lines\)", ast.get_docstring(ast.parse(text)) or "")
+        if said is None or abs(int(said[1].replace(",", "")) - lines) > lines // 5:
+            unexplained.append(f"{path.relative_to(ROOT)} ({lines} lines)")
+    assert not unexplained, unexplained
