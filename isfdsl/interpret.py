@@ -2,11 +2,20 @@
 oracle every compiled grouper is tested against, and it explains its answers.
 
 Its results are the runtime's contract types (:class:`isfdsl.runtime.contract.Result`,
-:class:`~isfdsl.runtime.contract.PathwayResult`); everything else — input conversion, code lists and tables,
-expressions, rows, points and refund — it computes itself, sharing no code path with the runtime.
+:class:`~isfdsl.runtime.contract.PathwayResult`); everything else — input conversion, the values shown in
+problems, code lists and tables, expressions, rows, points and refund — it computes itself, sharing no
+code path with the runtime. The one exception is the matcher of a code system's `syntax`
+(:class:`isfdsl.runtime.codesyntax.CodePattern`), which the checker uses too: Python's :mod:`re` would
+mean the same but could backtrack for ages on a pattern the checker accepts (``(A|AA)+B``), and
+``isf explain`` runs on any episode. That matcher has its own oracle, :mod:`re` itself
+(tests/test_hostile.py draws patterns and codes and compares the two).
 
 Absent values: a function of an absent value is absent, empty or false; a comparison or membership test
 with an absent value is false; lists never hold absent elements; a boolean that is absent counts as false.
+
+One piece (about 650 lines), in the order an episode passes through it — input, code lists and tables,
+expressions, decision tables, pathways, entry points: an oracle is read whole against the language
+reference (docs/language.md), and it is simplest to audit when nothing of it is elsewhere.
 """
 
 from __future__ import annotations
@@ -23,7 +32,6 @@ from isfdsl import limits
 from isfdsl.ir import model as ir
 from isfdsl.runtime.codesyntax import CodePattern
 from isfdsl.runtime.contract import Constraint, GroupRecord, PathwayResult, Problem, Result
-from isfdsl.runtime.convert import shown
 from isfdsl.types import Type
 
 
@@ -74,7 +82,7 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
                 try:
                     converted = convert(attr, attr.type.elem, item)
                 except ValueError as exc:
-                    problems.append((attr.name, shown(item), str(exc)))
+                    problems.append((attr.name, _shown(item), str(exc)))
                     continue
                 if converted is not None:
                     items.append(converted)
@@ -83,7 +91,7 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
             try:
                 value = convert(attr, attr.type, raw)
             except ValueError as exc:
-                problems.append((attr.name, shown(raw), str(exc)))
+                problems.append((attr.name, _shown(raw), str(exc)))
         if value is None:
             value = [] if attr.type.kind == "list" else attr.default
         values[attr.name] = value
@@ -91,9 +99,9 @@ def normalize(program: ir.Program, episode: Mapping[str, object]) -> tuple[dict[
     names = [a.name for a in program.attributes]
     for key, raw in episode.items():
         if key not in names:
-            name = shown(key)
+            name = _shown(key)
             close = difflib.get_close_matches(name, names, n=1)
-            problems.append((name, shown(raw), "not an attribute, ignored" + (f"; did you mean {close[0]}?" if close else "")))
+            problems.append((name, _shown(raw), "not an attribute, ignored" + (f"; did you mean {close[0]}?" if close else "")))
     return values, problems
 
 
@@ -103,6 +111,21 @@ def _missing(raw: object) -> bool:
 
 
 _TOO_LONG = f"an integer of more than {limits.DIGITS} digits"
+
+
+def _shown(raw: object) -> str:
+    """``raw`` as a problem shows it: its text, cut after :data:`limits.SHOWN` characters with the
+    length given; an integer too long to be a value (or a value holding one Python cannot even turn
+    into text) is described instead."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10 ** limits.DIGITS:
+        return f"<{_TOO_LONG}>"
+    try:
+        text = str(raw)
+    except ValueError:  # e.g. a list holding an integer of more than 4,300 digits
+        return f"<a value holding {_TOO_LONG}>"
+    if len(text) <= limits.SHOWN:
+        return text
+    return text[: limits.SHOWN] + f"… <{len(text):,} characters>"
 
 
 def _input_text(raw: object) -> str:

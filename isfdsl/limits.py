@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from isfdsl.runtime.codesyntax import NESTING as PATTERN_NESTING
 from isfdsl.runtime.codesyntax import PATTERN_REPEAT, PATTERN_STATES
-from isfdsl.runtime.convert import MAX_DIGITS
+from isfdsl.runtime.convert import MAX_DIGITS, SHOWN_CHARS
 
-__all__ = ["DIGITS", "FILE_BYTES", "NESTING", "PATTERN_REPEAT", "PATTERN_STATES"]
+__all__ = ["DIGITS", "FILE_BYTES", "NESTING", "PATTERN_REPEAT", "PATTERN_STATES", "SHOWN"]
 
 #: The largest file (a source file or a table's data file) the compiler reads, in bytes.
 FILE_BYTES = 64 * 1024 * 1024
@@ -17,6 +17,10 @@ FILE_BYTES = 64 * 1024 * 1024
 #: keeps this many, and the generated grouper treats a longer integer in its input as invalid. The
 #: runtime holds the definition, so the compiler and every generated package agree.
 DIGITS = MAX_DIGITS
+
+#: The most characters of an input value a problem shows (a longer one is cut there, its length given):
+#: the generated groupers and the reference interpreter write the same problems.
+SHOWN = SHOWN_CHARS
 
 #: How deeply constructs may nest: each operand of `and`, `or`, `+`, each `if`, call, list and
 #: parenthesis counts one level. Every stage walks expressions recursively, and the generated Python

@@ -5,6 +5,7 @@ text reproduced exactly, and `generated/` in step with `definitions/`."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -550,17 +551,29 @@ def test_the_default_table_is_what_the_package_says(compiled: tuple[Program, Mod
         assert package._PATHWAY_GROUPER.default == package.PATHWAY_DEFAULT_TABLE in package.PATHWAY_TABLES
     init = (Path(package.__file__)).read_text(encoding="utf-8")
     assert "the first is the default" not in init
+    assert isinstance(package.TABLES, tuple) and isinstance(getattr(package, "PATHWAY_TABLES", ()), tuple)
+    # the contract the docstring sends an embedder to is where it says (not a file outside the repository)
+    section = re.search(r"isfdsl's README, \"([^\"]+)\"", package.__doc__ or "")
+    assert section and f"\n## {section[1]}\n" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_generated_tables_are_read_one_entry_per_line(compiled: tuple[Program, ModuleType]) -> None:
-    """What an embedder reads: rows, groups, features and payment with keyword arguments, dictionaries
-    and conditional chains one entry per line (no line over 160 characters but a group's or a row's own)."""
+    """What an embedder reads: rows, groups, features, code lists, converters and payment with keyword
+    arguments, dictionaries and conditional chains one entry per line (in no module a line over 160
+    characters but a group's or a row's own), the package's tables of attributes and files too."""
     _, package = compiled
-    model = (Path(package.__file__).parent / "_model.py").read_text(encoding="utf-8")
-    long = [line for line in model.splitlines() if len(line) > 160
-            and not line.lstrip().startswith(("'", "id=", "C(", "#"))]
-    assert not long, long[:3]
+    folder = Path(package.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        if path.name != "_runtime.py":
+            long = [line for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 160
+                    and not line.lstrip().startswith(("'", "id=", "C(", "#"))]
+            assert not long, (path.name, long[:3])
+    model = (folder / "_model.py").read_text(encoding="utf-8")
     assert "Row(\n" in model and "            id=" in model and "conditions=(" in model
     assert "GroupRecord(code=" in model and "Feature(position=" in model
     assert "PAYMENT: Final = Payment(\n    unit_price=" in model
     assert "\n        else " in model  # the MDC chain, one branch per line
+    assert "= CodeSet(\n    name=" in model and "CodeSet(\n    '" not in model
+    assert "R.to_int(x, lo=0, hi=125, bounds=" in model and "R.to_code(x, ignore='.'" in model
+    init = (folder / "__init__.py").read_text(encoding="utf-8")
+    assert "ATTRIBUTES: Final[dict[str, str]] = {\n    'sex': " in init and "SOURCE_FILES: Final = (\n    '" in init

@@ -97,25 +97,53 @@ def test_explain_command_prints_the_trace(tmp_path: Path) -> None:
 
 
 def test_the_oracle_converts_input_on_its_own(isf2025: Program, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The interpreter is the oracle for the runtime's converters: breaking every one of them (and the
-    pathway gathering) must not change what it reads from an episode."""
+    """The interpreter is the oracle for the runtime's converters: breaking every function of the runtime
+    but the contract and the code syntax matcher must not change what it reads from an episode, nor
+    its result. The functions' code is replaced, so a name imported from the runtime breaks as well."""
+    import inspect
+
     from isfdsl import interpret
-    from isfdsl.runtime import convert, pathway
+    from isfdsl.runtime import codes, convert, data, grouper, index, io, operations, pathway
 
     episode = {"sex": " 2 ", "age": "78", "care_level": 3, "pdx": "h35.3", "sdx": "E11.9; I10",
-               "procedures": ["CKD05", "", None], "drugs": "S01LA05", "los": "x", "sector": "S"}
-    want = interpret.normalize(isf2025, episode)
+               "procedures": ["CKD05", "", None], "drugs": "S01LA05", "los": "x" * 300, "sector": "S",
+               "ages": 10 ** 40}
+
+    def oracle() -> tuple[object, ...]:
+        return (interpret.normalize(isf2025, episode), interpret.trace(isf2025, episode),
+                interpret.group_pathway(isf2025, {"id": "p"}, [episode, {"pdx": "M16"}]))
+
+    want = oracle()
 
     def broken(*args: object, **kwargs: object) -> object:
         raise AssertionError("the oracle called the runtime")
 
-    for name in ("blank", "to_int", "to_decimal", "to_bool", "to_enum", "to_code", "to_pair", "to_text", "to_list",
-                 "memo", "convert"):
-        monkeypatch.setattr(convert, name, broken)
-    for name in ("gather", "financed", "settle"):
-        monkeypatch.setattr(pathway, name, broken)
-    assert interpret.normalize(isf2025, episode) == want
-    assert want[0]["pdx"] == "H353" and want[0]["age"] == 78 and want[1] == [("los", "x", "not an integer")]
+    count = 0
+    for module in (codes, convert, data, grouper, index, io, operations, pathway):
+        for owner in (module, *(c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__)):
+            for f in vars(owner).values():
+                f = f.__func__ if isinstance(f, (staticmethod, classmethod)) else f
+                if inspect.isfunction(f) and f.__module__ == module.__name__ and not f.__code__.co_freevars:
+                    monkeypatch.setattr(f, "__code__", broken.__code__)
+                    count += 1
+    assert count > 50 and convert.shown.__code__ is broken.__code__
+    assert oracle() == want
+    values, problems = interpret.normalize(isf2025, episode)
+    assert values["pdx"] == "H353" and values["age"] == 78
+    assert problems == [("los", "x" * 100 + "… <300 characters>", "not an integer"),
+                        ("ages", "<an integer of more than 28 digits>", "not an attribute, ignored; did you mean age?")]
+
+
+def test_the_oracle_imports_from_the_runtime_only_the_contract_and_the_code_syntax() -> None:
+    """The static half of the test above: no import of ``isfdsl.interpret`` reaches another runtime module."""
+    import ast
+
+    tree = ast.parse((ROOT / "isfdsl" / "interpret.py").read_text(encoding="utf-8"))
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} \
+        | {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    runtime = {n for n in names if n.startswith("isfdsl.runtime")}
+    allowed = ("isfdsl.runtime.contract.", "isfdsl.runtime.codesyntax.")
+    assert runtime and all(n.startswith(allowed) for n in runtime), runtime
 
 
 def test_classify_means_the_if_chain_over_its_lists(isf2025: Program, tmp_path: Path) -> None:

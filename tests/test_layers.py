@@ -107,3 +107,52 @@ def test_the_walk_sees_imports_inside_functions() -> None:
     # the analysis cache is part of the analysis: the drivers and the language server use it, never the reverse
     assert stage_of("isfdsl.analysis.cache", order) == stage_of("isfdsl.analysis.analyse", order) \
         < stage_of("isfdsl.commands.pipeline", order) < stage_of("isfdsl.lsp.server", order)
+
+
+def _section(path: Path, title: str) -> str:
+    return path.read_text(encoding="utf-8").split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _rows(section: str) -> dict[str, str]:
+    """A Markdown table's rows by their first cell."""
+    return {cells[1].strip(): line for line in section.splitlines()
+            if line.startswith("| ") and len(cells := line.split("|")) > 2}
+
+
+def _unnamed(section: str, folder_cell: str) -> list[str]:
+    """The modules of ``isfdsl`` the table in ``section`` does not name: a subpackage's module in the row
+    of its folder (first cell ``folder_cell`` with the folder put in), a top-level one anywhere."""
+    rows = _rows(section)
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if rel.name == "__init__.py":
+            continue
+        if len(rel.parts) == 1:
+            if f"`{rel.name}`" not in section and f"`isfdsl/{rel.name}`" not in section:
+                missing.append(str(rel))
+        elif f"`{rel.name}`" not in rows.get(folder_cell.format(folder=rel.parts[0]), ""):
+            missing.append(str(rel))
+    return missing
+
+
+def test_the_layout_tables_name_every_module() -> None:
+    """The README's layout table and the folders of docs/architecture.md name every module, each in
+    the row of its folder: a module added without a word in either fails here."""
+    assert _unnamed(_section(ROOT / "README.md", "Layout"), "`isfdsl/{folder}/`") == []
+    assert _unnamed(_section(ARCHITECTURE, "Folders"), "`{folder}/`") == []
+
+
+def test_a_module_over_600_lines_says_why_it_is_one_piece() -> None:
+    """STYLE.md: modules under ~600 lines; one that is longer says in its docstring why it is one piece
+    (``One piece (about N lines): …``), with N within a fifth of its length."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines <= 600:
+            continue
+        said = re.search(r"One piece \(about (\d[\d,]*) lines\)", ast.get_docstring(ast.parse(text)) or "")
+        if said is None or abs(int(said[1].replace(",", "")) - lines) > lines // 5:
+            unexplained.append(f"{path.relative_to(ROOT)} ({lines} lines)")
+    assert not unexplained, unexplained

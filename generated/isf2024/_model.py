@@ -69,314 +69,314 @@ ENUM_Personnel: Final[dict[str, str]] = {
 
 #: amd_macular_oedema (ICD10): AMD and macular oedema
 CL_amd_macular_oedema: Final = CodeSet(
-    'amd_macular_oedema',
-    frozenset({
+    name='amd_macular_oedema',
+    codes=frozenset({
         'H348', 'H353', 'H360'
     }),
 )
 
 #: cataract (ICD10): Katarakt
 CL_cataract: Final = CodeSet(
-    'cataract',
-    frozenset(),
+    name='cataract',
+    codes=frozenset(),
     prefixes=('H25', 'H26'),
 )
 
 #: intravitreal_injection (NCSP): Intravitreal injeksjon av legemiddel
 CL_intravitreal_injection: Final = CodeSet(
-    'intravitreal_injection',
-    frozenset({
+    name='intravitreal_injection',
+    codes=frozenset({
         'CKD05'
     }),
 )
 
 #: eye_procedures (NCSP): Spesifiserte poliklinisk øyeprosedyrer (utvalg)
 CL_eye_procedures: Final = CodeSet(
-    'eye_procedures',
-    frozenset({
+    name='eye_procedures',
+    codes=frozenset({
         'CHC10', 'CKC15', 'CKD05'
     }),
 )
 
 #: cataract_surgery (NCSP): Linseoperasjon med innsetting av kunstig linse
 CL_cataract_surgery: Final = CodeSet(
-    'cataract_surgery',
-    frozenset({
+    name='cataract_surgery',
+    codes=frozenset({
         'CJE20'
     }),
 )
 
 #: anti_vegf (ATC): Anti-VEGF-legemidler til intravitreal bruk
 CL_anti_vegf: Final = CodeSet(
-    'anti_vegf',
-    frozenset({
+    name='anti_vegf',
+    codes=frozenset({
         'S01LA04', 'S01LA05', 'S01LA06', 'S01LA09'
     }),
 )
 
 #: hip_prosthesis (NCSP): Primær totalprotese i hofteledd
 CL_hip_prosthesis: Final = CodeSet(
-    'hip_prosthesis',
-    frozenset({
+    name='hip_prosthesis',
+    codes=frozenset({
         'NFB20', 'NFB30', 'NFB40'
     }),
 )
 
 #: knee_prosthesis (NCSP): Primær totalprotese i kneledd
 CL_knee_prosthesis: Final = CodeSet(
-    'knee_prosthesis',
-    frozenset({
+    name='knee_prosthesis',
+    codes=frozenset({
         'NGB20', 'NGB30', 'NGB40'
     }),
 )
 
 #: caesarean (NCSP): Keisersnitt
 CL_caesarean: Final = CodeSet(
-    'caesarean',
-    frozenset({
+    name='caesarean',
+    codes=frozenset({
         'MCA10', 'MCA20'
     }),
 )
 
 #: lymphoma (ICD10): Lymfom
 CL_lymphoma: Final = CodeSet(
-    'lymphoma',
-    frozenset(),
+    name='lymphoma',
+    codes=frozenset(),
     ranges=(('C81', 'C88'),),
 )
 
 #: car_t (NCSP): Behandling med CAR-T-celler
 CL_car_t: Final = CodeSet(
-    'car_t',
-    frozenset({
+    name='car_t',
+    codes=frozenset({
         'WBGM20'
     }),
 )
 
 #: light_therapy (NCSP): Lysbehandling (UVB, PUVA)
 CL_light_therapy: Final = CodeSet(
-    'light_therapy',
-    frozenset({
+    name='light_therapy',
+    codes=frozenset({
         'QXGX00', 'QXGX05'
     }),
 )
 
 #: ipl (NCSP): IPL-behandling (intenst pulserende lys)
 CL_ipl: Final = CodeSet(
-    'ipl',
-    frozenset({
+    name='ipl',
+    codes=frozenset({
         'QXGX20'
     }),
 )
 
 #: light_indication (ICD10): Indikasjon for lysbehandling i STG
 CL_light_indication: Final = CodeSet(
-    'light_indication',
-    frozenset(),
+    name='light_indication',
+    codes=frozenset(),
     prefixes=('L40',),
 )
 
 #: dialysis (NCSP): Dialyse
 CL_dialysis: Final = CodeSet(
-    'dialysis',
-    frozenset({
+    name='dialysis',
+    codes=frozenset({
         'JAFC10', 'JAFC20'
     }),
 )
 
 #: ms (ICD10): Multippel sklerose
 CL_ms: Final = CodeSet(
-    'ms',
-    frozenset({
+    name='ms',
+    codes=frozenset({
         'G35'
     }),
 )
 
 #: ms_drugs (ATC): Legemidler ved MS, pasientadministrert
 CL_ms_drugs: Final = CodeSet(
-    'ms_drugs',
-    frozenset({
+    name='ms_drugs',
+    codes=frozenset({
         'L04AA31', 'L04AX07'
     }),
 )
 
 #: mdc01 (ICD10): MDC 01 Sykdommer i nervesystemet
 CL_mdc01: Final = CodeSet(
-    'mdc01',
-    frozenset(),
+    name='mdc01',
+    codes=frozenset(),
     ranges=(('C70', 'C72'), ('G00', 'G99'), ('Q00', 'Q07')),
 )
 
 #: mdc02 (ICD10): MDC 02 Øyesykdommer
 CL_mdc02: Final = CodeSet(
-    'mdc02',
-    frozenset(),
+    name='mdc02',
+    codes=frozenset(),
     prefixes=('C69',),
     ranges=(('H00', 'H59'), ('Q10', 'Q15')),
 )
 
 #: mdc03 (ICD10): MDC 03 Øre-, nese-, munn- og halssykdommer
 CL_mdc03: Final = CodeSet(
-    'mdc03',
-    frozenset(),
+    name='mdc03',
+    codes=frozenset(),
     ranges=(('C00', 'C14'), ('C30', 'C31'), ('H60', 'H95'), ('K00', 'K14'), ('Q16', 'Q18'), ('Q35', 'Q37')),
 )
 
 #: mdc04 (ICD10): MDC 04 Sykdommer i åndedrettsorganene
 CL_mdc04: Final = CodeSet(
-    'mdc04',
-    frozenset(),
+    name='mdc04',
+    codes=frozenset(),
     ranges=(('A15', 'A19'), ('C32', 'C39'), ('J00', 'J99'), ('Q30', 'Q34')),
 )
 
 #: mdc05 (ICD10): MDC 05 Sykdommer i sirkulasjonsorganene
 CL_mdc05: Final = CodeSet(
-    'mdc05',
-    frozenset(),
+    name='mdc05',
+    codes=frozenset(),
     ranges=(('I00', 'I99'), ('Q20', 'Q28')),
 )
 
 #: mdc06 (ICD10): MDC 06 Sykdommer i fordøyelsesorganene
 CL_mdc06: Final = CodeSet(
-    'mdc06',
-    frozenset(),
+    name='mdc06',
+    codes=frozenset(),
     prefixes=('C26',),
     ranges=(('C15', 'C21'), ('K20', 'K69'), ('K90', 'K93'), ('Q38', 'Q45')),
 )
 
 #: mdc07 (ICD10): MDC 07 Sykdommer i lever, galleveier og bukspyttkjertel
 CL_mdc07: Final = CodeSet(
-    'mdc07',
-    frozenset(),
+    name='mdc07',
+    codes=frozenset(),
     ranges=(('C22', 'C25'), ('K70', 'K87')),
 )
 
 #: mdc08 (ICD10): MDC 08 Sykdommer i muskel-skjelettsystemet og bindevev
 CL_mdc08: Final = CodeSet(
-    'mdc08',
-    frozenset(),
+    name='mdc08',
+    codes=frozenset(),
     prefixes=('C49',),
     ranges=(('C40', 'C41'), ('M00', 'M99'), ('Q65', 'Q79')),
 )
 
 #: mdc09 (ICD10): MDC 09 Sykdommer i hud, underhud og bryst
 CL_mdc09: Final = CodeSet(
-    'mdc09',
-    frozenset(),
+    name='mdc09',
+    codes=frozenset(),
     prefixes=('C50',),
     ranges=(('C43', 'C44'), ('L00', 'L99'), ('N60', 'N64'), ('Q80', 'Q84')),
 )
 
 #: mdc10 (ICD10): MDC 10 Endokrine sykdommer, ernærings- og stoffskiftesykdommer
 CL_mdc10: Final = CodeSet(
-    'mdc10',
-    frozenset(),
+    name='mdc10',
+    codes=frozenset(),
     ranges=(('C73', 'C75'), ('E00', 'E90')),
 )
 
 #: mdc11 (ICD10): MDC 11 Nyre- og urinveissykdommer
 CL_mdc11: Final = CodeSet(
-    'mdc11',
-    frozenset(),
+    name='mdc11',
+    codes=frozenset(),
     ranges=(('C64', 'C68'), ('N00', 'N39'), ('Q60', 'Q64')),
 )
 
 #: mdc12 (ICD10): MDC 12 Sykdommer i mannlige kjønnsorganer
 CL_mdc12: Final = CodeSet(
-    'mdc12',
-    frozenset(),
+    name='mdc12',
+    codes=frozenset(),
     ranges=(('C60', 'C63'), ('N40', 'N51'), ('Q53', 'Q55')),
 )
 
 #: mdc13 (ICD10): MDC 13 Sykdommer i kvinnelige kjønnsorganer
 CL_mdc13: Final = CodeSet(
-    'mdc13',
-    frozenset(),
+    name='mdc13',
+    codes=frozenset(),
     prefixes=('Q56',),
     ranges=(('C51', 'C58'), ('N70', 'N99'), ('Q50', 'Q52')),
 )
 
 #: mdc14 (ICD10): MDC 14 Svangerskap, fødsel og barsel
 CL_mdc14: Final = CodeSet(
-    'mdc14',
-    frozenset(),
+    name='mdc14',
+    codes=frozenset(),
     ranges=(('O00', 'O99'),),
 )
 
 #: mdc15 (ICD10): MDC 15 Nyfødte med tilstander oppstått i perinatalperioden
 CL_mdc15: Final = CodeSet(
-    'mdc15',
-    frozenset(),
+    name='mdc15',
+    codes=frozenset(),
     ranges=(('P00', 'P96'),),
 )
 
 #: mdc16 (ICD10): MDC 16 Sykdommer i blod og bloddannende organer og immunsystemet
 CL_mdc16: Final = CodeSet(
-    'mdc16',
-    frozenset(),
+    name='mdc16',
+    codes=frozenset(),
     ranges=(('D50', 'D89'),),
 )
 
 #: mdc17 (ICD10): MDC 17 Svulster i lymfatisk og bloddannende vev; andre svulster
 CL_mdc17: Final = CodeSet(
-    'mdc17',
-    frozenset(),
+    name='mdc17',
+    codes=frozenset(),
     ranges=(('C45', 'C48'), ('C76', 'C97'), ('D00', 'D48')),
 )
 
 #: mdc18 (ICD10): MDC 18 Infeksjonssykdommer og parasittære sykdommer
 CL_mdc18: Final = CodeSet(
-    'mdc18',
-    frozenset(),
+    name='mdc18',
+    codes=frozenset(),
     ranges=(('A00', 'A14'), ('A20', 'B19'), ('B25', 'B99'), ('U00', 'U85')),
 )
 
 #: mdc19 (ICD10): MDC 19 Psykiske lidelser
 CL_mdc19: Final = CodeSet(
-    'mdc19',
-    frozenset(),
+    name='mdc19',
+    codes=frozenset(),
     ranges=(('F00', 'F09'), ('F20', 'F99')),
 )
 
 #: mdc20 (ICD10): MDC 20 Rusmiddelbruk og rusmiddelbetingede psykiske lidelser
 CL_mdc20: Final = CodeSet(
-    'mdc20',
-    frozenset(),
+    name='mdc20',
+    codes=frozenset(),
     ranges=(('F10', 'F19'),),
 )
 
 #: mdc21 (ICD10): MDC 21 Skader, forgiftninger og toksiske virkninger
 CL_mdc21: Final = CodeSet(
-    'mdc21',
-    frozenset(),
+    name='mdc21',
+    codes=frozenset(),
     ranges=(('S00', 'T19'), ('T33', 'T98')),
 )
 
 #: mdc22 (ICD10): MDC 22 Forbrenninger
 CL_mdc22: Final = CodeSet(
-    'mdc22',
-    frozenset(),
+    name='mdc22',
+    codes=frozenset(),
     ranges=(('T20', 'T32'),),
 )
 
 #: mdc23 (ICD10): MDC 23 Faktorer som påvirker helsetilstand og kontakt med helsetjenesten; symptomer
 CL_mdc23: Final = CodeSet(
-    'mdc23',
-    frozenset(),
+    name='mdc23',
+    codes=frozenset(),
     ranges=(('Q85', 'Q99'), ('R00', 'R99'), ('Z00', 'Z99')),
 )
 
 #: mdc25 (ICD10): MDC 25 HIV-infeksjon
 CL_mdc25: Final = CodeSet(
-    'mdc25',
-    frozenset(),
+    name='mdc25',
+    codes=frozenset(),
     ranges=(('B20', 'B24'),),
 )
 
 #: external_causes (ICD10): External causes of morbidity (not acceptable as principal diagnosis)
 CL_external_causes: Final = CodeSet(
-    'external_causes',
-    frozenset(),
+    name='external_causes',
+    codes=frozenset(),
     ranges=(('V01', 'Y98'),),
 )
 
@@ -506,38 +506,38 @@ SYNTAX_ICD10: Final = R.code_syntax('[A-Z][0-9]{2}[0-9A-Z]{0,4}')
 SYNTAX_NCSP: Final = R.code_syntax('[A-Z]{3,4}[0-9]{2}[A-Z0-9]?')
 
 V_sex: Final[dict[object, str | None]] = {}
-M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, 'Sex'), V_sex, R.CACHE_LIMIT)
+M_sex: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sex, enum='Sex'), V_sex, R.CACHE_LIMIT)
 
 V_age: Final[dict[object, int | None]] = {}
-M_age: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 125, 'int 0..125'), V_age, R.CACHE_LIMIT)
+M_age: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, lo=0, hi=125, bounds='int 0..125'), V_age, R.CACHE_LIMIT)
 
 V_care_level: Final[dict[object, str | None]] = {}
-M_care_level: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_CareLevel, 'CareLevel'), V_care_level, R.CACHE_LIMIT)
+M_care_level: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_CareLevel, enum='CareLevel'), V_care_level, R.CACHE_LIMIT)
 
 V_sector: Final[dict[object, str | None]] = {}
-M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'), V_sector, R.CACHE_LIMIT)
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, enum='Sector'), V_sector, R.CACHE_LIMIT)
 
 V_contact: Final[dict[object, str | None]] = {}
-M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactType, 'ContactType'), V_contact, R.CACHE_LIMIT)
+M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactType, enum='ContactType'), V_contact, R.CACHE_LIMIT)
 
 V_los: Final[dict[object, int | None]] = {}
-M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, 0, 3650, 'int 0..3650'), V_los, R.CACHE_LIMIT)
+M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, lo=0, hi=3650, bounds='int 0..3650'), V_los, R.CACHE_LIMIT)
 
 V_pdx: Final[dict[object, str | None]] = {}
-M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.', syntax=SYNTAX_ICD10, system='ICD10'), V_pdx, R.CACHE_LIMIT)
+M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='.', syntax=SYNTAX_ICD10, system='ICD10'), V_pdx, R.CACHE_LIMIT)
 
 VI_sdx: Final[dict[object, str | None]] = {}
-MI_sdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '.', syntax=SYNTAX_ICD10, system='ICD10'), VI_sdx, R.CACHE_LIMIT)
+MI_sdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='.', syntax=SYNTAX_ICD10, system='ICD10'), VI_sdx, R.CACHE_LIMIT)
 V_sdx: Final[dict[object, tuple[str, ...] | None]] = {}
 M_sdx: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_sdx, VI_sdx, V_sdx, R.COMBINATION_LIMIT)
 
 VI_procedures: Final[dict[object, str | None]] = {}
-MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
 VI_drugs: Final[dict[object, str | None]] = {}
-MI_drugs: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_ATC, system='ATC'), VI_drugs, R.CACHE_LIMIT)
+MI_drugs: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='', syntax=SYNTAX_ATC, system='ATC'), VI_drugs, R.CACHE_LIMIT)
 V_drugs: Final[dict[object, tuple[str, ...] | None]] = {}
 M_drugs: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_drugs, VI_drugs, V_drugs, R.COMBINATION_LIMIT)
 
@@ -545,7 +545,7 @@ V_self_administered: Final[dict[object, bool | None]] = {}
 M_self_administered: Final[R.Converter[bool]] = R.memo(lambda x: R.to_bool(x), V_self_administered, R.CACHE_LIMIT)
 
 VI_personnel: Final[dict[object, str | None]] = {}
-MI_personnel: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, 'Personnel'), VI_personnel, R.CACHE_LIMIT)
+MI_personnel: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Personnel, enum='Personnel'), VI_personnel, R.CACHE_LIMIT)
 V_personnel: Final[dict[object, tuple[str, ...] | None]] = {}
 M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_personnel, VI_personnel, V_personnel, R.COMBINATION_LIMIT)
 

@@ -63,10 +63,10 @@ CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {
 SYNTAX_NCSP: Final = R.code_syntax('[A-Z]{3,4}[0-9]{2}[A-Z0-9]?')
 
 V_kind: Final[dict[object, str | None]] = {}
-M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, 'PathwayKind'), V_kind, R.CACHE_LIMIT)
+M_kind: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_PathwayKind, enum='PathwayKind'), V_kind, R.CACHE_LIMIT)
 
 V_sector: Final[dict[object, str | None]] = {}
-M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, 'Sector'), V_sector, R.CACHE_LIMIT)
+M_sector: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_Sector, enum='Sector'), V_sector, R.CACHE_LIMIT)
 
 VI_groups: Final[dict[object, str | None]] = {}
 MI_groups: Final[R.Converter[str]] = R.memo(lambda x: R.to_text(x), VI_groups, R.CACHE_LIMIT)
@@ -74,12 +74,12 @@ V_groups: Final[dict[object, tuple[str, ...] | None]] = {}
 M_groups: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_groups, VI_groups, V_groups, R.COMBINATION_LIMIT)
 
 VI_procedures: Final[dict[object, str | None]] = {}
-MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, '', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
+MI_procedures: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='', syntax=SYNTAX_NCSP, system='NCSP'), VI_procedures, R.CACHE_LIMIT)
 V_procedures: Final[dict[object, tuple[str, ...] | None]] = {}
 M_procedures: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_procedures, VI_procedures, V_procedures, R.COMBINATION_LIMIT)
 
 V_episodes: Final[dict[object, int | None]] = {}
-M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, None, None, 'int'), V_episodes, R.CACHE_LIMIT)
+M_episodes: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, lo=None, hi=None, bounds='int'), V_episodes, R.CACHE_LIMIT)
 
 # ---------------------------------------------------------------------- case evaluation
 

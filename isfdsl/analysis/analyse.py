@@ -12,6 +12,12 @@ produce (computed here by evaluating the expression over finite value sets). So 
 unreachable is unreachable for every episode; an overlap or gap comes with a feature assignment, and the
 analysis then searches for a concrete episode that really shows it, checked with the reference
 interpreter, and says so when it finds none.
+
+One piece (about 640 lines): the findings (``Finding``, ``Region``, ``Report``), the sweep of each table
+(``_TableAnalysis``) and the search for an episode that shows a finding belong to the one promise above
+— a finding is reported only with the region it holds in and, where one exists, an episode checked by
+the interpreter. The domains and the set algebra are :mod:`isfdsl.analysis.cubes`, the witnesses of the
+rows :mod:`isfdsl.analysis.witnesses`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ with it, then any code the derivation reads) and judged by evaluating the deriva
 alone — and codes that put a feature where the region excludes it are removed. Each step is judged on
 the episode's real feature values; an episode is returned only when the reference interpreter, run
 over the table's rows in order, gives the row (under `unique`: the row matches).
+
+One piece (about 700 lines): the search (``_Search``, most of the module) is one loop of start, repair
+and check over one shared state — the episode under construction, the codes already tried, the witnesses
+of the rows before — and its helpers read that state; cut into modules, they would pass it around whole.
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
 """Check: resolve every name across the files of a program, infer and check types, validate codes,
 ranges and references; report into a collector and return the checked model for the IR.
 
-Why one module of ~830 lines: ``_Checker``'s passes (declarations, expression typing, decision tables,
-payment, unused names) read and fill one ``Model`` and report into one collector, in an order that
-matters (types before derivations, derivations before rows). Splitting them into modules by pass
-(declarations / expression typing / decisions, as issue 17 proposes) is the next step; until then the
-class keeps one section per pass, in that order.
+One piece (about 990 lines): ``_Checker``'s passes — declarations, derivations with expression typing,
+decision tables and their conditions, payment, unused names — read and fill one ``Model`` and report
+into one collector, in an order that matters (types before derivations, derivations before rows), and
+each reads what the ones before it found: a row's condition is judged against the types of the
+attributes and derived features resolved before it, a code written in an expression or a row by the
+syntax of its code system (compiled once by the declaration pass, kept in ``patterns``), and every pass
+marks the names it uses for the last. Split into modules, each pass would take the whole checker as an
+argument; instead the class keeps one section per pass, in ``run``'s order, and the type rules of the
+built-in functions (one small function each, in the table ``_CALL_RULES``, kept complete against
+:data:`isfdsl.check.builtins.BUILTINS`) close the module.
 """
 
 from __future__ import annotations

@@ -2,7 +2,14 @@
 JSON Lines or Parquet, results to the same formats. Every physical input record gives exactly one
 record (blank lines none); a record that cannot be read whole still gives one, carrying a problem
 that names its row, field and reason. Outputs are written beside their target and renamed into place
-only on success."""
+only on success.
+
+One piece (about 640 lines): the file formats of ``isf group``, ``isf compare`` and ``isf group-pathways``,
+read and written — the reading half (to "output") and the writing half share the formats, their
+detection from a file's name and the lazy import of pyarrow, and a run's output keeps its input's row
+numbers and columns. The grouping itself is :mod:`isfdsl.commands.group`, the worker processes
+:mod:`isfdsl.commands.parallel`.
+"""
 
 from __future__ import annotations
 

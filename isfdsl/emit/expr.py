@@ -39,6 +39,21 @@ def py(value: object) -> str:
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
 
+def py_lines(value: dict[object, object] | tuple[object, ...] | list[object], inline: int = 80) -> str:
+    """:func:`py` of a dictionary, tuple or list, but one entry per line (indented four spaces, each
+    followed by a comma) when the literal is longer than ``inline`` characters: a long table in a
+    generated module reads as a column."""
+    text = py(value)
+    if len(text) <= inline or not value:
+        return text
+    if isinstance(value, dict):
+        entries, opening, closing = [f"{py(k)}: {py(v)}" for k, v in value.items()], "{", "}"
+    else:
+        entries = [py(x) for x in value]
+        opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
+    return opening + "".join(f"\n    {e}," for e in entries) + "\n" + closing
+
+
 def bare(code: str) -> str:
     """``code`` without parentheses around the whole of it (unless they make a tuple, or hold several
     lines: those need them)."""

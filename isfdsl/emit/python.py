@@ -59,7 +59,7 @@ import jinja2
 from isfdsl import __version__
 from isfdsl.emit.bundle import runtime_text
 from isfdsl.emit.data import data_text, has_data, in_data
-from isfdsl.emit.expr import ExprWriter, Names, bare, prose, py, pytype, wrap
+from isfdsl.emit.expr import ExprWriter, Names, bare, prose, py, py_lines, pytype, wrap
 from isfdsl.emit.hoist import hoist
 from isfdsl.files import replace_file
 from isfdsl.ir import model as ir
@@ -132,13 +132,14 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     env = jinja2.Environment(autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["py"] = py
+    env.filters["py_lines"] = py_lines
     header = HEADER.format(version=__version__, root=prose(sources.name))
     context = _Context(program, sources, package, header).build()
     context["imports"] = ""
     context["data_file"] = "_model.data"
     view = program.pathway_program()
     context["pathway"] = None if view is None or program.pathway is None else {
-        "gather": program.pathway.gather, "tables": [t.name for t in view.decisions], "entry": view.entry.name,
+        "gather": program.pathway.gather, "tables": tuple(t.name for t in view.decisions), "entry": view.entry.name,
         "attributes": {a.name: a.label or a.name for a in view.attributes}}
     names = ["ATTRIBUTES", "COMPILER", "DEFAULT_TABLE", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
              "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
@@ -420,20 +421,20 @@ class _Context:
     def convert(self, a: ir.Attribute, t: Type, item: str) -> str:
         kind = t.kind
         if kind == "int":
-            return f"R.to_int({item}, {py(t.lo)}, {py(t.hi)}, {py(str(t))})"
+            return f"R.to_int({item}, lo={py(t.lo)}, hi={py(t.hi)}, bounds={py(str(t))})"
         if kind == "decimal":
             return f"R.to_decimal({item})"
         if kind == "bool":
             return f"R.to_bool({item})"
         if kind == "enum":
-            return f"R.to_enum({item}, ENUM_{t.ref}, {py(t.ref)})"
+            return f"R.to_enum({item}, ENUM_{t.ref}, enum={py(t.ref)})"
         case = "" if a.upper else ", upper=False"
         if a.syntax is not None and kind in ("code", "pair"):  # the code system's syntax, checked
             case += f", syntax={_syntax_var(t.ref or '')}, system={py(t.ref)}"
         if kind == "code":
-            return f"R.to_code({item}, {py(a.ignore)}{case})"
+            return f"R.to_code({item}, ignore={py(a.ignore)}{case})"
         if kind == "pair":
-            return f"R.to_pair({item}, {py(a.ignore)}{case})"
+            return f"R.to_pair({item}, ignore={py(a.ignore)}{case})"
         return f"R.to_text({item})"
 
     def decision(self, t: ir.Table) -> dict[str, object]:
