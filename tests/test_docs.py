@@ -580,3 +580,24 @@ def test_code_pages_and_search_scripts_stay_small() -> None:
     files = index.files()
     assert max(len(t.encode()) for t in files.values()) <= search.SHARD_BYTES + 100
     assert len(files["search/index.js"]) < 10_000
+
+
+@pytest.mark.parametrize(("lang", "title", "alt"), [("nb", "Beslutningstabell drg, rader uten MDC", "Beslutningsdiagram for drg, uten MDC"),
+                                                    ("en", "Decision table drg, rows without an MDC", "Decision diagram of drg, without an MDC")])
+def test_the_part_of_a_large_table_without_an_mdc_is_named_in_the_guides_language(
+        monkeypatch: pytest.MonkeyPatch, lang: str, title: str, alt: str) -> None:
+    """A table split by MDC (NordDRG's drg: 2,206 rows) puts the rows of groups without an MDC (470, 901A, …) in a
+    part of their own; its page, its diagram and its link say so in the guide's language (it read "MDC other")."""
+    from isfdsl.emit import guide
+
+    monkeypatch.setattr(guide, "ROWS_PER_PAGE", 10)  # the 2025 drg table (41 rows) split as a large one is
+    monkeypatch.setattr(guide, "ROWS_PER_DIAGRAM", 10)
+    built = guide.guide(load(str(DEFS / "isf2025")), "isf2025", "definitions/isf2025", messages(lang), diagrams=False)
+    pages = {p.path: p for p in built.pages}
+    part = pages["tables/drg-other"]
+    assert part.title == title
+    figures = [b for b in part.blocks if isinstance(b, emit_docs.Figure)]
+    assert [f.alt for f in figures] == [alt]
+    parts = next(b for b in pages["tables/drg"].blocks if isinstance(b, emit_docs.Grid))
+    shown = [tok.text for row in parts.rows for tok in row[0]]
+    assert "other" not in shown and messages(lang)("home.no_mdc") in shown
