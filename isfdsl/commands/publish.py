@@ -15,7 +15,7 @@ from isfdsl.emit import changes as diffs
 from isfdsl.emit import docs as emit_docs
 from isfdsl.emit import excel as emit_excel
 from isfdsl.emit import guide as guides
-from isfdsl.emit import search, site
+from isfdsl.emit import site
 from isfdsl.emit.describe import plain
 from isfdsl.emit.messages import messages
 from isfdsl.ir import model as ir
@@ -119,11 +119,11 @@ def diff(old: str, new: str, out: Path | None, progress: bool = False, lang: str
     page = diffs.page(changes)
     site = emit_docs.Site(out.name if out else "changes", f"{a.label} → {b.label}",
                           f"{emit_docs.validity(a, m)} → {emit_docs.validity(b, m)}", f"{_shown(old)}, {_shown(new)}",
-                          [(m("nav.changes"), "index")] if out else [], m.lang)
+                          [(m("nav.changes"), "index")] if out else [], m.lang, search=None)
     rendered = emit_docs.render_pages([page], site)
     if out is None:
         return changes, Done(0, time.perf_counter() - started, rendered["index.md"])
-    files: dict[str, str | bytes] = {**rendered, **emit_docs.static_files(), **search.empty()}
+    files: dict[str, str | bytes] = {**rendered, **emit_docs.static_files()}
     written = emit_docs.write_docs(files, out)
     emit_excel.write_workbook(out / "changes.xlsx", grid_sheets(page), page.title)
     return changes, Done(len(written) + 1, time.perf_counter() - started)

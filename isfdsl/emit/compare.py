@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from isfdsl.analysis.migration import CENT, FACTOR, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, shown
-from isfdsl.emit import docs, excel, search
+from isfdsl.emit import docs, excel
 
 #: Largest |change| rows drawn in a bar chart (the tables hold them all).
 BARS = 30
@@ -23,8 +23,9 @@ def write(c: Comparison, out: Path, top: int = 12) -> list[Path]:
     page, charts = build(c, top)
     # The page's words are English (isf compare has no --lang yet): the frame around them says so too.
     site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
-                     f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}", lang="en")
-    files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files(), **search.empty()}
+                     f"{c.old.validity} → {c.new.validity}", f"{c.old.source} and {c.new.source} on {c.input}", lang="en",
+                     search=None)
+    files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files()}
     files.update(charts)
     written = docs.write_docs(files, out)
     excel.write_workbook(out / "compare.xlsx", sheets(c), page.title)
