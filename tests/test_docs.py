@@ -648,3 +648,33 @@ def test_the_part_of_a_large_table_without_an_mdc_is_named_in_the_guides_languag
     parts = next(b for b in pages["tables/drg"].blocks if isinstance(b, emit_docs.Grid))
     shown = [tok.text for row in parts.rows for tok in row[0]]
     assert "other" not in shown and messages(lang)("home.no_mdc") in shown
+
+
+def test_the_guide_speaks_the_language_its_definitions_declare(tmp_path: Path) -> None:
+    """`language en` in the version header makes English the default of isf docs, isf diff and isf export-excel;
+    --lang still decides; a site of several versions speaks the newest's; no declaration gives bokmål."""
+    declared = {}
+    for name in ("isf2024", "isf2025"):
+        shutil.copytree(DEFS / name, tmp_path / name)
+    schema = tmp_path / "isf2025" / "schema.isf"
+    text = schema.read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("version "))
+    schema.write_text(text.replace(header, header + " language en"), encoding="utf-8")
+
+    def lang(*args: str) -> str:
+        out = tmp_path / f"out{len(declared)}"
+        r = CliRunner().invoke(main, ["docs", *args, "-o", str(out), "--no-progress", "--no-diagrams", "--no-excel"])
+        assert r.exit_code == 0, r.output
+        found = re.search(r'<html lang="(\w+)"', (out / "index.html").read_text(encoding="utf-8"))
+        declared[args] = found.group(1) if found else ""
+        return declared[args]
+
+    new, old = str(tmp_path / "isf2025"), str(tmp_path / "isf2024")
+    assert lang(new) == "en" and lang(old) == "nb"
+    assert lang(new, "--lang", "nb") == "nb" and lang(old, "--lang", "en") == "en"
+    assert lang(old, new) == "en"  # the newest declares English
+    r = CliRunner().invoke(main, ["diff", old, new])
+    assert r.exit_code == 0 and "Changes from" in r.output, r.output
+    book = tmp_path / "t.xlsx"
+    assert CliRunner().invoke(main, ["export-excel", new, "-o", str(book)]).exit_code == 0
+    assert "Groups DRG" in openpyxl.load_workbook(book).sheetnames

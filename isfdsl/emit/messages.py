@@ -13,9 +13,11 @@ from __future__ import annotations
 import string
 from decimal import Decimal
 
-#: The languages of the guide; the first is the default (the bundled and the NordDRG definitions are
-#: Norwegian-language content, and the .isf version header declares no language).
-LANGS = ("nb", "en")
+from isfdsl.types import LANGUAGES
+
+#: The languages of the guide; the first is the default of definitions whose version header declares none
+#: (``language en``): the bundled and the NordDRG definitions are Norwegian-language content.
+LANGS = LANGUAGES
 DEFAULT_LANG = LANGS[0]
 
 #: key -> (bokmål, English)
