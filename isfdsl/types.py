@@ -10,6 +10,10 @@ TypeKind = Literal["int", "decimal", "text", "bool", "date", "code", "pair", "en
                    "codelist", "table"]
 TYPE_KINDS: frozenset[str] = frozenset(get_args(TypeKind))
 
+#: The languages of the user guide's own words, which a version header may declare (``language nb``); the
+#: first is the default of a version that declares none.
+LANGUAGES = ("nb", "en")
+
 
 @dataclass(frozen=True, slots=True)
 class Type:

@@ -143,6 +143,11 @@ def test_diff_of_a_version_with_itself_is_empty(tmp_path: Path) -> None:
     assert "ingen endringer" in r.output
     r = CliRunner().invoke(main, ["diff", str(DEFS / "isf2025"), str(DEFS / "isf2025"), "--lang", "en"])
     assert "no changes" in r.output
+    # Written as a page: no search box, for a change page on its own has no index to search.
+    r = CliRunner().invoke(main, ["diff", str(DEFS / "isf2024"), str(DEFS / "isf2025"), "-o", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "d" / "index.html").read_text(encoding="utf-8")
+    assert 'id="q"' not in html and "data-search" not in html and not (tmp_path / "d" / "search").exists()
 
 
 # ---------------------------------------------------------------------- hostile text and golden Markdown
@@ -349,7 +354,8 @@ def _chromium() -> str | None:
 AXE = ROOT / "tests" / "axe"
 #: Pages axe-core checks: one of each kind, in both versions.
 AXE_PAGES = ["index.html", "isf2025/index.html", "isf2025/guide.html", "isf2025/groups/DRG-802U.html", "isf2025/tables/stg.html",
-             "isf2025/lists/amd_macular_oedema.html", "isf2024/payment.html", "changes-isf2024-isf2025/index.html"]
+             "isf2025/lists/amd_macular_oedema.html", "isf2025/codes/ICD10.html", "isf2025/all-groups.html", "isf2025/features.html",
+             "isf2024/payment.html", "isf2024/pathway.html", "changes-isf2024-isf2025/index.html"]
 
 
 def _axe(tmp_path: Path) -> str | None:
@@ -378,7 +384,9 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
     """Open the committed site of both versions in Debian's chromium: open every page (no console errors, every
     internal link resolves), the version switcher leads to the same group in the other version, the search
     finds codes with and without the dot, words without their Norwegian letters and groups, with their
-    descriptions, by keyboard too; a table sorts; print media hides the header; screenshots are saved."""
+    descriptions, by keyboard too (and codes of a case-sensitive code system in any case); every page says it is
+    in bokmål; the changes boxes; a table sorts; print media keeps of the header only the version's name; the
+    English site says it is English; screenshots are saved."""
     exe = _chromium()
     if exe is None:
         pytest.skip("no chromium on this machine (.ci/run installs Debian's `chromium`)")
@@ -401,6 +409,7 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         # every top-level page is opened, and of each folder (groups/, lists/, codes/, tables/, …) of each
         # version the first PER_FOLDER pages reached (the Python link check covers every link of every page).
         seen: set[str] = set()
+        langs: set[str] = set()
         linked: set[str] = set()
         per_folder: dict[str, int] = {}
         todo = [start]
@@ -416,6 +425,7 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
                 if per_folder[folder] > 8:
                     continue
             page.goto(base, wait_until="domcontentloaded")
+            langs.add(page.evaluate("document.documentElement.lang"))
             for link in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 if link.startswith("file://"):
                     linked.add(link.split("#")[0])
@@ -425,6 +435,25 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         assert not missing, missing[:5]
         opened = len(seen) - sum(max(0, n - 8) for n in per_folder.values())
         assert len(linked) >= 250 and any("/isf2024/groups/" in u for u in seen) and any("/changes-isf2024-isf2025/" in u for u in seen)
+        assert langs == {"nb"}, langs  # the committed site is in bokmål, every page says so
+        # The pages without a search index of their own (the site's index, the change documentation) search the
+        # newest version, and their results lead into it.
+        for rel in ("changes-isf2024-isf2025/index.html", "index.html"):
+            page.goto((DOCS / rel).resolve().as_uri())
+            hits = _search(page, "H35.3")
+            assert hits[0].startswith("kode ICD10H35.3 — Degenerasjon av makula"), (rel, hits)
+        page.screenshot(path=str(shots / "docs-index.png"))
+        page.click("#results a")
+        page.wait_for_url("**/isf2025/codes/ICD10.html#*")
+        # The changes box: on a group page and a code page of the later version, what changed from the earlier one.
+        for rel, change in (("groups/DRG-802U.html", "L01FG01"), ("codes/ICD10.html", "A15-A19")):
+            page.goto((DOCS / "isf2025" / rel).resolve().as_uri())
+            box = page.inner_text("aside.box")
+            assert box.startswith("Endringer fra 2024") and change in box, box
+            page.goto((DOCS / "isf2024" / rel).resolve().as_uri())
+            assert page.query_selector("aside.box") is None
+        page.goto((DOCS / "isf2025" / "codes" / "ICD10.html").resolve().as_uri())
+        page.screenshot(path=str(shots / "docs-codes.png"))
         # The version switcher: the same group in the other version.
         page.goto((DOCS / "isf2025" / "groups" / "DRG-802U.html").resolve().as_uri())
         page.click("nav.versions a")
@@ -443,6 +472,10 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         assert hits[0].startswith("kode ICD10H35.3 — Degenerasjon av makula"), hits
         hits = _search(page, "h35")  # a prefix, lower case
         assert any(h.startswith("kode ICD10H35.3") for h in hits), hits
+        page.evaluate("window.ISF_SEARCH.systems.ICD10.upper = false")  # case sensitive codes (NordDRG's, I210a): i21 finds I210
+        hits = _search(page, "h35.3")
+        assert hits and hits[0].startswith("kode ICD10H35.3"), hits
+        page.evaluate("window.ISF_SEARCH.systems.ICD10.upper = true")
         hits = _search(page, "makula")
         assert any(h.startswith("gruppe802U — Injeksjon av legemiddel i øyet ved AMD og makulaødem") for h in hits), hits
         hits = _search(page, "makulaodem")  # ø folded
@@ -460,9 +493,23 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         points = page.eval_on_selector_all("table.sortable tbody tr td:nth-child(5)", "els => els.map(e => e.textContent)")
         numbers = [float(x.replace(",", ".")) for x in points]
         assert numbers == sorted(numbers) and len(numbers) > 30
-        page.emulate_media(media="print")
-        assert page.eval_on_selector("header", "e => getComputedStyle(e).display") == "none"
+        page.emulate_media(media="print")  # the content, under the version's name; no menus, no search
+        assert page.eval_on_selector("header nav", "e => getComputedStyle(e).display") == "none"
+        assert page.eval_on_selector("header form", "e => getComputedStyle(e).display") == "none"
+        assert page.eval_on_selector(".brand", "e => e.getBoundingClientRect().height") > 0
         page.screenshot(path=str(shots / "docs-groups-print.png"), full_page=True)
+        page.goto((DOCS / "isf2025" / "groups" / "DRG-802U.html").resolve().as_uri())
+        page.screenshot(path=str(shots / "docs-802U-print.png"), full_page=True)
+        page.emulate_media(media="screen")
+        # The same site in English: every page says so, and the search speaks English.
+        english = tmp_path / "en"
+        publish.docs([str(DEFS / "isf2024"), str(DEFS / "isf2025")], english, diagrams=False, lang="en")
+        for rel in ("index.html", "isf2025/index.html", "isf2025/groups/DRG-802U.html", "changes-isf2024-isf2025/index.html"):
+            page.goto((english / rel).resolve().as_uri())
+            assert page.evaluate("document.documentElement.lang") == "en", rel
+        hits = _search(page, "H353")
+        assert hits[0].startswith("code ICD10H35.3 — Degenerasjon av makula") and "can lead to" in hits[0], hits
+        page.screenshot(path=str(shots / "docs-search-en.png"))
         browser.close()
     assert not errors, errors[:5]
     print(f"browser: {time.perf_counter() - t0:.1f} s, {opened} pages opened, {len(linked)} link targets, screenshots in {shots}")
@@ -580,3 +627,54 @@ def test_code_pages_and_search_scripts_stay_small() -> None:
     files = index.files()
     assert max(len(t.encode()) for t in files.values()) <= search.SHARD_BYTES + 100
     assert len(files["search/index.js"]) < 10_000
+
+
+@pytest.mark.parametrize(("lang", "title", "alt"), [("nb", "Beslutningstabell drg, rader uten MDC", "Beslutningsdiagram for drg, uten MDC"),
+                                                    ("en", "Decision table drg, rows without an MDC", "Decision diagram of drg, without an MDC")])
+def test_the_part_of_a_large_table_without_an_mdc_is_named_in_the_guides_language(
+        monkeypatch: pytest.MonkeyPatch, lang: str, title: str, alt: str) -> None:
+    """A table split by MDC (NordDRG's drg: 2,206 rows) puts the rows of groups without an MDC (470, 901A, …) in a
+    part of their own; its page, its diagram and its link say so in the guide's language (it read "MDC other")."""
+    from isfdsl.emit import guide
+
+    monkeypatch.setattr(guide, "ROWS_PER_PAGE", 10)  # the 2025 drg table (41 rows) split as a large one is
+    monkeypatch.setattr(guide, "ROWS_PER_DIAGRAM", 10)
+    built = guide.guide(load(str(DEFS / "isf2025")), "isf2025", "definitions/isf2025", messages(lang), diagrams=False)
+    pages = {p.path: p for p in built.pages}
+    part = pages["tables/drg-other"]
+    assert part.title == title
+    figures = [b for b in part.blocks if isinstance(b, emit_docs.Figure)]
+    assert [f.alt for f in figures] == [alt]
+    parts = next(b for b in pages["tables/drg"].blocks if isinstance(b, emit_docs.Grid))
+    shown = [tok.text for row in parts.rows for tok in row[0]]
+    assert "other" not in shown and messages(lang)("home.no_mdc") in shown
+
+
+def test_the_guide_speaks_the_language_its_definitions_declare(tmp_path: Path) -> None:
+    """`language en` in the version header makes English the default of isf docs, isf diff and isf export-excel;
+    --lang still decides; a site of several versions speaks the newest's; no declaration gives bokmål."""
+    declared = {}
+    for name in ("isf2024", "isf2025"):
+        shutil.copytree(DEFS / name, tmp_path / name)
+    schema = tmp_path / "isf2025" / "schema.isf"
+    text = schema.read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("version "))
+    schema.write_text(text.replace(header, header + " language en"), encoding="utf-8")
+
+    def lang(*args: str) -> str:
+        out = tmp_path / f"out{len(declared)}"
+        r = CliRunner().invoke(main, ["docs", *args, "-o", str(out), "--no-progress", "--no-diagrams", "--no-excel"])
+        assert r.exit_code == 0, r.output
+        found = re.search(r'<html lang="(\w+)"', (out / "index.html").read_text(encoding="utf-8"))
+        declared[args] = found.group(1) if found else ""
+        return declared[args]
+
+    new, old = str(tmp_path / "isf2025"), str(tmp_path / "isf2024")
+    assert lang(new) == "en" and lang(old) == "nb"
+    assert lang(new, "--lang", "nb") == "nb" and lang(old, "--lang", "en") == "en"
+    assert lang(old, new) == "en"  # the newest declares English
+    r = CliRunner().invoke(main, ["diff", old, new])
+    assert r.exit_code == 0 and "Changes from" in r.output, r.output
+    book = tmp_path / "t.xlsx"
+    assert CliRunner().invoke(main, ["export-excel", new, "-o", str(book)]).exit_code == 0
+    assert "Groups DRG" in openpyxl.load_workbook(book).sheetnames

@@ -72,15 +72,42 @@ def _text_of_template(text: str) -> list[str]:
     return [body, *attrs]
 
 
+#: A word a template could show: two letters or more, not a file's extension (``{{ b.path }}.svg``).
+WORD = re.compile(r"(?<![.\w])[A-Za-zÆØÅæøå]{2,}")
+
+
+def _words_of_template(text: str) -> list[str]:
+    return [w for chunk in _text_of_template(text) for w in WORD.findall(chunk)]
+
+
 def test_no_template_holds_an_english_sentence() -> None:
-    """Every word a template shows comes from the catalogue (``m("key")``); a sentence written into a
-    template fails here."""
+    """Every word a template shows comes from the catalogue (``m("key")``); a sentence, or a single word such
+    as a label ("Version:", "Search"), written into a template fails here."""
     for path in sorted(TEMPLATES.glob("*.j2")):
-        found = [w for chunk in _text_of_template(path.read_text(encoding="utf-8")) for w in WORDS.findall(chunk)]
+        found = _words_of_template(path.read_text(encoding="utf-8"))
         assert not found, (path.name, found)
-    # The check itself finds a sentence in a text node and in an attribute:
-    assert WORDS.findall(_text_of_template("<p>{{ m('x') }} not drawn</p>")[0])
-    assert [w for c in _text_of_template('<input placeholder="Search groups">') for w in WORDS.findall(c)]
+    # The check itself finds a sentence and a lone word in a text node and in an attribute, not an extension:
+    assert _words_of_template("<p>{{ m('x') }} not drawn</p>") == ["not", "drawn"]
+    assert _words_of_template("<span>Version:</span>{% for v in versions %}{{ v }}{% endfor %}") == ["Version"]
+    assert _words_of_template('<input placeholder="Search">') == ["Search"]
+    assert _words_of_template("![{{ b.alt | md }}]({{ root }}{{ b.path }}.svg)") == []
+
+
+def _js_strings(text: str) -> list[str]:
+    """The string literals of a script, comments left out."""
+    text = re.sub(r"(?m)^\s*//.*$", "", text)
+    return re.findall(r'"((?:[^"\\\n]|\\.)*)"', text)
+
+
+#: What site.js may hold in its literals that reads as two words: the strict-mode pragma and CSS selectors.
+JS_CODE = {"use strict", "thead th", "table.sortable", "#results li"}
+
+
+def test_the_search_script_holds_no_sentence() -> None:
+    """The script's words (nothing found, can lead to, …) come from the catalogue through search/index.js."""
+    found = [s for s in _js_strings((TEMPLATES / "site.js").read_text(encoding="utf-8")) if WORDS.search(s) and s not in JS_CODE]
+    assert not found, found
+    assert _js_strings('// a "comment"\nout.textContent = "nothing found";') == ["nothing found"]
 
 
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:

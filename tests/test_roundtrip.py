@@ -16,7 +16,7 @@ from .conftest import DEFINITIONS
 
 EVERY_CONSTRUCT = r'''
 # a comment the formatter keeps
-version ISF 2025 "2025 PR1a" valid 2025-01-01 .. 2025-12-31
+version ISF 2025 "2025 PR1a" valid 2025-01-01 .. 2025-12-31 language en
 import "other.isf"
 codesystem ICD10 "ICD-10" syntax "[A-Z][0-9]{2}[0-9A-Z]{0,4}" ignore "."
 codesystem NCSP case sensitive

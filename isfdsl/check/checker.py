@@ -27,7 +27,7 @@ from isfdsl.diagnostics import Collector, Span, did_you_mean
 from isfdsl.runtime.codesyntax import CodePattern, PatternError
 from isfdsl.syntax import ast
 from isfdsl.syntax.loader import Program
-from isfdsl.types import ABSENT, BOOL, DECIMAL, INT, NUMERIC, TEXT, Type, compatible, list_of, unify
+from isfdsl.types import ABSENT, BOOL, DECIMAL, INT, LANGUAGES, NUMERIC, TEXT, Type, compatible, list_of, unify
 
 
 @dataclass(slots=True)
@@ -197,6 +197,9 @@ class _Checker:
             elif not (isinstance(attr.type, ast.ScalarType) and attr.type.name == "date"):
                 self.d.report("ISF203", v.span, f"`{v.dated_by}` picks the version by date, so it must be of type date",
                               f"declare it as `{v.dated_by}: date`")
+        if v.language is not None and v.language not in LANGUAGES:
+            self.d.report("ISF201", v.span, f"unknown language `{v.language}` of the user guide",
+                          f"the guide is written in {' or '.join(f'`{x}`' for x in LANGUAGES)} (Norwegian bokmål or English)")
 
     def _check_codesystem(self, cs: ast.CodeSystem) -> None:
         if cs.syntax is None:

@@ -16,6 +16,7 @@ import click
 from isfdsl import __version__
 from isfdsl.commands.pipeline import check_paths
 from isfdsl.diagnostics import render_json, render_text
+from isfdsl.types import LANGUAGES
 
 if TYPE_CHECKING:
     from isfdsl.analysis.cache import AnalysisCache
@@ -248,8 +249,9 @@ def _batch_run(command: str, out: str) -> Iterator[None]:
         raise SystemExit(128 + signum) from None
 
 
-LANG = click.Choice(["nb", "en"])
-LANG_HELP = "Language of the guide's own words: nb (Norwegian bokmål, the default) or en."
+LANG = click.Choice(list(LANGUAGES))
+LANG_HELP = ("Language of the guide's own words: nb (Norwegian bokmål) or en; by default the one the (newest) version "
+             "declares in its header (`language en`), else nb.")
 
 
 @main.command("compare")
@@ -370,7 +372,8 @@ def diff_cmd(old: str, new: str, out: str | None, lang: str | None, progress: bo
 @click.argument("defs", type=click.Path(exists=True))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="The .xlsx file to write.")
-@click.option("--lang", type=LANG, default=None, help="Language of the headers: nb (Norwegian bokmål, the default) or en.")
+@click.option("--lang", type=LANG, default=None, help="Language of the headers: nb (Norwegian bokmål) or en; by default the "
+              "one the version declares in its header (`language en`), else nb.")
 def export_excel_cmd(defs: str, out: str, lang: str | None) -> None:
     """Write the definition tables of DEFS as an .xlsx workbook in the published layout: one sheet per
     decision table (a column per feature), catalogue, code lists, code table, fields, features, payment."""

@@ -15,7 +15,7 @@ from isfdsl.emit import changes as diffs
 from isfdsl.emit import docs as emit_docs
 from isfdsl.emit import excel as emit_excel
 from isfdsl.emit import guide as guides
-from isfdsl.emit import search, site
+from isfdsl.emit import site
 from isfdsl.emit.describe import plain
 from isfdsl.emit.messages import messages
 from isfdsl.ir import model as ir
@@ -68,11 +68,12 @@ def docs(defs: str | Sequence[str], out: Path, diagrams: bool = True, progress: 
          excel: bool = False) -> Done:
     """The guide of one version into ``out``; of several (``defs`` a list of more than one folder), one site
     with a folder per version, the change documentation between consecutive versions and an index.
-    ``excel``: each version's definition tables as ``NAME-tables.xlsx`` in its folder."""
+    ``excel``: each version's definition tables as ``NAME-tables.xlsx`` in its folder. ``lang``: the language
+    of the guide's own words, by default the one the newest version declares (:func:`language`)."""
     started = time.perf_counter()
     folders = [defs] if isinstance(defs, str) else list(defs)
-    m = messages(lang)
     programs = [load(d) for d in folders]
+    m = messages(language(lang, programs))
     changes: dict[str, emit_docs.Page] = {}
     if len(folders) == 1:
         with progress_bar(progress, reverse.work(programs[0]), "code index") as advance:
@@ -99,6 +100,12 @@ def docs(defs: str | Sequence[str], out: Path, diagrams: bool = True, progress: 
     return Done(len(written) + (len(books) if excel else 0), time.perf_counter() - started, f"{pages} pages")
 
 
+def language(asked: str | None, programs: Sequence[ir.Program]) -> str | None:
+    """The language of a guide: the one asked for (``--lang``), else the one the newest version declares in its
+    header (``language en``), else None (the catalogue's default, bokmål)."""
+    return asked or max(programs, key=lambda p: p.year).language
+
+
 def _shown(path: str) -> str:
     """A definitions path as shown in generated files: relative to the working folder when inside it."""
     p = Path(path)
@@ -111,19 +118,19 @@ def diff(old: str, new: str, out: Path | None, progress: bool = False, lang: str
     """Compare two versions; with ``out``, write index.html, index.md and changes.xlsx there, else put
     the Markdown in ``Done.detail``."""
     started = time.perf_counter()
-    m = messages(lang)
     a, b = load(old), load(new)
+    m = messages(language(lang, [a, b]))
     codes = reverse.known(a, b)
     with progress_bar(progress, reverse.work(a, codes) + reverse.work(b, codes), "code indexes") as advance:
         changes = diffs.compare(a, b, advance, m)
     page = diffs.page(changes)
     site = emit_docs.Site(out.name if out else "changes", f"{a.label} → {b.label}",
                           f"{emit_docs.validity(a, m)} → {emit_docs.validity(b, m)}", f"{_shown(old)}, {_shown(new)}",
-                          [(m("nav.changes"), "index")] if out else [], m.lang)
+                          [(m("nav.changes"), "index")] if out else [], m.lang, search=None)
     rendered = emit_docs.render_pages([page], site)
     if out is None:
         return changes, Done(0, time.perf_counter() - started, rendered["index.md"])
-    files: dict[str, str | bytes] = {**rendered, **emit_docs.static_files(), **search.empty()}
+    files: dict[str, str | bytes] = {**rendered, **emit_docs.static_files()}
     written = emit_docs.write_docs(files, out)
     emit_excel.write_workbook(out / "changes.xlsx", grid_sheets(page), page.title)
     return changes, Done(len(written) + 1, time.perf_counter() - started)
@@ -144,5 +151,5 @@ def grid_sheets(page: emit_docs.Page) -> list[emit_excel.Sheet]:
 def export_excel(defs: str, out: Path, lang: str | None = None) -> Done:
     started = time.perf_counter()
     program = load(defs)
-    sheets = emit_excel.export(program, out, messages(lang))
+    sheets = emit_excel.export(program, out, messages(language(lang, [program])))
     return Done(1, time.perf_counter() - started, f"{sheets} sheets")

@@ -14,7 +14,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from isfdsl.analysis.migration import CENT, POINTS, Comparison, Flow, Key, Side, Sums, Tally, budget_neutral, label, rounded
-from isfdsl.emit import docs, excel, search
+from isfdsl.emit import docs, excel
 from isfdsl.emit.messages import Messages, messages
 from isfdsl.runtime.contract import points_text
 
@@ -32,8 +32,8 @@ def write(c: Comparison, out: Path, top: int = 12, lang: str | None = None) -> l
     page, charts = build(c, top, m)
     site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
                      f"{validity(c.old, m)} → {validity(c.new, m)}", f"{c.old.source} {m('cmp.and').strip()} {c.new.source}: {c.input}",
-                     lang=m.lang)
-    files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files(), **search.empty()}
+                     lang=m.lang, search=None)
+    files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files()}
     files.update(charts)
     written = docs.write_docs(files, out)
     excel.write_workbook(out / "compare.xlsx", sheets(c, m), page.title)

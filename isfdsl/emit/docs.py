@@ -354,6 +354,10 @@ class Site:
     lang: str = DEFAULT_LANG
     #: Every version of a site of several versions (this one included), oldest first; empty for one version.
     versions: list[Version] = field(default_factory=list)
+    #: The folder, from the site's root and ending in ``/``, whose search index the pages' search box uses: ``""``
+    #: the site's own; another version's (``../isf2025/``) for the pages of a site of several versions that have
+    #: none of their own (its index, the change documentation); None for no search box (a page without codes).
+    search: str | None = ""
 
     def switch(self, path: str, root: str, ext: str) -> list[tuple[str, str | None]]:
         """The version switcher of the page ``path``: (label, link) per version, the same page in another

@@ -40,6 +40,9 @@ ROWS_PER_DIAGRAM = 80
 ENTRIES_PER_PAGE = 2000
 #: Rows of a decision table on one page; a larger table gets a page per MDC.
 ROWS_PER_PAGE = 400
+#: The part of a large table that holds the rows whose group has no MDC (its pages' and diagrams' name; shown
+#: to a reader in the guide's language, never as this word).
+NO_MDC = "other"
 
 
 class Builder:
@@ -281,7 +284,7 @@ class Builder:
         parts: dict[str, list[ir.Row]] = {}
         for r in t.rows:
             rec = groups.get(r.group or "")
-            parts.setdefault(rec.parent or "other" if rec else "other", []).append(r)
+            parts.setdefault(rec.parent or NO_MDC if rec else NO_MDC, []).append(r)
         return dict(sorted(parts.items()))
 
     def plan_tables(self) -> None:
@@ -322,10 +325,11 @@ class Builder:
         else:
             page.h(2, m("table.parts"))
             page.grid([m("col.mdc"), m("col.rows"), m("col.groups")],
-                      [[link(part, f"tables/{t.name}-{part}", "code"), str(len(rows)),
+                      [[link(m("home.no_mdc") if part == NO_MDC else part, f"tables/{t.name}-{part}", "code"), str(len(rows)),
                         ", ".join(dict.fromkeys(r.group or "" for r in rows))] for part, rows in parts.items()])
             for part, rows in parts.items():
-                shown = Page(f"tables/{t.name}-{part}", m("table.part_title", name=t.name, mdc=part))
+                shown = Page(f"tables/{t.name}-{part}", m("table.part_title_none", name=t.name) if part == NO_MDC
+                             else m("table.part_title", name=t.name, mdc=part))
                 shown.p(m("table.part_intro"), link(t.name, f"tables/{t.name}", "code"), ".")
                 rows_of(shown, {part: rows})
                 pages.append(shown)
@@ -351,7 +355,8 @@ class Builder:
             path = f"diagrams/{t.name}" + (f"-{part}" if part else "")
             if len(rows) <= ROWS_PER_DIAGRAM:
                 self.dots[path] = dot(t, rows, last is not None and last in rows, m)
-            out.append((path, m("diagram.title", name=t.name) + (m("diagram.mdc", mdc=part) if part else ""), len(rows)))
+            mdc = m("diagram.no_mdc") if part == NO_MDC else m("diagram.mdc", mdc=part) if part else ""
+            out.append((path, m("diagram.title", name=t.name) + mdc, len(rows)))
         return out
 
     # -- groups

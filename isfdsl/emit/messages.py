@@ -17,9 +17,11 @@ from __future__ import annotations
 import string
 from decimal import Decimal
 
-#: The languages of the guide; the first is the default (the bundled and the NordDRG definitions are
-#: Norwegian-language content, and the .isf version header declares no language).
-LANGS = ("nb", "en")
+from isfdsl.types import LANGUAGES
+
+#: The languages of the guide; the first is the default of definitions whose version header declares none
+#: (``language en``): the bundled and the NordDRG definitions are Norwegian-language content.
+LANGS = LANGUAGES
 DEFAULT_LANG = LANGS[0]
 
 #: key -> (bokmål, English)
@@ -311,11 +313,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "table.fallback_rc": (", returkode {rc}.", ", return code {rc}."),
     "table.parts": ("Rader etter MDC", "Rows by MDC"),
     "table.part_title": ("Beslutningstabell {name}, MDC {mdc}", "Decision table {name}, MDC {mdc}"),
+    "table.part_title_none": ("Beslutningstabell {name}, rader uten MDC", "Decision table {name}, rows without an MDC"),
     "table.part_intro": ("Radene i denne MDC-en, i tabellens rekkefølge (kolonnen # er raden i hele tabellen); hele tabellen: ",
                          "The rows of this MDC in the table's order (column # numbers the row in the whole table); the whole table: "),
     "table.post": ("Etterregler", "Post-rules"),
     "diagram.title": ("Beslutningsdiagram for {name}", "Decision diagram of {name}"),
     "diagram.mdc": (", MDC {mdc}", ", MDC {mdc}"),
+    "diagram.no_mdc": (", uten MDC", ", without an MDC"),
     "diagram.part": (", del {n} av {of}", ", part {n} of {of}"),
     "dot.start": ("start", "start"),
     "dot.yes": ("ja", "yes"),

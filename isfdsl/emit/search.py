@@ -80,8 +80,3 @@ def _shards(codes: list[list[object]], width: int) -> dict[str, list[list[object
         else:
             out[key] = part
     return out
-
-
-def empty() -> dict[str, str]:
-    """The index of a site without search (a change page, a comparison)."""
-    return {"search/index.js": 'window.ISF_SEARCH = {"items":[],"messages":{},"ranges":[],"systems":{}};\n'}

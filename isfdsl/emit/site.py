@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from isfdsl.emit import changes as diffs
 from isfdsl.emit import guide as guides
-from isfdsl.emit import search
 from isfdsl.emit.docs import Page, Site, Version, link, render_pages, static_files, validity
 from isfdsl.emit.messages import Messages
 from isfdsl.ir import model as ir
@@ -62,15 +61,15 @@ def build_site(sources: Sequence[Source], m: Messages, diagrams: bool = True,
         pages[name] = diffs.page(ch)
         site = Site(name, m("changes.title", old=a.program.label, new=b.program.label),
                     f"{validity(a.program, m)} → {validity(b.program, m)}", f"{a.shown} {m('row.and').strip()} {b.shown}",
-                    [(a.program.label, f"../{a.name}/index"), (b.program.label, f"../{b.name}/index")], m.lang)
-        files.update({f"{name}/{path}": data for path, data in
-                      {**render_pages([pages[name]], site), **static_files(), **search.empty()}.items()})
+                    [(a.program.label, f"../{a.name}/index"), (b.program.label, f"../{b.name}/index")], m.lang,
+                    search=f"../{ordered[-1].name}/")
+        files.update({f"{name}/{path}": data for path, data in {**render_pages([pages[name]], site), **static_files()}.items()})
     top = Page("index", m("site.all_versions"))
     top.bullets([[link(s.program.label, f"{s.name}/index"), f" ({validity(s.program, m)})"] for s in reversed(ordered)])
     top.h(2, m("nav.changes"))
     top.bullets([[link(m("home.changes_link", old=a.program.label, new=b.program.label), f"{changes_name(a, b)}/index")]
                  for a, b in itertools.pairwise(ordered)])
     label = " · ".join(s.program.label for s in ordered)
-    root = Site("", label, "", ", ".join(s.shown for s in ordered), [], m.lang)
-    files.update({**render_pages([top], root), **static_files(), **search.empty()})
+    root = Site("", label, "", ", ".join(s.shown for s in ordered), [], m.lang, search=f"{ordered[-1].name}/")
+    files.update({**render_pages([top], root), **static_files()})
     return files, pages

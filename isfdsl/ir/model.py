@@ -296,6 +296,8 @@ class Program:
     role: Role = "episode"
     #: The episode attribute (a date) that picks this version among several (``valid … by ATTR``).
     dated_by: str | None = None
+    #: The language the version declares for its user guide's own words (``language nb``), if any.
+    language: str | None = None
 
     def pathway_program(self) -> Program | None:
         """The pathway tables as a program of their own, whose "episode" is a pathway record (its
@@ -357,6 +359,7 @@ class _Lowerer:
         assert v is not None
         return Program(
             system=v.system, year=v.year, label=v.label, valid_from=v.valid_from, valid_to=v.valid_to, dated_by=v.dated_by,
+            language=v.language,
             attributes=tuple(self.attribute(a) for a in self.m.attrs.values()),
             codesets={n: self.codeset(c) for n, c in self.m.codelists.items()},
             tables={n: self.table(t) for n, t in self.m.tables.items()},

@@ -17,7 +17,7 @@ from isfdsl.syntax import ast
 from isfdsl.syntax.format import format_condition, format_expr, format_type
 
 #: Words of the language (offered in completion, never renamed).
-KEYWORDS = ("version", "valid", "import", "codesystem", "syntax", "ignore", "case", "sensitive", "enum", "episode",
+KEYWORDS = ("version", "valid", "language", "import", "codesystem", "syntax", "ignore", "case", "sensitive", "enum", "episode",
             "pathway", "members", "codelist", "of", "table", "from", "derive", "catalogue", "points", "trim",
             "perday", "parent", "flags", "source", "decision", "for", "over", "policy", "first", "unique",
             "fallback", "otherwise", "rc", "rule", "when", "post", "payment", "unit_price", "share", "by", "stay",

@@ -196,8 +196,9 @@ Expr = Name | Literal | Call | Quant | ListExpr | Comprehension | If | Classify 
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """The version header: ``version SYSTEM YEAR "LABEL" valid FROM .. TO by ATTR``; ``dated_by`` names
-    the episode attribute (a date) that picks this version when several are built into one package."""
+    """The version header: ``version SYSTEM YEAR "LABEL" valid FROM .. TO by ATTR language LANG``; ``dated_by``
+    names the episode attribute (a date) that picks this version when several are built into one package;
+    ``language`` the language of the user guide's own words (``nb`` or ``en``), when declared."""
 
     span: Span
     system: str
@@ -206,6 +207,7 @@ class Version:
     valid_from: str | None = None
     valid_to: str | None = None
     dated_by: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,10 @@ def unescape(literal: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+class _Language(str):
+    """The name after ``language`` in the version header, told apart from the header's other children."""
+
+
 def _tok_span(path: str, tok: Token) -> Span:
     return Span(path, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
 
@@ -58,8 +62,12 @@ class Builder:
 
     # -- header and files
     def version(self, span: Span, c: list[Any]) -> ast.Version:
-        valid = next((x for x in c if isinstance(x, tuple)), (None, None, None))
-        return ast.Version(span, str(c[0]), int(c[1]), unescape(str(c[2])), *valid)
+        start, end, by = next((x for x in c if isinstance(x, tuple)), (None, None, None))
+        language = next((str(x) for x in c if isinstance(x, _Language)), None)
+        return ast.Version(span, str(c[0]), int(c[1]), unescape(str(c[2])), start, end, by, language)
+
+    def language(self, span: Span, c: list[Any]) -> Any:
+        return _Language(str(c[0]))
 
     def valid(self, span: Span, c: list[Any]) -> Any:
         dates = [str(x) for x in c if x.type == "DATE"]

@@ -283,7 +283,8 @@ def format_decl(d: ast.Decl) -> str:
         if d.valid_from:
             valid = f" valid {d.valid_from} ..{' ' + d.valid_to if d.valid_to else ''}"
             valid += f" by {d.dated_by}" if d.dated_by else ""
-        return f"version {d.system} {d.year} {quote(d.label)}{valid}"
+        language = f" language {d.language}" if d.language else ""
+        return f"version {d.system} {d.year} {quote(d.label)}{valid}{language}"
     if isinstance(d, ast.Import):
         return f"import {quote(d.path)}"
     if isinstance(d, ast.CodeSystem):

@@ -29,7 +29,7 @@ class IsfLexer(RegexLexer):
             (r"\b(codesystem|enum|codelist|table|derive|catalogue|decision)(\s+)([A-Za-z_]\w*)",
              bygroups(Keyword.Declaration, Whitespace, Name.Class)),  # type: ignore[no-untyped-call]
             (r"\b(rule)(\s+)([0-9A-Za-z][0-9A-Za-z._\-]*)", bygroups(Keyword, Whitespace, Name.Function)),  # type: ignore[no-untyped-call]
-            (words(("version", "valid", "import", "episode", "pathway", "payment", "post"), suffix=r"\b"),
+            (words(("version", "valid", "language", "import", "episode", "pathway", "payment", "post"), suffix=r"\b"),
              Keyword.Declaration),
             (words(("when", "policy", "first", "unique", "fallback", "otherwise", "rc", "for", "over", "by",
                     "members", "of", "from", "default"), suffix=r"\b"), Keyword),

@@ -10,6 +10,9 @@
 (function () {
   "use strict";
   var root = document.documentElement.getAttribute("data-root") || "";
+  // The folder of the search index: the page's own site, or the newest version's for a page of a site of several
+  // versions that has none (its index, the change documentation); results link into that folder.
+  var base = document.documentElement.getAttribute("data-search") || root;
 
   // ------------------------------------------------------------------ sortable tables
   function cellValue(td) {
@@ -51,7 +54,7 @@
 
   function load(src) {
     var s = document.createElement("script");
-    s.src = root + src;
+    s.src = base + src;
     document.head.appendChild(s);
   }
 
@@ -66,7 +69,7 @@
     if (!requested) {
       requested = true;
       var s = document.createElement("script");
-      s.src = root + "search/index.js";
+      s.src = base + "search/index.js";
       s.onload = function () { done(); };
       document.head.appendChild(s);
     }
@@ -86,13 +89,14 @@
     return cfg.upper === false ? s : s.toUpperCase();
   }
 
-  // A code compared without dots and spaces, so that H35.3 finds H353 in a system that keeps no dots, and
-  // H353 finds H35.3 in one that writes them.
-  function squash(s) { return s.replace(/[.\s]/g, ""); }
+  // A code compared without dots and spaces and in capitals, so that H35.3 finds H353 in a system that keeps
+  // no dots, H353 finds H35.3 in one that writes them, and i21 finds I210 in one whose codes are case
+  // sensitive (NordDRG's ICD-10, where I210a is a code of its own): a query finds every code it could mean.
+  function squash(s) { return s.replace(/[.\s]/g, "").toUpperCase(); }
 
   function target(t) {
     var parts = t.split("#");
-    return root + parts[0] + ".html" + (parts.length > 1 ? "#" + parts[1] : "");
+    return base + parts[0] + ".html" + (parts.length > 1 ? "#" + parts[1] : "");
   }
 
   function find(q) {

@@ -1,1 +1,0 @@
-window.ISF_SEARCH = {"items":[],"messages":{},"ranges":[],"systems":{}};
