@@ -142,7 +142,7 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
         "gather": program.pathway.gather, "tables": tuple(t.name for t in view.decisions), "entry": view.entry.name,
         "attributes": {a.name: a.label or a.name for a in view.attributes}}
     names = ["ATTRIBUTES", "CATALOGUES", "COMPILER", "DEFAULT_TABLE", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
-             "VALID_TO", "VERSION_LABEL", "YEAR", "GroupRecord", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
+             "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
              "with_payment"]
     if context["pathway"]:
         names += ["PATHWAY_ATTRIBUTES", "PATHWAY_DEFAULT_TABLE", "PATHWAY_GATHER", "PATHWAY_TABLES", "PathwayResult", "group_pathway"]
