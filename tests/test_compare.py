@@ -125,6 +125,32 @@ def test_the_output_is_the_same_on_every_run(seeds: Path, tmp_path: Path) -> Non
         assert (again / name).read_bytes() == (seeds / name).read_bytes(), name
 
 
+def _sheet(folder: Path, name: str) -> list[tuple[object, ...]]:
+    return list(openpyxl.load_workbook(folder / "compare.xlsx", read_only=True)[name].iter_rows(values_only=True))
+
+
+def test_packages_give_the_mdc_totals_of_their_definitions(seeds: Path, tmp_path: Path) -> None:
+    """Comparing the two generated packages gives the per-MDC totals of comparing the two definitions
+    folders (each group's MDC read from the package's ``CATALOGUES``; every group used to count as
+    without an MDC)."""
+    for year in (2024, 2025):
+        result = CliRunner().invoke(main, ["build", str(DEFS / f"isf{year}"), "-o", str(tmp_path / f"isf{year}")])
+        assert result.exit_code == 0, result.output
+    done = compare.run(str(tmp_path / "isf2024"), str(tmp_path / "isf2025"), str(EXAMPLES), tmp_path / "D", by=["sector"],
+                       keep=["id"], episodes="csv", console=Console(file=io.StringIO()), lang="en")
+    folders = _sheet(seeds, "MDC")
+    assert _sheet(tmp_path / "D", "MDC") == folders
+    mdcs = {r[0] for r in folders[1:]}
+    assert {"02", "08", "09", "14", "17"} <= mdcs and "(none)" in mdcs, mdcs
+    assert "carried their catalogues" not in (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
+    assert done.old.parents[("DRG", "802P")] == "02" and done.new.parents[("DRG", "810O")] == "09"
+    # the contract: the package names each group's parent, written out one group per line
+    pkg = load_package(tmp_path / "isf2025")
+    assert "CATALOGUES" in pkg.__all__ and pkg.CATALOGUES["DRG"]["802U"].parent == "02"
+    model = (tmp_path / "isf2025" / "_model.py").read_text(encoding="utf-8")
+    assert "    '802U': GroupRecord(code='802U', name=" in model and ", parent='02', " in model
+
+
 def test_payment_overrides_apply_per_side(tmp_path: Path) -> None:
     """The same version on both sides with another unit price on the new side: nobody moves, the points
     balance (factor 1), and only the new refund follows the new price."""
@@ -366,6 +392,66 @@ def test_the_package_of_several_versions(dated: Path, tmp_path: Path) -> None:
                        episodes="none", console=Console(file=io.StringIO()))
     # No example row carries a date: under the package of several versions every one is undated.
     assert done.tally.rows == 28 and {b for _, b in done.tally.cells} == {("DRG", "470")} and done.tally.new_unpaid == 28
+
+
+def _mixed(path: Path, n: int = 28) -> list[dict[str, str]]:
+    """``n`` example episodes dated in turn in 2024 and 2025, one of each 13 undated, written to ``path``."""
+    rows = _read(EXAMPLES)
+    dates = ["2024-06-30", "2025-03-01", "2024-12-31", "2025-12-31", "2024-01-01"]
+    out = [{**rows[k % len(rows)], "admitted": "" if k % 13 == 5 else dates[k % len(dates)]} for k in range(n)]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(out[0]))
+        w.writeheader()
+        w.writerows(out)
+    return out
+
+
+def test_compare_names_the_version_of_each_row_of_a_package_of_several(dated: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A side that is a package of several versions gets a column naming the version that grouped each
+    row (``old_version`` / ``new_version``, as ``isf group`` writes ``version``), in this process and
+    in worker processes alike; a side of one version gets none."""
+    from isfdsl.commands import parallel
+
+    rows = _mixed(tmp_path / "mixed.csv", 300)
+    isf = load_package(dated / "gen" / "isf")
+    real = parallel.chunks
+    monkeypatch.setattr(parallel, "chunks", lambda records: real(records, 100))  # three chunks: workers for --jobs 2
+    pools: list[object] = []
+    context = parallel._context
+    monkeypatch.setattr(parallel, "_context", lambda start: pools.append(start) or context(start))
+    for jobs in (1, 2):
+        compare.run(str(dated / "gen" / "isf"), str(dated / "gen" / "isf2025"), str(tmp_path / "mixed.csv"), tmp_path / f"D{jobs}",
+                    keep=["admitted"], episodes="csv", jobs=jobs, console=Console(file=io.StringIO()))
+    out = _read(tmp_path / "D1" / "episodes.csv")
+    assert "old_version" in out[0] and "new_version" not in out[0]
+    assert list(out[0]).index("old_version") == list(out[0]).index("old_problems") + 1
+    assert [r["old_version"] for r in out] == [isf.version_of(r) or "" for r in rows]
+    assert {r["old_version"][:4] for r in out} == {"2024", "2025", ""}
+    assert len(pools) == 1 and (tmp_path / "D2" / "episodes.csv").read_bytes() == (tmp_path / "D1" / "episodes.csv").read_bytes()
+    compare.run(str(dated / "gen" / "isf2024"), str(dated / "gen" / "isf"), str(tmp_path / "mixed.csv"), tmp_path / "P",
+                episodes="parquet", jobs=1, console=Console(file=io.StringIO()))
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(tmp_path / "P" / "episodes.parquet").names
+    assert "new_version" in names and "old_version" not in names
+
+
+def test_compare_names_a_package_of_several_versions_by_its_years(dated: Path, tmp_path: Path) -> None:
+    """The terminal summary and the page title name a package of several versions "ISF 2024–2025" (not
+    "ISF 2025", its newest year); the versions sheet lists each version; its groups keep their MDCs."""
+    _mixed(tmp_path / "mixed.csv")
+    said = io.StringIO()
+    done = compare.run(str(dated / "gen" / "isf2024"), str(dated / "gen" / "isf"), str(tmp_path / "mixed.csv"), tmp_path / "D",
+                       episodes="none", jobs=1, console=Console(file=said, width=200), lang="en")
+    assert (done.old.title, done.new.title) == ("ISF 2024", "ISF 2024–2025")
+    text = said.getvalue()
+    assert "→ ISF 2024–2025 on " in text and re.search(r"ISF 2024\s*┃\s*ISF 2024–2025\s*┃", text), text
+    html = (tmp_path / "D" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>2024 model \(after the ISF rules 2024\) → ISF 2024–2025: ", html), html[:600]
+    versions = {r[0]: r[1:] for r in _sheet(tmp_path / "D", "Versions")}
+    assert versions["Version"][1] == " | ".join(v[0] for v in load_package(dated / "gen" / "isf").VERSIONS)
+    assert done.new.parents[("DRG", "802U")] == "02" and done.new.parents[("DRG", "810O")] == "09"
 
 
 def test_the_package_of_several_versions_names_unknown_keys_and_groups_arrow(dated: Path) -> None:

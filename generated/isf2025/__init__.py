@@ -7,7 +7,9 @@ Standard library only. The contract (isfdsl's README, "Using a generated grouper
 * ``group_many(episodes)`` streams one result per episode, in order, and never drops one;
 * ``group_arrow(batches, keep=...)`` maps Arrow record batches to result batches (pyarrow is
   imported on first use; the signature fits Spark ``mapInArrow`` and Ray ``map_batches``);
-* ``python -m isf2025 [FILE.csv]`` groups CSV to standard output.
+* ``python -m isf2025 [FILE.csv]`` groups CSV to standard output;
+* ``CATALOGUES[system][code]`` is a group (a ``GroupRecord``): its name, points, trim point and
+  parent (e.g. the MDC), written out one group per line in ``_model.py``.
 
 Invalid or missing input never raises: the value is treated as missing, the rules route the episode
 (to an error group where the definitions say so) and ``Result.problems`` names attribute, value and
@@ -20,15 +22,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from ._model import CATALOGUES as _CATALOGUES
 from ._model import GROUPER as _GROUPER
 from ._pathway import GROUPER as _PATHWAY_GROUPER
 from ._runtime import Grouper, PathwayResult, Problem, Result, gather, settle
 
 __all__ = [
-    'ATTRIBUTES', 'COMPILER', 'DEFAULT_TABLE', 'GROUP_SYSTEMS', 'PATHWAY_ATTRIBUTES', 'PATHWAY_DEFAULT_TABLE', 'PATHWAY_GATHER', 'PATHWAY_TABLES',
-    'SOURCE_FILES', 'SOURCE_HASH', 'SYSTEM', 'TABLES', 'VALID_FROM', 'VALID_TO', 'VERSION_LABEL', 'YEAR',
-    'PathwayResult', 'Problem', 'Result', 'arrow_schema', 'group', 'group_arrow', 'group_many', 'group_pathway',
-    'with_payment',
+    'ATTRIBUTES', 'CATALOGUES', 'COMPILER', 'DEFAULT_TABLE', 'GROUP_SYSTEMS', 'PATHWAY_ATTRIBUTES', 'PATHWAY_DEFAULT_TABLE', 'PATHWAY_GATHER',
+    'PATHWAY_TABLES', 'SOURCE_FILES', 'SOURCE_HASH', 'SYSTEM', 'TABLES', 'VALID_FROM', 'VALID_TO', 'VERSION_LABEL',
+    'YEAR', 'PathwayResult', 'Problem', 'Result', 'arrow_schema', 'group', 'group_arrow', 'group_many',
+    'group_pathway', 'with_payment',
 ]
 
 SYSTEM: Final = 'ISF'
@@ -71,6 +74,9 @@ ATTRIBUTES: Final[dict[str, str]] = {
     'self_administered': 'Legemiddelet administreres av pasienten selv',
     'personnel': 'Helsepersonell som deltok',
 }
+#: Group system -> group code -> its group: ``GroupRecord(code=…, name=…, points=…, trim=…, perday=…,
+#: parent=…, flags=…)``, one per line in ``_model.py`` (``parent``: e.g. the MDC; None where it has none).
+CATALOGUES: Final = _CATALOGUES
 
 
 def group(episode: Mapping[str, object], *, table: str | None = None, explain: bool = False) -> Result:

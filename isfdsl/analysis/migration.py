@@ -252,8 +252,10 @@ def _regroup(cells: Iterable[tuple[Key, Key, Flow]], by: Callable[[Key], K]) -> 
 
 @dataclass(slots=True)
 class Side:
-    """One version of a comparison: where it came from, its name and validity, and each group's parent
-    (its MDC) from the definitions (empty for a generated package, which does not carry them)."""
+    """One version of a comparison: where it came from, its name (``title``: system and year, e.g.
+    ``ISF 2025``, or years for a package of several versions, ``ISF 2024–2025``; ``label``: the version
+    label, or the title for a package of several versions, whose labels are ``versions``) and validity,
+    and each group's parent (its MDC) from the package's catalogues."""
 
     source: str
     title: str
@@ -265,6 +267,7 @@ class Side:
     parents: dict[Key, str | None] = field(default_factory=dict)
     prices: dict[str, Decimal] = field(default_factory=dict)
     shares: dict[str, Decimal] = field(default_factory=dict)
+    versions: tuple[str, ...] = ()
 
     @property
     def validity(self) -> str:

@@ -33,11 +33,14 @@ SIDE_FIELDS = ("system", "group", "rule", "return_code", "points", "refund", "pr
 Overrides = tuple[Mapping[str, Decimal], Mapping[str, Decimal]]
 
 
-def episode_columns(keep: Sequence[str], by: Sequence[str]) -> list[str]:
+def episode_columns(keep: Sequence[str], by: Sequence[str], versions: tuple[bool, bool] = (False, False)) -> list[str]:
     """The per-episode file's columns: the row, the kept and ``--by`` input columns, each side's result
-    and whether the episode moved."""
+    (and, for a side that is a package of several versions, ``versions``, the version that grouped the
+    row, as ``isf group`` names it in its column ``version``) and whether the episode moved."""
     passed = list(dict.fromkeys((*keep, *by)))
-    return ["row", *passed, *(f"old_{f}" for f in SIDE_FIELDS), *(f"new_{f}" for f in SIDE_FIELDS), "moved"]
+    sides = [[f"{prefix}{f}" for f in SIDE_FIELDS] + ([f"{prefix}version"] if several else [])
+             for prefix, several in zip(("old_", "new_"), versions, strict=True)]
+    return ["row", *passed, *sides[0], *sides[1], "moved"]
 
 
 def _side_row(prefix: str, result: Result, problems: Sequence[str]) -> dict[str, object]:
@@ -62,12 +65,16 @@ def episode_schema(old: ModuleType, new: ModuleType) -> Callable[[], Any]:
 
 Chunk = parallel.Chunk
 Group = Callable[[Mapping[str, object]], Result]
+#: A package of several versions' ``version_of``: the label of the version that groups an episode.
+VersionOf = Callable[[Mapping[str, object]], str | None]
 
 
 def compare_chunk(chunk: Chunk, old: Group, new: Group, passed: Sequence[str], by: Sequence[str],
-                  layout: batch.Layout | None = None) -> tuple[Tally, Any]:
+                  layout: batch.Layout | None = None,
+                  version_of: tuple[VersionOf | None, VersionOf | None] = (None, None)) -> tuple[Tally, Any]:
     """Group a chunk of records (row, values, read problems) with both versions: their tally and, with
-    a ``layout``, their per-episode output rows laid out for :meth:`batch.Writer.put` (else None)."""
+    a ``layout``, their per-episode output rows laid out for :meth:`batch.Writer.put` (else None); a
+    side with a ``version_of`` (a package of several versions) names the version of each row."""
     tally = Tally(tuple(by))
     out: list[dict[str, object]] = []
     for row, values, problems in chunk:
@@ -75,8 +82,10 @@ def compare_chunk(chunk: Chunk, old: Group, new: Group, passed: Sequence[str], b
         tally.add(row, a, b, {c: batch.cell(values.get(c)) for c in by} if by else None)
         if layout is not None:
             line: dict[str, object] = {"row": row, **{c: values.get(c) for c in passed}}
-            line.update(_side_row("old_", a, problems))
-            line.update(_side_row("new_", b, problems))
+            for prefix, result, which in (("old_", a, version_of[0]), ("new_", b, version_of[1])):
+                line.update(_side_row(prefix, result, problems))
+                if which is not None:
+                    line[f"{prefix}version"] = which(values) or ""
             line["moved"] = "yes" if (a.system, a.group) != (b.system, b.group) else "no"
             out.append(line)
     return tally, None if layout is None else layout.part(out)
@@ -86,8 +95,17 @@ def _start_worker(old: tuple[str, Overrides], new: tuple[str, Overrides], table:
                   by: Sequence[str], layout: batch.Layout | None) -> Callable[[Chunk], tuple[Tally, Any]]:
     """In a worker process: both versions loaded, and :func:`compare_chunk` over them (the rows laid
     out here, so that the parent only stores them)."""
-    groups = [grouping(load_package(Path(folder)), table, *pay) for folder, pay in (old, new)]
-    return functools.partial(compare_chunk, old=groups[0], new=groups[1], passed=passed, by=by, layout=layout)
+    packages = [load_package(Path(folder)) for folder, _ in (old, new)]
+    groups = [grouping(pkg, table, *pay) for pkg, (_, pay) in zip(packages, (old, new), strict=True)]
+    version_of = (_version_of(packages[0]), _version_of(packages[1]))
+    return functools.partial(compare_chunk, old=groups[0], new=groups[1], passed=passed, by=by, layout=layout,
+                             version_of=version_of)
+
+
+def _version_of(pkg: ModuleType) -> VersionOf | None:
+    """A package of several versions' ``version_of`` (None for a package of one version)."""
+    found: VersionOf | None = getattr(pkg, "version_of", None)
+    return found
 
 
 # ---------------------------------------------------------------------- the run
@@ -100,13 +118,20 @@ def default_episodes_format() -> str:
 
 def _side(source: str, stack: ExitStack, prices: Mapping[str, Decimal], shares: Mapping[str, Decimal],
           table: str | None) -> tuple[Side, Group, ModuleType]:
-    pkg, program = load_source(source, stack)
+    pkg, _ = load_source(source, stack)  # a definitions folder is built into a package first
     group = grouping(pkg, table, prices, shares)
-    parents: dict[Key, str | None] = {}
-    if program is not None:
-        parents = {(cat, code): g.parent for cat, groups in program.catalogues.items() for code, g in groups.items()}
-    side = Side(source, f"{pkg.SYSTEM} {pkg.YEAR}", pkg.VERSION_LABEL, pkg.VALID_FROM, pkg.VALID_TO,
-                Path(str(pkg.__file__)).parent, tuple(pkg.ATTRIBUTES), parents, dict(prices), dict(shares))
+    # each group's parent (its MDC) as the package's catalogues give it (a package built before packages
+    # carried CATALOGUES has none: its groups count as without an MDC, and the page says so)
+    parents: dict[Key, str | None] = {(system, code): g.parent for system, groups in getattr(pkg, "CATALOGUES", {}).items()
+                                      for code, g in groups.items()}
+    versions = getattr(pkg, "VERSIONS", ())  # a package of several versions: (label, from, to, package) each
+    title = f"{pkg.SYSTEM} {pkg.YEAR}"
+    if versions:  # named by its versions' years, not by the newest alone: "ISF 2024–2025"
+        years = list(dict.fromkeys(str(v[3].YEAR) for v in versions))
+        title = f"{pkg.SYSTEM} {years[0]}–{years[-1]}" if len(years) > 1 else title
+    side = Side(source, title, title if versions else pkg.VERSION_LABEL, pkg.VALID_FROM, pkg.VALID_TO,
+                Path(str(pkg.__file__)).parent, tuple(pkg.ATTRIBUTES), parents, dict(prices), dict(shares),
+                tuple(v[0] for v in versions))
     return side, group, pkg
 
 
@@ -140,7 +165,8 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
         by_dup = [c for c in dict.fromkeys(by) if list(by).count(c) > 1]
         if by_dup:
             raise ValueError(f"--by {', '.join(map(repr, by_dup))} given more than once")
-        reserved = REPLACED | set(episode_columns((), ()))
+        several = (_version_of(old_pkg) is not None, _version_of(new_pkg) is not None)
+        reserved = REPLACED | set(episode_columns((), (), several))
         columns = [c for c in reader.columns if c not in reserved]
         taken = [c for c in dict.fromkeys((*by, *keep)) if c in reserved]
         if taken:
@@ -160,13 +186,14 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
             try:
                 batch.check_output(str(out / name), [input_path])
                 # entered: renamed into place when the run ends well, removed when it stops part-way
-                writer = stack.enter_context(batch.Writer(str(out / name), episodes, episode_columns(keep, by), [input_path],
+                writer = stack.enter_context(batch.Writer(str(out / name), episodes, episode_columns(keep, by, several), [input_path],
                                                           episode_schema(old_pkg, new_pkg)))
             except batch.BatchError as exc:
                 raise ValueError(str(exc)) from None
         passed = list(dict.fromkeys((*keep, *by)))
         layout = None if writer is None else writer.layout
-        here = functools.partial(compare_chunk, old=old_group, new=new_group, passed=passed, by=by, layout=layout)
+        here = functools.partial(compare_chunk, old=old_group, new=new_group, passed=passed, by=by, layout=layout,
+                                 version_of=(_version_of(old_pkg), _version_of(new_pkg)))
         results = stack.enter_context(closing(parallel.ordered(
             here, parallel.chunks(reader.records), parallel.jobs_or_cores(jobs), _start_worker,
             ((str(old.package), (old.prices, old.shares)), (str(new.package), (new.prices, new.shares)),

@@ -227,7 +227,8 @@ def sheets(c: Comparison, m: Messages | None = None) -> list[excel.Sheet]:
 
 
 def _versions(old: Side, new: Side, m: Messages) -> list[list[excel.Cell]]:
-    return [[m("cmp.version"), old.label, new.label], [m("cmp.definitions"), old.source, new.source],
+    return [[m("cmp.version"), " | ".join(old.versions) or old.label, " | ".join(new.versions) or new.label],
+            [m("cmp.definitions"), old.source, new.source],
             [m("cmp.validity"), validity(old, m), validity(new, m)],
             [m("cmp.overrides"), overridden(old, m) or m("cmp.no_overrides"), overridden(new, m) or m("cmp.no_overrides")]]
 

@@ -546,10 +546,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmp.group_after": ("Gruppe etter", "Group after"),
     "cmp.h_groups": ("Grupper", "Groups"),
     "cmp.h_mdc": ("Hoveddiagnosekategorier (MDC)", "Major diagnostic categories"),
-    "cmp.no_parents": (("MDC-en til en gruppe er forelderen dens i katalogen i definisjonene; en generert pakke har den ikke "
-                        "med, så gruppene i {versions} teller som uten MDC."),
-                       ("The MDC of a group is its parent in the definitions' catalogue; a generated package does not carry "
-                        "it, so the groups of {versions} count as without an MDC.")),
+    "cmp.no_parents": (("MDC-en til en gruppe er forelderen dens i katalogen i definisjonene; en pakke generert før pakkene "
+                        "fikk katalogene sine med, har den ikke, så gruppene i {versions} teller som uten MDC."),
+                       ("The MDC of a group is its parent in the definitions' catalogue; a package generated before packages "
+                        "carried their catalogues does not have it, so the groups of {versions} count as without an MDC.")),
     "cmp.and": (" og ", " and "),
     "cmp.mdc": ("MDC {mdc}", "MDC {mdc}"),
     "cmp.no_mdc": ("uten MDC", "no MDC"),

@@ -141,7 +141,7 @@ def render(program: ir.Program, sources: Sources, package: str) -> dict[str, str
     context["pathway"] = None if view is None or program.pathway is None else {
         "gather": program.pathway.gather, "tables": tuple(t.name for t in view.decisions), "entry": view.entry.name,
         "attributes": {a.name: a.label or a.name for a in view.attributes}}
-    names = ["ATTRIBUTES", "COMPILER", "DEFAULT_TABLE", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
+    names = ["ATTRIBUTES", "CATALOGUES", "COMPILER", "DEFAULT_TABLE", "GROUP_SYSTEMS", "SOURCE_FILES", "SOURCE_HASH", "SYSTEM", "TABLES", "VALID_FROM",
              "VALID_TO", "VERSION_LABEL", "YEAR", "Problem", "Result", "arrow_schema", "group", "group_arrow", "group_many",
              "with_payment"]
     if context["pathway"]:
