@@ -170,7 +170,7 @@ def test_payment_overrides_apply_per_side(tmp_path: Path) -> None:
     assert t.by["sector"]["P"].old_refund == t.by["sector"]["P"].new_refund
     assert not (tmp_path / "D" / "episodes.parquet").exists()
     md = (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
-    assert "Payment after (2025 model (after the final ISF rules 2025)) overridden: unit price somatic = 60000." in md
+    assert "Payment after (ISF-modellen 2025 (etter endelig regelverk for ISF 2025)) overridden: unit price somatic = 60000." in md
 
 
 def test_unknown_by_column_is_a_usage_error(tmp_path: Path) -> None:
@@ -367,21 +367,21 @@ def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
             continue
         own = o if rows[n - 1]["admitted"].startswith("2024") else w
         assert {f: b[f] for f in fields} == {f: own[f] for f in fields}, n
-        assert b["version"].startswith(rows[n - 1]["admitted"][:4]), b["version"]
-    assert {b["version"][:4] for b in both} == {"2024", "2025", ""}
+        assert b["version"].startswith("ISF-modellen " + rows[n - 1]["admitted"][:4]), b["version"]
+    assert {b["version"][:17] for b in both} == {"ISF-modellen 2024", "ISF-modellen 2025", ""}
 
 
 def test_the_package_of_several_versions(dated: Path, tmp_path: Path) -> None:
     """Standard library only, typed, the same bytes on every build; `isf compare` takes it as a side."""
     isf = load_package(dated / "gen" / "isf")
-    assert [v[0][:4] for v in isf.VERSIONS] == ["2024", "2025"] and isf.DATED_BY == "admitted"
+    assert [v[0][:17] for v in isf.VERSIONS] == ["ISF-modellen 2024", "ISF-modellen 2025"] and isf.DATED_BY == "admitted"
     assert (isf.VALID_FROM, isf.VALID_TO) == ("2024-01-01", "2025-12-31")
     episode = {"sex": "1", "age": 81, "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["L01FG01"]}
     import datetime
 
     assert isf.group({**episode, "admitted": datetime.date(2024, 5, 1)}).group == "802P"
     assert isf.group({**episode, "admitted": "2025-05-01"}).group == "802U"
-    assert isf.version_of({**episode, "admitted": "2025-05-01"}).startswith("2025")
+    assert isf.version_of({**episode, "admitted": "2025-05-01"}).startswith("ISF-modellen 2025")
     assert isf.with_payment(Decimal(1000)).group({**episode, "admitted": "2025-05-01"}).refund == Decimal("0.1") * 1000 * Decimal("0.30")
     again = tmp_path / "isf"
     assert CliRunner().invoke(main, ["build", str(dated / "isf2024"), str(dated / "isf2025"), "-o", str(again)]).exit_code == 0

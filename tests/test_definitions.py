@@ -3,6 +3,8 @@ both versions; every WHO ICD-10 code as principal diagnosis lands in exactly one
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +15,9 @@ from click.testing import CliRunner
 
 from isfdsl.commands.cli import main
 from isfdsl.commands.pipeline import build, load_package
+from isfdsl.diagnostics import Collector
+from isfdsl.syntax import ast
+from isfdsl.syntax.parse import parse_module
 
 from .conftest import DEFINITIONS, ROOT
 
@@ -122,3 +127,53 @@ def test_cli_overrides_unit_price_and_share(tmp_path: Path) -> None:
     assert rows[hip]["refund"] != before[hip]["refund"]
     bad = CliRunner().invoke(main, [*args, "--share", "somatic=lots"])
     assert bad.exit_code == 2 and "not a number" in bad.output
+
+
+#: Words of English that are no words of Norwegian bokmål (or none a title would use): one of them in a
+#: title or description of the bundled definitions is a title left in English.
+ENGLISH = re.compile(r"(?i)\b(the|of|and|with|without|after|not|is|as|in|on|or|at|model|rules|final|diagnos[ie]s|principal|"
+                     r"major|category|external|causes|morbidity|acceptable|procedures|medical|radiology|edition|"
+                     r"drugs?|codes|chemical|therapeutic|anatomical|macular|oedema|treatment|contact)\b")
+
+
+def _shown(node: object) -> list[str]:
+    """Every text of a declaration that the guide shows its readers: version label, titles, labels,
+    descriptions, sources, group names."""
+    out: list[str] = []
+    if isinstance(node, tuple):
+        for item in node:
+            out += _shown(item)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            shown = f.name in ("label", "title", "description", "source") or (isinstance(node, ast.Group) and f.name == "name")
+            if shown and isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, tuple) or dataclasses.is_dataclass(value):
+                out += _shown(value)
+    return out
+
+
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_the_bundled_definitions_are_in_norwegian(year: int) -> None:
+    """The guide's readers read Norwegian: each version declares `language nb`, and no title, label,
+    description or source of the bundled definitions is English."""
+    texts: list[str] = []
+    versions = []
+    for path in sorted((DEFINITIONS / f"isf{year}").glob("*.isf")):
+        diags = Collector()
+        module = parse_module(path.read_text(encoding="utf-8"), str(path), diags)
+        assert not diags.items, diags.items
+        versions += [d for d in module.items if isinstance(d, ast.Version)]
+        texts += _shown(module.items)
+    assert [v.language for v in versions] == ["nb"]
+    assert len(texts) > 150 and f"ISF {year}" in versions[0].label
+    english = [t for t in texts if ENGLISH.search(t)]
+    assert not english, english
+    # The check finds the titles these definitions once had in English, and passes Norwegian ones:
+    once = ["2025 model (after the final ISF rules 2025)", "AMD and macular oedema", "Anatomical Therapeutic Chemical drug codes",
+            "External causes of morbidity (not acceptable as principal diagnosis)", "ICD-10 diagnoses (WHO, Norwegian edition)",
+            "Major diagnostic category (MDC) of the principal diagnosis", "NOMESCO procedures (NCSP-N), medical procedures (NCMP)",
+            "Diagnosis category: the three-character ICD-10 category of the principal diagnosis"]
+    assert all(ENGLISH.search(t) for t in once)
+    assert not ENGLISH.search("Hoveddiagnosegruppe (MDC) for hovedtilstanden; Ytre årsaker til sykdom (ikke gyldig som hovedtilstand)")

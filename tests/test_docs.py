@@ -85,7 +85,7 @@ def test_links_and_anchors_of_the_committed_site() -> None:
 
 def test_rows_in_plain_words_and_code_index() -> None:
     page = (DOCS / "isf2025" / "groups" / "DRG-802U.md").read_text(encoding="utf-8")
-    assert ("[*Hovedtilstand*](../features.md#c-pdx) er i [*AMD and macular oedema*](../lists/amd_macular_oedema.md) "
+    assert ("[*Hovedtilstand*](../features.md#c-pdx) er i [*AMD og makulaødem*](../lists/amd_macular_oedema.md) "
             "og [*Prosedyrer*](../features.md#c-procedures) inneholder en kode i "
             "[*Intravitreal injeksjon av legemiddel*](../lists/intravitreal_injection.md)") in page
     assert "| Poeng | 0,1 |" in page  # a Norwegian decimal comma
@@ -449,7 +449,7 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         for rel, change in (("groups/DRG-802U.html", "L01FG01"), ("codes/ICD10.html", "A15-A19")):
             page.goto((DOCS / "isf2025" / rel).resolve().as_uri())
             box = page.inner_text("aside.box")
-            assert box.startswith("Endringer fra 2024") and change in box, box
+            assert box.startswith("Endringer fra ISF-modellen 2024") and change in box, box
             page.goto((DOCS / "isf2024" / rel).resolve().as_uri())
             assert page.query_selector("aside.box") is None
         page.goto((DOCS / "isf2025" / "codes" / "ICD10.html").resolve().as_uri())
@@ -656,10 +656,12 @@ def test_the_guide_speaks_the_language_its_definitions_declare(tmp_path: Path) -
     declared = {}
     for name in ("isf2024", "isf2025"):
         shutil.copytree(DEFS / name, tmp_path / name)
-    schema = tmp_path / "isf2025" / "schema.isf"
-    text = schema.read_text(encoding="utf-8")
-    header = next(line for line in text.splitlines() if line.startswith("version "))
-    schema.write_text(text.replace(header, header + " language en"), encoding="utf-8")
+    for name, declare in (("isf2025", " language en"), ("isf2024", "")):  # 2024 declares no language
+        schema = tmp_path / name / "schema.isf"
+        text = schema.read_text(encoding="utf-8")
+        header = next(line for line in text.splitlines() if line.startswith("version "))
+        assert header.endswith(" language nb"), header  # as the bundled definitions declare
+        schema.write_text(text.replace(header, header.removesuffix(" language nb") + declare), encoding="utf-8")
 
     def lang(*args: str) -> str:
         out = tmp_path / f"out{len(declared)}"

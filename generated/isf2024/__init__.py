@@ -36,11 +36,11 @@ __all__ = [
 
 SYSTEM: Final = 'ISF'
 YEAR: Final = 2024
-VERSION_LABEL: Final = '2024 model (after the ISF rules 2024)'
+VERSION_LABEL: Final = 'ISF-modellen 2024 (etter regelverk for ISF 2024)'
 VALID_FROM: Final = '2024-01-01'
 VALID_TO: Final = '2024-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:44bc26dbbccb257e8d2fe6687d15efe0fd8ddba9bb8765c44f04b0af4b1b973a'
+SOURCE_HASH: Final = 'sha256:1e8e618181d50972df1ef4b348264dce5074f4c8d8990792c7246ddf85a518b8'
 SOURCE_FILES: Final = (
     'isf2024/codes.isf',
     'isf2024/derive.isf',

@@ -36,11 +36,11 @@ __all__ = [
 
 SYSTEM: Final = 'ISF'
 YEAR: Final = 2025
-VERSION_LABEL: Final = '2025 model (after the final ISF rules 2025)'
+VERSION_LABEL: Final = 'ISF-modellen 2025 (etter endelig regelverk for ISF 2025)'
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:4cb8fa3a9ce4274600a915eacc59ae40ee83fa7e1aae2dfe8875616d4fec6d6f'
+SOURCE_HASH: Final = 'sha256:b2f5076fb4d0ac23c0b2281ee3bd3f1d31fe5ac9080da184ac8edef1fd3cb536'
 SOURCE_FILES: Final = (
     'isf2025/codes.isf',
     'isf2025/derive.isf',

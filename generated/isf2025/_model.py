@@ -71,7 +71,7 @@ ENUM_Personnel: Final[dict[str, str]] = {
 
 # ---------------------------------------------------------------------- code lists
 
-#: amd_macular_oedema (ICD10): AMD and macular oedema
+#: amd_macular_oedema (ICD10): AMD og makulaødem
 CL_amd_macular_oedema: Final = CodeSet(
     name='amd_macular_oedema',
     codes=frozenset({
@@ -94,7 +94,7 @@ CL_intravitreal_injection: Final = CodeSet(
     }),
 )
 
-#: eye_procedures (NCSP): Spesifiserte poliklinisk øyeprosedyrer (utvalg)
+#: eye_procedures (NCSP): Spesifiserte polikliniske øyeprosedyrer (utvalg)
 CL_eye_procedures: Final = CodeSet(
     name='eye_procedures',
     codes=frozenset({
@@ -408,7 +408,7 @@ CL_mdc25: Final = CodeSet(
     ranges=(('B20', 'B24'),),
 )
 
-#: external_causes (ICD10): External causes of morbidity (not acceptable as principal diagnosis)
+#: external_causes (ICD10): Ytre årsaker til sykdom (ikke gyldig som hovedtilstand)
 CL_external_causes: Final = CodeSet(
     name='external_causes',
     codes=frozenset(),
@@ -606,7 +606,7 @@ K_drugs: Final[dict[tuple[str, ...], tuple[bool]]] = {}
 
 def S_pdx(v_pdx: str | None) -> tuple[str | None, str | None]:
     """Features that depend on pdx only: computed once per distinct value and remembered."""
-    # mdc: text — Major diagnostic category (MDC) of the principal diagnosis
+    # mdc: text — Hoveddiagnosegruppe (MDC) for hovedtilstanden
     f_mdc: str | None = (
         '01' if (v_pdx in CL_mdc01)
         else '02' if (v_pdx in CL_mdc02)
@@ -634,7 +634,7 @@ def S_pdx(v_pdx: str | None) -> tuple[str | None, str | None]:
         else '25' if (v_pdx in CL_mdc25)
         else None
     )
-    # dgcat: text — Diagnosis category: the three-character ICD-10 category of the principal diagnosis
+    # dgcat: text — Diagnosekategori: hovedtilstandens ICD-10-kategori på tre tegn
     f_dgcat: str | None = v_pdx[:3] if v_pdx is not None else None
     return (f_mdc, f_dgcat)
 
