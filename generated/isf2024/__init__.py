@@ -40,7 +40,7 @@ VERSION_LABEL: Final = 'ISF-modellen 2024 (etter regelverk for ISF 2024)'
 VALID_FROM: Final = '2024-01-01'
 VALID_TO: Final = '2024-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:1e8e618181d50972df1ef4b348264dce5074f4c8d8990792c7246ddf85a518b8'
+SOURCE_HASH: Final = 'sha256:1f1670a9f4858f5cf2a7cb7c5b957a49ac20440cbd86da70b7e54700f70a4c8f'
 SOURCE_FILES: Final = (
     'isf2024/codes.isf',
     'isf2024/derive.isf',
@@ -73,7 +73,7 @@ ATTRIBUTES: Final[dict[str, str]] = {
     'drugs': 'Legemidler (ATC)',
     'self_administered': 'Legemiddelet administreres av pasienten selv',
     'personnel': 'Helsepersonell som deltok',
-    'digital_followup': 'Digital heimeoppfølging registrert på konsultasjonen',
+    'digital_followup': 'Digital hjemmeoppfølging registrert på konsultasjonen',
 }
 #: Group system -> group code -> its group: ``GroupRecord(code=…, name=…, points=…, trim=…, perday=…,
 #: parent=…, flags=…)``, one per line in ``_model.py`` (``parent``: e.g. the MDC; None where it has none).

@@ -444,7 +444,7 @@ CAT_DRG: Final[dict[str, GroupRecord]] = {
     '901A': GroupRecord(code='901A', name='Poliklinisk konsultasjon, fysisk', points=Decimal('0.05'), flags=('illustrative',)),
     '901V': GroupRecord(code='901V', name='Poliklinisk konsultasjon, video', points=Decimal('0.05'), flags=('illustrative',)),
     '901T': GroupRecord(code='901T', name='Poliklinisk konsultasjon, telefon', points=Decimal('0.03'), flags=('illustrative',)),
-    '909D': GroupRecord(code='909D', name='Fysisk konsultasjon med digital heimeoppfølging', points=Decimal('0.06'), flags=('illustrative',)),
+    '909D': GroupRecord(code='909D', name='Fysisk konsultasjon med digital hjemmeoppfølging', points=Decimal('0.06'), flags=('illustrative',)),
     'M01': GroupRecord(code='M01', name='Medisinsk behandling, MDC 01 Sykdommer i nervesystemet', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='01', flags=('illustrative',)),
     'M02': GroupRecord(code='M02', name='Medisinsk behandling, MDC 02 Øyesykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='02', flags=('illustrative',)),
     'M03': GroupRecord(code='M03', name='Medisinsk behandling, MDC 03 Øre-, nese-, munn- og halssykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='03', flags=('illustrative',)),
@@ -697,7 +697,7 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
     except TypeError:  # unhashable
         got = _MISSING
     v_personnel: tuple[str, ...] = (R.convert(M_personnel, raw, 'personnel', problems) if got is _MISSING else got) or ()
-    # digital_followup: bool — Digital heimeoppfølging registrert på konsultasjonen
+    # digital_followup: bool — Digital hjemmeoppfølging registrert på konsultasjonen
     try:
         v_digital_followup: bool | None = V_digital_followup[raw := get('digital_followup')]
     except (KeyError, TypeError):
@@ -853,7 +853,7 @@ TABLE_drg: Final = DecisionTable(
         ),
         # 190D005 (isf2024/drg.isf:66): when care_level == outpatient and digital_followup -> 909D
         Row(
-            id='190D005', group='909D', rc=None, source='isf2024/drg.isf:66', title='Digital heimeoppfølging på fysisk konsultasjon',
+            id='190D005', group='909D', rc=None, source='isf2024/drg.isf:66', title='Digital hjemmeoppfølging på fysisk konsultasjon',
             conditions=(
                 C('care_level', 'set', values=('outpatient',), text='care_level == outpatient'),
                 C('digital_followup', 'bool', values=(True,), text='digital_followup'),

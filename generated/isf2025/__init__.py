@@ -40,7 +40,7 @@ VERSION_LABEL: Final = 'ISF-modellen 2025 (etter endelig regelverk for ISF 2025)
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:b2f5076fb4d0ac23c0b2281ee3bd3f1d31fe5ac9080da184ac8edef1fd3cb536'
+SOURCE_HASH: Final = 'sha256:9d7531643c555d2976fa1e48b031738177fd3ca1fbefe0067f68e305d3257a2b'
 SOURCE_FILES: Final = (
     'isf2025/codes.isf',
     'isf2025/derive.isf',

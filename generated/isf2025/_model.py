@@ -483,7 +483,7 @@ CAT_DRG: Final[dict[str, GroupRecord]] = {
     '810O': GroupRecord(code='810O', name='IPL-behandling (fra 2025 i DRG)', points=Decimal('0.04'), parent='09', flags=('illustrative',)),
     '901A': GroupRecord(code='901A', name='Poliklinisk konsultasjon, fysisk eller video', points=Decimal('0.05'), flags=('illustrative',)),
     '901T': GroupRecord(code='901T', name='Poliklinisk konsultasjon, telefon', points=Decimal('0.03'), flags=('illustrative',)),
-    '901I': GroupRecord(code='901I', name='Indirekte pasientkontakt (samhandling, digital heimeoppfølging)', points=Decimal('0.02'), flags=('illustrative',)),
+    '901I': GroupRecord(code='901I', name='Indirekte pasientkontakt (samhandling, digital hjemmeoppfølging)', points=Decimal('0.02'), flags=('illustrative',)),
     'M01': GroupRecord(code='M01', name='Medisinsk behandling, MDC 01 Sykdommer i nervesystemet', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='01', flags=('illustrative',)),
     'M02': GroupRecord(code='M02', name='Medisinsk behandling, MDC 02 Øyesykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='02', flags=('illustrative',)),
     'M03': GroupRecord(code='M03', name='Medisinsk behandling, MDC 03 Øre-, nese-, munn- og halssykdommer', points=Decimal('0.8'), trim=15, perday=Decimal('0.08'), parent='03', flags=('illustrative',)),

@@ -212,7 +212,7 @@ class Builder:
         page = Page("features", m("features.title"))
         page.h(2, m("features.fields"))
         page.grid([m("col.field"), m("col.label"), m("col.type"), m("col.default")],
-                  [[code(a.name), a.label or "", str(a.type), "" if a.default is None else str(a.default)]
+                  [[code(a.name), a.label or "", code(str(a.type)), "" if a.default is None else str(a.default)]
                    for a in p.attributes], [anchor(a.name) for a in p.attributes])
         for a in p.attributes:
             if a.labels:
@@ -226,7 +226,7 @@ class Builder:
             self.search.item("field", a.name, a.label or a.name, f"features#{anchor(a.name)}")
         page.h(2, m("features.derived"))
         page.grid([m("col.feature"), m("col.meaning"), m("col.type"), m("col.definition")],
-                  [[code(d.name), d.title or "", str(d.type), code(d.text)] for d in p.derivations],
+                  [[code(d.name), d.title or "", code(str(d.type)), code(d.text)] for d in p.derivations],
                   [anchor(d.name) for d in p.derivations])
         for d in p.derivations:
             self.search.item("feature", d.name, d.title or d.name, f"features#{anchor(d.name)}")
@@ -267,7 +267,7 @@ class Builder:
         page.p(m("pathway.intro"))
         gathered = {"group": m("pathway.groups"), "count": m("pathway.count")}
         page.grid([m("col.attribute"), m("col.label"), m("col.type"), m("col.where_from")],
-                  [[code(a.name), a.label or "", str(a.type), gathered.get(pw.gather.get(a.name, ""), "")
+                  [[code(a.name), a.label or "", code(str(a.type)), gathered.get(pw.gather.get(a.name, ""), "")
                     or ([Tok(m("pathway.every")), describe.feature(self.p, pw.gather[a.name], m)] if a.name in pw.gather
                         else m("pathway.given"))] for a in self.view.attributes],
                   [anchor(a.name) for a in self.view.attributes])
