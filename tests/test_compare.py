@@ -356,6 +356,8 @@ def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
         result = CliRunner().invoke(main, ["group", str(dated / "gen" / name), str(mixed), "-o", str(dated / f"{name}.csv"),
                                            "--no-progress"])
         assert result.exit_code == 0, result.output
+        # the summary names a package of several versions by its years, as isf compare does, not by its newest
+        assert f"isf group: {'ISF 2024–2025' if name == 'isf' else 'ISF ' + name[3:]} (" in result.output, result.output
     both, old, new = (_read(dated / f"{n}.csv") for n in ("isf", "isf2024", "isf2025"))
     assert len(both) == len(rows) == 28
     fields = ("system", "group", "rule", "return_code", "points", "refund", "problems")
