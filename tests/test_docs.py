@@ -93,6 +93,10 @@ def test_rows_in_plain_words_and_code_index() -> None:
     assert "> - Kode `L01FG01`: før ingen, nå 802U" in page
     assert "(../../changes-isf2024-isf2025/index.md)" in page
     assert "[`L01FG01`](../codes/ATC.md#c-L01FG01)" in page  # codes that can lead here
+    # ... each as the field its rows test, named by its title as the rows' conditions name it (not `drugs`)
+    assert "| [`L01FG01`](../codes/ATC.md#c-L01FG01) | ATC | [*Legemidler (ATC)*](../features.md#c-drugs) | " in page
+    assert "| [`H35.3`](../codes/ICD10.md#c-H353) | ICD10 | [*Hovedtilstand*](../features.md#c-pdx) | " in page
+    assert "| Flagg | `illustrative` |" in page  # a flag is a name of the definitions (code), not a bare English word
     atc = (DOCS / "isf2024" / "codes" / "ATC.md").read_text(encoding="utf-8")
     line = next(x for x in atc.splitlines() if "c-S01LA04" in x)
     assert "102D010" in line and "802U" in line
