@@ -107,8 +107,10 @@ def test_rows_in_plain_words_and_code_index() -> None:
     guide = (DOCS / "isf2025" / "guide.md").read_text(encoding="utf-8")
     assert "den første raden der alle vilkårene holder" in guide and "analysen beviser det" in guide
     payment = (DOCS / "isf2025" / "payment.md").read_text(encoding="utf-8")
-    assert "| ISF-andel etter sector | somatic | 30 % | ISF-andel somatikk 30 %" in payment  # no odd escapes
-    assert "illustrative" in payment and "Prop. 1 S (2024–2025)" in payment
+    # no odd escapes; the attribute by its title, a member by its label (not `sector`, `somatic`, English names)
+    assert "| ISF-andel etter Sektor | `Somatikk (somatic)` | 30 % | ISF-andel somatikk 30 %" in payment
+    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3800 kr | `illustrative` |" in payment
+    assert "Prop. 1 S (2024–2025)" in payment
     html = (DOCS / "isf2025" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="nb"' in html and "Gruppetabell" in html
 

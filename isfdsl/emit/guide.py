@@ -243,11 +243,17 @@ class Builder:
             return page
         page.p(m("payment.intro_1"), Tok("illustrative", None, "code"), m("payment.intro_2"),
                code("isf group --unit-price/--share"), m("payment.intro_3"))
-        labels = {"unit_price": m("payment.unit_price"), "price": m("payment.price", attr=pay.price_attr),
-                  "share": m("payment.share", attr=pay.share_attr)}
+        # the attribute by its title and a member by its label, as the rows say them ("etter Sektor", "Somatikk
+        # (somatic)"), not by their names; an unsourced number's mark as the code it is in the definitions
+        attrs = {"price": pay.price_attr, "share": pay.share_attr}
+        labels = {"unit_price": m("payment.unit_price"),
+                  "price": m("payment.price", attr=describe.feature_label(p, pay.price_attr, m) if pay.price_attr else ""),
+                  "share": m("payment.share", attr=describe.feature_label(p, pay.share_attr, m) if pay.share_attr else "")}
         page.grid([m("col.parameter"), m("col.for"), m("col.value"), m("col.source")],
-                  [[labels[kind], member, m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.number(v)),
-                    origin or m("payment.not_stated")] for kind, member, v, origin in pay.parameters()])
+                  [[labels[kind], describe.value(p, attrs[kind] or "", member, m) if member else "",
+                    m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.number(v)),
+                    code(origin) if origin == "illustrative" else origin or m("payment.not_stated")]
+                   for kind, member, v, origin in pay.parameters()])
         long_stay = [(cat, g) for cat, gs in p.catalogues.items() for g in gs.values() if g.trim is not None]
         page.h(2, m("payment.long"))
         if pay.stay_attr:
