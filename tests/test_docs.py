@@ -486,6 +486,8 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         assert any(h.startswith("gruppe802U — Injeksjon av legemiddel i øyet ved AMD og makulaødem") for h in hits), hits
         hits = _search(page, "makulaodem")  # ø folded
         assert any(h.startswith("gruppe802U") for h in hits), hits
+        hits = _search(page, "sektor")  # a word is no code: not "inside S00-T19", as a comparison of letters put it
+        assert hits == ["feltsector — Sektor"], hits
         hits = _search(page, "802U")
         assert hits[0].startswith("gruppe802U — Injeksjon av legemiddel"), hits
         page.screenshot(path=str(shots / "docs-search.png"))
