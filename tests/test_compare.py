@@ -633,3 +633,24 @@ def test_an_input_without_rows_is_said(tmp_path: Path) -> None:
     done = compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / "D", episodes="none",
                        console=Console(file=err))
     assert done.tally.rows == 0 and "warning: the input holds no rows" in err.getvalue()
+
+
+def test_the_workbook_shows_points_to_the_thousandth_and_kroner_to_the_ore(tmp_path: Path) -> None:
+    """compare.xlsx writes numbers as numbers formatted as the page shows them: points with three decimals,
+    kroner with two, thousands grouped (Excel writes the separators of the reader's locale), the factor with
+    its places; they were 'General' (0.1 points, 1062281.1 kr), each cell with whatever places its sum had."""
+    compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), tmp_path / "C", episodes="none", jobs=1,
+                console=Console(file=io.StringIO()))
+    book = openpyxl.load_workbook(tmp_path / "C" / "compare.xlsx")
+    totals = {row[0].value: row for row in book.worksheets[0].iter_rows(min_row=2)}
+    points, refund, factor = (totals[k] for k in ("Poeng", "Refusjon (kr)", "Budsjettnøytral faktor f = Σ gamle poeng / Σ nye poeng"))
+    assert [c.number_format for c in points[1:]] == ["#,##0.000"] * 2
+    assert [c.number_format for c in refund[1:]] == ["#,##0.00"] * 2 and refund[1].value == 1068759.86
+    assert factor[2].number_format == "#,##0.0000000000"
+    matrix = book["Flyttematrise"]
+    header = [c.value for c in matrix[1]]
+    for row in matrix.iter_rows(min_row=2):
+        formats = {h: c.number_format for h, c in zip(header, row, strict=True)}
+        assert formats["Poeng før"] == formats["Poeng etter"] == "#,##0.000", formats
+        assert formats["Refusjon før (kr)"] == formats["Refusjon etter (kr)"] == "#,##0.00", formats
+        assert formats["Episoder"] == "General"
