@@ -356,6 +356,8 @@ def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
         result = CliRunner().invoke(main, ["group", str(dated / "gen" / name), str(mixed), "-o", str(dated / f"{name}.csv"),
                                            "--no-progress"])
         assert result.exit_code == 0, result.output
+        # the summary names a package of several versions by its years, as isf compare does, not by its newest
+        assert f"isf group: {'ISF 2024–2025' if name == 'isf' else 'ISF ' + name[3:]} (" in result.output, result.output
     both, old, new = (_read(dated / f"{n}.csv") for n in ("isf", "isf2024", "isf2025"))
     assert len(both) == len(rows) == 28
     fields = ("system", "group", "rule", "return_code", "points", "refund", "problems")
@@ -427,7 +429,7 @@ def test_compare_names_the_version_of_each_row_of_a_package_of_several(dated: Pa
     assert "old_version" in out[0] and "new_version" not in out[0]
     assert list(out[0]).index("old_version") == list(out[0]).index("old_problems") + 1
     assert [r["old_version"] for r in out] == [isf.version_of(r) or "" for r in rows]
-    assert {r["old_version"][:4] for r in out} == {"2024", "2025", ""}
+    assert {" ".join(sorted(set(re.findall(r"\b20\d\d\b", r["old_version"])))) for r in out} == {"2024", "2025", ""}
     assert len(pools) == 1 and (tmp_path / "D2" / "episodes.csv").read_bytes() == (tmp_path / "D1" / "episodes.csv").read_bytes()
     compare.run(str(dated / "gen" / "isf2024"), str(dated / "gen" / "isf"), str(tmp_path / "mixed.csv"), tmp_path / "P",
                 episodes="parquet", jobs=1, console=Console(file=io.StringIO()))
@@ -448,7 +450,7 @@ def test_compare_names_a_package_of_several_versions_by_its_years(dated: Path, t
     text = said.getvalue()
     assert "→ ISF 2024–2025 on " in text and re.search(r"ISF 2024\s*┃\s*ISF 2024–2025\s*┃", text), text
     html = (tmp_path / "D" / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"<title>2024 model \(after the ISF rules 2024\) → ISF 2024–2025: ", html), html[:600]
+    assert re.search(r"<title>ISF-modellen 2024 \(etter regelverk for ISF 2024\) → ISF 2024–2025: ", html), html[:600]
     versions = {r[0]: r[1:] for r in _sheet(tmp_path / "D", "Versions")}
     assert versions["Version"][1] == " | ".join(v[0] for v in load_package(dated / "gen" / "isf").VERSIONS)
     assert done.new.parents[("DRG", "802U")] == "02" and done.new.parents[("DRG", "810O")] == "09"
@@ -631,3 +633,24 @@ def test_an_input_without_rows_is_said(tmp_path: Path) -> None:
     done = compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(src), tmp_path / "D", episodes="none",
                        console=Console(file=err))
     assert done.tally.rows == 0 and "warning: the input holds no rows" in err.getvalue()
+
+
+def test_the_workbook_shows_points_to_the_thousandth_and_kroner_to_the_ore(tmp_path: Path) -> None:
+    """compare.xlsx writes numbers as numbers formatted as the page shows them: points with three decimals,
+    kroner with two, thousands grouped (Excel writes the separators of the reader's locale), the factor with
+    its places; they were 'General' (0.1 points, 1062281.1 kr), each cell with whatever places its sum had."""
+    compare.run(str(DEFS / "isf2024"), str(DEFS / "isf2025"), str(EXAMPLES), tmp_path / "C", episodes="none", jobs=1,
+                console=Console(file=io.StringIO()))
+    book = openpyxl.load_workbook(tmp_path / "C" / "compare.xlsx")
+    totals = {row[0].value: row for row in book.worksheets[0].iter_rows(min_row=2)}
+    points, refund, factor = (totals[k] for k in ("Poeng", "Refusjon (kr)", "Budsjettnøytral faktor f = Σ gamle poeng / Σ nye poeng"))
+    assert [c.number_format for c in points[1:]] == ["#,##0.000"] * 2
+    assert [c.number_format for c in refund[1:]] == ["#,##0.00"] * 2 and refund[1].value == 1068759.86
+    assert factor[2].number_format == "#,##0.0000000000"
+    matrix = book["Flyttematrise"]
+    header = [c.value for c in matrix[1]]
+    for row in matrix.iter_rows(min_row=2):
+        formats = {h: c.number_format for h, c in zip(header, row, strict=True)}
+        assert formats["Poeng før"] == formats["Poeng etter"] == "#,##0.000", formats
+        assert formats["Refusjon før (kr)"] == formats["Refusjon etter (kr)"] == "#,##0.00", formats
+        assert formats["Episoder"] == "General"

@@ -93,6 +93,10 @@ def test_rows_in_plain_words_and_code_index() -> None:
     assert "> - Kode `L01FG01`: før ingen, nå 802U" in page
     assert "(../../changes-isf2024-isf2025/index.md)" in page
     assert "[`L01FG01`](../codes/ATC.md#c-L01FG01)" in page  # codes that can lead here
+    # ... each as the field its rows test, named by its title as the rows' conditions name it (not `drugs`)
+    assert "| [`L01FG01`](../codes/ATC.md#c-L01FG01) | ATC | [*Legemidler (ATC)*](../features.md#c-drugs) | " in page
+    assert "| [`H35.3`](../codes/ICD10.md#c-H353) | ICD10 | [*Hovedtilstand*](../features.md#c-pdx) | " in page
+    assert "| Flagg | `illustrative` |" in page  # a flag is a name of the definitions (code), not a bare English word
     atc = (DOCS / "isf2024" / "codes" / "ATC.md").read_text(encoding="utf-8")
     line = next(x for x in atc.splitlines() if "c-S01LA04" in x)
     assert "102D010" in line and "802U" in line
@@ -103,8 +107,10 @@ def test_rows_in_plain_words_and_code_index() -> None:
     guide = (DOCS / "isf2025" / "guide.md").read_text(encoding="utf-8")
     assert "den første raden der alle vilkårene holder" in guide and "analysen beviser det" in guide
     payment = (DOCS / "isf2025" / "payment.md").read_text(encoding="utf-8")
-    assert "| ISF-andel etter sector | somatic | 30 % | ISF-andel somatikk 30 %" in payment  # no odd escapes
-    assert "illustrative" in payment and "Prop. 1 S (2024–2025)" in payment
+    # no odd escapes; the attribute by its title, a member by its label (not `sector`, `somatic`, English names)
+    assert "| ISF-andel etter Sektor | `Somatikk (somatic)` | 30 % | ISF-andel somatikk 30 %" in payment
+    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3800 kr | `illustrative` |" in payment
+    assert "Prop. 1 S (2024–2025)" in payment
     html = (DOCS / "isf2025" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="nb"' in html and "Gruppetabell" in html
 
@@ -480,6 +486,8 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         assert any(h.startswith("gruppe802U — Injeksjon av legemiddel i øyet ved AMD og makulaødem") for h in hits), hits
         hits = _search(page, "makulaodem")  # ø folded
         assert any(h.startswith("gruppe802U") for h in hits), hits
+        hits = _search(page, "sektor")  # a word is no code: not "inside S00-T19", as a comparison of letters put it
+        assert hits == ["feltsector — Sektor"], hits
         hits = _search(page, "802U")
         assert hits[0].startswith("gruppe802U — Injeksjon av legemiddel"), hits
         page.screenshot(path=str(shots / "docs-search.png"))

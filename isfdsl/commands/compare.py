@@ -23,7 +23,7 @@ from rich.table import Table
 
 from isfdsl.analysis.migration import CENT, POINTS, Comparison, Key, Side, Tally, label, rounded
 from isfdsl.commands import batch, parallel
-from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source
+from isfdsl.commands.group import REPLACED, column_notes, grouping, load_source, package_title
 from isfdsl.commands.pipeline import load_package
 from isfdsl.runtime.contract import Result, describe, points_text, refund_text
 
@@ -125,10 +125,7 @@ def _side(source: str, stack: ExitStack, prices: Mapping[str, Decimal], shares: 
     parents: dict[Key, str | None] = {(system, code): g.parent for system, groups in getattr(pkg, "CATALOGUES", {}).items()
                                       for code, g in groups.items()}
     versions = getattr(pkg, "VERSIONS", ())  # a package of several versions: (label, from, to, package) each
-    title = f"{pkg.SYSTEM} {pkg.YEAR}"
-    if versions:  # named by its versions' years, not by the newest alone: "ISF 2024–2025"
-        years = list(dict.fromkeys(str(v[3].YEAR) for v in versions))
-        title = f"{pkg.SYSTEM} {years[0]}–{years[-1]}" if len(years) > 1 else title
+    title = package_title(pkg)  # a package of several versions: "ISF 2024–2025"
     side = Side(source, title, title if versions else pkg.VERSION_LABEL, pkg.VALID_FROM, pkg.VALID_TO,
                 Path(str(pkg.__file__)).parent, tuple(pkg.ATTRIBUTES), parents, dict(prices), dict(shares),
                 tuple(v[0] for v in versions))

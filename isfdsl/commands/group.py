@@ -52,6 +52,13 @@ def load_source(source: str, stack: ExitStack) -> tuple[ModuleType, ir.Program |
     return load_package(built.package), built.program
 
 
+def package_title(pkg: ModuleType) -> str:
+    """The package's short name: ``ISF 2025``; a package of several versions (``isf build A B``) is named
+    by its versions' years, ``ISF 2024–2025``, not by its newest year alone."""
+    years = list(dict.fromkeys(str(v[3].YEAR) for v in getattr(pkg, "VERSIONS", ())))
+    return f"{pkg.SYSTEM} {years[0]}–{years[-1]}" if len(years) > 1 else f"{pkg.SYSTEM} {pkg.YEAR}"
+
+
 def grouping(pkg: ModuleType, table: str | None = None, prices: Mapping[str, Decimal] | None = None,
              shares: Mapping[str, Decimal] | None = None) -> Callable[[Mapping[str, object]], Result]:
     """The package's ``group`` for ``table``, with the unit prices and ISF shares overridden per member
@@ -334,6 +341,6 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
     if late is not None:
         summary.notes.append(late)
         console.print(late, markup=False, highlight=False)
-    console.print(f"isf group: {pkg.SYSTEM} {pkg.YEAR} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
+    console.print(f"isf group: {package_title(pkg)} ({pkg.VERSION_LABEL}) → {out}", markup=False, highlight=False)
     console.print(summary.table())
     return summary

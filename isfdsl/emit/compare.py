@@ -196,18 +196,18 @@ def sheets(c: Comparison, m: Messages | None = None) -> list[excel.Sheet]:
     pair = [m(f"cmp.{k}") for k in ("episodes_before", "episodes_after", "points_before", "points_after",
                                     "refund_before", "refund_after")]
 
-    def cells(a: Sums, b: Sums) -> list[excel.Cell]:
-        return [a.count, b.count, a.points, b.points, a.refund, b.refund]
+    def cells(a: Sums, b: Sums) -> list[excel.Cell]:  # points to the thousandth and kroner to the øre, as the page shows them
+        return [a.count, b.count, rounded(a.points, POINTS), rounded(b.points, POINTS), rounded(a.refund), rounded(b.refund)]
 
     out: list[excel.Sheet] = []
     totals: list[list[excel.Cell]] = [[m("cmp.episodes"), total.count, total.count],
-                                      [m("cmp.points"), total.old_points, total.new_points],
-                                      [m("cmp.refund"), total.old_refund, total.new_refund],
+                                      [m("cmp.points"), rounded(total.old_points, POINTS), rounded(total.new_points, POINTS)],
+                                      [m("cmp.refund"), rounded(total.old_refund), rounded(total.new_refund)],
                                       [m("cmp.moved"), None, t.moved().count]]
     if factor is not None:
         totals += [[m("cmp.factor_row"), None, factor],
-                   [m("cmp.points_f"), total.old_points, rounded(total.new_points * factor, POINTS)],
-                   [m("cmp.refund_f"), total.old_refund, rounded(total.new_refund * factor)]]
+                   [m("cmp.points_f"), rounded(total.old_points, POINTS), rounded(total.new_points * factor, POINTS)],
+                   [m("cmp.refund_f"), rounded(total.old_refund), rounded(total.new_refund * factor)]]
     out.append((m("cmp.sheet_totals"), ["", m("cmp.before_version", version=old.label), m("cmp.after_version", version=new.label)],
                 totals))
     out.append((m("cmp.sheet_systems"), [m("col.system"), *pair], [[s, *cells(a, b)] for s, (a, b) in t.per_system().items()]))

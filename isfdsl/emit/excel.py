@@ -64,6 +64,16 @@ def _workbook(path: str, sheets: Sequence[Sheet], title: str) -> None:
     bold = wb.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     taken: set[str] = set()
+    decimals: dict[int, xlsxwriter.format.Format] = {}  # a Decimal shows the places it has: 0.100 points, 1 684.65 kr
+
+    def places(value: int | Decimal) -> xlsxwriter.format.Format | None:
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        if not isinstance(exponent, int) or exponent >= 0:
+            return None
+        if -exponent not in decimals:
+            decimals[-exponent] = wb.add_format({"num_format": "#,##0." + "0" * -exponent})
+        return decimals[-exponent]
+
     for name, header, rows in sheets:
         ws = wb.add_worksheet(sheet_name(name, taken))
         for col, h in enumerate(header):
@@ -74,7 +84,7 @@ def _workbook(path: str, sheets: Sequence[Sheet], title: str) -> None:
                 if value is None or value == "":
                     continue
                 if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-                    ws.write_number(r, col, float(value))
+                    ws.write_number(r, col, float(value), places(value))
                     text = str(value)
                 else:
                     text = str(value)

@@ -127,7 +127,7 @@ class Builder:
                 if len(parents) > 1:
                     page.h(3, m("home.mdc", mdc=parent) if parent else m("home.no_mdc"))
                 page.grid([m("col.group"), m("col.name"), m("col.points"), m("col.flags")],
-                          [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.number(g.points), ", ".join(g.flags)]
+                          [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.number(g.points), code(", ".join(g.flags)) if g.flags else ""]
                            for g in groups.values() if (g.parent or "") == parent])
         page.h(2, m("home.lists"))
         page.grid([m("col.name"), m("col.title"), m("col.code_system"), m("col.entries")],
@@ -143,7 +143,7 @@ class Builder:
         page = Page("all-groups", m("groups.title"))
         page.p(m("groups.intro", version=p.label))
         rows = [[cat, link(g.code, describe.group_path(cat, g.code), "code"), g.name, g.parent or "", m.number(g.points),
-                 "" if g.trim is None else str(g.trim), m.number(g.perday), ", ".join(g.flags)]
+                 "" if g.trim is None else str(g.trim), m.number(g.perday), code(", ".join(g.flags)) if g.flags else ""]
                 for cat, groups in p.catalogues.items() for g in groups.values()]
         page.grid([m("col.system"), m("col.group"), m("col.name"), m("col.mdc"), m("col.points"), m("col.trim"),
                    m("col.perday"), m("col.flags")], rows, sortable=True)
@@ -243,11 +243,17 @@ class Builder:
             return page
         page.p(m("payment.intro_1"), Tok("illustrative", None, "code"), m("payment.intro_2"),
                code("isf group --unit-price/--share"), m("payment.intro_3"))
-        labels = {"unit_price": m("payment.unit_price"), "price": m("payment.price", attr=pay.price_attr),
-                  "share": m("payment.share", attr=pay.share_attr)}
+        # the attribute by its title and a member by its label, as the rows say them ("etter Sektor", "Somatikk
+        # (somatic)"), not by their names; an unsourced number's mark as the code it is in the definitions
+        attrs = {"price": pay.price_attr, "share": pay.share_attr}
+        labels = {"unit_price": m("payment.unit_price"),
+                  "price": m("payment.price", attr=describe.feature_label(p, pay.price_attr, m) if pay.price_attr else ""),
+                  "share": m("payment.share", attr=describe.feature_label(p, pay.share_attr, m) if pay.share_attr else "")}
         page.grid([m("col.parameter"), m("col.for"), m("col.value"), m("col.source")],
-                  [[labels[kind], member, m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.number(v)),
-                    origin or m("payment.not_stated")] for kind, member, v, origin in pay.parameters()])
+                  [[labels[kind], describe.value(p, attrs[kind] or "", member, m) if member else "",
+                    m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.number(v)),
+                    code(origin) if origin == "illustrative" else origin or m("payment.not_stated")]
+                   for kind, member, v, origin in pay.parameters()])
         long_stay = [(cat, g) for cat, gs in p.catalogues.items() for g in gs.values() if g.trim is not None]
         page.h(2, m("payment.long"))
         if pay.stay_attr:
@@ -366,7 +372,7 @@ class Builder:
         path = describe.group_path(cat, g.code)
         self.search.item("group", g.code, g.name, path)
         page = Page(path, m("group.title", catalogue=cat, code=g.code, name=g.name))
-        facts = [[m("group.system"), cat], [m("group.points"), m.number(g.points)]]
+        facts: list[list[object]] = [[m("group.system"), cat], [m("group.points"), m.number(g.points)]]
         if g.trim is not None:
             facts.append([m("group.trim"), str(g.trim)])
         if g.perday is not None:
@@ -374,7 +380,7 @@ class Builder:
         if g.parent:
             facts.append([m("group.parent"), g.parent])
         if g.flags:
-            facts.append([m("group.flags"), ", ".join(g.flags)])
+            facts.append([m("group.flags"), code(", ".join(g.flags))])
         page.grid([m("col.property"), m("col.value")], facts)
         if self.history is not None:
             page.blocks.append(self.box(diffs.for_group(self.history.changes, cat, g.code, m)))
@@ -397,12 +403,18 @@ class Builder:
             shown = codes[:200]
             page.p(m("group.n_codes", n=len(codes)) + (m("group.first_shown", n=len(shown)) if len(codes) > len(shown) else "") + ":")
             page.grid([m("col.code"), m("col.code_system"), m("col.as"), m("col.description")],
-                      [[code(u.shown, self.code_href(u)), u.system,
-                        ", ".join(sorted({lead.attribute for lead in u.leads if lead.group == g.code})), "; ".join(u.titles)]
-                       for u in shown])
+                      [[code(u.shown, self.code_href(u)), u.system, self.fields({lead.attribute for lead in u.leads if lead.group == g.code}),
+                        "; ".join(u.titles)] for u in shown])
         else:
             page.p(m("group.no_codes"))
         return page
+
+    def fields(self, names: set[str]) -> Phrase:
+        """Fields by their titles, as the rows' conditions name them (``Hovedtilstand``, not ``pdx``), linked."""
+        out: Phrase = []
+        for k, name in enumerate(sorted(names)):
+            out += [Tok(", "), describe.feature(self.p, name, self.m)] if k else [describe.feature(self.p, name, self.m)]
+        return out
 
     def box(self, items: list[Phrase]) -> Box:
         """The "changes" box of a page: what changed for it from the previous version, and a link to all changes."""

@@ -131,7 +131,7 @@
     });
     index.ranges.forEach(function (r) {
       var code = norm(q, r[0]), lo = r[1], hi = r[2], inside;
-      if (!code) { return; }
+      if (!code || (code.length > 3 && !/[0-9]/.test(code))) { return; }  // a word ("sektor" is no code in S00-T19)
       inside = r[3] === "prefix" ? code.indexOf(lo) === 0
         : code.slice(0, lo.length) >= lo && code.slice(0, hi.length) <= hi;
       if (inside && r[5]) {
