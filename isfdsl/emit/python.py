@@ -349,6 +349,8 @@ class _Context:
                 code = self.writer.write(d.expr)
                 if self.writer.nonnull(d.expr):
                     self.writer.nonnull_features.add(d.name)
+                if self.writer.distinct(d.expr):
+                    self.writer.distinct_features.add(d.name)
                 annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
                 annotations[d.name] = annotation
                 derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
