@@ -117,7 +117,9 @@ def test_a_case_seen_again_takes_its_features_mask_from_the_cell(tmp_path: Path)
     assert model.TABLE_first.cell is not None and model.TABLE_second.cell is not None
     assert model.TABLE_first.cell[1] != model.TABLE_second.cell[1]
     episode = {"pdx": "B10", "sdx": ["A01"], "age": "70"}
-    case = model.evaluate(episode, [])
+    first = model.evaluate(episode, [])  # a combination met once is noted, not kept (R.remember_again)
+    case = model.evaluate(episode, [])  # met again: kept in DERIVED
+    assert case == first and model.DERIVED[case[:2]][-1] is case[-1] is not first[-1]  # keyed by (pdx, sdx)
     position = model.TABLE_first.cell[0]
     assert position == len(case) - 1 and case[position] == [None, None]
     for age in ("70", "30", "70", "", "x"):  # the same features: the cell is filled once, then read

@@ -261,6 +261,25 @@ def test_footprint_weighs_what_marshal_cannot_write_item_by_item() -> None:
     assert convert.footprint((("a", None),) * 3) < convert.footprint((("a", None),) * 30)
 
 
+def test_a_combination_is_kept_when_it_comes_again() -> None:
+    """Memories of combinations (DERIVED, a list converted by look-ups) keep a key the second time it
+    comes: a year's first pass meets most combinations once. The hashes noted are bounded."""
+    memory: dict[object, int] = {}
+    seen: set[int] = set()
+    convert.remember_again(memory, seen, ("a", ("b", None)), 1)
+    assert memory == {} and len(seen) == 1
+    convert.remember_again(memory, seen, ("a", ("b", None)), 1)
+    assert memory == {("a", ("b", None)): 1}
+    for k in range(10):
+        convert.remember_again(memory, seen, (k,), k, limit=4)
+    assert len(seen) <= 4 and (9,) not in memory
+    known: dict[object, tuple[str, ...] | None] = {}
+    items = {"A": "A", "B": "B"}
+    lists = convert.memo_list(convert.memo(str, items), items, known)
+    assert lists(("A", "B")) == ("A", "B") and ("A", "B") not in known
+    assert lists(("A", "B")) == ("A", "B") and known[("A", "B")] == ("A", "B")
+
+
 BACKTRACKING = """version ISF 2030 "t" valid 2030-01-01 .. 2030-12-31
 codesystem X "t" syntax "(A|AA)+B"
 episode { pdx: code X "t" more: list code X "t" }
