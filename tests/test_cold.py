@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.emit.hoist import PREFIX, hoist
 from isfdsl.ir.model import Program, lower
+from isfdsl.runtime.codes import CodeTable, combine
 from isfdsl.runtime.operations import intersect, minus
 from isfdsl.testing import episodes
 
@@ -72,6 +73,9 @@ def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
     # hoisted into the stage of their one attribute, remembered there
     assert "def S_px(" in text and "def S_pdx(" in text and "def S_sdx(" in text
     assert ".isdisjoint(" in text and "if f_comps and f_props else ()" in text and "max((*" in text
+    # the stage of px is look-ups only: item by item, each item's answers remembered; that of sdx
+    # has a loop (comps) as well: the whole list at once
+    assert "def I_px(" in text and "R.combine(records, 2)" in text and "def I_sdx(" not in text
     # what evaluate returns is the program's attributes and features, without the hidden ones
     names = [a.name for a in program.attributes] + [d.name for d in program.derivations]
     assert len(model.evaluate({}, [])) == len(names)
@@ -87,7 +91,7 @@ def test_cold_case_code_keeps_the_interpreters_answers(tmp_path: Path) -> None:
                     {"pdx": "B10", "sdx": ["C20", "A00"], "px": [], "sex": "1"},   # included through d1
                     {"pdx": "A01", "sdx": [], "px": ["ABC02"], "sex": "2"}):
         check_invariants(program, package, episode)
-    assert model.K_px and model.K_pdx and model.K_sdx  # the parts' memories were used
+    assert model.K_px and model.K_pdx and model.K_sdx and model.KI_px  # the parts' memories were used
 
 
 CELLS = '''version ISF 2030 "cells" valid 2030-01-01 .. 2030-12-31
@@ -216,3 +220,17 @@ def test_shortcuts_for_empty_lists_keep_the_interpreters_answers(tmp_path: Path)
         check_invariants(program, package, episode)
 
     same()
+
+
+_CODES = st.sampled_from(["A00", "A01", "B10", "C20", "Z99"])
+
+
+@given(st.lists(st.tuples(_CODES, st.none() | _CODES), max_size=6))
+def test_a_lists_look_ups_are_its_items_look_ups_combined(pairs: list[tuple[str, str | None]]) -> None:
+    """``combine`` of the items' answers (each a tuple of look-ups) is the whole list looked up: what a
+    stage computed item by item (``I_*``) gives what it gave computed over the list at once."""
+    table = CodeTable("t", {"A00": ((None, "x"), (None, "y")), "A01": ((None, "y"), ("B10", "z")),
+                            "B10": ((None, "w"),), "C20": (("A00", "v"), (None, "x"))})
+    items = [(table.pair(p), table.many_texts(tuple(c for c in p if c is not None))) for p in pairs]
+    assert combine(items, 2) == (table.many_pairs(pairs), table.many_texts(tuple(dict.fromkeys(
+        c for p in pairs for c in p if c is not None))))
