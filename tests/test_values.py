@@ -247,6 +247,39 @@ def test_a_memory_starts_afresh_past_its_byte_budget() -> None:
     assert convert.footprint("abc") < convert.footprint(("abc", "def")) < convert.footprint((("abc", "def"), "g" * 100))
 
 
+def test_footprint_weighs_what_marshal_cannot_write_item_by_item() -> None:
+    """Keys are weighed from their ``marshal`` record (C speed); a key holding a value marshal does not
+    write (a decimal, a date) is weighed item by item instead — never an error, never weightless."""
+    import datetime
+    from decimal import Decimal
+
+    codes = tuple(f"A{k:03d}" for k in range(50))
+    assert convert.footprint(codes) > 50 * len("A000")
+    for odd in (Decimal("1.5"), datetime.date(2030, 1, 1)):
+        key = (odd, codes, ("x" * 500,))
+        assert convert.footprint(key) > convert.footprint(codes) + 500
+    assert convert.footprint((("a", None),) * 3) < convert.footprint((("a", None),) * 30)
+
+
+def test_a_combination_is_kept_when_it_comes_again() -> None:
+    """Memories of combinations (DERIVED, a list converted by look-ups) keep a key the second time it
+    comes: a year's first pass meets most combinations once. The hashes noted are bounded."""
+    memory: dict[object, int] = {}
+    seen: set[int] = set()
+    convert.remember_again(memory, seen, ("a", ("b", None)), 1)
+    assert memory == {} and len(seen) == 1
+    convert.remember_again(memory, seen, ("a", ("b", None)), 1)
+    assert memory == {("a", ("b", None)): 1}
+    for k in range(10):
+        convert.remember_again(memory, seen, (k,), k, limit=4)
+    assert len(seen) <= 4 and (9,) not in memory
+    known: dict[object, tuple[str, ...] | None] = {}
+    items = {"A": "A", "B": "B"}
+    lists = convert.memo_list(convert.memo(str, items), items, known)
+    assert lists(("A", "B")) == ("A", "B") and ("A", "B") not in known
+    assert lists(("A", "B")) == ("A", "B") and known[("A", "B")] == ("A", "B")
+
+
 BACKTRACKING = """version ISF 2030 "t" valid 2030-01-01 .. 2030-12-31
 codesystem X "t" syntax "(A|AA)+B"
 episode { pdx: code X "t" more: list code X "t" }

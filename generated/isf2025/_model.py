@@ -597,7 +597,7 @@ M_personnel: Final[R.Converter[tuple[str, ...]]] = R.memo_list(MI_personnel, VI_
 def S_drugs(v_drugs: tuple[str, ...]) -> tuple[bool]:
     """Features that depend on drugs only: computed once per distinct value and remembered."""
     # anti_vegf_given: bool — Et anti-VEGF-legemiddel er gitt
-    f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs)
+    f_anti_vegf_given: bool = any(l_d in CL_anti_vegf for l_d in v_drugs) if v_drugs else False
     return (f_anti_vegf_given,)
 
 

@@ -161,6 +161,8 @@ class ExprWriter:
         self.p = program
         self.names = names
         self.nonnull_features: set[str] = set()
+        #: the list features whose elements are each once (see ``distinct``)
+        self.distinct_features: set[str] = set()
 
     def write(self, e: ir.Expr) -> str:
         if isinstance(e, ir.Const):
@@ -203,6 +205,22 @@ class ExprWriter:
         if e.op in ("prefix", "substr"):  # of present text, with constant positions
             return (_is_str(e.args[0]) and self.nonnull(e.args[0])
                     and all(isinstance(a, ir.Const) and isinstance(a.value, int) for a in e.args[1:]))
+        return False
+
+    def distinct(self, e: ir.Expr) -> bool:
+        """Whether the list ``e`` holds each element once: a look-up (a key's values each once, several
+        keys' unioned), a union, intersection or difference, the empty list, or a feature that is one
+        of those. ``union``, ``minus`` and loops over such a list then take shortcuts when the other
+        lists are empty (nothing to remove repeats from)."""
+        if isinstance(e, ir.Const):
+            return e.value is None or e.value == ()
+        if isinstance(e, ir.Ref):
+            return e.scope == "feature" and e.name in self.distinct_features
+        if isinstance(e, ir.Apply):
+            if e.op in ("lookup", "combo", "union", "intersect", "minus"):
+                return e.type.kind == "list"
+            if e.op == "if":
+                return self.distinct(e.args[1]) and self.distinct(e.args[2])
         return False
 
     def strict(self, e: ir.Expr) -> bool:
@@ -400,7 +418,12 @@ def _union(w: ExprWriter, lists: tuple[ir.Expr, ...]) -> str:
     never holds an absent element, so there is none to leave out)."""
     if not lists:
         return "()"
-    return "tuple(dict.fromkeys(" + _joined(w, lists) + "))"
+    whole = "tuple(dict.fromkeys(" + _joined(w, lists) + "))"
+    first, *rest = [w.arg(a) for a in lists]
+    if rest and w.distinct(lists[0]) and all(map(w.simple, rest)):
+        # the usual case of a union of properties from several sources: only the first has any
+        return f"({first} if not ({' or '.join(rest)}) else {whole})"
+    return whole
 
 
 def _joined(w: ExprWriter, lists: tuple[ir.Expr, ...]) -> str:
@@ -418,6 +441,27 @@ def _extreme(w: ExprWriter, e: ir.Apply) -> str:
     else:
         items = w.arg(xs)
     return f"{e.op}({items}, default={w.arg(default)})"
+
+
+def _minus(w: ExprWriter, e: ir.Apply) -> str:
+    """``minus(a, b)``: ``a`` itself when ``b`` is empty and ``a`` holds each element once."""
+    a, b = (w.arg(x) for x in e.args)
+    if w.distinct(e.args[0]) and w.simple(a) and w.simple(b):
+        return f"(R.minus({a}, {b}) if {a} and {b} else {a})"
+    return f"R.minus({a}, {b})"
+
+
+def _replace_prefix(w: ExprWriter, e: ir.Apply) -> str:
+    """``replace_prefix`` of a text by constant texts, inline (no call, no conversion to text)."""
+    s, old, new = e.args
+    code = w.write(s)
+    if (_is_str(s) and w.simple(code) and isinstance(old, ir.Const) and isinstance(old.value, str)
+            and isinstance(new, ir.Const) and isinstance(new.value, str)):
+        test = f"{code}.startswith({py(old.value)})"
+        if not w.nonnull(s):
+            test = f"{code} is not None and {test}"
+        return f"({py(new.value)} + {code}[{len(old.value)}:] if {test} else {code})"
+    return _call("replace_prefix")(w, e)
 
 
 def _codes(w: ExprWriter, e: ir.Apply) -> str:
@@ -448,26 +492,30 @@ WRITERS: dict[ir.Op, Callable[[ExprWriter, ir.Apply], str]] = {
     "substr": _substr,
     "char": _char,
     "starts_with": _starts_with,
-    "replace_prefix": _call("replace_prefix"),
+    "replace_prefix": _replace_prefix,
     "count": lambda w, e: f"len({w.write(e.args[0])})",
     "max": _extreme,
     "min": _extreme,
     "union": lambda w, e: _union(w, e.args),
     "intersect": _call("intersect"),
-    "minus": _call("minus"),
+    "minus": lambda w, e: _minus(w, e),
     "codes": _codes,
     "entries": lambda w, e: f"{w.write(e.args[0])}.entries",
 }
 
 
 def _guarded(write: Callable[[ExprWriter, ir.Loop], str], empty: str) -> Callable[[ExprWriter, ir.Loop], str]:
-    """A loop writer that skips the loop when its condition requires ``x in L`` (a top-level
-    conjunct; ``L`` a list read by name) and ``L`` is empty: no element can pass, the answer is
-    ``empty`` — without stepping through the source (a table's entries, say) to find that out."""
+    """A loop writer that skips the loop when its source (a feature or attribute read by name) is
+    empty, or its condition requires ``x in L`` (a top-level conjunct; ``L`` a list read by name) and
+    ``L`` is empty: no element can pass, the answer is ``empty`` — without making a generator, or
+    stepping through the source (a table's entries, say) to find that out."""
     def guarded(w: ExprWriter, e: ir.Loop) -> str:
         code = write(w, e)
         needs = [w.write(c.args[1]) for c in _conjuncts(e.cond) if isinstance(c, ir.Apply) and c.op == "in"
                  and c.args[1].type.kind == "list" and isinstance(c.args[1], ir.Ref) and c.args[1].name != e.var]
+        if (e.cond is not None or e.kind == "map") and isinstance(e.source, ir.Ref) and e.source.scope != "local" \
+                and e.source.type.kind == "list":
+            needs.insert(0, w.write(e.source))  # an empty list of features or attributes: no step at all
         if not needs:
             return code
         return f"({bare(code)} if {' and '.join(dict.fromkeys(needs))} else {empty})"

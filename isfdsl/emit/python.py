@@ -12,12 +12,16 @@ a text seen before in one dictionary look-up (``V_*``) without calling anything;
 computed in *stages* (:func:`stages`), one per set of attributes they depend on, and a stage that tests
 code lists or tables or loops is remembered per distinct value of those attributes (``S_*`` functions,
 ``K_*`` dictionaries) — a year of activity repeats its diagnoses and procedure lists far more than its
-episodes; the costly parts of a feature that read fewer attributes than the feature are first hoisted
+episodes; a remembered stage of one list attribute whose features are all look-ups of the list (or
+unions of them) is computed item by item (``I_*``, each item's answers remembered in ``KI_*``, the
+items' answers united by ``R.combine``: :func:`itemwise`), so a list not seen before costs a look-up
+per item seen before; the costly parts of a feature that read fewer attributes than the feature are first hoisted
 into the stages of those attributes (:mod:`isfdsl.emit.hoist`), so that a case never seen as a whole
 finds most of its look-ups in the memories of its parts; when one such stage reads every attribute any
 feature reads, all the features are remembered together under its key (:meth:`_Context.whole`:
-``derive``, ``DERIVED``), and the stages of several attributes inside it are not remembered (a
-combination not seen as a whole seldom repeats a part of it: their look-ups cost more than they saved). Code tables are dictionaries
+``derive``, ``DERIVED``, a combination kept there the second time it comes: ``R.remember_again``), and
+the stages of several attributes inside it are not remembered (a combination not seen as a whole
+seldom repeats a part of it: their look-ups cost more than they saved). Code tables are dictionaries
 built at import from the data file (split and zipped at C speed: a year of NordDRG tables as Python
 literals took seconds and hundreds of MiB to compile where bytecode could not be written); each decision table dispatches through one bit-set index per feature
 (``R.DecisionTable``; features that read the same attributes probed as one), its masks remembered per
@@ -203,6 +207,33 @@ def _has_loop(e: ir.Expr | None) -> bool:
     return isinstance(e, ir.Apply) and any(_has_loop(x) for x in e.args)
 
 
+#: The name of the local that stands for one item of a list attribute in a per-item stage (``I_*``).
+ITEM = "item"
+
+
+def itemwise(e: ir.Expr, attribute: str) -> ir.Expr | None:
+    """``e`` for one item of the list attribute ``attribute`` (read as the local ``item``), when ``e``
+    is the union over the list's items of what that gives: a look-up of the list (``lookup(t, sdx)``),
+    of its codes (``lookup(t, codes(sdx))``), or a union of such. Each gives every value once, so the
+    union of the items' answers in order is the list's answer (:func:`isfdsl.runtime.codes.combine`),
+    and one item's answer is a one-item list's. None when ``e`` is of another shape."""
+    def item(x: ir.Expr) -> ir.Expr | None:
+        if isinstance(x, ir.Ref) and x.scope == "attr" and x.name == attribute and x.type.elem is not None:
+            return ir.Ref(x.type.elem, "local", ITEM)
+        if isinstance(x, ir.Apply) and x.op == "codes" and len(x.args) == 1:
+            inner = item(x.args[0])
+            return None if inner is None else ir.Apply(x.type, "codes", (inner,))
+        return None
+
+    if isinstance(e, ir.Apply) and e.op == "lookup" and len(e.args) == 2 and e.type.kind == "list":
+        key = item(e.args[1])
+        return None if key is None else ir.Apply(e.type, "lookup", (e.args[0], key))
+    if isinstance(e, ir.Apply) and e.op == "union" and e.args:
+        parts = [itemwise(a, attribute) for a in e.args]
+        return None if any(p is None for p in parts) else ir.Apply(e.type, "union", tuple(p for p in parts if p is not None))
+    return None
+
+
 def stages(program: ir.Program) -> list[tuple[tuple[str, ...], list[ir.Derivation]]]:
     """The derived features grouped by their *support* — the attributes they read, directly or through
     other features — in an order that computes every feature after those it reads (a feature's support
@@ -350,6 +381,8 @@ class _Context:
                 code = self.writer.write(d.expr)
                 if self.writer.nonnull(d.expr):
                     self.writer.nonnull_features.add(d.name)
+                if self.writer.distinct(d.expr):
+                    self.writer.distinct_features.add(d.name)
                 annotation = pytype(d.type, d.name in self.writer.nonnull_features, self.p.tables)
                 annotations[d.name] = annotation
                 derivs.append({"var": self.names.features[d.name], "code": bare(code), "annotation": annotation,
@@ -358,12 +391,24 @@ class _Context:
             read = dict.fromkeys(r.name for d in members for r in ir.refs(d.expr)
                                  if r.scope in ("attr", "feature") and r.name not in own)
             remembered = bool(support) and any(_costly(self.written.get(d.name, d)) for d in members)
+            # A remembered stage of one list attribute whose features are each a union of what the
+            # items give is computed item by item (I_*), each item's answers remembered (KI_*): a list
+            # not seen before is most often of items seen before.
+            items = None
+            if remembered and len(support) == 1 and self.types[support[0]].kind == "list":
+                per_item = [itemwise(d.expr, support[0]) for d in members]
+                if all(x is not None for x in per_item):
+                    elem = self.types[support[0]].elem
+                    assert elem is not None
+                    items = {"parts": [{"comment": d["comment"], "code": bare(self.writer.write(x))}
+                                       for d, x in zip(derivs, per_item) if x is not None],
+                             "annotation": pytype(elem, True)}
             ident = base = "_".join(_ident(a) for a in support)  # a_b + c and a + b_c: numbered apart
             while ident in idents:
                 ident = f"{base}_{len(idents)}"
             idents.add(ident)
             groups.append({
-                "derivations": derivs, "memo": remembered, "ident": ident,
+                "derivations": derivs, "memo": remembered, "ident": ident, "per_item": items,
                 "params": ", ".join(f"{self.names.attrs.get(n) or self.names.features[n]}: {annotations[n]}" for n in read),
                 "args": ", ".join(self.names.attrs.get(n) or self.names.features[n] for n in read),
                 "key": (self.names.attrs[support[0]] if len(support) == 1

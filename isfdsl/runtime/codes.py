@@ -141,6 +141,19 @@ class CodeTable(Generic[V]):
 _first, _second = itemgetter(0), itemgetter(1)
 
 
+def combine(records: list[T], width: int) -> T:
+    """What a list gives, from what each of its items gives: ``records`` holds one record per item, a
+    tuple of ``width`` lists (each item's look-ups); the result unites them position by position, each
+    value once, in order of first appearance — as looking the whole list up does (a look-up of a list
+    is the union of its items' look-ups). One item's record is the list's."""
+    if len(records) == 1:
+        return records[0]
+    parts: Any = records
+    if not parts:
+        return ((),) * width  # type: ignore[return-value]
+    return tuple(tuple(dict.fromkeys(chain.from_iterable(column))) for column in zip(*parts))  # type: ignore[return-value]
+
+
 def _unique(xs: Iterable[T]) -> tuple[T, ...]:
     return _union((xs,))
 

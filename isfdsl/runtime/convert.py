@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import chain
+from marshal import dumps as _marshal
 from typing import Any, TypeVar
 
 from isfdsl.runtime.codesyntax import CodePattern
@@ -41,24 +42,31 @@ _HELD: dict[int, int] = {}
 
 
 def footprint(x: object) -> int:
-    """About how many bytes ``x`` takes in memory: texts by their length, tuples and sets of them by
-    their items; any other value a few dozen bytes (values in memories are codes, numbers, members)."""
+    """About how many bytes ``x`` takes in memory: a text by its length; a tuple, set or list eight
+    times the length of its ``marshal`` record (written at C speed: about an object's header per short
+    code, a code's characters eightfold, so long texts weigh more than they take); any other value a
+    few dozen bytes (values in memories are codes, numbers, members)."""
     cls = x.__class__
     if cls is str:
         return 56 + len(x)  # type: ignore[arg-type]
     if cls is not tuple and cls is not frozenset and cls is not list:
         return 48
     items: Any = x
-    size = 64 + 8 * len(items)
-    for item in items:  # the common items inline: a call per item would double the cost
-        c = item.__class__
-        if c is str:
-            size += 56 + len(item)
-        elif c is tuple or c is frozenset or c is list:
-            size += footprint(item)
-        else:
-            size += 48
-    return size
+    try:
+        return 8 * len(_marshal(items, 2))
+    except ValueError:  # an item marshal does not write (a decimal, a date): weighed item by item
+        return _weigh(x)
+
+
+def _weigh(x: object) -> int:
+    """``footprint`` of a value marshal does not write, item by item."""
+    cls = x.__class__
+    if cls is str:
+        return 56 + len(x)  # type: ignore[arg-type]
+    if cls is not tuple and cls is not frozenset and cls is not list:
+        return 48
+    items: Any = x
+    return 64 + 8 * len(items) + sum(map(_weigh, items))
 
 
 def _room(cache: dict[Any, Any], key: object, value: object, limit: int) -> bool:
@@ -90,6 +98,28 @@ def remember(cache: dict[K, V], key: K, value: V, limit: int = COMBINATION_LIMIT
     MEMORY_BYTES; an entry of more than ENTRY_BYTES is not stored."""
     if _room(cache, key, value, limit):
         cache[key] = value
+
+
+def remember_again(cache: dict[K, V], seen: set[int], key: K, value: V, limit: int = COMBINATION_LIMIT) -> None:
+    """``remember``, but only the second time ``key`` is offered (see :func:`again`). For memories of
+    combinations (every derived feature per combination of attributes): a year's first pass meets
+    most of them once, and keeping each costs more than the few met again save (on NordDRG 2015's
+    distinct cases, 8 % of the features' combinations came again)."""
+    if again(seen, key, limit) and _room(cache, key, value, limit):
+        cache[key] = value
+
+
+def again(seen: set[int], key: object, limit: int) -> bool:
+    """Whether ``key`` was offered before: its hash is in ``seen``; if not, it is noted there (at most
+    ``limit`` hashes; then ``seen`` starts afresh). Equal hashes of unequal keys only let a key into
+    a memory early."""
+    h = hash(key)
+    if h in seen:
+        return True
+    if len(seen) >= limit:
+        seen.clear()
+    seen.add(h)
+    return False
 
 
 def small(key: object) -> bool:
@@ -361,13 +391,15 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
               limit: int = COMBINATION_LIMIT) -> Converter[tuple[T, ...]]:
     """A converter of lists that remembers like ``memo`` (``known``: each list of texts seen, as a
     tuple). A list not seen before whose items are all known to ``item`` (``item_known``: its
-    dictionary) is converted by look-ups alone — no call per item; any other goes through
+    dictionary) is converted by look-ups alone — no call per item — and kept only when it comes a
+    second time (a year's first pass meets most lists once); any other goes through
     ``to_items`` and ``item``. Items that are blank or convert to None are left out, as ``to_list``
     leaves them out; an invalid item is left out too (:class:`PartlyInvalid` names it), and such a
     list is remembered with its problems, never among the known lists (``evaluate`` reports them each
     time)."""
     whole = memo(lambda raw: to_items(raw, item), known, limit)
     lookup = item_known.__getitem__
+    seen: set[int] = set()
 
     def call(raw: object) -> tuple[T, ...] | None:
         cls = raw.__class__
@@ -377,7 +409,9 @@ def memo_list(item: Converter[T], item_known: dict[Any, T | None], known: dict[A
                 value = tuple([v for v in map(lookup, items) if v is not None])
             except (KeyError, TypeError):  # an item not known (new, invalid, not a text) or unhashable
                 return whole(raw)
-            _keep(known, tuple(items), value, limit)
+            key = tuple(items)
+            if again(seen, key, limit):
+                _keep(known, key, value, limit)
             return value
         return whole(raw)
 
