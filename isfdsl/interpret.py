@@ -20,6 +20,7 @@ reference (docs/language.md), and it is simplest to audit when nothing of it is 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 import re
@@ -181,6 +182,8 @@ def convert(attr: ir.Attribute, t: Type, raw: object, checked: bool = True) -> o
         if word in _TRUE or word in _FALSE:
             return word in _TRUE
         raise ValueError("not a boolean")
+    if kind == "date":
+        return _date(raw)
     if kind == "enum":
         name = _input_text(raw).strip()
         if name not in attr.members:
@@ -194,6 +197,29 @@ def convert(attr: ir.Attribute, t: Type, raw: object, checked: bool = True) -> o
         code = _code(attr, first, system)
         return None if code is None else (code, _code(attr, second, system))
     return _input_text(raw)
+
+
+def _date(raw: object) -> str:
+    """A date as ISO text: a date or datetime (its day), or text ``YYYY-MM-DD`` or ``DD.MM.YYYY`` (day
+    and month of one or two digits after dots); raises ValueError for anything else and for days the
+    calendar lacks. Written apart from the runtime's ``to_date`` on purpose (this is the oracle)."""
+    if isinstance(raw, dt.date):
+        return (raw.date() if isinstance(raw, dt.datetime) else raw).isoformat()
+    text = "" if isinstance(raw, bool) else _input_text(raw).strip()
+    parts = text.split("-")
+    if len(parts) == 3 and [len(x) for x in parts] == [4, 2, 2]:
+        year, month, day = parts
+    else:
+        parts = text.split(".")
+        if len(parts) != 3 or not (1 <= len(parts[0]) <= 2 and 1 <= len(parts[1]) <= 2 and len(parts[2]) == 4):
+            raise ValueError("not a date (YYYY-MM-DD or DD.MM.YYYY)")
+        day, month, year = parts
+    if not all(ch in "0123456789" for ch in year + month + day):  # int() takes any Unicode digit
+        raise ValueError("not a date (YYYY-MM-DD or DD.MM.YYYY)")
+    try:
+        return dt.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        raise ValueError("not a day of the calendar") from None
 
 
 def _items(raw: object) -> list[object]:

@@ -314,24 +314,26 @@ def test_pages_open_in_a_browser(seeds: Path) -> None:
 # ---------------------------------------------------------------------- several versions by date
 
 
-def _dated(src: Path, out: Path, header: str = "by admitted", attr: str = 'admitted: date "Innskrivningsdato"') -> Path:
-    """A copy of a bundled version whose header names a date attribute that picks it."""
+def _variant(src: Path, out: Path, header: str = "by admitted", attr: str = 'admitted: date "Innskrivningsdato"') -> Path:
+    """A copy of a bundled version whose header says ``header`` instead of ``by discharge_date`` (the
+    bundled versions' own date attribute), with ``attr`` added to its episode."""
     shutil.copytree(src, out)
     schema = out / "schema.isf"
     text = schema.read_text(encoding="utf-8")
-    text = re.sub(r"(valid \d{4}-\d\d-\d\d \.\. \d{4}-\d\d-\d\d)", rf"\1 {header}", text, count=1)
-    schema.write_text(text.replace("episode {\n", f"episode {{\n  {attr}\n", 1), encoding="utf-8")
+    assert " by discharge_date " in text
+    text = text.replace(" by discharge_date ", f" {header} " if header else " ", 1)
+    schema.write_text(text.replace("episode {\n", f"episode {{\n  {attr}\n", 1) if attr else text, encoding="utf-8")
     return out
 
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`isf build isf2024 isf2025 -o gen/isf` over dated copies, and each copy built alone."""
+    """`isf build definitions/isf2024 definitions/isf2025 -o gen/isf` on the bundled definitions (each
+    declares `by discharge_date`), and each version built alone."""
     root = tmp_path_factory.mktemp("dated")
     for year in (2024, 2025):
-        _dated(DEFS / f"isf{year}", root / f"isf{year}")
-        assert CliRunner().invoke(main, ["build", str(root / f"isf{year}"), "-o", str(root / "gen" / f"isf{year}")]).exit_code == 0
-    result = CliRunner().invoke(main, ["build", str(root / "isf2024"), str(root / "isf2025"), "-o", str(root / "gen" / "isf")])
+        assert CliRunner().invoke(main, ["build", str(DEFS / f"isf{year}"), "-o", str(root / "gen" / f"isf{year}")]).exit_code == 0
+    result = CliRunner().invoke(main, ["build", str(DEFS / "isf2024"), str(DEFS / "isf2025"), "-o", str(root / "gen" / "isf")])
     assert result.exit_code == 0, result.output
     return root
 
@@ -343,10 +345,11 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
     rows = _read(EXAMPLES)
-    dates = ["2024-06-30", "2025-01-01", "2024-12-31", "2025-12-31"]
-    undated = {3: "", 9: "2023-12-31", 17: "31.12.2024", 22: "2026-01-01"}
+    # ISO dates and dates as Norwegian spreadsheets write them (31.12.2024: day, month, four-digit year)
+    dates = ["2024-06-30", "01.01.2025", "31.12.2024", "2025-12-31", "1.2.2024"]
+    undated = {3: "", 9: "2023-12-31", 17: "31.02.2024", 22: "2026-01-01", 25: "2024-12-31T10:00"}
     for n, r in enumerate(rows, 1):
-        r["admitted"] = undated.get(n, dates[n % len(dates)])
+        r["discharge_date"] = undated.get(n, dates[n % len(dates)])
     mixed = dated / "mixed.csv"
     with mixed.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -364,29 +367,54 @@ def test_a_mixed_year_file_is_grouped_by_each_rows_version(dated: Path) -> None:
     for n, (b, o, w) in enumerate(zip(both, old, new, strict=True), 1):
         if n in undated:
             assert (b["group"], b["rule"], b["version"], b["points"]) == ("470", "undated", "", "0.000"), b
-            assert b["problems"].startswith(f"admitted={undated[n]!r}: "), b["problems"]
+            assert b["problems"].startswith(f"discharge_date={undated[n]!r}: "), b["problems"]
             assert "no version can be chosen" in b["problems"] or "outside the validity of every version" in b["problems"]
             continue
-        own = o if rows[n - 1]["admitted"].startswith("2024") else w
+        year = rows[n - 1]["discharge_date"][-4:] if "." in rows[n - 1]["discharge_date"] else rows[n - 1]["discharge_date"][:4]
+        own = o if year == "2024" else w
         assert {f: b[f] for f in fields} == {f: own[f] for f in fields}, n
-        assert b["version"].startswith("ISF-modellen " + rows[n - 1]["admitted"][:4]), b["version"]
+        assert b["version"].startswith("ISF-modellen " + year), b["version"]
     assert {b["version"][:17] for b in both} == {"ISF-modellen 2024", "ISF-modellen 2025", ""}
+
+
+def test_the_walkthrough_quotes_the_mixed_year_file_as_grouped(dated: Path, tmp_path: Path) -> None:
+    """docs/what-changes.md groups examples/episodes-2024-2025.csv with the package of both bundled
+    versions: its table is a fresh run's rows, and the problems it quotes are the run's."""
+    doc = (ROOT / "docs" / "what-changes.md").read_text(encoding="utf-8")
+    assert "isf build definitions/isf2024 definitions/isf2025 -o generated/isf\n" in doc
+    assert "isf group generated/isf examples/episodes-2024-2025.csv -o grouped-2024-2025.csv\n" in doc
+    start = doc.index("| id | discharge_date | group | rule | points | version |\n| --- |")
+    quoted = doc[start:doc.index("\n\n", start)].splitlines()[2:]
+    out = tmp_path / "grouped.csv"
+    result = CliRunner().invoke(main, ["group", str(dated / "gen" / "isf"), str(ROOT / "examples" / "episodes-2024-2025.csv"),
+                                       "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    rows = _read(out)
+    fresh = [f"| {r['id']} | {r['discharge_date']} | {r['group']} | {r['rule']} | {r['points']} | {r['version'][:17]} |"
+             .replace("|  |", "| |") for r in rows]
+    assert quoted == fresh
+    # both years, both ways of writing a date, and undated rows
+    assert {r["version"][:17] for r in rows} == {"ISF-modellen 2024", "ISF-modellen 2025", ""}
+    assert any("." in r["discharge_date"] and r["version"] for r in rows) and any(not r["discharge_date"] for r in rows)
+    for r in rows:
+        if not r["version"]:
+            assert f"`{r['problems']}`" in doc, r["problems"]
 
 
 def test_the_package_of_several_versions(dated: Path, tmp_path: Path) -> None:
     """Standard library only, typed, the same bytes on every build; `isf compare` takes it as a side."""
     isf = load_package(dated / "gen" / "isf")
-    assert [v[0][:17] for v in isf.VERSIONS] == ["ISF-modellen 2024", "ISF-modellen 2025"] and isf.DATED_BY == "admitted"
+    assert [v[0][:17] for v in isf.VERSIONS] == ["ISF-modellen 2024", "ISF-modellen 2025"] and isf.DATED_BY == "discharge_date"
     assert (isf.VALID_FROM, isf.VALID_TO) == ("2024-01-01", "2025-12-31")
     episode = {"sex": "1", "age": 81, "care_level": "3", "pdx": "H35.3", "procedures": ["CKD05"], "drugs": ["L01FG01"]}
     import datetime
 
-    assert isf.group({**episode, "admitted": datetime.date(2024, 5, 1)}).group == "802P"
-    assert isf.group({**episode, "admitted": "2025-05-01"}).group == "802U"
-    assert isf.version_of({**episode, "admitted": "2025-05-01"}).startswith("ISF-modellen 2025")
-    assert isf.with_payment(Decimal(1000)).group({**episode, "admitted": "2025-05-01"}).refund == Decimal("0.1") * 1000 * Decimal("0.30")
+    assert isf.group({**episode, "discharge_date": datetime.date(2024, 5, 1)}).group == "802P"
+    assert isf.group({**episode, "discharge_date": "2025-05-01"}).group == "802U"
+    assert isf.version_of({**episode, "discharge_date": "2025-05-01"}).startswith("ISF-modellen 2025")
+    assert isf.with_payment(Decimal(1000)).group({**episode, "discharge_date": "2025-05-01"}).refund == Decimal("0.1") * 1000 * Decimal("0.30")
     again = tmp_path / "isf"
-    assert CliRunner().invoke(main, ["build", str(dated / "isf2024"), str(dated / "isf2025"), "-o", str(again)]).exit_code == 0
+    assert CliRunner().invoke(main, ["build", str(DEFS / "isf2024"), str(DEFS / "isf2025"), "-o", str(again)]).exit_code == 0
     built = sorted(p.relative_to(dated / "gen" / "isf") for p in (dated / "gen" / "isf").rglob("*") if p.is_file())
     assert built == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert all((again / p).read_bytes() == (dated / "gen" / "isf" / p).read_bytes() for p in built)
@@ -400,7 +428,7 @@ def _mixed(path: Path, n: int = 28) -> list[dict[str, str]]:
     """``n`` example episodes dated in turn in 2024 and 2025, one of each 13 undated, written to ``path``."""
     rows = _read(EXAMPLES)
     dates = ["2024-06-30", "2025-03-01", "2024-12-31", "2025-12-31", "2024-01-01"]
-    out = [{**rows[k % len(rows)], "admitted": "" if k % 13 == 5 else dates[k % len(dates)]} for k in range(n)]
+    out = [{**rows[k % len(rows)], "discharge_date": "" if k % 13 == 5 else dates[k % len(dates)]} for k in range(n)]
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(out[0]))
         w.writeheader()
@@ -424,7 +452,7 @@ def test_compare_names_the_version_of_each_row_of_a_package_of_several(dated: Pa
     monkeypatch.setattr(parallel, "_context", lambda start: pools.append(start) or context(start))
     for jobs in (1, 2):
         compare.run(str(dated / "gen" / "isf"), str(dated / "gen" / "isf2025"), str(tmp_path / "mixed.csv"), tmp_path / f"D{jobs}",
-                    keep=["admitted"], episodes="csv", jobs=jobs, console=Console(file=io.StringIO()))
+                    keep=["discharge_date"], episodes="csv", jobs=jobs, console=Console(file=io.StringIO()))
     out = _read(tmp_path / "D1" / "episodes.csv")
     assert "old_version" in out[0] and "new_version" not in out[0]
     assert list(out[0]).index("old_version") == list(out[0]).index("old_problems") + 1
@@ -460,7 +488,7 @@ def test_the_package_of_several_versions_names_unknown_keys_and_groups_arrow(dat
     """A key no version has is named (issue 18, item 15); an attribute of any version is not; the
     Arrow entry groups each row by its version (it lacked the points' decimals and raised)."""
     isf = load_package(dated / "gen" / "isf")
-    episode = {"pdx": "H35.3", "age": 70, "procedures": ["CKD05"], "drugs": ["L01FG01"], "admitted": "2025-05-01"}
+    episode = {"pdx": "H35.3", "age": 70, "procedures": ["CKD05"], "drugs": ["L01FG01"], "discharge_date": "2025-05-01"}
     assert isf.group(episode).problems == ()
     assert isf.group({**episode, "drugz": "x"}).problems == (("drugz", "x", "not an attribute, ignored; did you mean drugs?"),)
     import pyarrow as pa
@@ -475,18 +503,20 @@ def test_the_package_of_several_versions_names_unknown_keys_and_groups_arrow(dat
     ("by admitted", "admitted: int 0..9", "`admitted` picks the version by date, so it must be of type date"),
 ])
 def test_the_date_attribute_is_checked(tmp_path: Path, header: str, attr: str, message: str) -> None:
-    folder = _dated(DEFS / "isf2025", tmp_path / "isf2025", header, attr)
+    folder = _variant(DEFS / "isf2025", tmp_path / "isf2025", header, attr)
     result = CliRunner().invoke(main, ["check", str(folder), "--no-analyse"])
     assert result.exit_code == 1 and message in result.output, result.output
 
 
 def test_versions_that_a_date_cannot_tell_apart_are_refused(tmp_path: Path) -> None:
-    a = _dated(DEFS / "isf2025", tmp_path / "a")
-    b = _dated(DEFS / "isf2025", tmp_path / "b")
-    result = CliRunner().invoke(main, ["build", str(a), str(b), "-o", str(tmp_path / "gen")])
+    result = CliRunner().invoke(main, ["build", str(DEFS / "isf2025"), str(DEFS / "isf2025"), "-o", str(tmp_path / "gen")])
     assert result.exit_code == 2 and "overlaps" in result.output
-    result = CliRunner().invoke(main, ["build", str(DEFS / "isf2024"), str(a), "-o", str(tmp_path / "gen")])
+    undated = _variant(DEFS / "isf2024", tmp_path / "undated", header="", attr="")
+    result = CliRunner().invoke(main, ["build", str(undated), str(DEFS / "isf2025"), "-o", str(tmp_path / "gen")])
     assert result.exit_code == 2 and "no date attribute picks the version" in result.output
+    other = _variant(DEFS / "isf2024", tmp_path / "other")
+    result = CliRunner().invoke(main, ["build", str(other), str(DEFS / "isf2025"), "-o", str(tmp_path / "gen")])
+    assert result.exit_code == 2 and "different attributes (admitted, discharge_date)" in result.output
     assert not (tmp_path / "gen").exists()
 
 

@@ -5,6 +5,7 @@ package and in the reference interpreter alike."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import random
@@ -18,6 +19,8 @@ from types import ModuleType
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from isfdsl import interpret
@@ -27,7 +30,7 @@ from isfdsl.commands.pipeline import build, check_paths, load_package
 from isfdsl.ir.model import Program, lower
 from isfdsl.runtime import convert
 from isfdsl.runtime.io import csv_main
-from isfdsl.types import DECIMAL
+from isfdsl.types import DATE, DECIMAL
 
 from .conftest import DEFINITIONS
 
@@ -86,6 +89,68 @@ def test_decimals_take_ascii_digits_only(isf2025: tuple[Program, ModuleType]) ->
         with pytest.raises(ValueError, match="not a number"):
             interpret.convert(attr, DECIMAL, value)
     assert convert.to_decimal(" +1.50 ") == interpret.convert(attr, DECIMAL, "1.5") == Decimal("1.5")
+
+
+def _days() -> st.SearchStrategy[datetime.date]:
+    return st.dates(datetime.date(1, 1, 1), datetime.date(9999, 12, 31))
+
+
+#: Texts near a date: both forms with and without leading zeros, days the calendar lacks, other
+#: separators and orders, Unicode digits, white space around, and any text at all.
+DATE_TEXTS = st.one_of(
+    _days().map(datetime.date.isoformat),
+    _days().map(lambda d: f"{d.day:02}.{d.month:02}.{d.year:04}"),
+    _days().map(lambda d: f"{d.day}.{d.month}.{d.year:04}"),
+    st.builds(lambda y, m, d, sep, dotted: (f"{d}{sep}{m}{sep}{y}" if dotted else f"{y}{sep}{m}{sep}{d}"),
+              st.sampled_from(["2024", "2025", "24", "0000", "202４", "12345"]), st.sampled_from(["1", "02", "12", "13", "00", "002"]),
+              st.sampled_from(["1", "28", "29", "30", "31", "32", "00", "٣"]), st.sampled_from([".", "-", "/", ""]), st.booleans()),
+    st.builds(lambda x, a, b: f"{a}{x}{b}", _days().map(datetime.date.isoformat), st.sampled_from(["", " ", "\t", "\n"]),
+              st.sampled_from(["", " ", "\n", "T10:00", "Z"])),
+    st.text(max_size=12),
+)
+
+
+@given(DATE_TEXTS)
+def test_the_runtime_and_the_interpreter_read_dates_alike(text: str) -> None:
+    """``to_date`` (runtime) and the interpreter's own conversion, written apart: the same ISO date or
+    the same reason for every text."""
+    try:  # the date conversion needs nothing of its attribute
+        want: object = interpret.convert(None, DATE, text)  # type: ignore[arg-type]
+    except ValueError as exc:
+        want = ("refused", str(exc))
+    try:
+        got: object = convert.to_date(text)
+    except ValueError as exc:
+        got = ("refused", str(exc))
+    assert got == want
+
+
+@given(_days(), st.sampled_from(["{iso}", " {iso}\t", "{d.day:02}.{d.month:02}.{d.year:04}", "{d.day}.{d.month}.{d.year:04}"]))
+def test_a_date_in_either_form_is_its_day(day: datetime.date, form: str) -> None:
+    text = form.format(d=day, iso=day.isoformat())
+    assert convert.to_date(text) == interpret.convert(None, DATE, text) == day.isoformat()  # type: ignore[arg-type]
+    assert convert.to_date(day) == convert.to_date(datetime.datetime.combine(day, datetime.time(23, 59))) == day.isoformat()
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("31.02.2024", "not a day of the calendar"), ("29.02.2025", "not a day of the calendar"), ("2024-13-01", "not a day of the calendar"),
+    ("31/12/2024", "not a date (YYYY-MM-DD or DD.MM.YYYY)"), ("31.12.24", "not a date (YYYY-MM-DD or DD.MM.YYYY)"),
+    ("12.31.2024", "not a day of the calendar"), ("20241231", "not a date (YYYY-MM-DD or DD.MM.YYYY)"),
+])
+def test_a_date_the_calendar_lacks_is_refused_with_a_problem(isf2025: tuple[Program, ModuleType], value: str, reason: str) -> None:
+    """An invalid date counts as missing and is named; the episode is grouped as without it."""
+    group, rc, problems = both(isf2025, {**BEVACIZUMAB, "discharge_date": value})
+    assert problems == (("discharge_date", value, reason),)
+    assert (group, rc) == both(isf2025, BEVACIZUMAB)[:2]
+
+
+def test_one_version_groups_every_date_by_its_own_rules(isf2025: tuple[Program, ModuleType]) -> None:
+    """A package of one version groups an episode of any date, or of none, by its rules (the date picks
+    a version only in a package of several): no problem for 2031 or 31.12.2024."""
+    alone = both(isf2025, BEVACIZUMAB)
+    assert alone[0] == "802U" and alone[2] == ()
+    for day in ("2025-06-30", "31.12.2024", "2031-01-01", datetime.date(1999, 1, 1)):
+        assert both(isf2025, {**BEVACIZUMAB, "discharge_date": day}) == alone, day
 
 
 @pytest.mark.parametrize("pdx", ["H35\x00.3", "H35 .3", "H3\uff15.3", "XX99.9", "h35.3x!"])

@@ -40,7 +40,7 @@ VERSION_LABEL: Final = 'ISF-modellen 2024 (etter regelverk for ISF 2024)'
 VALID_FROM: Final = '2024-01-01'
 VALID_TO: Final = '2024-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:1f1670a9f4858f5cf2a7cb7c5b957a49ac20440cbd86da70b7e54700f70a4c8f'
+SOURCE_HASH: Final = 'sha256:068688eff2ef0754c871a664e2cbdff0bced2676e52918f239cb68576138b375'
 SOURCE_FILES: Final = (
     'isf2024/codes.isf',
     'isf2024/derive.isf',
@@ -67,6 +67,7 @@ ATTRIBUTES: Final[dict[str, str]] = {
     'sector': 'Sektor',
     'contact': 'Kontakttype',
     'los': 'Liggetid i døgn',
+    'discharge_date': 'Utskrivningsdato (sluttdato for opphold/kontakt)',
     'pdx': 'Hovedtilstand',
     'sdx': 'Andre tilstander',
     'procedures': 'Prosedyrer',

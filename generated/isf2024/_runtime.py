@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import datetime
 import difflib
 import importlib
 import json
@@ -781,6 +782,36 @@ def to_pair(raw: object, ignore: str, upper: bool = True, syntax: CodePattern | 
 
 def to_text(raw: object) -> str:
     return _text(raw)
+
+
+#: A date as text: ISO ``2024-12-31``, or ``31.12.2024`` as Norwegian spreadsheets write it (day and
+#: month of one or two digits, the year of four: with dots and a four-digit year the order is certain).
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DOTTED_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+DATE_FORMS = "YYYY-MM-DD or DD.MM.YYYY"
+
+
+def to_date(raw: object) -> str:
+    """A date as ISO text (``YYYY-MM-DD``, which orders as the dates do) from a ``datetime.date`` or
+    ``datetime.datetime`` (its day), or from text ``YYYY-MM-DD`` or ``DD.MM.YYYY``; a day the calendar
+    does not have (``31.02.2024``) or any other text is invalid."""
+    if isinstance(raw, datetime.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, datetime.date):
+        return raw.isoformat()
+    text = "" if isinstance(raw, bool) else _text(raw).strip()
+    iso = _ISO_DATE.fullmatch(text)
+    if iso is not None:
+        year, month, day = iso.groups()
+    else:
+        dotted = _DOTTED_DATE.fullmatch(text)
+        if dotted is None:
+            raise ValueError(f"not a date ({DATE_FORMS})")
+        day, month, year = dotted.groups()
+    try:
+        return datetime.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        raise ValueError("not a day of the calendar") from None
 
 
 def to_list(raw: object, convert: Callable[[object], T | None]) -> list[T]:

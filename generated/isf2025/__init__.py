@@ -40,7 +40,7 @@ VERSION_LABEL: Final = 'ISF-modellen 2025 (etter endelig regelverk for ISF 2025)
 VALID_FROM: Final = '2025-01-01'
 VALID_TO: Final = '2025-12-31'
 #: SHA-256 over the source files (relative path and text, in path order) this package was built from.
-SOURCE_HASH: Final = 'sha256:9d7531643c555d2976fa1e48b031738177fd3ca1fbefe0067f68e305d3257a2b'
+SOURCE_HASH: Final = 'sha256:f3fb01f1a223742d85bcae7ef9d72f0e6c15f1b84bf283bbd3b0a7d3e88d5405'
 SOURCE_FILES: Final = (
     'isf2025/codes.isf',
     'isf2025/derive.isf',
@@ -67,6 +67,7 @@ ATTRIBUTES: Final[dict[str, str]] = {
     'sector': 'Sektor',
     'contact': 'Kontakttype',
     'los': 'Liggetid i døgn',
+    'discharge_date': 'Utskrivningsdato (sluttdato for opphold/kontakt)',
     'pdx': 'Hovedtilstand',
     'sdx': 'Andre tilstander',
     'procedures': 'Prosedyrer',

@@ -565,6 +565,9 @@ M_contact: Final[R.Converter[str]] = R.memo(lambda x: R.to_enum(x, ENUM_ContactT
 V_los: Final[dict[object, int | None]] = {}
 M_los: Final[R.Converter[int]] = R.memo(lambda x: R.to_int(x, lo=0, hi=3650, bounds='int 0..3650'), V_los, R.CACHE_LIMIT)
 
+V_discharge_date: Final[dict[object, str | None]] = {}
+M_discharge_date: Final[R.Converter[str]] = R.memo(lambda x: R.to_date(x), V_discharge_date, R.CACHE_LIMIT)
+
 V_pdx: Final[dict[object, str | None]] = {}
 M_pdx: Final[R.Converter[str]] = R.memo(lambda x: R.to_code(x, ignore='.', syntax=SYNTAX_ICD10, system='ICD10'), V_pdx, R.CACHE_LIMIT)
 
@@ -650,8 +653,9 @@ _MISSING: Final = object()
 def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[object, ...]:
     """The case: every attribute converted (missing or invalid -> default; problems recorded), then
     every derived feature in dependency order. Positions in the case:
-    0 sex, 1 age, 2 care_level, 3 sector, 4 contact, 5 los, 6 pdx, 7 sdx, 8 procedures, 9 drugs,
-    10 self_administered, 11 personnel, 12 anti_vegf_given, 13 indirect_contact, 14 mdc, 15 dgcat,
+    0 sex, 1 age, 2 care_level, 3 sector, 4 contact, 5 los, 6 discharge_date, 7 pdx, 8 sdx,
+    9 procedures, 10 drugs, 11 self_administered, 12 personnel, 13 anti_vegf_given,
+    14 indirect_contact, 15 mdc, 16 dgcat,
     """
     # Each attribute's value is looked up among those seen before (V_sex: one dictionary look-up, a
     # list as a tuple); a value not there is converted (M_sex: a problem recorded, None given).
@@ -696,6 +700,11 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
         v_los = R.convert(M_los, raw, 'los', problems)
     if v_los is None:
         v_los = 0
+    # discharge_date: date — Utskrivningsdato (sluttdato for opphold/kontakt)
+    try:
+        v_discharge_date: str | None = V_discharge_date[raw := get('discharge_date')]
+    except (KeyError, TypeError):
+        v_discharge_date = R.convert(M_discharge_date, raw, 'discharge_date', problems)
     # pdx: code ICD10 — Hovedtilstand
     try:
         v_pdx: str | None = V_pdx[raw := get('pdx')]
@@ -753,8 +762,8 @@ def evaluate(episode: Mapping[str, object], problems: list[R.Problem]) -> tuple[
         R.remember(K_pdx, key_pdx, got_pdx, R.CACHE_LIMIT)
     f_mdc, f_dgcat = got_pdx
     return (
-        v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_pdx, v_sdx, v_procedures, v_drugs,
-        v_self_administered, v_personnel, f_anti_vegf_given, f_indirect_contact, f_mdc, f_dgcat,
+        v_sex, v_age, v_care_level, v_sector, v_contact, v_los, v_discharge_date, v_pdx, v_sdx, v_procedures,
+        v_drugs, v_self_administered, v_personnel, f_anti_vegf_given, f_indirect_contact, f_mdc, f_dgcat,
     )
 
 # ---------------------------------------------------------------------- decision tables
@@ -1077,12 +1086,12 @@ TABLE_drg: Final = DecisionTable(
         'age': Feature(position=1),
         'care_level': Feature(position=2),
         'contact': Feature(position=4),
-        'pdx': Feature(position=6),
-        'procedures': Feature(position=8, is_list=True),
-        'anti_vegf_given': Feature(position=12),
-        'indirect_contact': Feature(position=13),
-        'mdc': Feature(position=14),
-        'dgcat': Feature(position=15),
+        'pdx': Feature(position=7),
+        'procedures': Feature(position=9, is_list=True),
+        'anti_vegf_given': Feature(position=13),
+        'indirect_contact': Feature(position=14),
+        'mdc': Feature(position=15),
+        'dgcat': Feature(position=16),
     },
     codesets=CODESETS,
     # features that read the same attributes, looked up as one
@@ -1159,10 +1168,10 @@ TABLE_stg: Final = DecisionTable(
     # feature -> where the case holds it
     features={
         'care_level': Feature(position=2),
-        'pdx': Feature(position=6),
-        'procedures': Feature(position=8, is_list=True),
-        'drugs': Feature(position=9, is_list=True),
-        'self_administered': Feature(position=10),
+        'pdx': Feature(position=7),
+        'procedures': Feature(position=9, is_list=True),
+        'drugs': Feature(position=10, is_list=True),
+        'self_administered': Feature(position=11),
     },
     codesets=CODESETS,
     otherwise='drg',
@@ -1192,7 +1201,7 @@ GROUPER: Final = R.Grouper(
     payment=PAYMENT,
     # an episode's other keys are named in the problems
     attributes=(
-        'sex', 'age', 'care_level', 'sector', 'contact', 'los', 'pdx', 'sdx', 'procedures', 'drugs',
-        'self_administered', 'personnel',
+        'sex', 'age', 'care_level', 'sector', 'contact', 'los', 'discharge_date', 'pdx', 'sdx',
+        'procedures', 'drugs', 'self_administered', 'personnel',
     ),
 )

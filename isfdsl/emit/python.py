@@ -471,6 +471,8 @@ class _Context:
             return f"R.to_decimal({item})"
         if kind == "bool":
             return f"R.to_bool({item})"
+        if kind == "date":
+            return f"R.to_date({item})"
         if kind == "enum":
             return f"R.to_enum({item}, ENUM_{t.ref}, enum={py(t.ref)})"
         case = "" if a.upper else ", upper=False"
