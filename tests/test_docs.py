@@ -110,7 +110,9 @@ def test_rows_in_plain_words_and_code_index() -> None:
     payment = (DOCS / "isf2025" / "payment.md").read_text(encoding="utf-8")
     # no odd escapes; the attribute by its title, a member by its label (not `sector`, `somatic`, English names)
     assert "| ISF-andel etter Sektor | `Somatikk (somatic)` | 30 % | ISF-andel somatikk 30 %" in payment
-    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3800 kr | `illustrative` |" in payment
+    # money grouped by thousands as isf compare writes it (no-break space; it read "56155 kr")
+    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3\u00a0800 kr | `illustrative` |" in payment
+    assert "| Enhetspris etter Sektor | `Somatikk (somatic)` | 56\u00a0155 kr | `illustrative` |" in payment
     assert "Prop. 1 S (2024–2025)" in payment
     html = (DOCS / "isf2025" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="nb"' in html and "Gruppetabell" in html

@@ -18,9 +18,13 @@
   var base = document.documentElement.getAttribute("data-search") || root;
 
   // ------------------------------------------------------------------ sortable tables
+  // A number as the page's language writes it (messages.py's Messages.amount): bokmål groups thousands by a
+  // (no-break) space and writes a decimal comma (1 068 759,86), English groups by commas (1,068,759.86).
+  var english = document.documentElement.lang !== "nb";
+
   function cellValue(td) {
     var text = (td ? td.textContent : "").trim();
-    var number = text.replace(/\s/g, "").replace(",", ".");
+    var number = english ? text.replace(/[\s,]/g, "") : text.replace(/\s/g, "").replace(",", ".");
     return /^-?\d+(\.\d+)?$/.test(number) ? { n: parseFloat(number), t: text } : { n: null, t: text.toLowerCase() };
   }
 
