@@ -125,6 +125,26 @@ def test_the_output_is_the_same_on_every_run(seeds: Path, tmp_path: Path) -> Non
         assert (again / name).read_bytes() == (seeds / name).read_bytes(), name
 
 
+def test_the_page_names_the_versions_once_and_says_what_its_chart_shows(seeds: Path) -> None:
+    """A new user's reading of the page: the title and heading give the short names (they held the two long
+    labels, the title twice), the labels stand once beside them; a group never breaks inside ("DRG 901A"); the
+    flow chart's caption gives the number of moves it draws (8, not "the 12 largest"); the MDC chart and table
+    say "no MDC" alike; the validity row does not repeat "valid"."""
+    html = (seeds / "index.html").read_text(encoding="utf-8")
+    title = re.search(r"<title>([^<]*)</title>", html)
+    assert title and title.group(1) == "ISF 2024 → ISF 2025: what changes for these episodes", title
+    assert "<h1>ISF 2024 → ISF 2025: what changes for these episodes</h1>" in html
+    label_2024 = "ISF-modellen 2024 (etter regelverk for ISF 2024)"
+    assert html.count(label_2024) == 2, html.count(label_2024)  # the header's subtitle and the versions table
+    assert '<td class="nowrap">DRG 901A</td>' in html and "<td>DRG 901A</td>" not in html
+    assert "td.nowrap { white-space: nowrap; }" in (seeds / "style.css").read_text(encoding="utf-8")
+    moves = sum(1 for (a, b) in _matrix(seeds) if a != b)
+    assert moves == 8 and "The 8 largest flows between groups" in html and "12 largest" not in html
+    mdc_chart = (seeds / "charts" / "mdc.svg").read_text(encoding="utf-8")
+    assert ">no MDC<" in mdc_chart and "<td>no MDC</td>" in html and "(none)" not in html
+    assert "<tr><td>Validity</td><td>2024-01-01 to 2024-12-31</td><td>2025-01-01 to 2025-12-31</td></tr>" in html
+
+
 def _sheet(folder: Path, name: str) -> list[tuple[object, ...]]:
     return list(openpyxl.load_workbook(folder / "compare.xlsx", read_only=True)[name].iter_rows(values_only=True))
 
@@ -141,7 +161,7 @@ def test_packages_give_the_mdc_totals_of_their_definitions(seeds: Path, tmp_path
     folders = _sheet(seeds, "MDC")
     assert _sheet(tmp_path / "D", "MDC") == folders
     mdcs = {r[0] for r in folders[1:]}
-    assert {"02", "08", "09", "14", "17"} <= mdcs and "(none)" in mdcs, mdcs
+    assert {"02", "08", "09", "14", "17"} <= mdcs and "no MDC" in mdcs, mdcs
     assert "carried their catalogues" not in (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
     assert done.old.parents[("DRG", "802P")] == "02" and done.new.parents[("DRG", "810O")] == "09"
     # the contract: the package names each group's parent, written out one group per line
@@ -170,7 +190,8 @@ def test_payment_overrides_apply_per_side(tmp_path: Path) -> None:
     assert t.by["sector"]["P"].old_refund == t.by["sector"]["P"].new_refund
     assert not (tmp_path / "D" / "episodes.parquet").exists()
     md = (tmp_path / "D" / "index.md").read_text(encoding="utf-8")
-    assert "Payment after (ISF-modellen 2025 (etter endelig regelverk for ISF 2025)) overridden: unit price somatic = 60000." in md
+    # grouped by thousands as every amount of the page (it read "60000" beside "1,068,759.86")
+    assert "Payment after (ISF-modellen 2025 (etter endelig regelverk for ISF 2025)) overridden: unit price somatic = 60,000." in md
 
 
 def test_unknown_by_column_is_a_usage_error(tmp_path: Path) -> None:
@@ -478,7 +499,7 @@ def test_compare_names_a_package_of_several_versions_by_its_years(dated: Path, t
     text = said.getvalue()
     assert "→ ISF 2024–2025 on " in text and re.search(r"ISF 2024\s*┃\s*ISF 2024–2025\s*┃", text), text
     html = (tmp_path / "D" / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"<title>ISF-modellen 2024 \(etter regelverk for ISF 2024\) → ISF 2024–2025: ", html), html[:600]
+    assert re.search(r"<title>ISF 2024 → ISF 2024–2025: [^<·]*</title>", html), html[:600]
     versions = {r[0]: r[1:] for r in _sheet(tmp_path / "D", "Versions")}
     assert versions["Version"][1] == " | ".join(v[0] for v in load_package(dated / "gen" / "isf").VERSIONS)
     assert done.new.parents[("DRG", "802U")] == "02" and done.new.parents[("DRG", "810O")] == "09"

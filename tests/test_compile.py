@@ -577,3 +577,15 @@ def test_generated_tables_are_read_one_entry_per_line(compiled: tuple[Program, M
     assert "R.to_int(x, lo=0, hi=125, bounds=" in model and "R.to_code(x, ignore='.'" in model
     init = (folder / "__init__.py").read_text(encoding="utf-8")
     assert "ATTRIBUTES: Final[dict[str, str]] = {\n    'sex': " in init and "SOURCE_FILES: Final = (\n    '" in init
+
+
+@pytest.mark.parametrize(("source", "tables"), [(ROOT / "definitions" / "isf2024", False), (KITCHEN, True)])
+def test_the_model_has_no_empty_section(tmp_path: Path, source: Path, tables: bool) -> None:
+    """A package without code tables has no "code tables" heading over nothing (isf2024's `_model.py` had one);
+    a package with them keeps it; no section heading of `_model.py` is followed by another one."""
+    built = build(str(source), tmp_path / "pkg")
+    assert built.package is not None, built.checked.diags.errors
+    text = (tmp_path / "pkg" / "_model.py").read_text(encoding="utf-8")
+    headings = re.findall(r"^# -{20,} (.+)$", text, flags=re.MULTILINE)
+    assert ("code tables" in headings) is tables, headings
+    assert not re.search(r"^# -{20,} .*\n\s*# -{20,} ", text, flags=re.MULTILINE), headings

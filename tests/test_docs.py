@@ -4,6 +4,7 @@ links and anchors, golden Markdown, hostile text inert everywhere, byte-identica
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -109,7 +110,9 @@ def test_rows_in_plain_words_and_code_index() -> None:
     payment = (DOCS / "isf2025" / "payment.md").read_text(encoding="utf-8")
     # no odd escapes; the attribute by its title, a member by its label (not `sector`, `somatic`, English names)
     assert "| ISF-andel etter Sektor | `Somatikk (somatic)` | 30 % | ISF-andel somatikk 30 %" in payment
-    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3800 kr | `illustrative` |" in payment
+    # money grouped by thousands as isf compare writes it (no-break space; it read "56155 kr")
+    assert "| Enhetspris etter Sektor | `Psykisk helsevern (phv)` | 3\u00a0800 kr | `illustrative` |" in payment
+    assert "| Enhetspris etter Sektor | `Somatikk (somatic)` | 56\u00a0155 kr | `illustrative` |" in payment
     assert "Prop. 1 S (2024–2025)" in payment
     html = (DOCS / "isf2025" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="nb"' in html and "Gruppetabell" in html
@@ -488,6 +491,15 @@ def test_site_in_a_browser(tmp_path: Path) -> None:
         assert any(h.startswith("gruppe802U") for h in hits), hits
         hits = _search(page, "sektor")  # a word is no code: not "inside S00-T19", as a comparison of letters put it
         assert hits == ["feltsector — Sektor"], hits
+        # Codes by the words of their descriptions (folded): they said "ingen treff".
+        hits = _search(page, "bevacizumab")
+        assert hits[0].startswith("kode ATCL01FG01 — Bevacizumab") and "802U" in hits[0], hits
+        hits = _search(page, "degenerasjon")
+        assert hits[0].startswith("kode ICD10H35.3 — Degenerasjon av makula") and "802P" in hits[0], hits
+        hits = _search(page, "Degenerasjon makula")  # every word of the query begins a word of the description
+        assert [h.split(" — ")[0] for h in hits] == ["kode ICD10H35.3"], hits
+        hits = _search(page, "makulaodem")
+        assert any(h.startswith("kode ICD10H34.8 — Andre retinale karokklusjoner (makulaødem)") for h in hits), hits
         hits = _search(page, "802U")
         assert hits[0].startswith("gruppe802U — Injeksjon av legemiddel"), hits
         page.screenshot(path=str(shots / "docs-search.png"))
@@ -634,7 +646,34 @@ def test_code_pages_and_search_scripts_stay_small() -> None:
         index.code("ICD10", u, f"codes/ICD10#{u.code}")
     files = index.files()
     assert max(len(t.encode()) for t in files.values()) <= search.SHARD_BYTES + 100
+    assert any(name.startswith("search/words-") for name in files)  # the words of the descriptions, small too
     assert len(files["search/index.js"]) < 10_000
+
+
+def test_the_words_of_code_descriptions_are_searchable() -> None:
+    """A code is found by the words of its description, folded as the search folds words (`degenerasjon` and
+    `bevacizumab` found nothing); a word many codes share keeps WORD_CODES of them; a long shard splits."""
+    from isfdsl.emit import search
+
+    assert search.fold("Makulaødem Ærø Crème") == "makulaodem aero creme"
+    assert search.words("Degenerasjon av makula og bakre pol (AMD)") == ["degenerasjon", "makula", "bakre", "pol", "amd"]
+    index = search.Index(messages("nb"))
+    index.code("ATC", reverse.CodeUse("ATC", "L01FG01", "L01FG01", ["Bevacizumab"], ["x"], [],
+                                      [reverse.Lead("atc", "drg", "r1", "802U")]), "codes/ATC#c-L01FG01")
+    for n in range(3 * search.WORD_CODES):  # two words of "u" in 150 long descriptions each: more than a shard holds
+        word = "Uspesifisert" if n % 2 else "Ukjent"
+        index.code("ICD10", reverse.CodeUse("ICD10", f"R{n:03d}", f"R{n:03d}", [f"{word} tilstand " + "x" * 3000]),
+                   f"codes/ICD10#c-R{n:03d}")
+    files = index.files()
+    script = json.loads(files["search/words-b.js"].split(",", 1)[1].rsplit(");", 1)[0])
+    assert script == {"items": [["ATC", "L01FG01", "Bevacizumab", "codes/ATC#c-L01FG01", ["802U"]]], "words": {"bevacizumab": [0]}}
+    index_js = json.loads(files["search/index.js"].split("=", 1)[1].rstrip().rstrip(";"))
+    assert "b" in index_js["words"] and all(f"search/words-{k}.js" in files for k in index_js["words"])
+    u = [k for k in index_js["words"] if k.startswith("u")]
+    assert u != ["u"] and all(len(files[f"search/words-{k}.js"].encode()) <= search.SHARD_BYTES for k in u)  # split
+    kept = [json.loads(files[f"search/words-{k}.js"].split(",", 1)[1].rsplit(");", 1)[0])["words"].get("uspesifisert")
+            for k in u]
+    assert [len(x) for x in kept if x] == [search.WORD_CODES]
 
 
 @pytest.mark.parametrize(("lang", "title", "alt"), [("nb", "Beslutningstabell drg, rader uten MDC", "Beslutningsdiagram for drg, uten MDC"),

@@ -64,6 +64,18 @@ def test_the_stage_order_is_written_down() -> None:
     assert not unplaced, f"modules in no stage of docs/architecture.md: {unplaced}"
 
 
+def test_the_readme_says_the_stage_order() -> None:
+    """The README's layout table names as "shared by every stage" only modules of the first stage (it listed
+    limits.py, which imports the runtime), and names each top-level module in the row of a stage it belongs to."""
+    order = stages(ARCHITECTURE.read_text(encoding="utf-8"))
+    rows = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `isfdsl/")]
+    shared = next(r for r in rows if "shared by every stage" in r)
+    named = [p.removesuffix(".py").replace("/", ".") for p in re.findall(r"`(isfdsl/\w+\.py)`", shared.split(" | ")[0])]
+    assert named and all(stage_of(n, order) == 0 for n in named), named
+    top = {p for r in rows for p in re.findall(r"`(isfdsl/\w+\.py)`", r.split(" | ")[0])}
+    assert "isfdsl/limits.py" in top and all(stage_of(p.removesuffix(".py").replace("/", "."), order) >= 0 for p in top)
+
+
 def test_no_module_imports_a_later_stage() -> None:
     order = stages(ARCHITECTURE.read_text(encoding="utf-8"))
     known = modules()

@@ -37,6 +37,12 @@ def test_numbers_in_each_language() -> None:
 
     assert messages("nb").number(Decimal("0.150")) == "0,15" and messages("en").number(Decimal("0.150")) == "0.15"
     assert messages("nb").number(Decimal("2.00")) == "2" and messages("nb").number(None) == ""
+    # money and points: thousands grouped, in the guide and isf compare alike (the guide wrote "56155 kr")
+    nb, en = messages("nb"), messages("en")
+    assert nb.amount(Decimal(56155)) == "56\u00a0155" and en.amount(Decimal(56155)) == "56,155"
+    assert nb.amount(Decimal("1068759.860")) == "1\u00a0068\u00a0759,86" and en.amount(Decimal("1068759.86")) == "1,068,759.86"
+    assert nb.amount(Decimal("0.840")) == "0,84" and nb.amount(Decimal("-1234.5")) == "-1\u00a0234,5" and nb.amount(None) == ""
+    assert nb.grouped("1,068,759.86") == nb.amount(Decimal("1068759.86"))
 
 
 def _keys_named(tree: ast.AST) -> set[str]:

@@ -425,8 +425,6 @@ CODESETS: Final[dict[str, CodeSet]] = {
     'external_causes': CL_external_causes,
 }
 
-# ---------------------------------------------------------------------- code tables
-
 # ---------------------------------------------------------------------- catalogues
 
 #: group catalogue DRG

@@ -43,8 +43,6 @@ CODESETS: Final[dict[str, CodeSet]] = {
     'knee_prosthesis': CL_knee_prosthesis,
 }
 
-# ---------------------------------------------------------------------- code tables
-
 # ---------------------------------------------------------------------- catalogues
 
 CATALOGUES: Final[dict[str, dict[str, GroupRecord]]] = {

@@ -110,12 +110,12 @@ def _groups(ch: Changes) -> None:
         a, b = ch.old.catalogues.get(cat, {}), ch.new.catalogues.get(cat, {})
         for g in sorted(set(a) | set(b)):
             if g not in a:
-                ch.groups.append((cat, g, "added", "", ch.m("change.with_points", name=b[g].name, points=ch.m.number(b[g].points))))
+                ch.groups.append((cat, g, "added", "", ch.m("change.with_points", name=b[g].name, points=ch.m.amount(b[g].points))))
             elif g not in b:
-                ch.groups.append((cat, g, "removed", ch.m("change.with_points", name=a[g].name, points=ch.m.number(a[g].points)), ""))
+                ch.groups.append((cat, g, "removed", ch.m("change.with_points", name=a[g].name, points=ch.m.amount(a[g].points)), ""))
             else:
                 x, y = a[g], b[g]
-                num = ch.m.number
+                num = ch.m.amount
                 for kind, u, v in (("renamed", x.name, y.name), ("points", num(x.points), num(y.points)),
                                    ("trim", str(x.trim or ""), str(y.trim or "")), ("perday", num(x.perday), num(y.perday)),
                                    ("parent", x.parent or "", y.parent or ""), ("flags", ", ".join(x.flags), ", ".join(y.flags))):
@@ -352,7 +352,7 @@ def _payment(ch: Changes) -> None:
     m = ch.m
 
     def params(p: ir.Payment | None) -> dict[tuple[str, str], tuple[str, str]]:
-        return {(kind, member): (m("percent", value=m.number(v * 100)) if kind == "share" else m.number(v), origin or "")
+        return {(kind, member): (m("percent", value=m.number(v * 100)) if kind == "share" else m.amount(v), origin or "")
                 for kind, member, v, origin in (p.parameters() if p else ())}
 
     x, y = params(a), params(b)

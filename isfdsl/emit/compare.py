@@ -21,8 +21,6 @@ from isfdsl.runtime.contract import points_text
 #: Largest |change| rows drawn in a bar chart (the tables hold them all).
 BARS = 30
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-#: Thousands separator in bokmål: a no-break space (``1 068 759,85``), so that a number never wraps.
-NB_GROUP = "\u00a0"
 
 
 def write(c: Comparison, out: Path, top: int = 12, lang: str | None = None) -> list[Path]:
@@ -30,9 +28,10 @@ def write(c: Comparison, out: Path, top: int = 12, lang: str | None = None) -> l
     words in ``lang`` (default: the catalogue's, bokmål)."""
     m = messages(lang)
     page, charts = build(c, top, m)
-    site = docs.Site(out.name or "compare", f"{c.old.label} → {c.new.label}",
-                     f"{validity(c.old, m)} → {validity(c.new, m)}", f"{c.old.source} {m('cmp.and').strip()} {c.new.source}: {c.input}",
-                     lang=m.lang, search=None)
+    old, new = names(c.old, c.new)
+    # the short names in the header and the title, the long labels once beside them (they were in both, twice)
+    site = docs.Site(out.name or "compare", f"{old} → {new}", f"{c.old.label} → {c.new.label}",
+                     f"{c.old.source} {m('cmp.and').strip()} {c.new.source}: {c.input}", lang=m.lang, search=None)
     files: dict[str, str | bytes] = {**docs.render_pages([page], site), **docs.static_files()}
     files.update(charts)
     written = docs.write_docs(files, out)
@@ -43,39 +42,43 @@ def write(c: Comparison, out: Path, top: int = 12, lang: str | None = None) -> l
 # ---------------------------------------------------------------------- numbers as a language writes them
 
 
-def _localised(text: str, m: Messages) -> str:
-    """``1,068,759.85`` as ``m``'s language writes it (bokmål: ``1 068 759,85``)."""
-    if m.lang != "nb":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", NB_GROUP)
-
-
 def number(value: Decimal, m: Messages, places: Decimal | None = CENT, sign: bool = False) -> str:
     """A number with thousands separated: rounded (a half up) to ``places``; with ``places`` None,
     points as written everywhere (exact, at least three decimals: :func:`points_text`)."""
     shown = Decimal(points_text(value)) if places is None else rounded(value, places)
-    return _localised(f"{shown:{'+' if sign else ''},f}", m)
+    return m.grouped(f"{shown:{'+' if sign else ''},f}")
 
 
 def count(n: int, m: Messages) -> str:
-    return _localised(f"{n:,}", m)
+    return m.grouped(f"{n:,}")
 
 
 def percent(n: int, of: int, m: Messages) -> str:
-    return _localised(f"{100 * n / of:.1f} %", m) if of else "0 %"
+    return m.grouped(f"{100 * n / of:.1f} %") if of else "0 %"
 
 
 def factor_text(f: Decimal, m: Messages) -> str:
-    return _localised(f"{f:f}", m)
+    return m.grouped(f"{f:f}")
 
 
 def validity(side: Side, m: Messages) -> str:
     return m("valid", start=side.valid_from or "…", end=side.valid_to or "…")
 
 
+def period(side: Side, m: Messages) -> str:
+    """A side's validity where a heading already says it is one ("Gyldighet: 2024-01-01 til 2024-12-31")."""
+    return m("cmp.period", start=side.valid_from or "…", end=side.valid_to or "…")
+
+
+def names(old: Side, new: Side) -> tuple[str, str]:
+    """The two sides' short names ("ISF 2024", "ISF 2025"), or their labels where the names are the same (a
+    preliminary and a final version of one year)."""
+    return (old.title, new.title) if old.title != new.title else (old.label, new.label)
+
+
 def overridden(side: Side, m: Messages) -> str:
     """A side's payment overrides in words (empty when none)."""
-    parts = [f"{m('change.unit_price') if k == '*' else m('change.price', member=k)} = {m.number(v)}" for k, v in side.prices.items()]
+    parts = [f"{m('change.unit_price') if k == '*' else m('change.price', member=k)} = {m.amount(v)}" for k, v in side.prices.items()]
     parts += [f"{m('change.share', member=k)} = {m.number(v)}" for k, v in side.shares.items()]
     return ", ".join(parts)
 
@@ -99,7 +102,8 @@ def build(c: Comparison, top: int = 12, m: Messages | None = None) -> tuple[docs
     t, old, new = c.tally, c.old, c.new
     total, moved = t.total(), t.moved()
     factor = t.factor()
-    page = docs.Page("index", m("cmp.title", old=old.label, new=new.label))
+    short_old, short_new = names(old, new)
+    page = docs.Page("index", m("cmp.title", old=short_old, new=short_new))
     charts: dict[str, str | bytes] = {}
     page.p(m("cmp.intro_1", n=count(total.count, m)), docs.code(c.input), m("cmp.intro_2", version=old.title),
            docs.code(old.source), m("cmp.intro_3", validity=validity(old, m), version=new.title), docs.code(new.source),
@@ -122,7 +126,7 @@ def build(c: Comparison, top: int = 12, m: Messages | None = None) -> tuple[docs
                   number(rounded(scaled_points, POINTS) - total.old_points, m, POINTS, True)],
                  [m("cmp.refund_f"), number(total.old_refund, m), number(scaled_refund, m),
                   number(scaled_refund - total.old_refund, m, CENT, True)]]
-    page.grid(["", m("cmp.before_version", version=old.label), m("cmp.after_version", version=new.label), m("cmp.change")], rows)
+    page.grid(["", m("cmp.before_version", version=short_old), m("cmp.after_version", version=short_new), m("cmp.change")], rows)
     for n, side in ((t.old_unpaid, old), (t.new_unpaid, new)):
         if n:
             page.p(m("cmp.unpaid", n=count(n, m), version=side.label))
@@ -133,21 +137,24 @@ def build(c: Comparison, top: int = 12, m: Messages | None = None) -> tuple[docs
     page.h(2, m("cmp.h_systems"), "systems")
     page.grid([m("col.system"), *_pair_header(m)], [[s, *_pair_row(a, b, m)] for s, (a, b) in t.per_system().items()])
     page.h(2, m("cmp.h_flows"), "flows")
-    page.p(m("cmp.flows_intro", top=top))
+    shown = min(top, sum(1 for a, b, _ in t.flows() if a != b))  # the moves the chart draws: "the 12 largest" of 8 said 12
+    page.p(m("cmp.flows_intro", top=shown))
     charts["charts/flows.svg"] = flow_chart(t, top, m)
-    page.blocks.append(docs.Figure("charts/flows", m("cmp.flows_alt", top=top)))
+    page.blocks.append(docs.Figure("charts/flows", m("cmp.flows_alt", top=shown)))
     page.grid([m("cmp.before"), m("cmp.after"), m("cmp.episodes"), *_pair_header(m)[2:], m("cmp.example")],
-              [[label(a), label(b), count(f.count, m), *_pair_row(f.old, f.new, m)[2:], str(f.example)] for a, b, f in t.flows()])
+              [[label(a), label(b), count(f.count, m), *_pair_row(f.old, f.new, m)[2:], str(f.example)] for a, b, f in t.flows()],
+              nowrap=(0, 1))
     page.h(2, m("cmp.h_groups"), "groups")
     page.grid([m("col.group"), m("col.name"), *_pair_header(m)],
-              [[label(k), t.new_names.get(k) or t.old_names.get(k) or "", *_pair_row(a, b, m)] for k, (a, b) in t.per_group().items()])
+              [[label(k), t.new_names.get(k) or t.old_names.get(k) or "", *_pair_row(a, b, m)] for k, (a, b) in t.per_group().items()],
+              nowrap=(0,))
     page.h(2, m("cmp.h_mdc"), "mdc")
     if not old.parents or not new.parents:
         page.p(m("cmp.no_parents", versions=m("cmp.and").join(s.label for s in (old, new) if not s.parents)))
     mdcs = t.per_parent(old.parents, new.parents)
     charts["charts/mdc.svg"] = change_chart([(m("cmp.mdc", mdc=k) if k else m("cmp.no_mdc"), a, b) for k, (a, b) in mdcs.items()], m)
     page.blocks.append(docs.Figure("charts/mdc", m("cmp.mdc_alt")))
-    page.grid([m("col.mdc"), *_pair_header(m)], [[k or m("cmp.none"), *_pair_row(a, b, m)] for k, (a, b) in mdcs.items()])
+    page.grid([m("col.mdc"), *_pair_header(m)], [[k or m("cmp.no_mdc"), *_pair_row(a, b, m)] for k, (a, b) in mdcs.items()])
     for n, column in enumerate(t.columns, 1):
         per = t.by.get(column, {})
         page.h(2, m("cmp.h_by", column=column), f"by-{n}")
@@ -217,7 +224,7 @@ def sheets(c: Comparison, m: Messages | None = None) -> list[excel.Sheet]:
     out.append((m("cmp.sheet_groups"), [m("col.system"), m("col.group"), m("col.name"), *pair],
                 [[k[0], k[1], t.new_names.get(k) or t.old_names.get(k) or "", *cells(a, b)] for k, (a, b) in t.per_group().items()]))
     out.append((m("cmp.sheet_mdc"), [m("col.mdc"), *pair],
-                [[k or m("cmp.none"), *cells(a, b)] for k, (a, b) in t.per_parent(old.parents, new.parents).items()]))
+                [[k or m("cmp.no_mdc"), *cells(a, b)] for k, (a, b) in t.per_parent(old.parents, new.parents).items()]))
     for column in t.columns:
         out.append((m("cmp.sheet_by", column=column), [column, *pair, m("cmp.by_factor")],
                     [[v, *cells(f.old, f.new), budget_neutral(f.old_points, f.new_points)]
@@ -229,7 +236,7 @@ def sheets(c: Comparison, m: Messages | None = None) -> list[excel.Sheet]:
 def _versions(old: Side, new: Side, m: Messages) -> list[list[excel.Cell]]:
     return [[m("cmp.version"), " | ".join(old.versions) or old.label, " | ".join(new.versions) or new.label],
             [m("cmp.definitions"), old.source, new.source],
-            [m("cmp.validity"), validity(old, m), validity(new, m)],
+            [m("cmp.validity"), period(old, m), period(new, m)],
             [m("cmp.overrides"), overridden(old, m) or m("cmp.no_overrides"), overridden(new, m) or m("cmp.no_overrides")]]
 
 

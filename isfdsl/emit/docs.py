@@ -61,6 +61,8 @@ class Grid:
     ids: list[str | None] = field(default_factory=list)
     #: Whether a reader can sort it by a column (in HTML, by a button in each column heading).
     sortable: bool = False
+    #: The columns whose cells never break across lines (group codes, "DRG 901A"): in HTML, class ``nowrap``.
+    nowrap: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -112,9 +114,9 @@ class Page:
         self.blocks.append(Para(phrase(parts)))
 
     def grid(self, header: list[str], rows: Iterable[Iterable[object]], ids: Sequence[str | None] | None = None,
-             sortable: bool = False) -> None:
+             sortable: bool = False, nowrap: tuple[int, ...] = ()) -> None:
         cells = [[phrase((c,)) for c in r] for r in rows]
-        self.blocks.append(Grid(header, cells, list(ids or []), sortable))
+        self.blocks.append(Grid(header, cells, list(ids or []), sortable, nowrap))
 
     def bullets(self, items: Iterable[Iterable[object]]) -> None:
         self.blocks.append(Bullets([phrase(tuple(i)) for i in items]))
@@ -255,7 +257,8 @@ def rows_html(g: Grid, link_to: Callable[[str], str]) -> markupsafe.Markup:
     out = []
     for i, row in enumerate(g.rows):
         rid = g.ids[i] if i < len(g.ids) else None
-        cells = "".join(f"<td>{_phrase_html(c, link_to)}</td>" for c in row)
+        cells = "".join(f'<td class="nowrap">{_phrase_html(c, link_to)}</td>' if k in g.nowrap else f"<td>{_phrase_html(c, link_to)}</td>"
+                        for k, c in enumerate(row))
         out.append(f'<tr id="{_escape(rid)}">{cells}</tr>\n' if rid else f"<tr>{cells}</tr>\n")
     return markupsafe.Markup("".join(out))
 

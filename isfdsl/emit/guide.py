@@ -127,7 +127,7 @@ class Builder:
                 if len(parents) > 1:
                     page.h(3, m("home.mdc", mdc=parent) if parent else m("home.no_mdc"))
                 page.grid([m("col.group"), m("col.name"), m("col.points"), m("col.flags")],
-                          [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.number(g.points), code(", ".join(g.flags)) if g.flags else ""]
+                          [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.amount(g.points), code(", ".join(g.flags)) if g.flags else ""]
                            for g in groups.values() if (g.parent or "") == parent])
         page.h(2, m("home.lists"))
         page.grid([m("col.name"), m("col.title"), m("col.code_system"), m("col.entries")],
@@ -142,8 +142,8 @@ class Builder:
         p, m = self.p, self.m
         page = Page("all-groups", m("groups.title"))
         page.p(m("groups.intro", version=p.label))
-        rows = [[cat, link(g.code, describe.group_path(cat, g.code), "code"), g.name, g.parent or "", m.number(g.points),
-                 "" if g.trim is None else str(g.trim), m.number(g.perday), code(", ".join(g.flags)) if g.flags else ""]
+        rows = [[cat, link(g.code, describe.group_path(cat, g.code), "code"), g.name, g.parent or "", m.amount(g.points),
+                 "" if g.trim is None else str(g.trim), m.amount(g.perday), code(", ".join(g.flags)) if g.flags else ""]
                 for cat, groups in p.catalogues.items() for g in groups.values()]
         page.grid([m("col.system"), m("col.group"), m("col.name"), m("col.mdc"), m("col.points"), m("col.trim"),
                    m("col.perday"), m("col.flags")], rows, sortable=True)
@@ -251,7 +251,7 @@ class Builder:
                   "share": m("payment.share", attr=describe.feature_label(p, pay.share_attr, m) if pay.share_attr else "")}
         page.grid([m("col.parameter"), m("col.for"), m("col.value"), m("col.source")],
                   [[labels[kind], describe.value(p, attrs[kind] or "", member, m) if member else "",
-                    m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.number(v)),
+                    m("percent", value=m.number(v * 100)) if kind == "share" else m("kr", value=m.amount(v)),
                     code(origin) if origin == "illustrative" else origin or m("payment.not_stated")]
                    for kind, member, v, origin in pay.parameters()])
         long_stay = [(cat, g) for cat, gs in p.catalogues.items() for g in gs.values() if g.trim is not None]
@@ -260,7 +260,7 @@ class Builder:
             page.p(m("payment.stay_1"), link(describe.feature_label(p, pay.stay_attr, m), f"features#{anchor(pay.stay_attr)}", "em"),
                    m("payment.stay_2"))
         page.grid([m("col.group"), m("col.name"), m("col.points"), m("col.trim"), m("col.perday")],
-                  [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.number(g.points), str(g.trim), m.number(g.perday)]
+                  [[link(g.code, describe.group_path(cat, g.code), "code"), g.name, m.amount(g.points), str(g.trim), m.amount(g.perday)]
                    for cat, g in long_stay], sortable=True)
         return page
 
@@ -372,11 +372,11 @@ class Builder:
         path = describe.group_path(cat, g.code)
         self.search.item("group", g.code, g.name, path)
         page = Page(path, m("group.title", catalogue=cat, code=g.code, name=g.name))
-        facts: list[list[object]] = [[m("group.system"), cat], [m("group.points"), m.number(g.points)]]
+        facts: list[list[object]] = [[m("group.system"), cat], [m("group.points"), m.amount(g.points)]]
         if g.trim is not None:
             facts.append([m("group.trim"), str(g.trim)])
         if g.perday is not None:
-            facts.append([m("group.perday"), m.number(g.perday)])
+            facts.append([m("group.perday"), m.amount(g.perday)])
         if g.parent:
             facts.append([m("group.parent"), g.parent])
         if g.flags:

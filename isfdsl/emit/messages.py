@@ -553,7 +553,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmp.and": (" og ", " and "),
     "cmp.mdc": ("MDC {mdc}", "MDC {mdc}"),
     "cmp.no_mdc": ("uten MDC", "no MDC"),
-    "cmp.none": ("(ingen)", "(none)"),
     "cmp.mdc_alt": ("Endring i poeng og refusjon per MDC", "Change in points and refund per MDC"),
     "cmp.h_by": ("Etter {column}", "By {column}"),
     "cmp.by_alt": ("Endring i poeng og refusjon per verdi av {column}", "Change in points and refund per value of {column}"),
@@ -566,6 +565,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmp.version": ("Versjon", "Version"),
     "cmp.definitions": ("Definisjoner", "Definitions"),
     "cmp.validity": ("Gyldighet", "Validity"),
+    "cmp.period": ("{start} til {end}", "{start} to {end}"),
     "cmp.overrides": ("Overstyrt finansiering", "Payment overrides"),
     "cmp.no_overrides": ("ingen", "none"),
     "cmp.sheet_totals": ("Totalt", "Totals"),
@@ -586,6 +586,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cmp.chart_changes": ("Endring i poeng og refusjon", "Change in points and refund"),
     "cmp.chart_nothing": ("Ingenting å vise.", "Nothing to show."),
 }
+
+
+#: The thousands separator in bokmål: a no-break space (``1 068 759,85``), so that a number never wraps.
+NB_GROUP = "\u00a0"
 
 
 def plain_number(d: Decimal | None) -> str:
@@ -619,6 +623,19 @@ class Messages:
         """A decimal as this language writes it (``0,15`` in bokmål); None as empty."""
         text = plain_number(d)
         return text.replace(".", ",") if self.lang == "nb" else text
+
+    def amount(self, d: Decimal | None) -> str:
+        """Money or points as this language writes them, thousands grouped (``56 155``, ``1 068 759,86`` in bokmål
+        with a no-break space; ``56,155`` in English), otherwise as :meth:`number` (no trailing zeros); None as
+        empty. Not for years, ages or counts in rules (``2025`` stays ``2025`` there: :meth:`number`)."""
+        return "" if d is None else self.grouped(f"{Decimal(plain_number(d)):,f}")
+
+    def grouped(self, text: str) -> str:
+        """A number formatted with Python's ``,`` option (``1,068,759.85``) as this language writes it: the one
+        place the guide and ``isf compare`` localise thousands and decimals."""
+        if self.lang != "nb":
+            return text
+        return text.replace(",", "\0").replace(".", ",").replace("\0", NB_GROUP)
 
     def kind(self, name: str) -> str:
         """A change kind or entry kind in words (unknown kinds as written)."""

@@ -5,7 +5,10 @@
 // the code systems and the messages shown) is loaded on first use; the codes come in one script per code
 // system and first characters (search/ICD10-H.js), loaded when a query needs them. A code is matched by
 // its code system's rules (H35.3 and H353 alike, by prefix), words by their letters with Norwegian letters
-// and diacritics folded (makula finds makulaødem). Arrow keys move between the results, Enter opens one.
+// and diacritics folded (makula finds makulaødem). The words of the codes' descriptions come in one script
+// per first letters (search/words-d.js), loaded when a query needs them: a code is found when each word of
+// the query begins a word of its description (degenerasjon makula finds H35.3). Arrow keys move between the
+// results, Enter opens one.
 // Every text is set with textContent: nothing from the definitions is ever read as HTML.
 (function () {
   "use strict";
@@ -15,9 +18,13 @@
   var base = document.documentElement.getAttribute("data-search") || root;
 
   // ------------------------------------------------------------------ sortable tables
+  // A number as the page's language writes it (messages.py's Messages.amount): bokmål groups thousands by a
+  // (no-break) space and writes a decimal comma (1 068 759,86), English groups by commas (1,068,759.86).
+  var english = document.documentElement.lang !== "nb";
+
   function cellValue(td) {
     var text = (td ? td.textContent : "").trim();
-    var number = text.replace(/\s/g, "").replace(",", ".");
+    var number = english ? text.replace(/[\s,]/g, "") : text.replace(/\s/g, "").replace(",", ".");
     return /^-?\d+(\.\d+)?$/.test(number) ? { n: parseFloat(number), t: text } : { n: null, t: text.toLowerCase() };
   }
 
@@ -50,7 +57,8 @@
   var out = document.getElementById("results");
   var status = document.getElementById("q-status");
   if (!box || !out) { return; }
-  var requested = false, shards = {}, pending = {}, folded = null;
+  var requested = false, shards = {}, wordShards = {}, pending = {}, folded = null;
+  var WORD_MIN = 3, WORD_SPREAD = 2;  // search.py's WORD_MIN; scripts of longer keys a short word loads at most
 
   function load(src) {
     var s = document.createElement("script");
@@ -61,6 +69,12 @@
   window.ISF_SEARCH_SHARD = function (key, codes) {
     shards[key] = codes;
     delete pending[key];
+    show();
+  };
+
+  window.ISF_SEARCH_WORDS = function (key, script) {
+    wordShards[key] = script;
+    delete pending["words-" + key];
     show();
   };
 
@@ -93,6 +107,39 @@
   // no dots, H353 finds H35.3 in one that writes them, and i21 finds I210 in one whose codes are case
   // sensitive (NordDRG's ICD-10, where I210a is a code of its own): a query finds every code it could mean.
   function squash(s) { return s.replace(/[.\s]/g, "").toUpperCase(); }
+
+  function wordsOf(s) {
+    return fold(s).split(/[^a-z0-9]+/).filter(function (w) { return w.length >= WORD_MIN; });
+  }
+
+  // Codes by the words of their descriptions: the scripts whose key begins the query's first word (and, for a
+  // word shorter than the keys it was split by, the first WORD_SPREAD of those under it; the rest come as it
+  // grows), each code whose description has a word beginning with each word of the query.
+  function findWords(q, hits, seen) {
+    var asked = wordsOf(q), first = asked[0], keys = window.ISF_SEARCH.words || [], under = 0;
+    if (!first) { return; }
+    keys.forEach(function (key) {
+      var wanted = first.indexOf(key) === 0 || (key.indexOf(first) === 0 && under++ < WORD_SPREAD);
+      if (!wanted) { return; }
+      var script = wordShards[key];
+      if (!script) {
+        if (!pending["words-" + key]) { pending["words-" + key] = true; load("search/words-" + key + ".js"); }
+        return;
+      }
+      Object.keys(script.words).forEach(function (w) {
+        if (w.indexOf(first) !== 0) { return; }
+        script.words[w].forEach(function (k) {
+          var c = script.items[k], have = wordsOf(c[2]);
+          if (seen[c[3]]) { return; }
+          var all = asked.every(function (a) { return have.some(function (h) { return h.indexOf(a) === 0; }); });
+          if (!all) { return; }
+          seen[c[3]] = true;
+          hits.push({ rank: w === first ? 2 : 3, kind: "code", key: c[1], label: c[2], href: c[3], system: c[0],
+                      groups: c[4] });
+        });
+      });
+    });
+  }
 
   function target(t) {
     var parts = t.split("#");
@@ -129,6 +176,7 @@
         });
       });
     });
+    findWords(q, hits, seen);
     index.ranges.forEach(function (r) {
       var code = norm(q, r[0]), lo = r[1], hi = r[2], inside;
       if (!code || (code.length > 3 && !/[0-9]/.test(code))) { return; }  // a word ("sektor" is no code in S00-T19)

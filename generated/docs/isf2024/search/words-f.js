@@ -1,0 +1,1 @@
+window.ISF_SEARCH_WORDS("f",{"items":[["NCSP","CJE20","Fakoemulsifikasjon med implantasjon av bakkammerlinse","codes/NCSP#c-CJE20",["39","39O"]],["ATC","S01LA09","Faricimab","codes/ATC#c-S01LA09",["802U"]],["NCSP","CKC15","Fotokoagulasjon av netthinne med laser","codes/NCSP#c-CKC15",["802P"]]],"words":{"fakoemulsifikasjon":[0],"faricimab":[1],"fotokoagulasjon":[2]}});

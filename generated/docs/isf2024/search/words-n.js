@@ -1,0 +1,1 @@
+window.ISF_SEARCH_WORDS("n",{"items":[["NCSP","MCA10","Keisersnitt, nedre segment","codes/NCSP#c-MCA10",["371"]],["NCSP","CKC15","Fotokoagulasjon av netthinne med laser","codes/NCSP#c-CKC15",["802P"]]],"words":{"nedre":[0],"netthinne":[1]}});

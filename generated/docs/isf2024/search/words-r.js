@@ -1,0 +1,1 @@
+window.ISF_SEARCH_WORDS("r",{"items":[["ATC","S01LA04","Ranibizumab","codes/ATC#c-S01LA04",["802U"]],["ICD10","H34.8","Andre retinale karokklusjoner (makulaødem)","codes/ICD10#c-H348",["802P","802U","M02"]],["ICD10","H36.0","Diabetisk retinopati (diabetisk makulaødem)","codes/ICD10#c-H360",["802P","802U","M02"]]],"words":{"ranibizumab":[0],"retinale":[1],"retinopati":[2]}});

@@ -1,0 +1,1 @@
+window.ISF_SEARCH_WORDS("u",{"items":[["NCSP","NFB20","Primær totalprotese i hofteledd uten sement","codes/NCSP#c-NFB20",["209A"]],["NCSP","NGB20","Primær totalprotese i kneledd uten sement","codes/NCSP#c-NGB20",["209B"]],["NCSP","QXGX00","Lysbehandling med UVB (illustrativ kode)","codes/NCSP#c-QXGX00",["HS08"]]],"words":{"uten":[0,1],"uvb":[2]}});

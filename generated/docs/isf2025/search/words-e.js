@@ -1,0 +1,1 @@
+window.ISF_SEARCH_WORDS("e",{"items":[["ICD10","L20*","Atopisk eksem","codes/ICD10#c-L20_2a",["HS08","M09"]],["ATC","B05BA*","Løsninger til parenteral ernæring","codes/ATC#c-B05BA_2a",["XS83"]],["ATC","J04AK02","Etambutol","codes/ATC#c-J04AK02",["DS03"]]],"words":{"eksem":[0],"ernaering":[1],"etambutol":[2]}});
