@@ -2,6 +2,10 @@
 hash seed), comments, type annotations, and the expression writer with one writer per operation
 (:data:`WRITERS`, :data:`LOOP_WRITERS`). Used by :mod:`isfdsl.emit.python` for the derivations of a
 generated package.
+
+One piece (about 610 lines): the writers are a table keyed by every IR operation, checked complete
+against the operation type; split across modules, a missing writer would be found at run time rather
+than by that one check, and the literal helpers are what every writer calls.
 """
 
 from __future__ import annotations
