@@ -202,18 +202,12 @@ def run(old_source: str, new_source: str, input_path: str, out: Path, *, by: Seq
         task = bar.add_task("compare", total=reader.size or None, rows=0)
         tally = Tally(tuple(by))
         left = f"{batch.fate(str(out / name))}; the pages in {out} are not written" if name else f"the pages in {out} are not written"
-        try:
+        with parallel.stopped_as(input_path, lambda: left):
             for part, laid_out in results:
                 tally.merge(part)
                 if writer is not None:
                     writer.put(laid_out)
                 bar.update(task, completed=reader.position(), rows=tally.rows)
-        except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
-            raise batch.Stopped(f"{exc}; {left}") from None
-        except OSError as exc:
-            raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {left}") from None
-        except parallel.WorkerDied as exc:
-            raise batch.Stopped(f"{exc}; {left}") from None
     if tally.rows == 0:  # an empty file, or a header alone: said, as isf group says it
         notes.append("warning: the input holds no rows")
         console.print(notes[-1], style="yellow", markup=False, highlight=False)

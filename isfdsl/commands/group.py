@@ -323,17 +323,11 @@ def run(source: str, input_path: str, out: str, *, table: str | None = None, inp
                                            parallel.chunks(chain(ahead, records), chunk))
         results = stack.enter_context(closing(parallel.ordered(
             here, parts, jobs, _start_worker, (folder, table, prices, shares, columns, writer.layout, known))))
-        try:
+        with parallel.stopped_as(input_path, lambda: batch.fate(out)):
             for part, laid_out in results:
                 writer.put(laid_out)
                 summary.merge(part)
                 bar.update(task, completed=reader.position(), rows=summary.rows)
-        except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
-            raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
-        except OSError as exc:
-            raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {batch.fate(out)}") from None
-        except parallel.WorkerDied as exc:
-            raise batch.Stopped(f"{exc}; {batch.fate(out)}") from None
     if summary.rows == 0:  # an empty file, or a header alone: the output is its header alone
         summary.notes.append("warning: the input holds no rows")
         console.print(summary.notes[-1], style="yellow", markup=False, highlight=False)

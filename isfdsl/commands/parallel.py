@@ -41,6 +41,21 @@ class WorkerDied(Exception):
     """A worker process ended abruptly (killed, out of memory): its chunk has no result."""
 
 
+@contextmanager
+def stopped_as(input_path: str, left: Callable[[], str]) -> Iterator[None]:
+    """Turn what stops a run part-way through its input — the input damaged past its start, a read
+    error, a worker that ended abruptly — into :class:`batch.Stopped`, its message ending in ``left()``:
+    what became of the output, said when it happened."""
+    try:
+        yield
+    except batch.BatchError as exc:  # the input is damaged past its start (the writer removes its file)
+        raise batch.Stopped(f"{exc}; {left()}") from None
+    except OSError as exc:
+        raise batch.Stopped(f"cannot read {input_path}: {exc.strerror or exc}; {left()}") from None
+    except WorkerDied as exc:
+        raise batch.Stopped(f"{exc}; {left()}") from None
+
+
 def cores() -> int:
     """The processors this process may run on (its CPU affinity where the platform tells it)."""
     try:
